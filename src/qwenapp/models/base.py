@@ -1,0 +1,60 @@
+"""The one interface every model backend implements.
+
+A backend has exactly one generation method, :meth:`Backend.stream`, an
+async iterator of :data:`~qwenapp.models.events.Event`. Non-streaming use is
+:func:`complete`, which collects that stream: one code path (simonw/llm's
+``execute``). Backends must allow concurrent ``stream`` calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Protocol, runtime_checkable
+
+from .events import Completion, Event, GenerateOptions, Message
+
+__all__ = ["Backend", "complete"]
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """A source of model output: embedded engine, HTTP server or script."""
+
+    @property
+    def name(self) -> str:
+        """Display name of the model (what is saved with each message)."""
+        ...
+
+    @property
+    def context_length(self) -> int:
+        """Tokens one request may use, prompt and answer together."""
+        ...
+
+    @property
+    def supports_thinking(self) -> bool:
+        """Whether ``GenerateOptions.think`` changes anything."""
+        ...
+
+    def stream(
+        self, messages: Sequence[Message], options: GenerateOptions
+    ) -> AsyncIterator[Event]:
+        """Yield text and reasoning deltas, then Usage (when known), then Finish.
+
+        Closing the iterator early (``aclose`` or task cancellation) must stop
+        generation and free the engine slot.
+        """
+        ...
+
+    async def aclose(self) -> None:
+        """Release pooled clients or engine handles."""
+        ...
+
+
+async def complete(
+    backend: Backend, messages: Sequence[Message], options: GenerateOptions | None = None
+) -> Completion:
+    """Collect a whole stream into a :class:`Completion`."""
+    result = Completion()
+    async for event in backend.stream(messages, options or GenerateOptions()):
+        result.add(event)
+    return result

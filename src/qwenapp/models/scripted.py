@@ -1,0 +1,152 @@
+"""A deterministic model that ships in the package: ``--model scripted``.
+
+For tests and demos of the plumbing (CLI, storage, API, pipelines). Replies
+come from a queue (:meth:`ScriptedModel.enqueue`) or a function of the
+prompt; they stream in fixed-size chunks; every call is recorded in
+``calls``. A request with a JSON schema is answered with scripted JSON
+(a queued dict, or the schema's minimal valid instance).
+
+Reply text may contain ``<think>...</think>``: it is split into reasoning
+exactly as a real Qwen3 stream would be.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .events import Event, Finish, GenerateOptions, Message, Usage
+from .profile import ThinkSplitter
+
+__all__ = ["ScriptedCall", "ScriptedModel", "minimal_instance"]
+
+Reply = str | dict[str, Any] | list[Any] | Exception
+Responder = Callable[[Sequence[Message], GenerateOptions], Reply]
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptedCall:
+    messages: tuple[Message, ...]
+    options: GenerateOptions
+
+
+class ScriptedModel:
+    """Scripted replies, streamed ``chunk_size`` characters at a time."""
+
+    def __init__(
+        self,
+        replies: Sequence[Reply] = (),
+        *,
+        responder: Responder | None = None,
+        chunk_size: int = 4,
+        delay: float = 0.0,
+        name: str = "scripted",
+        context_length: int = 8192,
+        thinking: bool = True,
+    ) -> None:
+        self._queue: deque[Reply] = deque(replies)
+        self._responder = responder
+        self.chunk_size = max(1, chunk_size)
+        self.delay = delay
+        self._name = name
+        self._context_length = context_length
+        self._thinking = thinking
+        self.calls: list[ScriptedCall] = []
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def context_length(self) -> int:
+        return self._context_length
+
+    @property
+    def supports_thinking(self) -> bool:
+        return self._thinking
+
+    def enqueue(self, *replies: Reply) -> None:
+        self._queue.extend(replies)
+
+    def _reply(self, messages: Sequence[Message], options: GenerateOptions) -> Reply:
+        if self._queue:
+            return self._queue.popleft()
+        if self._responder is not None:
+            return self._responder(messages, options)
+        if options.json_schema is not None:
+            return minimal_instance(options.json_schema)
+        last = next((m.content for m in reversed(messages) if m.role == "user"), "")
+        return f"You said: {last}"
+
+    async def stream(
+        self, messages: Sequence[Message], options: GenerateOptions
+    ) -> AsyncIterator[Event]:
+        self.calls.append(ScriptedCall(tuple(messages), options))
+        reply = self._reply(messages, options)
+        if isinstance(reply, Exception):
+            raise reply
+        text = reply if isinstance(reply, str) else json.dumps(reply, ensure_ascii=False)
+        if not (options.think and self._thinking):
+            text = _strip_think(text)
+        limit = options.max_tokens
+        finish: Any = "stop"
+        produced = 0
+        splitter = ThinkSplitter()
+        for i in range(0, len(text), self.chunk_size):
+            if limit is not None and produced >= limit:
+                finish = "length"
+                break
+            piece = text[i : i + self.chunk_size]
+            produced += 1
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            else:
+                await asyncio.sleep(0)
+            for ev in splitter.feed(piece):
+                yield ev
+        for ev in splitter.flush():
+            yield ev
+        prompt_tokens = sum(len(m.content) for m in messages) // self.chunk_size + 1
+        yield Usage(prompt_tokens=prompt_tokens, completion_tokens=produced)
+        yield Finish(finish)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _strip_think(text: str) -> str:
+    start, end = text.find("<think>"), text.find("</think>")
+    if start >= 0 and end > start:
+        return (text[:start] + text[end + len("</think>") :]).lstrip("\n")
+    return text
+
+
+def minimal_instance(schema: dict[str, Any]) -> Any:
+    """The smallest value that validates against a (simple) JSON schema."""
+    if "const" in schema:
+        return schema["const"]
+    if "enum" in schema:
+        return schema["enum"][0]
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            return minimal_instance(schema[key][0])
+    kind = schema.get("type", "object")
+    if isinstance(kind, list):
+        kind = kind[0]
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {k: minimal_instance(props[k]) for k in schema.get("required", []) if k in props}
+    if kind == "array":
+        n = int(schema.get("minItems", 0))
+        return [minimal_instance(schema.get("items", {})) for _ in range(n)]
+    if kind == "string":
+        return "x" * int(schema.get("minLength", 0))
+    if kind in ("integer", "number"):
+        return schema.get("minimum", 0)
+    if kind == "boolean":
+        return False
+    return None

@@ -1,0 +1,121 @@
+"""One typed settings object, loaded once at the edge.
+
+Sources, later ones winning: built-in defaults, the TOML config file
+(``$QWENAPP_HOME/config.toml`` unless ``QWENAPP_CONFIG`` names another), and
+``QWENAPP_*`` environment variables. The CLI or server calls
+:func:`load_settings` once and passes the result down; nothing in the
+package reads the environment at import time.
+
+Example ``config.toml``::
+
+    model = "qwen2.5-coder-0.5b-instruct"
+    threads = 2
+    parallel = 4
+    context = 8192
+
+    [endpoints.vllm]
+    base_url = "http://gpu-box:8000/v1"
+    model = "Qwen/Qwen3-8B"
+    api_key_env = "VLLM_KEY"     # or api_key = "..."
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+__all__ = ["DEFAULT_MODEL", "EndpointConfig", "Settings", "load_settings"]
+
+DEFAULT_MODEL = "qwen2.5-coder-1.5b-instruct"
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointConfig:
+    """A named OpenAI-compatible server from the config file."""
+
+    base_url: str
+    model: str
+    api_key: str | None = None
+    thinking: bool = True  # the model may be a Qwen3 with hybrid thinking
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    home: Path
+    model: str = DEFAULT_MODEL
+    threads: int = 0  # 0: every core of the machine
+    parallel: int = 4  # engine slots shared by concurrent requests
+    context: int = 8192  # tokens per slot
+    request_timeout: float = 900.0  # seconds without a byte before giving up (CPU inference is slow)
+    offline: bool = False  # never try the network for model fetching
+    endpoints: Mapping[str, EndpointConfig] = field(default_factory=dict)
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "qwenapp.db"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+def _default_home() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("qwenapp", appauthor=False))
+
+
+def _int(env: Mapping[str, str], key: str, value: Any, minimum: int) -> int:
+    raw = env.get(key, value)
+    try:
+        out = int(raw)
+    except (TypeError, ValueError):
+        raise InputError(f"{key} must be a whole number, got {raw!r}") from None
+    if out < minimum:
+        raise InputError(f"{key} must be at least {minimum}, got {out}")
+    return out
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read defaults, then the config file, then ``QWENAPP_*`` variables."""
+    env = os.environ if env is None else env
+    home = Path(env["QWENAPP_HOME"]).expanduser() if env.get("QWENAPP_HOME") else _default_home()
+    config_path = Path(env.get("QWENAPP_CONFIG") or home / "config.toml").expanduser()
+    cfg: dict[str, Any] = {}
+    if config_path.exists():
+        try:
+            cfg = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise InputError(f"cannot read the config file {config_path}: {e}",
+                             "fix the TOML syntax or remove the file") from None
+    endpoints: dict[str, EndpointConfig] = {}
+    for name, ep in (cfg.get("endpoints") or {}).items():
+        if not isinstance(ep, dict) or "base_url" not in ep or "model" not in ep:
+            raise InputError(f"endpoint {name!r} in {config_path} needs base_url and model")
+        key = ep.get("api_key")
+        if ep.get("api_key_env"):
+            key = env.get(str(ep["api_key_env"]), key)
+        endpoints[name] = EndpointConfig(
+            base_url=str(ep["base_url"]), model=str(ep["model"]),
+            api_key=key, thinking=bool(ep.get("thinking", True)),
+        )
+    offline_raw = str(env.get("QWENAPP_OFFLINE", cfg.get("offline", ""))).lower()
+    return Settings(
+        home=home,
+        model=str(env.get("QWENAPP_MODEL") or cfg.get("model") or DEFAULT_MODEL),
+        threads=_int(env, "QWENAPP_THREADS", cfg.get("threads", 0), 0),
+        parallel=_int(env, "QWENAPP_PARALLEL", cfg.get("parallel", 4), 1),
+        context=_int(env, "QWENAPP_CONTEXT", cfg.get("context", 8192), 256),
+        request_timeout=float(env.get("QWENAPP_TIMEOUT", cfg.get("request_timeout", 900.0))),
+        offline=offline_raw in {"1", "true", "yes", "on"},
+        endpoints=endpoints,
+    )
