@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import BackendError
+from ..errors import BackendError, BadRequestError, ContextOverflowError
 from .events import (
     Event,
     Finish,
@@ -26,7 +26,13 @@ from .events import (
     Usage,
 )
 
-__all__ = ["QwenProfile", "ThinkSplitter", "openai_chunks_to_events", "request_body"]
+__all__ = [
+    "QwenProfile",
+    "ThinkSplitter",
+    "error_from_payload",
+    "openai_chunks_to_events",
+    "request_body",
+]
 
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
@@ -55,7 +61,7 @@ class ThinkSplitter:
     def __init__(self) -> None:
         self._buf = ""
         self._in_think = False
-        self._seen_text = False
+        self._lstrip = True  # drop newlines that open the answer (and follow </think>)
 
     def feed(self, text: str) -> Iterator[TextDelta | ReasoningDelta]:
         self._buf += text
@@ -67,8 +73,7 @@ class ThinkSplitter:
                 self._buf = self._buf[idx + len(tag) :]
                 self._in_think = not self._in_think
                 if not self._in_think:
-                    # Qwen puts a blank line after </think>: not part of the answer.
-                    self._buf = self._buf.lstrip("\n")
+                    self._lstrip = True  # Qwen puts a blank line after </think>
                 continue
             keep = _partial_suffix(self._buf, tag)
             out, self._buf = self._buf[: len(self._buf) - keep], self._buf[len(self._buf) - keep :]
@@ -85,11 +90,11 @@ class ThinkSplitter:
         if self._in_think:
             yield ReasoningDelta(text)
             return
-        if not self._seen_text:
-            text = text.lstrip("\n") if not text.strip() else text
+        if self._lstrip:
+            text = text.lstrip("\n")
             if not text:
                 return
-        self._seen_text = True
+            self._lstrip = False
         yield TextDelta(text)
 
 
@@ -162,9 +167,7 @@ async def openai_chunks_to_events(chunks: AsyncIterator[dict[str, Any]]) -> Asyn
             raise BackendError("the server sent a malformed stream chunk",
                                "check that the endpoint speaks the OpenAI chat API")
         if "error" in chunk:
-            err = chunk["error"]
-            msg = err.get("message") if isinstance(err, dict) else str(err)
-            raise BackendError(f"the model server reported an error: {msg}")
+            raise error_from_payload(chunk["error"])
         if chunk.get("usage"):
             u = chunk["usage"]
             details = u.get("prompt_tokens_details") or {}
@@ -199,3 +202,23 @@ async def openai_chunks_to_events(chunks: AsyncIterator[dict[str, Any]]) -> Asyn
     if usage is not None:
         yield usage
     yield Finish(finish)
+
+
+def error_from_payload(err: Any, status: int | None = None) -> BackendError:
+    """Map an OpenAI-style ``{"error": {...}}`` payload to a typed error."""
+    if isinstance(err, dict):
+        msg = str(err.get("message") or err)
+        kind = str(err.get("type") or "")
+        code = err.get("code")
+        status = status or (code if isinstance(code, int) else None)
+    else:
+        msg, kind = str(err), ""
+    low = (kind + " " + msg).lower()
+    if "exceed_context" in low or "context length" in low or "context size" in low \
+            or "maximum context" in low:
+        return ContextOverflowError(f"the conversation is too long for the model: {msg}",
+                                    "start a new conversation or raise QWENAPP_CONTEXT",
+                                    status=status)
+    if status == 400:
+        return BadRequestError(f"the model rejected the request: {msg}", status=status)
+    return BackendError(f"the model server reported an error: {msg}", status=status)

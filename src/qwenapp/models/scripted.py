@@ -150,3 +150,41 @@ def minimal_instance(schema: dict[str, Any]) -> Any:
     if kind == "boolean":
         return False
     return None
+
+
+def load_script(path: str) -> ScriptedModel:
+    """A scripted model from a JSON file: ``--model scripted:PATH``.
+
+    The file holds either a list of replies (played in order, then echo) or
+    ``{"replies": [...], "rules": [{"contains": "text", "reply": ...}]}``,
+    where a rule answers any request whose messages contain ``text``
+    (checked before the queue, first match wins; rules are reusable).
+    """
+    from pathlib import Path
+
+    from ..errors import InputError
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise InputError(f"cannot read the script file {path}: {e}") from None
+    if isinstance(data, list):
+        return ScriptedModel(data)
+    if not isinstance(data, dict):
+        raise InputError(f"the script file {path} must hold a JSON list or object")
+    rules = [(str(r["contains"]), r["reply"]) for r in data.get("rules", [])]
+    queue: deque[Reply] = deque(data.get("replies", []))
+
+    def respond(messages: Sequence[Message], options: GenerateOptions) -> Reply:
+        blob = "\n".join(m.content for m in messages)
+        for needle, reply in rules:
+            if needle in blob:
+                return reply  # type: ignore[no-any-return]
+        if queue:
+            return queue.popleft()
+        if options.json_schema is not None:
+            return minimal_instance(options.json_schema)  # type: ignore[no-any-return]
+        last = next((m.content for m in reversed(messages) if m.role == "user"), "")
+        return f"You said: {last}"
+
+    return ScriptedModel(responder=respond)

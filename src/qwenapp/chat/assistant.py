@@ -1,0 +1,217 @@
+"""The assistant: conversations on top of any backend.
+
+This is the Python API the CLI, the HTTP server and the web UI are thin
+adapters over. :meth:`Assistant.chat` yields typed events (model deltas plus
+:mod:`qwenapp.chat.events`); adapters print them, stream them as SSE, or
+render them. Persistence is a collaborator passed in (a
+:class:`~qwenapp.store.conversations.ConversationStore`, or ``None`` for an
+ephemeral chat).
+
+Guarantees: reasoning is kept apart from the answer and saved in its own
+field; an answer that is cancelled (Ctrl-C, a dropped client) is saved with
+what was produced and marked ``interrupted``; a conversation too long for the
+context drops its oldest turns and says so with a :class:`Trimmed` event.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ContextOverflowError, InputError
+from ..models.base import Backend
+from ..models.events import (
+    Finish,
+    GenerateOptions,
+    Message,
+    ReasoningDelta,
+    TextDelta,
+    Usage,
+)
+from .context import fit_messages
+from .events import ChatEvent, Notice, Saved, Started, Trimmed
+
+if TYPE_CHECKING:
+    from ..store.conversations import ConversationStore
+
+__all__ = ["Assistant", "ChatResult"]
+
+_SAVE_EVERY = 1.0  # seconds between incremental saves of a streaming answer
+
+
+@dataclass(slots=True)
+class ChatResult:
+    """A whole turn, collected (what ``--json`` prints)."""
+
+    conversation_id: str = ""
+    message_id: str = ""
+    model: str = ""
+    text: str = ""
+    reasoning: str = ""
+    usage: Usage | None = None
+    finish_reason: str | None = None
+    status: str = ""
+    dropped: int = 0
+    notices: list[str] = field(default_factory=list)
+
+    def add(self, event: ChatEvent) -> None:
+        if isinstance(event, TextDelta):
+            self.text += event.text
+        elif isinstance(event, ReasoningDelta):
+            self.reasoning += event.text
+        elif isinstance(event, Usage):
+            self.usage = event
+        elif isinstance(event, Finish):
+            self.finish_reason = event.reason
+        elif isinstance(event, Started):
+            self.conversation_id, self.model = event.conversation_id, event.model
+        elif isinstance(event, Trimmed):
+            self.dropped = event.dropped
+        elif isinstance(event, Notice):
+            self.notices.append(event.text)
+        elif isinstance(event, Saved):
+            self.message_id, self.status = event.message_id, event.status
+
+    def to_dict(self) -> dict[str, Any]:
+        usage = None
+        if self.usage:
+            usage = {"prompt_tokens": self.usage.prompt_tokens,
+                     "completion_tokens": self.usage.completion_tokens,
+                     "cached_tokens": self.usage.cached_tokens}
+        return {
+            "conversation_id": self.conversation_id, "message_id": self.message_id,
+            "model": self.model, "content": self.text, "reasoning": self.reasoning,
+            "usage": usage, "finish_reason": self.finish_reason, "status": self.status,
+            "dropped_messages": self.dropped, "notices": self.notices,
+        }
+
+
+class Assistant:
+    """Chat with memory over one backend."""
+
+    def __init__(self, backend: Backend, store: ConversationStore | None = None) -> None:
+        self.backend = backend
+        self.store = store
+
+    async def ask(self, prompt: str, **kwargs: Any) -> ChatResult:
+        """One turn, collected."""
+        result = ChatResult()
+        async for event in self.chat(prompt, **kwargs):
+            result.add(event)
+        return result
+
+    async def chat(
+        self,
+        prompt: str,
+        *,
+        conversation_id: str | None = None,
+        continue_latest: bool = False,
+        system: str | None = None,
+        options: GenerateOptions | None = None,
+        parent_id: str | None = None,
+    ) -> AsyncIterator[ChatEvent]:
+        """Send *prompt* and stream the answer.
+
+        ``conversation_id`` (or ``continue_latest``) resumes a saved
+        conversation; ``parent_id`` answers from another point of it (edit
+        and regenerate keep the old branch).
+        """
+        options = options or GenerateOptions()
+        if not prompt.strip():
+            raise InputError("the message is empty", "type a question, or pipe text on stdin")
+        conv_id, history, leaf, sys_prompt, resumed = self._open(
+            conversation_id, continue_latest, system, parent_id)
+        if not resumed and continue_latest and conversation_id is None:
+            yield Notice("no earlier conversation to continue; starting a new one")
+        if options.think and not self.backend.supports_thinking:
+            yield Notice(f"{self.backend.name} has no thinking mode; answering directly")
+        user_id = ""
+        if self.store is not None:
+            user_id = self.store.add_message(conv_id, "user", prompt, parent_id=leaf).id
+        yield Started(conv_id, user_id, self.backend.name, resumed)
+        async for event in self._answer(conv_id, user_id, sys_prompt, history, prompt, options):
+            yield event
+
+    def _open(
+        self, conversation_id: str | None, continue_latest: bool, system: str | None,
+        parent_id: str | None,
+    ) -> tuple[str, list[Message], str | None, str | None, bool]:
+        if self.store is None:
+            if conversation_id or continue_latest:
+                raise InputError("this assistant keeps no history, so nothing can be continued")
+            return "", [], None, system, False
+        conv = None
+        if conversation_id:
+            conv = self.store.get(conversation_id)
+        elif continue_latest:
+            conv = self.store.latest()
+        if conv is None:
+            conv = self.store.create(model=self.backend.name, system_prompt=system)
+            return conv.id, [], None, system, False
+        thread = self.store.thread(conv.id, parent_id)
+        history = [Message(m.role, m.content) for m in thread
+                   if m.role in ("user", "assistant") and (m.content or m.role == "user")]
+        leaf = thread[-1].id if thread else None
+        return conv.id, history, leaf, system if system is not None else conv.system_prompt, True
+
+    async def _answer(
+        self, conv_id: str, user_id: str, sys_prompt: str | None, history: list[Message],
+        prompt: str, options: GenerateOptions,
+    ) -> AsyncIterator[ChatEvent]:
+        ctx = self.backend.context_length
+        reserve = options.max_tokens or min(1024, ctx // 4)
+        system = Message("system", sys_prompt) if sys_prompt else None
+        answer_id = ""
+        if self.store is not None:
+            answer_id = self.store.add_message(conv_id, "assistant", "", parent_id=user_id,
+                                               model=self.backend.name, status="streaming").id
+        text, reasoning = [], []
+        usage: Usage | None = None
+        finish: str | None = None
+        status = "interrupted"
+        last_save = time.monotonic()
+        drop_extra = 0
+        try:
+            for _attempt in range(4):
+                fitted = fit_messages(system, history, Message("user", prompt),
+                                      budget=max(ctx - reserve, 64), drop_at_least=drop_extra)
+                if fitted.dropped:
+                    yield Trimmed(fitted.dropped)
+                produced = False
+                try:
+                    async for event in self.backend.stream(fitted.messages, options):
+                        if isinstance(event, TextDelta):
+                            text.append(event.text)
+                            produced = True
+                        elif isinstance(event, ReasoningDelta):
+                            reasoning.append(event.text)
+                            produced = True
+                        elif isinstance(event, Usage):
+                            usage = event
+                        elif isinstance(event, Finish):
+                            finish = event.reason
+                        yield event
+                        if self.store is not None and time.monotonic() - last_save > _SAVE_EVERY:
+                            self.store.update_message(answer_id, content="".join(text),
+                                                      reasoning="".join(reasoning))
+                            last_save = time.monotonic()
+                    break
+                except ContextOverflowError:
+                    if produced or fitted.dropped >= len(history):
+                        raise
+                    drop_extra = fitted.dropped + 2
+            status = "complete"
+        except Exception:
+            status = "error"
+            raise
+        finally:
+            # Runs on normal end, on errors, and on cancellation (Ctrl-C, client gone).
+            if self.store is not None:
+                self.store.update_message(answer_id, content="".join(text),
+                                          reasoning="".join(reasoning), usage=usage,
+                                          finish_reason=finish or ("cancelled" if status ==
+                                                                   "interrupted" else None),
+                                          status=status)
+        yield Saved(answer_id, status)

@@ -1,0 +1,44 @@
+"""Events a chat turn yields on top of the model's own events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..models.events import Finish, ReasoningDelta, TextDelta, Usage
+
+__all__ = ["ChatEvent", "Notice", "Saved", "Started", "Trimmed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    """The turn began: the user message is saved."""
+
+    conversation_id: str
+    user_message_id: str
+    model: str
+    resumed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Trimmed:
+    """Oldest messages were left out so the conversation fits the context window."""
+
+    dropped: int
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something the user should know that is not an error."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    """The answer is stored (``status``: complete, interrupted or error)."""
+
+    message_id: str
+    status: str
+
+
+ChatEvent = Started | Trimmed | Notice | Saved | TextDelta | ReasoningDelta | Usage | Finish

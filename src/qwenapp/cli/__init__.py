@@ -1,0 +1,1 @@
+"""The terminal interface: a thin adapter over the Python API."""

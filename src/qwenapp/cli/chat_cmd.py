@@ -1,0 +1,232 @@
+"""``qwenapp chat``: one-shot answers for scripts, or an interactive chat.
+
+With a prompt argument or text on stdin it answers once and exits (stdout
+holds only the answer; reasoning and notices go to stderr). Otherwise it
+opens an interactive chat. Ctrl-C during an answer stops it (the partial
+answer is saved, marked interrupted); Ctrl-C or Ctrl-D at the prompt quits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import click
+from rich.console import Console
+
+from ..chat import Assistant, ChatEvent, ChatResult, Notice, Saved, Started, Trimmed
+from ..errors import InputError
+from ..models.events import GenerateOptions, ReasoningDelta, TextDelta
+from .state import AppState
+
+__all__ = ["chat"]
+
+_HELP = "Commands: /exit (or Ctrl-D) to quit, /new for a new conversation, /help. " \
+        'Start and end a multi-line message with """.'
+
+
+class _Printer:
+    """Renders chat events for a terminal (or a pipe)."""
+
+    def __init__(self, out: Console, err: Console, *, interactive: bool) -> None:
+        self.out, self.err, self.interactive = out, err, interactive
+        self.thinking = False
+
+    def __call__(self, event: ChatEvent) -> None:
+        if isinstance(event, ReasoningDelta):
+            target = self.out if self.interactive else self.err
+            if not self.thinking:
+                target.print("[dim italic]thinking…[/]", markup=True)
+                self.thinking = True
+            target.print(event.text, style="dim", end="", markup=False, highlight=False)
+        elif isinstance(event, TextDelta):
+            if self.thinking:
+                (self.out if self.interactive else self.err).print("\n", style="dim", end="")
+                self.thinking = False
+            self.out.file.write(event.text)
+            self.out.file.flush()
+        elif isinstance(event, Trimmed):
+            self.err.print(f"[dim](left out the {event.dropped} oldest messages so the "
+                           "conversation fits the model's context window)[/]")
+        elif isinstance(event, Notice):
+            self.err.print(f"[dim]({event.text})[/]")
+        elif isinstance(event, Saved):
+            self.out.file.write("\n")
+            self.out.file.flush()
+
+
+async def _run_turn(
+    assistant: Assistant, prompt: str, kwargs: dict[str, Any], on_event: Callable[[ChatEvent], None]
+) -> ChatResult:
+    result = ChatResult()
+    events: AsyncIterator[ChatEvent] = assistant.chat(prompt, **kwargs)
+    try:
+        async for event in events:
+            result.add(event)
+            on_event(event)
+    finally:
+        await events.aclose()
+    return result
+
+
+def _turn(loop: asyncio.AbstractEventLoop, coro: Any) -> tuple[ChatResult | None, bool]:
+    """Run one turn; Ctrl-C cancels just this turn. Returns (result, interrupted)."""
+    task = loop.create_task(coro)
+    try:
+        loop.add_signal_handler(signal.SIGINT, task.cancel)
+    except (NotImplementedError, RuntimeError):  # not the main thread / not Unix
+        pass
+    try:
+        return loop.run_until_complete(task), False
+    except asyncio.CancelledError:
+        return None, True
+    finally:
+        try:
+            loop.remove_signal_handler(signal.SIGINT)
+        except (NotImplementedError, RuntimeError):
+            pass
+
+
+def _read_message(console: Console) -> str | None:
+    try:
+        line = console.input("[bold cyan]>>> [/]")
+    except EOFError:
+        return None
+    if line.strip() != '"""':
+        return line
+    lines: list[str] = []
+    while True:
+        try:
+            more = console.input("[dim]... [/]")
+        except EOFError:
+            break
+        if more.strip() == '"""':
+            break
+        lines.append(more)
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("prompt", required=False)
+@click.option("-m", "--model", help="Catalogue name, path to a .gguf, openai:URL#MODEL, or a "
+              "config endpoint name. Default: the configured model.")
+@click.option("-s", "--system", help="System prompt.")
+@click.option("-c", "--continue", "continue_", is_flag=True,
+              help="Continue the most recent conversation.")
+@click.option("--conversation", "--cid", "conversation", metavar="ID",
+              help="Continue the conversation with this id (or a unique prefix).")
+@click.option("-t", "--temperature", type=click.FloatRange(0, 2), help="Sampling temperature.")
+@click.option("--top-p", type=click.FloatRange(0, 1), help="Nucleus sampling.")
+@click.option("-n", "--max-tokens", type=click.IntRange(1), help="Most tokens in the answer.")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 2), help="Seed for reproducible sampling.")
+@click.option("--stop", multiple=True, help="Stop when this text is generated (repeatable).")
+@click.option("--think/--no-think", default=None,
+              help="Qwen3 thinking mode (shown dimmed, never saved in the answer).")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as one JSON object.")
+@click.pass_obj
+def chat(
+    state: AppState, prompt: str | None, model: str | None, system: str | None, continue_: bool,
+    conversation: str | None, temperature: float | None, top_p: float | None,
+    max_tokens: int | None, seed: int | None, stop: tuple[str, ...], think: bool | None,
+    as_json: bool,
+) -> None:
+    """Chat with a local Qwen model: answer PROMPT once, or open an interactive chat."""
+    piped = not sys.stdin.isatty()
+    if piped:
+        stdin_text = sys.stdin.read()
+        prompt = f"{stdin_text.rstrip()}\n\n{prompt}" if prompt and stdin_text.strip() \
+            else (prompt or stdin_text)
+        if not prompt.strip():
+            raise InputError("the message is empty", "pass a question, or pipe text on stdin")
+    options = GenerateOptions(temperature=temperature, top_p=top_p, max_tokens=max_tokens,
+                              seed=seed, stop=stop, think=think)
+    from ..store import ConversationStore, open_db
+
+    store = ConversationStore(open_db(state.settings.db_path))
+    backend = state.backend(model)
+    assistant = Assistant(backend, store)
+    kwargs: dict[str, Any] = {"conversation_id": conversation, "continue_latest": continue_,
+                              "system": system, "options": options}
+    loop = asyncio.new_event_loop()
+    try:
+        if prompt is not None:
+            _one_shot(loop, assistant, prompt, kwargs, state, as_json)
+        else:
+            _interactive(loop, assistant, kwargs, state, as_json)
+    finally:
+        loop.run_until_complete(backend.aclose())
+        loop.close()
+
+
+def _one_shot(loop: asyncio.AbstractEventLoop, assistant: Assistant, prompt: str,
+              kwargs: dict[str, Any], state: AppState, as_json: bool) -> None:
+    printer = _Printer(state.console, state.err, interactive=False)
+    started: list[Started] = []
+
+    def on_event(event: ChatEvent) -> None:
+        if isinstance(event, Started):
+            started.append(event)
+        if not as_json:
+            printer(event)
+        elif isinstance(event, Notice | Trimmed):
+            printer(event)
+
+    result, interrupted = _turn(loop, _run_turn(assistant, prompt, kwargs, on_event))
+    if interrupted:
+        where = f" in conversation {started[0].conversation_id}" if started else ""
+        state.err.print(f"\n[yellow]interrupted[/]: the partial answer is saved{where}")
+        sys.exit(130)
+    if as_json and result is not None:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+
+
+def _interactive(loop: asyncio.AbstractEventLoop, assistant: Assistant, kwargs: dict[str, Any],
+                 state: AppState, as_json: bool) -> None:
+    console = state.console
+    console.print(f"[bold]qwenapp[/] chat with [cyan]{assistant.backend.name}[/]. {_HELP}")
+    printer = _Printer(console, state.err, interactive=True)
+    conv_id: str | None = kwargs.get("conversation_id")
+    continue_latest = bool(kwargs.get("continue_latest"))
+    while True:
+        try:
+            message = _read_message(console)
+        except KeyboardInterrupt:
+            console.print()
+            return
+        if message is None or message.strip() in {"/exit", "/quit"}:
+            return
+        if message.strip() == "/help":
+            console.print(_HELP)
+            continue
+        if message.strip() == "/new":
+            conv_id, continue_latest = None, False
+            console.print("[dim](new conversation)[/]")
+            continue
+        if not message.strip():
+            continue
+        turn_kwargs = dict(kwargs, conversation_id=conv_id, continue_latest=continue_latest)
+        ids: list[str] = []
+
+        def on_event(event: ChatEvent, ids: list[str] = ids) -> None:
+            if isinstance(event, Started):
+                ids.append(event.conversation_id)
+            if as_json and isinstance(event, TextDelta | ReasoningDelta | Saved):
+                return
+            printer(event)
+
+        try:
+            result, interrupted = _turn(loop, _run_turn(assistant, message, turn_kwargs,
+                                                        on_event))
+        except InputError as e:
+            state.err.print(f"[bold red]error:[/] {e.message}")
+            continue
+        if ids:
+            conv_id, continue_latest = ids[0], False
+        if interrupted:
+            console.print("\n[yellow](stopped; the partial answer is saved)[/]")
+        elif as_json and result is not None:
+            click.echo(json.dumps(result.to_dict(), ensure_ascii=False))

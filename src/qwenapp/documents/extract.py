@@ -1,0 +1,120 @@
+"""``extract(path) -> Document``: the one entry point, dispatching on the extension.
+
+Limits are checked before any parser runs (size first, then the zip
+directory for OOXML). Every failure is a :class:`DocumentError` that names
+the file and the reason, so callers can report it and carry on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+from .html import html_sections, html_title
+from .limits import DEFAULT_LIMITS, Limits, check_file, check_zip
+from .model import Document, DocumentError, DocumentKind, Section
+from .text import decode, markdown_sections, split_csv, table_text, text_sections
+from .text import title_from_markdown as md_title
+
+__all__ = ["EXTENSIONS", "extract", "extract_html", "kind_of"]
+
+EXTENSIONS: dict[str, DocumentKind] = {
+    ".pdf": "pdf",
+    ".docx": "docx",
+    ".pptx": "pptx",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+    ".txt": "text",
+    ".text": "text",
+    ".rst": "text",
+    ".log": "text",
+}
+
+
+def kind_of(path: Path) -> DocumentKind | None:
+    return EXTENSIONS.get(path.suffix.lower())
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def extract(path: Path, limits: Limits = DEFAULT_LIMITS) -> Document:
+    """Read one file into located sections, or raise :class:`DocumentError`."""
+    path = Path(path)
+    kind = kind_of(path)
+    if kind is None:
+        known = ", ".join(sorted({k.lstrip(".") for k in EXTENSIONS}))
+        raise DocumentError(f"{path.name}: unsupported file type {path.suffix or '(none)'!r}",
+                            f"supported: {known}")
+    check_file(path, limits)
+    if kind in ("docx", "pptx", "xlsx"):
+        check_zip(path, limits, kind.upper())
+    sha = _sha256(path)
+    title, sections = _parse(path, kind, limits)
+    if not sections:
+        raise DocumentError(f"{path.name}: no text found in the {kind} file")
+    return Document(path=path, title=title or path.stem, kind=kind, sha256=sha, sections=sections)
+
+
+def _parse(path: Path, kind: DocumentKind, limits: Limits) -> tuple[str | None, list[Section]]:
+    if kind == "pdf":
+        from .pdf import pdf_sections
+
+        return pdf_sections(path, limits)
+    if kind in ("docx", "pptx", "xlsx"):
+        return _office(path, kind, limits)
+    text = decode(path.read_bytes(), path.name)
+    if kind == "markdown":
+        return md_title(text), markdown_sections(text)
+    if kind == "html":
+        return html_title(text), html_sections(text)
+    if kind == "csv":
+        rows, cut = split_csv(text, path.name, limits.max_table_rows)
+        loc = f"table {path.stem}" + (f", first {len(rows)} rows" if cut else "")
+        return None, [Section(table_text(rows), loc, table=rows)] if rows else []
+    return None, text_sections(text)
+
+
+def _office(path: Path, kind: DocumentKind, limits: Limits) -> tuple[str | None, list[Section]]:
+    from zipfile import BadZipFile
+
+    from .office import docx_sections, pptx_sections, xlsx_sections
+
+    parsers: dict[str, Callable[[], tuple[str | None, list[Section]]]] = {
+        "docx": lambda: docx_sections(path),
+        "pptx": lambda: pptx_sections(path),
+        "xlsx": lambda: xlsx_sections(path, limits)[:2],
+    }
+    try:
+        return parsers[kind]()
+    except DocumentError:
+        raise
+    except (BadZipFile, KeyError, ValueError, TypeError, AttributeError, IndexError,
+            OSError, SyntaxError) as e:
+        # lxml's XMLSyntaxError is a SyntaxError; missing parts are KeyErrors
+        raise DocumentError(f"{path.name}: corrupt {kind.upper()} file ({e})") from None
+
+
+def extract_html(data: bytes, source: str, sha256: str | None = None) -> Document:
+    """A fetched web page as a :class:`Document` whose ``path`` is the URL."""
+    text = decode(data, source)
+    sections = html_sections(text)
+    if not sections:
+        raise DocumentError(f"{source}: the page has no readable text")
+    return Document(
+        path=Path(source), title=html_title(text) or source, kind="html",
+        sha256=sha256 or hashlib.sha256(data).hexdigest(), sections=sections,
+    )

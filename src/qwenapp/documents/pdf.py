@@ -1,0 +1,61 @@
+"""PDF through pypdf: one section per page, located as "page N"."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from .limits import Limits
+from .model import DocumentError, Section
+
+__all__ = ["pdf_sections"]
+
+
+def pdf_sections(path: Path, limits: Limits) -> tuple[str | None, list[Section]]:
+    from pypdf import PdfReader
+    from pypdf.errors import FileNotDecryptedError, PdfReadError
+
+    with path.open("rb") as f:
+        if not f.read(1024).lstrip().startswith(b"%PDF-"):
+            raise DocumentError(f"{path.name}: not a PDF file (no %PDF header)")
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # it warns on every odd xref
+    try:
+        reader = PdfReader(str(path), strict=False)
+        if reader.is_encrypted:
+            try:
+                ok = reader.decrypt("")  # owner-password-only PDFs open without a password
+            except (FileNotDecryptedError, NotImplementedError, PdfReadError):
+                ok = 0
+            if not ok:
+                raise DocumentError(
+                    f"{path.name}: the PDF is password-protected (encrypted)",
+                    "save an unprotected copy and add that",
+                )
+        n_pages = len(reader.pages)
+        if n_pages > limits.max_pdf_pages:
+            raise DocumentError(
+                f"{path.name}: too many pages ({n_pages}, limit {limits.max_pdf_pages})"
+            )
+        title: str | None = None
+        meta = reader.metadata
+        if meta is not None and meta.title and str(meta.title).strip():
+            title = str(meta.title).strip()
+        sections: list[Section] = []
+        for i, page in enumerate(reader.pages, start=1):
+            text = (page.extract_text() or "").strip()
+            if text:
+                sections.append(Section(text=text, location=f"page {i}"))
+    except DocumentError:
+        raise
+    except FileNotDecryptedError:
+        raise DocumentError(f"{path.name}: the PDF is password-protected (encrypted)") from None
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError,
+            RecursionError, OSError, NotImplementedError) as e:
+        # pypdf raises a wide range of errors on damaged files; each one is a reason to report
+        raise DocumentError(f"{path.name}: corrupt PDF ({type(e).__name__}: {e})") from None
+    if not sections and n_pages:
+        raise DocumentError(
+            f"{path.name}: no extractable text in {n_pages} page(s) (a scanned PDF?)",
+            "OCR is not supported; add a PDF with a text layer",
+        )
+    return title, sections

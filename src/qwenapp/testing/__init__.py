@@ -1,0 +1,1 @@
+"""Helpers for tests and benchmarks: a tiny GGUF writer and a real llama.cpp server."""

@@ -1,0 +1,49 @@
+"""Shared fixtures: a tiny real GGUF, an isolated data directory, CLI helpers."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from qwenapp.settings import Settings, load_settings
+from qwenapp.testing.tiny_gguf import write_tiny_qwen_gguf
+
+
+@pytest.fixture(scope="session")
+def tiny_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random-weight Qwen2-architecture GGUF (~0.4 MB) the real engine loads."""
+    return write_tiny_qwen_gguf(tmp_path_factory.mktemp("gguf") / "tiny-qwen.gguf")
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """QWENAPP_HOME in a fresh temporary folder (for code that loads settings itself)."""
+    d = tmp_path / "home"
+    monkeypatch.setenv("QWENAPP_HOME", str(d))
+    for var in ("QWENAPP_MODEL", "QWENAPP_CONFIG", "QWENAPP_CONTEXT", "QWENAPP_PARALLEL"):
+        monkeypatch.delenv(var, raising=False)
+    return d
+
+
+@pytest.fixture
+def settings(home: Path) -> Settings:
+    return load_settings({"QWENAPP_HOME": str(home), "QWENAPP_THREADS": "2"})
+
+
+@pytest.fixture
+def cli_env(home: Path) -> Iterator[dict[str, str]]:
+    """Environment for running the real ``qwenapp`` console script in a subprocess."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QWENAPP_")}
+    env.update(QWENAPP_HOME=str(home), QWENAPP_THREADS="2", QWENAPP_PARALLEL="2",
+               QWENAPP_CONTEXT="2048", PYTHONUNBUFFERED="1")
+    yield env
+
+
+def qwenapp_cmd() -> list[str]:
+    """The installed console script, falling back to ``python -m``."""
+    exe = Path(sys.executable).with_name("qwenapp")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "qwenapp"]
