@@ -105,6 +105,7 @@ def pptx_sections(path: Path) -> tuple[str | None, list[Section]]:
     sections: list[Section] = []
     for n, slide in enumerate(prs.slides, start=1):
         parts: list[str] = []
+        tables: list[Section] = []
         slide_title = slide.shapes.title.text.strip() if slide.shapes.title is not None else ""
         if slide_title:
             parts.append(slide_title)
@@ -116,7 +117,7 @@ def pptx_sections(path: Path) -> tuple[str | None, list[Section]]:
             if getattr(shape, "has_table", False) and shape.has_table:
                 rows = _rows(shape.table)
                 if rows:
-                    sections.append(Section(table_text(rows), f"slide {n}", table=rows))
+                    tables.append(Section(table_text(rows), f"slide {n}", table=rows))
                 continue
             parts.extend(_shape_text(shape))
         if slide.has_notes_slide:
@@ -125,7 +126,7 @@ def pptx_sections(path: Path) -> tuple[str | None, list[Section]]:
                 parts.append("Notes: " + notes.text.strip())
         if parts:
             sections.append(Section("\n".join(parts), f"slide {n}"))
-    sections.sort(key=lambda s: int(s.location.split()[1]))  # tables in slide order
+        sections.extend(tables)
     return title, sections
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 
@@ -22,10 +23,10 @@ def pdf_sections(path: Path, limits: Limits) -> tuple[str | None, list[Section]]
     try:
         reader = PdfReader(str(path), strict=False)
         if reader.is_encrypted:
-            try:
-                ok = reader.decrypt("")  # owner-password-only PDFs open without a password
-            except (FileNotDecryptedError, NotImplementedError, PdfReadError):
-                ok = 0
+            ok = False
+            # owner-password-only PDFs open with an empty user password
+            with contextlib.suppress(FileNotDecryptedError, NotImplementedError, PdfReadError):
+                ok = bool(reader.decrypt(""))
             if not ok:
                 raise DocumentError(
                     f"{path.name}: the PDF is password-protected (encrypted)",

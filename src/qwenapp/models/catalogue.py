@@ -57,7 +57,7 @@ def _parts(dist: str, version: str, count: int) -> tuple[str, ...]:
 _ENTRIES = [
     CatalogueEntry(
         name="qwen2.5-coder-1.5b-instruct",
-        description="Qwen2.5 Coder 1.5B Instruct: the default; good at code, fine at chat, CPU-fast",
+        description="Qwen2.5 Coder 1.5B Instruct: the default; good at code, fine at chat",
         filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
         size=1117320768,
         sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
@@ -153,6 +153,6 @@ def get_entry(name: str) -> CatalogueEntry:
         raise UnknownModelError(
             f"unknown model {name!r}; known models: {known}",
             "or give a path to a .gguf file, an openai:http://HOST/v1#MODEL endpoint, "
-            "or an [endpoints.NAME] from the config file",
+            "or the name of an endpoint in the config file",
         )
     return entry

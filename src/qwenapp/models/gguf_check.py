@@ -17,6 +17,7 @@ import mmap
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+
 from ..errors import ModelFileError
 
 __all__ = ["GGUFInfo", "check_gguf"]
@@ -260,11 +261,11 @@ def check_gguf(path: str | Path, expected_size: int | None = None) -> GGUFInfo:
         raise ModelFileError(f"the model file {path} does not name its architecture",
                              "it is not a usable language model; " + _redownload_hint(path))
     ctx = meta.get(f"{arch}.context_length")
-    name = meta.get("general.name")
+    title = meta.get("general.name")
     return GGUFInfo(
         path=path,
         architecture=arch,
-        name=name if isinstance(name, str) and name else path.stem,
+        name=title if isinstance(title, str) and title else path.stem,
         context_length=int(ctx) if isinstance(ctx, int) and ctx > 0 else None,
         size=size,
         has_chat_template=has_template,

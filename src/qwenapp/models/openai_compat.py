@@ -172,8 +172,8 @@ def _error_detail(raw: bytes) -> str:
         msg = text
     elif not isinstance(msg, str):
         msg = json.dumps(msg)
-    msg = " ".join(msg.split())
-    return msg if len(msg) <= 300 else msg[:297] + "..."
+    line = " ".join(str(msg).split())
+    return line if len(line) <= 300 else line[:297] + "..."
 
 
 def _retry_after(headers: httpx.Headers) -> float | None:
@@ -287,9 +287,14 @@ class OpenAICompatBackend:
                 await response.aclose()
 
     async def aclose(self) -> None:
-        client, self._slot.client, self._slot.loop = self._slot.client, None, None
-        if client is not None and self._slot.owned:
+        slot = self._slot
+        if not slot.owned:
+            return  # a client passed in is the caller's to close
+        client, loop, slot.client, slot.loop = slot.client, slot.loop, None, None
+        if client is not None and loop is asyncio.get_running_loop():
             await client.aclose()
+        # A client from a finished event loop cannot be closed from this one; its
+        # sockets go with it.
 
     async def __aenter__(self) -> OpenAICompatBackend:
         return self
@@ -366,7 +371,7 @@ class OpenAICompatBackend:
             except (httpx.UnsupportedProtocol, httpx.InvalidURL) as e:
                 raise InputError(f"cannot use the endpoint URL {url!r}: {_reason(e)}",
                                  "write it like http://localhost:8000/v1") from e
-            if response.status_code < 400:
+            if response.status_code < 300:
                 return response
             try:
                 if response.status_code in _RETRY_STATUSES and attempt < retries:
@@ -435,6 +440,11 @@ class OpenAICompatBackend:
             raw = b""
         detail = _error_detail(raw)
         said = f": {detail}" if detail else ""
+        if 300 <= status < 400:
+            where = response.headers.get("location", "another URL")
+            return BackendError(f"the model server redirected the request to {where}",
+                                "use the final URL (https, trailing /v1) as the base URL",
+                                status=status)
         if status in (401, 403):
             what = ("the server rejected the API key" if self._api_key
                     else "the server rejected the request without an API key")

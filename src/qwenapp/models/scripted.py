@@ -159,6 +159,7 @@ def load_script(path: str) -> ScriptedModel:
     ``{"replies": [...], "rules": [{"contains": "text", "reply": ...}]}``,
     where a rule answers any request whose messages contain ``text``
     (checked before the queue, first match wins; rules are reusable).
+    Optional keys ``chunk_size`` and ``delay`` (seconds per chunk) shape the stream.
     """
     from pathlib import Path
 
@@ -187,4 +188,5 @@ def load_script(path: str) -> ScriptedModel:
         last = next((m.content for m in reversed(messages) if m.role == "user"), "")
         return f"You said: {last}"
 
-    return ScriptedModel(responder=respond)
+    return ScriptedModel(responder=respond, chunk_size=int(data.get("chunk_size", 4)),
+                         delay=float(data.get("delay", 0.0)))

@@ -1,0 +1,45 @@
+"""Saved conversations: one SQLite file, numbered migrations, ULID ids, full-text search.
+
+Open the database with :func:`open_db` (it creates and migrates the file)
+and wrap the connection in a :class:`ConversationStore`::
+
+    store = ConversationStore(open_db(settings.db_path))
+    conv = store.create(model="qwen3-8b")
+    q = store.add_message(conv.id, "user", "Hello")
+    store.add_message(conv.id, "assistant", "Hi!", parent_id=q.id)
+
+:mod:`.export` turns a conversation into Markdown or JSON.
+"""
+
+from __future__ import annotations
+
+from .conversations import (
+    UNSET,
+    Conversation,
+    ConversationStore,
+    MessageStatus,
+    SearchHit,
+    StoredMessage,
+    search_terms,
+    title_from,
+)
+from .db import open_db, transaction
+from .export import from_json, to_json, to_markdown
+from .ids import new_id
+
+__all__ = [
+    "UNSET",
+    "Conversation",
+    "ConversationStore",
+    "MessageStatus",
+    "SearchHit",
+    "StoredMessage",
+    "from_json",
+    "new_id",
+    "open_db",
+    "search_terms",
+    "title_from",
+    "to_json",
+    "to_markdown",
+    "transaction",
+]

@@ -34,6 +34,7 @@ from ..errors import StorageError
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT",
     "Migration",
+    "applied_versions",
     "db_path_of",
     "load_migrations",
     "open_db",
@@ -141,15 +142,19 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("COMMIT")
 
 
-def schema_version(conn: sqlite3.Connection) -> int:
-    """The highest migration applied to ``conn`` (0 for a new database)."""
+def applied_versions(conn: sqlite3.Connection) -> set[int]:
+    """The migrations applied to ``conn`` (none for a new database)."""
     has_table = conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'"
     ).fetchone()
     if not has_table:
-        return 0
-    row = conn.execute("SELECT max(version) FROM migrations").fetchone()
-    return int(row[0] or 0)
+        return set()
+    return {int(row[0]) for row in conn.execute("SELECT version FROM migrations")}
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The highest migration applied to ``conn`` (0 for a new database)."""
+    return max(applied_versions(conn), default=0)
 
 
 def _is_blank(sql: str) -> bool:
@@ -178,25 +183,27 @@ def _newer(path: Path, current: int, latest: int) -> StorageError:
 
 
 def _migrate(conn: sqlite3.Connection, path: Path, migrations: list[Migration]) -> None:
-    latest = migrations[-1].version if migrations else 0
-    current = schema_version(conn)
-    if current == latest:
+    # Versions are tracked one by one, not as a high-water mark: numbers may
+    # leave gaps (another module's migrations start at 0100), and a migration
+    # numbered below one already applied must still run.
+    known = {mig.version for mig in migrations}
+    latest = max(known, default=0)
+    applied = applied_versions(conn)
+    unknown = applied - known
+    if unknown and max(unknown) > latest:
+        raise _newer(path, max(unknown), latest)
+    if known <= applied:
         return  # the common case: a read, no write lock taken
-    if current > latest:
-        raise _newer(path, current, latest)
     with transaction(conn):
         conn.execute(
             "CREATE TABLE IF NOT EXISTS migrations ("
             " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
         )
     for mig in migrations:
-        # Each migration in its own transaction, re-checking the version under
-        # the write lock: two processes may open a new database at once.
+        # Each migration in its own transaction, re-checked under the write
+        # lock: two processes may open a new database at once.
         with transaction(conn):
-            current = schema_version(conn)
-            if current > latest:
-                raise _newer(path, current, latest)
-            if mig.version <= current:
+            if mig.version in applied_versions(conn):
                 continue
             for stmt in _statements(mig.sql):
                 conn.execute(stmt)

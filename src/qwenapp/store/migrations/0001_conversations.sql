@@ -44,8 +44,8 @@ CREATE INDEX messages_by_parent ON messages (parent_id, seq);
 -- Search. The trigram tokenizer matches any substring of three or more
 -- characters, so Chinese and Japanese text (no spaces between words) is
 -- searchable; the default unicode61 tokenizer would treat a whole CJK
--- sentence as one token. Shorter terms are matched without the index by the
--- store's search method, the only code that touches these tables.
+-- sentence as one token. Shorter terms are matched without the index by
+-- qwenapp/store/search.py, the only code that reads these tables.
 
 CREATE VIRTUAL TABLE messages_fts USING fts5 (
     content, content = 'messages', content_rowid = 'seq', tokenize = 'trigram'

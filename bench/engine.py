@@ -1,0 +1,166 @@
+"""Engine benchmark: qwenapp's embedded path against the raw engine, in one run.
+
+Prints ratios measured in this run, on one GGUF, one prompt, the same threads:
+
+* streamed decode tokens/s through ``EmbeddedBackend.stream`` over the raw
+  ``xllamacpp`` server callback (target >= 0.97);
+* time to first token, both paths;
+* time to first token at turn 20 of a growing conversation over turn 1
+  (target <= 1.2, thanks to prompt-cache reuse);
+* decode tokens/s over the memory-bandwidth limit (measured copy bandwidth
+  divided by the bytes of weights read per token).
+
+Usage: ``python bench/engine.py [--model PATH_OR_NAME] [--tokens 128] [--runs 5]``.
+Default model: ``$QWENAPP_BENCH_MODEL`` or the catalogue default (fetched if needed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import statistics
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qwenapp.models.embedded import EmbeddedBackend, _engine, default_threads
+from qwenapp.models.events import GenerateOptions, Message, TextDelta
+from qwenapp.models.profile import QwenProfile, request_body
+from qwenapp.settings import load_settings
+
+PROMPT = "Write a Python function that returns the n-th Fibonacci number, with a docstring."
+
+
+def resolve_model(spec: str | None) -> Path:
+    spec = spec or os.environ.get("QWENAPP_BENCH_MODEL")
+    if spec and Path(spec).exists():
+        return Path(spec)
+    from qwenapp.models.catalogue import get_entry
+    from qwenapp.models.fetch import ensure_model
+
+    settings = load_settings()
+    return ensure_model(get_entry(spec or settings.model), settings.models_dir)
+
+
+def raw_run(backend: EmbeddedBackend, tokens: int) -> tuple[float, float, int]:
+    """(ttft, decode tok/s, n) calling the engine's server directly."""
+    server = _engine(backend._prepare()).server
+    body = request_body([{"role": "user", "content": PROMPT}],
+                        GenerateOptions(max_tokens=tokens, temperature=0, seed=1),
+                        QwenProfile())
+    stamps: list[float] = []
+    done = threading.Event()
+
+    def cb(chunk: Any) -> bool:
+        ch = chunk.get("choices") or []
+        if ch and (ch[0].get("delta") or {}).get("content"):
+            stamps.append(time.perf_counter())
+        return False
+
+    t0 = time.perf_counter()
+    server.handle_chat_completions(body, cb)
+    done.set()
+    n = len(stamps)
+    return stamps[0] - t0, (n - 1) / (stamps[-1] - stamps[0]), n
+
+
+async def ours_run(backend: EmbeddedBackend, tokens: int) -> tuple[float, float, int]:
+    stamps: list[float] = []
+    t0 = time.perf_counter()
+    async for ev in backend.stream([Message("user", PROMPT)],
+                                   GenerateOptions(max_tokens=tokens, temperature=0, seed=1)):
+        if isinstance(ev, TextDelta):
+            stamps.append(time.perf_counter())
+    n = len(stamps)
+    return stamps[0] - t0, (n - 1) / (stamps[-1] - stamps[0]), n
+
+
+async def turn_ttfts(backend: EmbeddedBackend, turns: int) -> list[float]:
+    """TTFT of each turn of one growing conversation (answers capped at 48 tokens)."""
+    history: list[Message] = []
+    out: list[float] = []
+    for i in range(turns):
+        question = f"Question {i + 1}: name one more useful Python standard library module."
+        t0 = time.perf_counter()
+        first: float | None = None
+        text = ""
+        msgs = [*history, Message("user", question)]
+        async for ev in backend.stream(msgs, GenerateOptions(max_tokens=48, temperature=0)):
+            if isinstance(ev, TextDelta):
+                first = first or time.perf_counter()
+                text += ev.text
+        out.append((first or time.perf_counter()) - t0)
+        history += [Message("user", question), Message("assistant", text)]
+    return out
+
+
+def bandwidth_gbs() -> float:
+    """Best-of-5 memory copy bandwidth (read + write bytes) in GB/s."""
+    a = np.ones(256 * 1024 * 1024 // 8)
+    b = np.empty_like(a)
+    best = 0.0
+    for _ in range(5):
+        t = time.perf_counter()
+        np.copyto(b, a)
+        dt = time.perf_counter() - t
+        best = max(best, 2 * a.nbytes / dt / 1e9)
+    return best
+
+
+def weight_bytes_per_token(path: Path) -> int:
+    import gguf
+
+    reader = gguf.GGUFReader(str(path))
+    total = 0
+    names = {t.name for t in reader.tensors}
+    for t in reader.tensors:
+        if t.name == "token_embd.weight" and "output.weight" in names:
+            continue  # only one row of the embedding table is read per token
+        total += int(t.n_bytes)
+    return total
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model")
+    ap.add_argument("--tokens", type=int, default=128)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--turns", type=int, default=20)
+    args = ap.parse_args()
+    path = resolve_model(args.model)
+    threads = default_threads()
+    backend = EmbeddedBackend(path, context=8192, parallel=1, threads=threads)
+    backend.load()
+    asyncio.run(ours_run(backend, 8))  # warm up
+    raw_r, ours_r = [], []
+    for _ in range(args.runs):  # interleaved, so drift hits both alike
+        raw_r.append(raw_run(backend, args.tokens))
+        ours_r.append(asyncio.run(ours_run(backend, args.tokens)))
+    raw_tps = statistics.median(r[1] for r in raw_r)
+    ours_tps = statistics.median(r[1] for r in ours_r)
+    raw_ttft = statistics.median(r[0] for r in raw_r)
+    ours_ttft = statistics.median(r[0] for r in ours_r)
+    ttfts = asyncio.run(turn_ttfts(backend, args.turns))
+    bw = bandwidth_gbs()
+    wbytes = weight_bytes_per_token(path)
+    limit = bw * 1e9 / wbytes
+    print(f"machine: {platform.machine()}, {threads} threads, {platform.processor() or ''}".strip())
+    print(f"model: {path.name} ({path.stat().st_size / 1e6:.0f} MB)")
+    print(f"decode tok/s: qwenapp {ours_tps:.2f}, raw engine {raw_tps:.2f}")
+    print(f"RATIO streamed tok/s qwenapp/raw: {ours_tps / raw_tps:.3f} (target >= 0.97)")
+    print(f"time to first token: qwenapp {ours_ttft * 1000:.0f} ms, raw {raw_ttft * 1000:.0f} ms"
+          f" (ratio {ours_ttft / raw_ttft:.3f})")
+    print(f"TTFT turn 1 {ttfts[0] * 1000:.0f} ms, turn {len(ttfts)} {ttfts[-1] * 1000:.0f} ms")
+    print(f"RATIO TTFT turn {len(ttfts)}/turn 1: {ttfts[-1] / ttfts[0]:.3f} (target <= 1.2)")
+    print(f"memory bandwidth {bw:.1f} GB/s, weights read per token {wbytes / 1e6:.0f} MB "
+          f"-> limit {limit:.1f} tok/s")
+    print(f"RATIO decode tok/s / bandwidth limit: {ours_tps / limit:.3f}")
+
+
+if __name__ == "__main__":
+    main()

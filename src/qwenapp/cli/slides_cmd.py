@@ -1,0 +1,171 @@
+"""``qwenapp slides``: a topic or documents in, an editable .pptx out.
+
+An adapter only: options become a :class:`~qwenapp.slides.DeckRequest`, a
+theme and a list of source passages; the build's progress events are printed
+on stderr; the written path (or, with ``--json``, the deck's structure) goes
+to stdout. Everything that can be checked without the model (topic, slide
+count, language, output path, template, preview tools, source documents)
+is checked before the model is loaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from ..errors import InputError
+from ..slides import (
+    THEMES,
+    BuildEvent,
+    DeckBuilt,
+    DeckGenerated,
+    DeckRequest,
+    DeckResult,
+    Exported,
+    Note,
+    OutlineReady,
+    OutlineRetry,
+    OutlineStarted,
+    Passage,
+    Rendered,
+    Rendering,
+    SlideRetry,
+    SlideStarted,
+    SlideWritten,
+    Theme,
+    build_deck,
+    get_theme,
+    load_passages,
+    load_template,
+)
+from ..slides.export import require_tools
+from ..slides.language import resolve_language
+from ..slides.output import check_output
+from ..slides.pipeline import check_request
+from .state import AppState
+
+__all__ = ["slides"]
+
+
+def _print(err: Console, ev: BuildEvent) -> None:
+    if isinstance(ev, OutlineStarted):
+        err.print(f"[bold]outline[/]: planning {ev.content_slides} content slide(s) in "
+                  f"{escape(ev.language)}…")
+    elif isinstance(ev, OutlineRetry):
+        err.print(f"[yellow]outline rejected[/] (try {ev.attempt}): {escape(ev.reason)}")
+    elif isinstance(ev, OutlineReady):
+        err.print(f"[bold]outline[/]: {escape(ev.outline.title)}")
+        for i, planned in enumerate(ev.outline.slides, 1):
+            err.print(f"  {i}. {escape(planned.heading)} [dim]({planned.kind})[/]")
+    elif isinstance(ev, SlideStarted):
+        err.print(f"[dim]writing slide {ev.index}/{ev.total}: {escape(ev.heading)}[/]")
+    elif isinstance(ev, SlideRetry):
+        err.print(f"[yellow]slide {ev.index} rejected[/] (try {ev.attempt}): "
+                  f"{escape(ev.reason)}")
+    elif isinstance(ev, SlideWritten):
+        err.print(f"[green]slide {ev.index}/{ev.total}[/] {escape(ev.heading)} "
+                  f"[dim]({ev.kind}, {ev.tokens} tokens)[/]")
+    elif isinstance(ev, Note):
+        err.print(f"[yellow]note:[/] {escape(ev.text)}")
+    elif isinstance(ev, DeckGenerated):
+        s = ev.stats
+        err.print(f"generated in {s.model_seconds:.1f} s: {s.completion_tokens} tokens, "
+                  f"{s.calls} call(s), {s.retries} retr{'y' if s.retries == 1 else 'ies'}")
+    elif isinstance(ev, Rendering):
+        err.print(f"[dim]rendering {ev.slides} slides…[/]")
+    elif isinstance(ev, Rendered):
+        err.print(f"[bold green]wrote[/] {escape(str(ev.path))} "
+                  f"[dim](rendered in {ev.seconds:.2f} s)[/]")
+    elif isinstance(ev, Exported):
+        for p in ev.paths:
+            err.print(f"[bold green]wrote[/] {escape(str(p))}")
+
+
+def _default_output(topic: str) -> Path:
+    words = re.findall(r"[a-z0-9]+", topic.lower())
+    slug = "-".join(words)[:48].strip("-")
+    return Path(f"{slug or 'deck'}.pptx")
+
+
+async def _run(state: AppState, model: str | None, request: DeckRequest, out: Path,
+               theme: Theme, passages: list[Passage], pdf: bool, png: bool) -> DeckResult:
+    backend = state.backend(model)
+    try:
+        result: DeckResult | None = None
+        async for ev in build_deck(backend, request, out, theme=theme, passages=passages,
+                                   pdf=pdf, png=png):
+            _print(state.err, ev)
+            if isinstance(ev, DeckBuilt):
+                result = ev.result
+        assert result is not None
+        return result
+    finally:
+        with contextlib.suppress(Exception):
+            await backend.aclose()
+
+
+@click.command("slides")
+@click.argument("words", nargs=-1)
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="The .pptx to write (default: a name made from the topic).")
+@click.option("-n", "--slides", "count", type=int, default=8, show_default=True,
+              help="Slides in the deck, title and closing included (3-30).")
+@click.option("--audience", default="", help="Who the deck is for.")
+@click.option("--tone", default="", help="How it should sound (e.g. formal, upbeat).")
+@click.option("--language", default=None,
+              help="en, zh, fr, de, es or ja (default: the language of the request).")
+@click.option("--theme", "theme_name", type=click.Choice(sorted(THEMES)), default=None,
+              help="A built-in theme (default: light).")
+@click.option("--template", type=click.Path(path_type=Path),
+              help="A .pptx whose layouts and theme the deck reuses.")
+@click.option("--from", "sources", multiple=True, type=click.Path(path_type=Path),
+              metavar="FILE", help="Build from this document (PDF, DOCX, PPTX, XLSX, CSV, "
+              "Markdown, HTML, text); repeat or list several.")
+@click.option("--pdf", is_flag=True, help="Also write a PDF preview (needs LibreOffice).")
+@click.option("--png", is_flag=True, help="Also write a PNG per slide (LibreOffice, pdftoppm).")
+@click.option("--model", default=None, help="Model name, .gguf path or endpoint.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Sampling seed.")
+@click.option("--json", "as_json", is_flag=True, help="Print the deck's structure as JSON.")
+@click.pass_obj
+def slides(state: AppState, words: tuple[str, ...], output: Path | None, count: int,
+           audience: str, tone: str, language: str | None, theme_name: str | None,
+           template: Path | None, sources: tuple[Path, ...], pdf: bool, png: bool,
+           model: str | None, seed: int, as_json: bool) -> None:
+    """Make an editable PowerPoint deck about TOPIC (or from --from documents)."""
+    files = list(sources)
+    topic_words: list[str] = []
+    for word in words:  # `--from a.pdf b.docx`: further files land here
+        if files and Path(word).is_file():
+            files.append(Path(word))
+        else:
+            topic_words.append(word)
+    topic = " ".join(topic_words)
+    request = DeckRequest(topic=topic, slides=count, audience=audience, tone=tone,
+                          language=language, seed=seed,
+                          parallel=max(1, min(state.settings.parallel, 8)))
+    check_request(request, bool(files))
+    if language:
+        resolve_language(language, topic)
+    out = check_output(output or _default_output(topic or " ".join(p.stem for p in files)))
+    theme = load_template(template) if template else get_theme(theme_name or "light")
+    require_tools(pdf, png)
+    passages: list[Passage] = []
+    if files:
+        for f in files:
+            state.err.print(f"[dim]reading {escape(str(f))}…[/]")
+        passages = load_passages(files)
+        state.err.print(f"read {len(passages)} passage(s) from {len(files)} file(s)")
+        if not passages:
+            raise InputError("the --from documents hold no text to build a deck from",
+                             "check that they are not scanned images or empty")
+    result = asyncio.run(_run(state, model, request, out, theme, passages, pdf, png))
+    if as_json:
+        click.echo(result.deck.model_dump_json(indent=2))
+    else:
+        click.echo(str(result.path))

@@ -1,0 +1,97 @@
+"""Stage 4, assemble: number the references, validate citations, flag weak support.
+
+Pure: no model, no I/O. References are numbered by first citation in the
+body (sections, then summary and conclusion); every ``[n]`` in the finished
+report is a reference number, and every reference names the passage behind
+it. The summary and conclusion may only cite what the sections cite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .cite import check_citations, cited_ids, overlap, renumber, sentences_with_citations
+from .language import label
+from .model import (
+    Gathered,
+    Passage,
+    Plan,
+    Reference,
+    Report,
+    ReportSection,
+    SectionDraft,
+)
+
+__all__ = ["SUPPORT_THRESHOLD", "assemble", "citation_support"]
+
+SUPPORT_THRESHOLD = 0.25  # share of a sentence's words found in its cited passages
+
+
+def _weak(text: str, passages: dict[int, Passage]) -> int:
+    weak = 0
+    for s in sentences_with_citations(text):
+        if s.ids:
+            joined = " ".join(passages[i].text for i in s.ids if i in passages)
+            if overlap(s.text, joined) < SUPPORT_THRESHOLD:
+                weak += 1
+    return weak
+
+
+def assemble(*, report_id: str, question: str, language: str, plan: Plan, gathered: Gathered,
+             drafts: Sequence[SectionDraft], summary: str, conclusion: str, model: str = "",
+             created_at: str = "", warnings: Sequence[str] = ()) -> Report:
+    passages = {p.id: p for p in gathered.passages}
+    warn = list(warnings)
+    order: list[int] = []
+    checked: list[tuple[SectionDraft, str]] = []
+    for d in drafts:
+        # Defence in depth: the writer stage already validated against what it showed.
+        c = check_citations(d.text, d.passage_ids)
+        if c.removed or d.removed_citations:
+            n = len(c.removed) + len(d.removed_citations)
+            warn.append(f"section {d.heading!r}: removed {n} citation(s) to passages it was "
+                        "not given")
+        checked.append((d, c.text))
+        order.extend(i for i in c.cited if i not in order)
+    body_ids = set(order)
+    extra: list[str] = []
+    for part in (summary, conclusion):
+        c = check_citations(part, body_ids)
+        extra.append(c.text)
+    summary, conclusion = extra
+    numbers = {pid: n for n, pid in enumerate(order, start=1)}
+
+    sections = []
+    for d, text in checked:
+        supported = bool(cited_ids(text))
+        if not supported and d.passage_ids:
+            warn.append(f"section {d.heading!r} cites no source")
+        sections.append(ReportSection(heading=d.heading, text=renumber(text, numbers),
+                                      supported=supported or (not d.passage_ids and
+                                      text == label(language, "no_coverage")),
+                                      weak_sentences=_weak(text, passages)))
+    refs = [Reference(number=n, passage_id=pid, title=passages[pid].source.title,
+                      locator=passages[pid].source.locator, location=passages[pid].source.location)
+            for pid, n in numbers.items()]
+    return Report(
+        id=report_id, question=question, title=plan.title, language=language,
+        summary=renumber(summary, numbers), sections=sections,
+        conclusion=renumber(conclusion, numbers), references=refs,
+        passages=gathered.passages, plan=plan, sources=gathered.sources, warnings=warn,
+        model=model, created_at=created_at,
+    )
+
+
+def citation_support(report: Report, threshold: float = SUPPORT_THRESHOLD) -> tuple[int, int]:
+    """``(supported, total)`` over every ``[n]`` in the report: a citation is supported when
+    its sentence shares at least ``threshold`` of its words with the cited passage."""
+    supported = total = 0
+    parts = [report.summary, report.conclusion, *(s.text for s in report.sections)]
+    for part in parts:
+        for s in sentences_with_citations(part):
+            for n in s.ids:
+                p = report.passage(n)
+                total += 1
+                if p is not None and overlap(s.text, p.text) >= threshold:
+                    supported += 1
+    return supported, total

@@ -1,0 +1,129 @@
+"""Stage 1, plan: a structured outline with questions per section.
+
+The model answers with JSON matching :class:`~.model.Plan`'s schema (the
+engine turns the schema into a grammar where it can). The answer is
+validated; sections that merely restate the report's frame (introduction,
+summary, conclusion, references) are dropped since the pipeline writes
+those itself. An answer that cannot be used, twice, gives a generic plan
+built from the question, and the run says so.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..models.base import Backend, complete
+from ..models.events import GenerateOptions
+from .model import Depth, Plan, PlanSection, ReportRequest
+from .prompts import plan_messages
+
+__all__ = ["DEPTHS", "DepthProfile", "fallback_plan", "make_plan", "parse_plan"]
+
+
+@dataclass(frozen=True, slots=True)
+class DepthProfile:
+    sections: int
+    questions: int  # per section
+    passages: int  # per section, shown to the writer
+    web_queries: int
+    web_pages: int
+
+
+DEPTHS: dict[Depth, DepthProfile] = {
+    "quick": DepthProfile(sections=3, questions=2, passages=4, web_queries=2, web_pages=3),
+    "standard": DepthProfile(sections=4, questions=2, passages=5, web_queries=4, web_pages=6),
+    "deep": DepthProfile(sections=6, questions=3, passages=6, web_queries=8, web_pages=10),
+}
+
+PLAN_MAX_TOKENS = 600
+_FRAME = re.compile(r"(?i)^\s*(?:\d+[.)]\s*)?(introduction|intro|overview of the report|summary|"
+                    r"executive summary|conclusions?|references|bibliography|sources|引言|摘要|"
+                    r"总结|结论|参考文献|参考资料)\s*$")
+
+
+def _schema(profile: DepthProfile) -> dict[str, Any]:
+    schema = Plan.model_json_schema()
+    schema["properties"]["sections"]["maxItems"] = profile.sections
+    schema["properties"]["sections"]["minItems"] = max(1, min(2, profile.sections))
+    return schema
+
+
+def _first_json_object(text: str) -> Any:
+    start = text.find("{")
+    while start >= 0:
+        try:
+            obj, _ = json.JSONDecoder().raw_decode(text[start:])
+            return obj
+        except ValueError:
+            start = text.find("{", start + 1)
+    return None
+
+
+def parse_plan(text: str, profile: DepthProfile) -> Plan | None:
+    """A usable plan from a model answer, or None."""
+    data = _first_json_object(text)
+    if not isinstance(data, dict):
+        return None
+    sections = data.get("sections")
+    if isinstance(sections, list):  # tolerate bare strings and over-long lists
+        fixed = []
+        for s in sections:
+            if isinstance(s, str):
+                s = {"heading": s, "questions": [s]}
+            if isinstance(s, dict):
+                qs = s.get("questions") or [s.get("heading", "")]
+                if isinstance(qs, str):
+                    qs = [qs]
+                heading = str(s.get("heading", "")).strip()[:120]
+                fixed.append({"heading": heading,
+                              "questions": [str(q)[:300] for q in qs if str(q).strip()]
+                              [: profile.questions] or [heading]})
+        data["sections"] = fixed
+    if isinstance(data.get("title"), str):
+        data["title"] = data["title"].strip()[:160]
+    try:
+        plan = Plan.model_validate(data)
+    except ValidationError:
+        return None
+    kept, seen = [], set()
+    for s in plan.sections:
+        key = s.heading.strip().lower()
+        if _FRAME.match(s.heading) or key in seen or not key:
+            continue
+        seen.add(key)
+        kept.append(s)
+    if not kept:
+        return None
+    return Plan(title=plan.title, sections=kept[: profile.sections])
+
+
+def fallback_plan(req: ReportRequest, lang: str, profile: DepthProfile) -> Plan:
+    q = req.question.strip()
+    if lang.startswith("zh"):
+        heads = ["背景", "主要因素", "证据与案例", "挑战与局限", "比较", "展望"]
+    else:
+        heads = ["Background", "Main factors", "Evidence and examples", "Challenges and limits",
+                 "Comparisons", "Outlook"]
+    sections = [PlanSection(heading=h, questions=[f"{q} ({h})"]) for h in heads]
+    return Plan(title=q[:160], sections=sections[: profile.sections])
+
+
+async def make_plan(backend: Backend, req: ReportRequest, lang: str
+                    ) -> tuple[Plan, bool]:
+    """The plan, and whether it is the fallback."""
+    profile = DEPTHS[req.depth]
+    messages = plan_messages(req, lang, profile.sections, profile.questions)
+    for attempt in range(2):
+        options = GenerateOptions(max_tokens=PLAN_MAX_TOKENS, temperature=0.2 + 0.3 * attempt,
+                                  seed=None if req.seed is None else req.seed + attempt,
+                                  json_schema=_schema(profile), think=False)
+        result = await complete(backend, messages, options)
+        plan = parse_plan(result.text, profile)
+        if plan is not None:
+            return plan, False
+    return fallback_plan(req, lang, profile), True

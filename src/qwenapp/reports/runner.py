@@ -1,0 +1,208 @@
+"""The thin runner: plan → gather → write → summarise → assemble, persisted per stage.
+
+It yields :mod:`.events` as it goes and never prints. Each finished stage
+is saved before the next starts, so a run that is interrupted (Ctrl-C, a
+crash, a closed laptop) resumes with ``report_id`` and repeats only the
+unfinished stages. Section writers run concurrently, up to ``parallel``
+at a time (the engine's slots); each model call has a token bound and a
+timeout sized for CPU inference.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from ..errors import BackendError
+from ..models.base import Backend
+from .assemble import assemble
+from .errors import NoSourcesError
+from .events import (
+    Finished,
+    PassagesReady,
+    PlanReady,
+    ReportEvent,
+    RunStarted,
+    SectionStarted,
+    SectionWritten,
+    StageReused,
+    Warned,
+)
+from .gather import SourceTools, gather
+from .language import label, resolve_language
+from .model import Gathered, Plan, ReportRequest, SectionDraft, Summary
+from .plan import make_plan
+from .store import ReportStore
+from .write import write_section, write_summary
+
+__all__ = ["RunConfig", "run_report"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    parallel: int = 2  # section writers at once
+    model_timeout: float = 1800.0  # seconds for one model call (a long prompt on 2 cores)
+
+
+class _PlanStage(Plan):
+    fallback: bool = False
+
+
+async def _bounded(aw: Awaitable[T], seconds: float, what: str) -> T:
+    try:
+        async with asyncio.timeout(seconds):
+            return await aw
+    except TimeoutError:
+        raise BackendError(f"the model took longer than {seconds:g} s to write {what}",
+                           "try a smaller model, --depth quick, or --length short") from None
+
+
+async def run_report(conn: sqlite3.Connection, backend: Backend, request: ReportRequest,
+                     tools: SourceTools, *, report_id: str | None = None,
+                     config: RunConfig | None = None) -> AsyncIterator[ReportEvent]:
+    """Run (or resume, with ``report_id``) a report; the last event is :class:`Finished`."""
+    config = config or RunConfig()
+    store = ReportStore(conn)
+    resumed = report_id is not None
+    rid = report_id or store.create(request, backend.name)
+    lang = resolve_language(request.language, request.question)
+    yield RunStarted(rid, resumed, lang)
+    store.set_status(rid, "running")
+    finished = False
+    try:
+        async for ev in _stages(store, rid, backend, request, lang, tools, config):
+            finished = isinstance(ev, Finished)
+            yield ev
+    finally:
+        if not finished:
+            store.set_status(rid, "failed")
+
+
+async def _stages(store: ReportStore, rid: str, backend: Backend, req: ReportRequest,
+                  lang: str, tools: SourceTools, config: RunConfig
+                  ) -> AsyncIterator[ReportEvent]:
+    warnings: list[str] = []
+    t = config.model_timeout
+
+    # 1. plan
+    plan_stage = store.load_stage(rid, "plan", _PlanStage)
+    if plan_stage is None:
+        plan, fallback = await _bounded(make_plan(backend, req, lang), t, "the plan")
+        plan_stage = _PlanStage(title=plan.title, sections=plan.sections, fallback=fallback)
+        store.save_stage(rid, "plan", plan_stage)
+    else:
+        yield StageReused("plan")
+    plan = Plan(title=plan_stage.title, sections=plan_stage.sections)
+    yield PlanReady(plan, plan_stage.fallback)
+    if plan_stage.fallback:
+        warnings.append("the model's outline could not be used; a generic outline was used")
+        yield Warned(warnings[-1])
+
+    # 2. gather
+    gathered = store.load_stage(rid, "gather", Gathered)
+    if gathered is None:
+        async for item in gather(req, plan, tools):
+            if isinstance(item, Gathered):
+                gathered = item
+            else:
+                yield item
+        assert gathered is not None
+        if not gathered.passages and not req.allow_uncited:
+            read = sum(1 for s in gathered.sources if s.status in ("read", "unchanged"))
+            failed = [s for s in gathered.sources if s.status in ("failed", "skipped")]
+            why = f"{read} source(s) read, none matched the question"
+            if not read and failed:
+                why = f"no source could be read ({failed[0].locator}: {failed[0].reason})"
+            elif not read:
+                why = "no documents, URLs or web search were given"
+            raise NoSourcesError(f"no sources found: {why}",
+                                 "add --docs, --url or --web, or pass --allow-uncited for a "
+                                 "report without citations")
+        store.save_stage(rid, "gather", gathered)
+    else:
+        yield StageReused("gather")
+    n_sources = len({p.source.locator for p in gathered.passages})
+    yield PassagesReady(len(gathered.passages), n_sources)
+    if not gathered.passages:
+        warnings.append(label(lang, "uncited"))
+        yield Warned(warnings[-1])
+
+    # 3. write sections, in parallel engine slots
+    by_id = {p.id: p for p in gathered.passages}
+    total = len(plan.sections)
+    drafts: dict[int, SectionDraft] = {}
+    todo: list[int] = []
+    for i in range(total):
+        saved = store.load_stage(rid, f"section:{i}", SectionDraft)
+        if saved is not None:
+            drafts[i] = saved
+            yield StageReused(f"section:{i}")
+        else:
+            todo.append(i)
+    sem = asyncio.Semaphore(max(1, config.parallel))
+
+    async def one(i: int) -> tuple[int, SectionDraft]:
+        async with sem:
+            section = plan.sections[i]
+            ids = gathered.by_section[i] if i < len(gathered.by_section) else []
+            draft = await _bounded(
+                write_section(backend, req, lang, section, [by_id[j] for j in ids],
+                              allow_uncited=req.allow_uncited and not gathered.passages),
+                t, f"section {section.heading!r}")
+            store.save_stage(rid, f"section:{i}", draft)
+            return i, draft
+
+    for i in todo:
+        yield SectionStarted(i + 1, total, plan.sections[i].heading)
+    tasks = [asyncio.ensure_future(one(i)) for i in todo]
+    failure: Exception | None = None
+    try:
+        for next_done in asyncio.as_completed(tasks):
+            try:
+                i, draft = await next_done
+            except Exception as e:  # keep the other sections' work: it is saved as it ends
+                failure = failure or e
+                continue
+            drafts[i] = draft
+            yield SectionWritten(i + 1, total, draft.heading, len(set(_ids(draft.text))),
+                                 len(draft.removed_citations))
+    finally:
+        for task in tasks:
+            task.cancel()
+    if failure is not None:
+        raise failure
+    ordered = [drafts[i] for i in range(total)]
+
+    # 4. summary and conclusion
+    summary = store.load_stage(rid, "summary", Summary)
+    if summary is None:
+        body = "\n\n".join(f"## {d.heading}\n{d.text}" for d in ordered)
+        s, c = await asyncio.gather(
+            _bounded(write_summary(backend, req, lang, body, "summary"), t, "the summary"),
+            _bounded(write_summary(backend, req, lang, body, "conclusion"), t,
+                     "the conclusion"))
+        summary = Summary(summary=s, conclusion=c)
+        store.save_stage(rid, "summary", summary)
+    else:
+        yield StageReused("summary")
+
+    # 5. assemble (pure) and save
+    report = assemble(report_id=rid, question=req.question, language=lang, plan=plan,
+                      gathered=gathered, drafts=ordered, summary=summary.summary,
+                      conclusion=summary.conclusion, model=backend.name,
+                      created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                      warnings=warnings)
+    store.finish(report)
+    yield Finished(report)
+
+
+def _ids(text: str) -> list[int]:
+    from .cite import cited_ids
+
+    return cited_ids(text)

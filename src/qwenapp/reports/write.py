@@ -1,0 +1,106 @@
+"""Stage 3, write: one bounded model call per section, then summary and conclusion.
+
+Each writer sees only its own passages, labelled ``[1]..[k]``; its answer
+is cleaned (reasoning tags, echoed headings, reference lists, repetition
+loops, a sentence cut by the token limit), its citations validated against
+exactly those labels, then mapped to the report-wide passage ids.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ..models.base import Backend, complete
+from ..models.events import GenerateOptions
+from .cite import check_citations, renumber
+from .language import label
+from .model import Length, Passage, PlanSection, ReportRequest, SectionDraft
+from .prompts import section_messages, summary_messages
+
+__all__ = ["LENGTHS", "clean_model_text", "write_section", "write_summary"]
+
+# (sentences per section, max_tokens per section)
+LENGTHS: dict[Length, tuple[int, int]] = {"short": (4, 240), "medium": (7, 420),
+                                          "long": (12, 700)}
+SUMMARY_MAX_TOKENS = 260
+
+_THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL)
+_SENTENCE = re.compile(r"[^.!?。！？\n]+(?:[.!?。！？]+(?:\s*\[\d+\])*|\n|$)")
+
+
+def _dedupe_sentences(text: str) -> str:
+    """Drop repeated sentences: the loop a small model falls into."""
+    seen: dict[str, int] = {}
+    out: list[str] = []
+    for m in _SENTENCE.finditer(text):
+        s = m.group(0)
+        key = re.sub(r"\W+", "", re.sub(r"\[\d+\]", "", s)).lower()
+        if key:
+            seen[key] = seen.get(key, 0) + 1
+            if seen[key] > 1:
+                continue
+        out.append(s)
+    return "".join(out)
+
+
+def clean_model_text(text: str, heading: str = "", *, truncated: bool = False) -> str:
+    """Model prose made safe to print: no reasoning, no headings, no loops, no half sentence."""
+    text = _THINK.sub("", text).replace("</think>", "")
+    lines = text.strip().splitlines()
+    while lines and (not lines[0].strip() or lines[0].lstrip().startswith("#")
+                     or (heading and lines[0].strip().strip("*:# ").lower()
+                         == heading.strip().lower())):
+        lines.pop(0)
+    kept: list[str] = []
+    for line in lines:
+        bare = line.strip().strip("*#: ").lower()
+        if bare in ("references", "sources", "参考文献", "参考资料", "来源"):
+            break  # the model's own reference list: ours is built from data
+        if line.lstrip().startswith("#"):
+            line = line.lstrip("# ").strip()
+        kept.append(line)
+    text = "\n".join(kept).strip()
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    text = _dedupe_sentences(text)
+    if truncated:
+        cut = max(text.rfind(c) for c in ".!?。！？")
+        if cut > len(text) // 3:
+            rest = re.match(r"(?:\s*\[\d+\])*", text[cut + 1 :])
+            text = text[: cut + 1 + (rest.end() if rest else 0)]
+    return text.strip()
+
+
+async def write_section(backend: Backend, req: ReportRequest, lang: str, section: PlanSection,
+                        passages: Sequence[Passage], *, allow_uncited: bool = False
+                        ) -> SectionDraft:
+    """One section from its passages. With none: a fixed "not covered" sentence, or, when
+    the user asked for an uncited report, the model's own words (marked unsupported)."""
+    if not passages and not allow_uncited:
+        return SectionDraft(heading=section.heading, text=label(lang, "no_coverage"),
+                            passage_ids=[])
+    sentences, max_tokens = LENGTHS[req.length]
+    local = list(enumerate(passages, start=1))
+    options = GenerateOptions(max_tokens=max_tokens, temperature=0.3, seed=req.seed, think=False,
+                              stop=("\n## ", "\nReferences:", "\n参考文献"))
+    result = await complete(backend, section_messages(req, lang, section, local, sentences),
+                            options)
+    text = clean_model_text(result.text, section.heading,
+                            truncated=result.finish_reason == "length")
+    check = check_citations(text, range(1, len(passages) + 1))
+    mapping = {n: p.id for n, p in local}
+    return SectionDraft(
+        heading=section.heading, text=renumber(check.text, mapping),
+        passage_ids=[p.id for p in passages],
+        removed_citations=check.removed, repaired_citations=check.repaired,
+        finish_reason=result.finish_reason,
+    )
+
+
+async def write_summary(backend: Backend, req: ReportRequest, lang: str, body: str,
+                        kind: str) -> str:
+    """An executive summary or conclusion over the written sections (``kind``)."""
+    options = GenerateOptions(max_tokens=SUMMARY_MAX_TOKENS, temperature=0.3, seed=req.seed,
+                              think=False)
+    result = await complete(backend, summary_messages(req, lang, body, kind), options)
+    return clean_model_text(result.text, truncated=result.finish_reason == "length")

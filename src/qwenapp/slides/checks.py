@@ -1,0 +1,112 @@
+"""Pure checks on generated text: placeholders, copies, duplicates, numbers.
+
+Small models copy template text ("Presentation Title", "Row 1, Col 1"),
+echo the instructions, and repeat themselves. Each of these is detected here
+and makes the output invalid, so the pipeline retries instead of rendering it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+__all__ = [
+    "clean_line",
+    "copied_instruction",
+    "extract_numbers",
+    "number_in",
+    "placeholder_reason",
+    "similar",
+    "tokens",
+]
+
+_PLACEHOLDER_PATTERNS = [
+    r"\b(presentation|slide|deck|chart|table|section) (title|heading|subtitle)\b",
+    r"\b(your|the) (title|subtitle|heading|text|name|company|topic) here\b",
+    r"\b(first|second|third|fourth|fifth|sixth|next|another) (bullet|point|item)\b",
+    r"\bbullet ?points?\b",
+    r"\b(row|col|column|cell|item|point|bullet|label|category|series|value|heading|"
+    r"title|subtitle|topic|text) ?#?\d+\b",
+    r"\bclick (here )?to (add|edit|insert)\b",
+    r"\b(add|insert|enter|type) (your )?(text|title|content|notes?) here\b",
+    r"\blorem ipsum\b",
+    r"\b(speaker )?notes? (go )?here\b",
+    r"\bplaceholder\b",
+    r"\bsample (text|title|content|data)\b",
+    r"\bexample (title|text|bullet|point|heading|slide)\b",
+    r"\{\{|\}\}|\{[a-z_]+\}|\[(insert|your|add|name|title|text)[^\]]*\]|<[a-z_ ]+>",
+    r"^\W*(tbd|todo|tba|n/?a|none|null|xxx+|x+|\.\.\.|…|-+)\W*$",
+    r"^\s*(title|subtitle|heading|head|points?|notes?|bullets?|text|string|content|sub|kind|"
+    r"left|right|cols?|rows?|labels?|values?|chart|table)\s*$",
+    r"单击此处|点击(此处)?添加|在此(处)?(输入|添加)|此处(输入|添加)|占位|示例(标题|文本|内容)",
+    r"^(标题|要点|列|行|项目|类别|数值)[一二三四五六七八九十\d]+$",
+    r"^第[一二三四五六七八九十\d]+(行|列|点|项|页)$",
+    r"^(标题|副标题|要点|内容|备注)$",
+]
+_PLACEHOLDER = [re.compile(p, re.IGNORECASE) for p in _PLACEHOLDER_PATTERNS]
+
+_BULLET_PREFIX = re.compile(r"^\s*(?:[-*•·●▪◦‣–—]+|\d{1,2}[.)、]|[a-z][.)]|[（(]\d+[)）])\s+",
+                            re.IGNORECASE)
+_WS = re.compile(r"\s+")
+_WORD = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]", re.IGNORECASE)
+_NUMBER = re.compile(r"(?<![\w.])[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[-−]?\d+(?:\.\d+)?")
+
+
+def clean_line(text: str) -> str:
+    """One line of slide text: whitespace collapsed, list markers and wrapping quotes removed."""
+    text = _WS.sub(" ", text).strip()
+    text = _BULLET_PREFIX.sub("", text, count=1)
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'“”":
+        text = text[1:-1].strip()
+    return text.strip("*_ ").strip()
+
+
+def placeholder_reason(text: str) -> str | None:
+    """Why ``text`` looks like template filler rather than content, or None."""
+    stripped = text.strip()
+    if not stripped:
+        return "an empty text"
+    if len(_WORD.findall(stripped)) < 1 or (
+        len(stripped) < 2 and not any("\u4e00" <= c <= "\u9fff" for c in stripped)
+    ):
+        return f"a text with no words ({stripped!r})"
+    for pattern in _PLACEHOLDER:
+        if pattern.search(stripped):
+            return f"placeholder text ({stripped[:40]!r})"
+    return None
+
+
+def copied_instruction(text: str, instructions: str) -> bool:
+    """Whether a generated text is a verbatim copy of a sentence of the instructions."""
+    t = _WS.sub(" ", text).strip().lower()
+    return len(t) >= 16 and t in _WS.sub(" ", instructions).lower()
+
+
+def tokens(text: str) -> set[str]:
+    """Lower-case words (Latin) and single characters (Han), for overlap measures."""
+    return {w.lower() for w in _WORD.findall(text)}
+
+
+def similar(a: Iterable[str], b: Iterable[str], threshold: float = 0.75) -> bool:
+    """Jaccard overlap of the word sets of two texts is at least ``threshold``."""
+    ta, tb = tokens(" ".join(a)), tokens(" ".join(b))
+    if not ta or not tb:
+        return False
+    return len(ta & tb) / len(ta | tb) >= threshold
+
+
+def extract_numbers(text: str) -> set[float]:
+    """Every number written in ``text`` (``1,234.5`` → 1234.5, ``45%`` → 45)."""
+    out: set[float] = set()
+    for m in _NUMBER.finditer(text):
+        raw = m.group(0).replace(",", "").replace("−", "-")
+        try:
+            out.add(float(raw))
+        except ValueError:
+            continue
+    return out
+
+
+def number_in(value: float, allowed: set[float]) -> bool:
+    """Whether ``value`` is one of the numbers in the sources (to float precision)."""
+    return any(abs(value - n) <= 1e-9 * max(1.0, abs(n)) for n in allowed)

@@ -1,0 +1,119 @@
+"""Source passages a deck is built from: documents (``--from``) or a report.
+
+Code assigns each passage an id (``S1``, ``S2``...); the model cites ids
+from a constrained list and the validator maps them back to a file and a
+place in it, so the speaker notes can say where each slide's facts are from.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .checks import extract_numbers
+from .deck import SourceRef
+
+if TYPE_CHECKING:
+    from ..documents import Document
+
+__all__ = ["Passage", "digest", "load_passages", "numbers_in", "passages_from_documents", "select"]
+
+_CHUNK = 900  # characters per passage: a few sentences, cheap to put in a prompt
+_WORD = re.compile(r"[a-z0-9]{3,}|[\u4e00-\u9fff]{2}", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """One citable piece of source text."""
+
+    id: str
+    title: str
+    location: str
+    text: str
+
+    def ref(self) -> SourceRef:
+        return SourceRef(id=self.id, title=self.title, location=self.location)
+
+
+def passages_from_documents(docs: Iterable[Document]) -> list[Passage]:
+    """Documents → numbered passages of at most ~900 characters, tables as text rows."""
+    out: list[Passage] = []
+    for doc in docs:
+        name = doc.path.name
+        for section in doc.sections:
+            text = section.text
+            if section.table:
+                text = "\n".join(" | ".join(c.strip() for c in row) for row in section.table)
+            for piece in _chunks(text.strip(), _CHUNK):
+                out.append(Passage(f"S{len(out) + 1}", name, section.location, piece))
+    return out
+
+
+def load_passages(paths: Sequence[Path]) -> list[Passage]:
+    """Extract each file (raises DocumentError, a one-line InputError, on a bad file)."""
+    from ..documents import extract
+
+    return passages_from_documents(extract(p) for p in paths)
+
+
+def _chunks(text: str, size: int) -> Iterable[str]:
+    while text:
+        if len(text) <= size:
+            yield text
+            return
+        cut = max(text.rfind("\n", 0, size), text.rfind(". ", 0, size), text.rfind("。", 0, size))
+        cut = cut + 1 if cut > size // 3 else size
+        yield text[:cut].strip()
+        text = text[cut:].strip()
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in _WORD.findall(text)}
+
+
+def select(passages: Sequence[Passage], query: str, budget: int) -> list[Passage]:
+    """The passages that share the most words with ``query``, within ``budget`` characters."""
+    q = _words(query)
+    scored = sorted(
+        ((len(q & _words(p.text + " " + p.location)), -i, p) for i, p in enumerate(passages)),
+        reverse=True,
+    )
+    out: list[Passage] = []
+    used = 0
+    for score, _, p in scored:
+        if out and score == 0:
+            break
+        if used + len(p.text) > budget and out:
+            continue
+        out.append(p)
+        used += len(p.text)
+        if used >= budget:
+            break
+    return sorted(out, key=lambda p: passages.index(p))
+
+
+def digest(passages: Sequence[Passage], budget: int) -> str:
+    """A short view of every passage (its start), for planning, within ``budget`` characters."""
+    if not passages:
+        return ""
+    each = max(80, budget // len(passages))
+    lines: list[str] = []
+    used = 0
+    for p in passages:
+        line = f"[{p.id}] {p.title}, {p.location}: {p.text[:each].strip()}"
+        if used + len(line) > budget:
+            break
+        lines.append(line)
+        used += len(line)
+    return "\n".join(lines)
+
+
+def numbers_in(*texts: str) -> set[float]:
+    """Every number a chart may use: those written in the request and the sources."""
+    out: set[float] = set()
+    for t in texts:
+        out |= extract_numbers(t)
+    return out
