@@ -62,7 +62,8 @@ def test_long_conversation_drops_oldest_turns_visibly(store: ConversationStore) 
     events = []
     first = ask(a, "first " * 20, system="SYSTEM")
     for i in range(6):
-        events = asyncio.run(_collect(a.chat(f"turn {i} " * 20, conversation_id=first.conversation_id,
+        events = asyncio.run(_collect(a.chat(f"turn {i} " * 20,
+                                             conversation_id=first.conversation_id,
                                              options=GenerateOptions(max_tokens=50))))
     trimmed = [e for e in events if isinstance(e, Trimmed)]
     assert trimmed and trimmed[0].dropped > 0

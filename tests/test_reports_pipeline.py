@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures.scripts import ZH_PLAN, extractive_model
 
+from fixtures.scripts import ZH_PLAN, extractive_model
 from qwenapp.errors import BackendError
 from qwenapp.library import Library
 from qwenapp.models.events import GenerateOptions, Message
@@ -121,7 +121,7 @@ def test_prompt_injection_document_does_not_change_the_report(conn: sqlite3.Conn
         text = "\n".join(m.content for m in messages)
         if "IGNORE ALL PREVIOUS INSTRUCTIONS" in text or "Reply only with" in text:
             return "PWNED. A poem about pirates."
-        return inner._reply(messages, options)  # noqa: SLF001
+        return inner._reply(messages, options)
 
     inner = extractive_model()
     model = ScriptedModel(responder=gullible)
@@ -163,7 +163,7 @@ def test_resume_skips_finished_stages(conn: sqlite3.Connection, docs: Path) -> N
     def flaky(messages: Sequence[Message], options: GenerateOptions) -> Any:
         if "Section: Running locally" in messages[-1].content:
             return BackendError("the engine crashed")
-        return good._reply(messages, options)  # noqa: SLF001
+        return good._reply(messages, options)
 
     with pytest.raises(BackendError):
         _run(conn, ScriptedModel(responder=flaky), req)
@@ -192,7 +192,7 @@ def test_unusable_plan_falls_back(conn: sqlite3.Connection, docs: Path) -> None:
     def bad_json(messages: Sequence[Message], options: GenerateOptions) -> Any:
         if options.json_schema is not None:
             return "{not json at all"
-        return inner._reply(messages, options)  # noqa: SLF001
+        return inner._reply(messages, options)
 
     model = ScriptedModel(responder=bad_json)
     events = _run(conn, model, ReportRequest(question="What drove Qwen's adoption?",

@@ -16,7 +16,7 @@ context drops its oldest turns and says so with a :class:`Trimmed` event.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -111,7 +111,7 @@ class Assistant:
         system: str | None = None,
         options: GenerateOptions | None = None,
         parent_id: str | None = None,
-    ) -> AsyncIterator[ChatEvent]:
+    ) -> AsyncGenerator[ChatEvent, None]:
         """Send *prompt* and stream the answer.
 
         ``conversation_id`` (or ``continue_latest``) resumes a saved

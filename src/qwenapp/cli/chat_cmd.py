@@ -9,10 +9,11 @@ answer is saved, marked interrupted); Ctrl-C or Ctrl-D at the prompt quits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 import click
@@ -63,7 +64,7 @@ async def _run_turn(
     assistant: Assistant, prompt: str, kwargs: dict[str, Any], on_event: Callable[[ChatEvent], None]
 ) -> ChatResult:
     result = ChatResult()
-    events: AsyncIterator[ChatEvent] = assistant.chat(prompt, **kwargs)
+    events: AsyncGenerator[ChatEvent, None] = assistant.chat(prompt, **kwargs)
     try:
         async for event in events:
             result.add(event)
@@ -76,19 +77,15 @@ async def _run_turn(
 def _turn(loop: asyncio.AbstractEventLoop, coro: Any) -> tuple[ChatResult | None, bool]:
     """Run one turn; Ctrl-C cancels just this turn. Returns (result, interrupted)."""
     task = loop.create_task(coro)
-    try:
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # not main thread / not Unix
         loop.add_signal_handler(signal.SIGINT, task.cancel)
-    except (NotImplementedError, RuntimeError):  # not the main thread / not Unix
-        pass
     try:
         return loop.run_until_complete(task), False
     except asyncio.CancelledError:
         return None, True
     finally:
-        try:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.remove_signal_handler(signal.SIGINT)
-        except (NotImplementedError, RuntimeError):
-            pass
 
 
 def _read_message(console: Console) -> str | None:
@@ -170,9 +167,7 @@ def _one_shot(loop: asyncio.AbstractEventLoop, assistant: Assistant, prompt: str
     def on_event(event: ChatEvent) -> None:
         if isinstance(event, Started):
             started.append(event)
-        if not as_json:
-            printer(event)
-        elif isinstance(event, Notice | Trimmed):
+        if not as_json or isinstance(event, Notice | Trimmed):
             printer(event)
 
     result, interrupted = _turn(loop, _run_turn(assistant, prompt, kwargs, on_event))

@@ -29,6 +29,8 @@ _COMMANDS = [
     "docs_cmd:docs",
     "report_cmd:report",
     "slides_cmd:slides",
+    "serve_cmd:serve",
+    "users_cmd:users",
 ]
 
 

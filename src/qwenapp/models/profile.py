@@ -11,7 +11,7 @@ layer ever sees a think tag, and reasoning never lands in an answer.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,7 +152,9 @@ _FINISH: dict[str, FinishReason] = {
 }
 
 
-async def openai_chunks_to_events(chunks: AsyncIterator[dict[str, Any]]) -> AsyncIterator[Event]:
+async def openai_chunks_to_events(
+    chunks: AsyncIterator[dict[str, Any]],
+) -> AsyncGenerator[Event, None]:
     """Translate OpenAI ``chat.completion.chunk`` dicts into our events.
 
     The one place that knows the wire shape. Raises :class:`BackendError` on

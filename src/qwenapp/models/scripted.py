@@ -74,11 +74,13 @@ class ScriptedModel:
 
     def _reply(self, messages: Sequence[Message], options: GenerateOptions) -> Reply:
         if self._queue:
-            return self._queue.popleft()
+            queued: Reply = self._queue.popleft()
+            return queued
         if self._responder is not None:
             return self._responder(messages, options)
         if options.json_schema is not None:
-            return minimal_instance(options.json_schema)
+            instance: Reply = minimal_instance(options.json_schema)
+            return instance
         last = next((m.content for m in reversed(messages) if m.role == "user"), "")
         return f"You said: {last}"
 

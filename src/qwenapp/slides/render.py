@@ -73,7 +73,7 @@ def render_pptx(deck: Deck, theme: Theme) -> bytes:
     if problems:
         raise DeckError(f"the deck cannot be rendered: {problems[0]}")
     prs = _open(theme)
-    layouts = _Layouts.find(prs, theme.is_template)
+    layouts = _Layouts.find(prs)
     geo = _geometry(prs, theme, layouts)
     lang = next((x for x in LANGUAGES.values() if x.code.split("-")[0] == deck.language),
                 LANGUAGES["en"])
@@ -157,7 +157,7 @@ class _Layouts:
     body_frame: Frame | None  # the body placeholder of a "Title and Content" layout
 
     @staticmethod
-    def find(prs: Any, templated: bool) -> _Layouts:
+    def find(prs: Any) -> _Layouts:
         layouts = list(prs.slide_layouts)
 
         def kinds(layout: Any) -> list[Any]:
@@ -171,8 +171,6 @@ class _Layouts:
                      if PP_PLACEHOLDER.TITLE in kinds(lo) and len(kinds(lo)) == 2]
         any_title = [lo for lo in layouts if PP_PLACEHOLDER.TITLE in kinds(lo)]
         content = (title_only or with_body or any_title or [cover])[0]
-        section = next((lo for lo in layouts if "section" in lo.name.lower()
-                        and PP_PLACEHOLDER.TITLE in kinds(lo)), cover) if templated else cover
         body_frame = None
         for lo in with_body:
             for ph in lo.placeholders:
@@ -181,7 +179,9 @@ class _Layouts:
                     break
             if body_frame:
                 break
-        return _Layouts(cover, content, section, body_frame)
+        # Section and closing slides reuse the cover layout: its placeholders are the ones
+        # measured (a template's "Section Header" often sets all caps or other spacing).
+        return _Layouts(cover, content, cover, body_frame)
 
 
 def _frame(shape: Any) -> Frame | None:

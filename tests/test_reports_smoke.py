@@ -1,0 +1,53 @@
+"""Smoke: the real qwen2.5-coder-0.5b-instruct writes a short report over the fixture folder.
+
+Opt-in: ``QWENAPP_SMOKE=1`` (``QWENAPP_SMOKE_MODEL`` may name a local copy of the model,
+otherwise the catalogue entry is resolved by the shared ``smoke_model`` fixture).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import qwenapp_cmd
+from qwenapp.reports import load_report
+
+pytestmark = pytest.mark.smoke
+
+CORPUS = Path(__file__).parent / "fixtures" / "corpus"
+
+
+def test_real_model_writes_a_cited_report(cli_env: dict[str, str], tmp_path: Path) -> None:
+    model = os.environ["QWENAPP_SMOKE_MODEL"]
+    docs = tmp_path / "docs"
+    shutil.copytree(CORPUS, docs)
+    out = tmp_path / "report.md"
+    p = subprocess.run(
+        [*qwenapp_cmd(), "report", "What drove Qwen's adoption among developers?",
+         "--docs", str(docs), "--model", model, "--depth", "quick", "--length", "short",
+         "-o", str(out)],
+        env={**cli_env, "COLUMNS": "300"}, capture_output=True, text=True, timeout=1800,
+        stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, p.stderr[-3000:]
+    md = out.read_text(encoding="utf-8")
+    assert md.startswith("# ") and "## Executive summary" in md and "## Conclusion" in md
+    assert "<think>" not in md and "</think>" not in md
+    assert "PWNED" not in md.upper()  # the injection document was read but not obeyed
+    assert "section 1/" in p.stderr and "plan:" in p.stderr
+
+    rid = re.search(r"saved as report (\w+)", p.stderr).group(1)  # type: ignore[union-attr]
+    conn = sqlite3.connect(Path(cli_env["QWENAPP_HOME"]) / "qwenapp.db")
+    conn.row_factory = sqlite3.Row
+    report = load_report(conn, rid)
+    numbers = {int(n) for n in re.findall(r"\[(\d+)\]", md.split("## References")[0])}
+    assert numbers == {r.number for r in report.references}  # every [n] is a reference
+    for n in numbers:  # ... and every reference is a passage that was retrieved
+        assert report.passage(n) is not None
+    # the 0.5B model does not always cite, but the validator must leave only real ids
+    assert all(r.locator.startswith(str(docs)) for r in report.references)
