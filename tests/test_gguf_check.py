@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from qwenapp.errors import ModelFileError
 from qwenapp.models.gguf_check import GGUFInfo, check_gguf
+from qwenapp.testing.tiny_gguf import CHATML_TEMPLATE
 
 
 def _write(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -23,7 +25,7 @@ def test_good_file(tiny_gguf: Path) -> None:
     info = check_gguf(tiny_gguf, expected_size=tiny_gguf.stat().st_size)
     assert info == GGUFInfo(path=tiny_gguf, architecture="qwen2", name="tiny-random-qwen2",
                             context_length=4096, size=tiny_gguf.stat().st_size,
-                            has_chat_template=True)
+                            has_chat_template=True, chat_template=CHATML_TEMPLATE)
 
 
 def test_missing_file(tmp_path: Path) -> None:
@@ -41,6 +43,14 @@ def test_missing_catalogue_file_says_which_pull(tmp_path: Path) -> None:
 def test_directory(tmp_path: Path) -> None:
     with pytest.raises(ModelFileError, match="is a directory"):
         check_gguf(tmp_path)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX only")
+def test_fifo_does_not_block(tmp_path: Path) -> None:
+    fifo = tmp_path / "model.gguf"
+    os.mkfifo(fifo)
+    with pytest.raises(ModelFileError, match="not a regular file"):
+        check_gguf(fifo)
 
 
 @pytest.mark.parametrize("fraction", [0.5, 0.9, 0.999])

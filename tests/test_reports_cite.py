@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qwenapp.reports import assemble, check_citations, citation_support, overlap
-from qwenapp.reports.cite import renumber, sentences_with_citations
+from qwenapp.reports.cite import attribute_uncited, renumber, sentences_with_citations
 from qwenapp.reports.model import Gathered, Passage, Plan, PlanSection, SectionDraft, SourceRef
 from qwenapp.reports.write import clean_model_text
 
@@ -129,3 +129,26 @@ def test_clean_truncated_drops_half_sentence() -> None:
     assert clean_model_text("Full sentence [1]. Half a sen", truncated=True) == \
         "Full sentence [1]."
     assert clean_model_text("完整的句子[1]。半句", truncated=True) == "完整的句子[1]。"
+
+
+def test_attribution_of_copied_sentences() -> None:
+    passages = {1: "Most Qwen 2.5 models are released under the Apache 2.0 license, which "
+                   "allows commercial use.",
+                2: "A 1.5B model runs on two CPU cores at ten tokens per second."}
+    text, added = attribute_uncited(
+        "Qwen 2.5 models use the Apache 2.0 license allowing commercial use. Pirates are fun "
+        "and sail the seas. It runs on two CPU cores at ten tokens per second [2].", passages)
+    assert added == 1
+    assert text == ("Qwen 2.5 models use the Apache 2.0 license allowing commercial use [1]. "
+                    "Pirates are fun and sail the seas. It runs on two CPU cores at ten tokens "
+                    "per second [2].")
+    source = {4: "千问 2.5 的大多数模型采用 Apache 2.0 许可，允许商业使用"}
+    zh, n = attribute_uncited("千问的大多数模型采用 Apache 2.0 许可。", source)
+    assert n == 1 and zh == "千问的大多数模型采用 Apache 2.0 许可[4]。"
+    assert attribute_uncited("Short one.", passages) == ("Short one.", 0)
+
+
+def test_dedupe_keeps_decimals() -> None:
+    raw = "Qwen 2.5 is open. Qwen 2.5 models run on CPUs. Qwen 2.5 is open."
+    assert clean_model_text(raw) == "Qwen 2.5 is open. Qwen 2.5 models run on CPUs."
+    assert clean_model_text("Why Qwen? Because it is open.", "Why Qwen?") == "Because it is open."

@@ -323,7 +323,7 @@ def test_libreoffice_converts_and_text_stays_in_its_box(pdfs: dict[str, Path],
     prs = Presentation(str(rendered[key]))
     pages = _pdf_words(pdf)
     assert len(pages) == len(prs.slides)
-    tol = 3.0
+    tol = 4.0  # glyph boxes reach a little past the line box; an overflow is a whole line
     for n, (slide, words) in enumerate(zip(prs.slides, pages, strict=True), 1):
         shapes = [s for s in slide.shapes if s.has_text_frame or s.has_table or s.has_chart]
         found = {s.shape_id: 0 for s in shapes}

@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 import click
+from rich.markup import escape
 
 from ..errors import QwenappError
 from ..settings import load_settings
@@ -48,9 +49,9 @@ def _report(e: QwenappError, console: Any) -> None:
     msg = f"error: {e.message}"
     hint = f"  {e.hint}" if e.hint else ""
     if console is not None:
-        console.print(f"[bold red]error:[/] {e.message}", markup=True, highlight=False)
+        console.print(f"[bold red]error:[/] {escape(e.message)}", highlight=False)
         if e.hint:
-            console.print(f"[dim]{e.hint}[/]")
+            console.print(f"[dim]{escape(e.hint)}[/]")
     else:
         click.echo(msg + ("\n" + hint if hint else ""), err=True)
 
@@ -85,8 +86,15 @@ _register()
 
 
 def main() -> None:
+    """Run the CLI; Ctrl-C anywhere ends with "interrupted" and exit status 130."""
     try:
-        cli.main(prog_name="qwenapp")
-    except KeyboardInterrupt:
+        code = cli.main(prog_name="qwenapp", standalone_mode=False)
+    except (KeyboardInterrupt, click.exceptions.Abort):
         click.echo("\ninterrupted", err=True)
         sys.exit(130)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -15,8 +15,9 @@ __all__ = ["AppState"]
 @dataclass
 class AppState:
     settings: Settings
-    console: Console = field(default_factory=lambda: Console(highlight=False))
-    err: Console = field(default_factory=lambda: Console(stderr=True, highlight=False))
+    console: Console = field(default_factory=lambda: Console(highlight=False, soft_wrap=True))
+    err: Console = field(
+        default_factory=lambda: Console(stderr=True, highlight=False, soft_wrap=True))
 
     def backend(self, spec: str | None = None) -> Backend:
         """The backend for a ``--model`` value (``None``: the configured default)."""

@@ -105,18 +105,7 @@ def _model_facts(path: Path, expected_size: int | None) -> tuple[int, bool]:
     from .gguf_check import check_gguf
 
     info = check_gguf(path, expected_size=expected_size)
-    thinking = False
-    if info.has_chat_template:
-        try:
-            import gguf
-
-            reader = gguf.GGUFReader(str(path))
-            field = reader.get_field("tokenizer.chat_template")
-            if field is not None:
-                template = bytes(field.parts[field.data[0]]).decode("utf-8", "replace")
-                thinking = "enable_thinking" in template
-        except Exception:  # metadata is advisory; the engine load is the real check
-            thinking = False
+    thinking = "enable_thinking" in (info.chat_template or "")
     return int(info.context_length or 0), thinking
 
 

@@ -34,6 +34,8 @@ _MAX_DIMS = 8
 _SCALARS = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q",
             12: "d"}
 _STRING, _ARRAY = 8, 9
+_WANTED_KEYS = frozenset({"general.architecture", "general.name", "general.alignment",
+                          "tokenizer.chat_template"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,7 @@ class GGUFInfo:
     context_length: int | None  # None when the header does not say
     size: int
     has_chat_template: bool
+    chat_template: str | None = None  # the Jinja text, for callers that inspect it
 
 
 class _Damaged(Exception):
@@ -169,8 +172,8 @@ def _tensor_bytes(ggml_type: int, n_elements: int) -> int | None:
     return (n_elements + block - 1) // block * type_size
 
 
-def _parse(buf: mmap.mmap) -> tuple[dict[str, object], bool, int]:
-    """Return (interesting metadata, has chat template, bytes the file must have)."""
+def _parse(buf: mmap.mmap) -> tuple[dict[str, object], int]:
+    """Return (the metadata we report, bytes the file must have)."""
     head = buf[:8]
     if len(head) < 8 or head[:4] != _MAGIC:
         raise _NotGGUF(_describe_start(buf[:64]))
@@ -186,14 +189,10 @@ def _parse(buf: mmap.mmap) -> tuple[dict[str, object], bool, int]:
     if n_tensors > _MAX_TENSORS or n_kv > _MAX_KV:
         raise _Damaged(f"implausible header ({n_tensors} tensors, {n_kv} metadata keys)")
     meta: dict[str, object] = {}
-    has_template = False
     for _ in range(n_kv):
         key = r.string()
         vtype = r.u32()
-        if key == "tokenizer.chat_template":
-            has_template = True
-        wanted = key in ("general.architecture", "general.name", "general.alignment") or (
-            key.endswith(".context_length") and key.count(".") == 1)
+        wanted = key in _WANTED_KEYS or (key.endswith(".context_length") and key.count(".") == 1)
         if wanted and vtype == _STRING:
             meta[key] = r.string()
         elif wanted and vtype in _SCALARS:
@@ -216,7 +215,7 @@ def _parse(buf: mmap.mmap) -> tuple[dict[str, object], bool, int]:
     if not isinstance(align, int) or align <= 0 or align & (align - 1):
         raise _Damaged(f"bad general.alignment {align!r}")
     data_start = (r.pos() + align - 1) // align * align
-    return meta, has_template, data_start + data_end
+    return meta, data_start + data_end
 
 
 def check_gguf(path: str | Path, expected_size: int | None = None) -> GGUFInfo:
@@ -234,6 +233,8 @@ def check_gguf(path: str | Path, expected_size: int | None = None) -> GGUFInfo:
         if path.is_dir():
             raise ModelFileError(f"{path} is a directory, not a .gguf model file",
                                  "give the path of the .gguf file inside it")
+        if not path.is_file():  # a FIFO or device would block or lie about its size
+            raise ModelFileError(f"{path} is not a regular file", "give the path of a .gguf file")
         size = path.stat().st_size
         if expected_size and size != expected_size:
             what = (f"is truncated: {size} of {expected_size} bytes" if size < expected_size
@@ -242,15 +243,16 @@ def check_gguf(path: str | Path, expected_size: int | None = None) -> GGUFInfo:
         if size == 0:
             raise _NotGGUF(_describe_start(b""))
         with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-            meta, has_template, needed = _parse(buf)
+            meta, needed = _parse(buf)
     except _NotGGUF as e:
         raise ModelFileError(f"{path} is not a GGUF model file: {e}",
                              _redownload_hint(path)) from None
     except _Damaged as e:
         raise ModelFileError(f"the model file {path} is damaged: {e}",
                              _redownload_hint(path)) from None
-    except OSError as e:
-        raise ModelFileError(f"cannot read the model file {path}: {e.strerror or e}",
+    except (OSError, ValueError) as e:  # ValueError: mmap refusing an odd file
+        why = getattr(e, "strerror", None) or e
+        raise ModelFileError(f"cannot read the model file {path}: {why}",
                              "check the file's permissions, or re-download it") from None
     if needed > size:
         raise ModelFileError(
@@ -262,11 +264,13 @@ def check_gguf(path: str | Path, expected_size: int | None = None) -> GGUFInfo:
                              "it is not a usable language model; " + _redownload_hint(path))
     ctx = meta.get(f"{arch}.context_length")
     title = meta.get("general.name")
+    template = meta.get("tokenizer.chat_template")
     return GGUFInfo(
         path=path,
         architecture=arch,
         name=title if isinstance(title, str) and title else path.stem,
         context_length=int(ctx) if isinstance(ctx, int) and ctx > 0 else None,
         size=size,
-        has_chat_template=has_template,
+        has_chat_template=isinstance(template, str),
+        chat_template=template if isinstance(template, str) else None,
     )

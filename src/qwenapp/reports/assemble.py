@@ -69,7 +69,8 @@ def assemble(*, report_id: str, question: str, language: str, plan: Plan, gather
         sections.append(ReportSection(heading=d.heading, text=renumber(text, numbers),
                                       supported=supported or (not d.passage_ids and
                                       text == label(language, "no_coverage")),
-                                      weak_sentences=_weak(text, passages)))
+                                      weak_sentences=_weak(text, passages),
+                                      attributed_citations=d.attributed_citations))
     refs = [Reference(number=n, passage_id=pid, title=passages[pid].source.title,
                       locator=passages[pid].source.locator, location=passages[pid].source.location)
             for pid, n in numbers.items()]

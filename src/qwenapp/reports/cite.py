@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from ..library.terms import content_terms
 
 __all__ = [
+    "ATTRIBUTE_THRESHOLD",
     "CitationCheck",
     "CitedSentence",
+    "attribute_uncited",
     "check_citations",
     "cited_ids",
     "overlap",
@@ -35,6 +37,8 @@ _ANY_CITE = re.compile(
     re.IGNORECASE,
 )
 _CANON = re.compile(r"\[(\d+)\]")
+_SENTENCE = re.compile(r".+?(?:[.!?]+(?=\s|$)|[。！？]+|\n|$)", re.DOTALL)
+ATTRIBUTE_THRESHOLD = 0.6  # share of an uncited sentence's words found in one passage
 _SENT_END = re.compile(r"(?<=[.!?。！？])(?:\s*(?:\[\d+\])+)?\s+|(?<=[。！？])(?:(?:\[\d+\])+)?")
 
 
@@ -138,3 +142,40 @@ def overlap(sentence: str, passage: str) -> float:
         return 0.0
     ptext = set(content_terms(passage))
     return len(terms & ptext) / len(terms)
+
+
+def attribute_uncited(text: str, passages: Mapping[int, str],
+                      threshold: float = ATTRIBUTE_THRESHOLD, min_terms: int = 4
+                      ) -> tuple[str, int]:
+    """Cite sentences that visibly restate one passage but carry no citation.
+
+    Small models copy from their sources and forget the brackets. A sentence
+    with at least ``min_terms`` content words, ``threshold`` of which occur in
+    one passage, gets that passage's id; anything less is left uncited.
+    Returns the text and the number of citations added.
+    """
+    out: list[str] = []
+    added = 0
+    for m in _SENTENCE.finditer(text):
+        piece = m.group(0)
+        if not piece or _CANON.search(piece) or re.match(r"\s*\[\d+\]", text[m.end():]):
+            out.append(piece)
+            continue
+        terms = content_terms(piece)
+        if len(set(terms)) < min_terms:
+            out.append(piece)
+            continue
+        best, score = max(((pid, overlap(piece, ptext)) for pid, ptext in passages.items()),
+                          key=lambda x: x[1], default=(0, 0.0))
+        if score >= threshold:
+            stop = re.search(r"([.!?。！？]+)(\s*)$", piece)
+            if stop:
+                piece = piece[: stop.start()] + f" [{best}]" + stop.group(1) + stop.group(2)
+                if stop.group(1)[0] in "。！？":
+                    piece = piece.replace(f" [{best}]", f"[{best}]")
+            else:
+                trail = piece[len(piece.rstrip()):]
+                piece = piece.rstrip() + f" [{best}]" + trail
+            added += 1
+        out.append(piece)
+    return "".join(out), added

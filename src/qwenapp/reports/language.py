@@ -24,6 +24,8 @@ LABELS: dict[str, dict[str, str]] = {
         "uncited": "No sources were found for this question; this report cites nothing and "
                    "rests on the model alone.",
         "question": "Question",
+        "no_citations": "The model cited none of the retrieved sources; this report rests on "
+                        "the model alone.",
     },
     "zh": {
         "summary": "摘要", "conclusion": "结论", "references": "参考文献",
@@ -31,6 +33,7 @@ LABELS: dict[str, dict[str, str]] = {
         "no_coverage": "检索到的资料未涉及这一主题。",
         "uncited": "没有找到与该问题相关的资料；本报告未引用任何来源，仅基于模型本身。",
         "question": "问题",
+        "no_citations": "模型没有引用任何检索到的资料；本报告仅基于模型本身。",
     },
 }
 LABELS["zh-tw"] = LABELS["zh"]

@@ -105,6 +105,8 @@ class SectionDraft(BaseModel):
     passage_ids: list[int]  # what the writer was shown
     removed_citations: list[int] = Field(default_factory=list)
     repaired_citations: int = 0
+    model_citations: int = 0  # valid [n] the model wrote itself
+    attributed_citations: int = 0  # added by code to sentences that restate one passage
     finish_reason: str | None = None
 
 
@@ -126,6 +128,7 @@ class ReportSection(BaseModel):
     text: str
     supported: bool = True  # False: no valid citation backs the section
     weak_sentences: int = 0  # cited sentences whose passage shares few words with them
+    attributed_citations: int = 0  # citations added by code (sentence restates a passage)
 
 
 class Report(BaseModel):

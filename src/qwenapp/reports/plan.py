@@ -125,5 +125,16 @@ async def make_plan(backend: Backend, req: ReportRequest, lang: str
         result = await complete(backend, messages, options)
         plan = parse_plan(result.text, profile)
         if plan is not None:
-            return plan, False
+            return _padded(plan, req, lang, profile), False
     return fallback_plan(req, lang, profile), True
+
+
+def _padded(plan: Plan, req: ReportRequest, lang: str, profile: DepthProfile) -> Plan:
+    """A plan with at least ``sections - 1`` sections: small models often give one."""
+    want = max(1, profile.sections - 1)
+    if len(plan.sections) >= want:
+        return plan
+    have = {s.heading.strip().lower() for s in plan.sections}
+    extra = [s for s in fallback_plan(req, lang, DEPTHS["deep"]).sections
+             if s.heading.lower() not in have]
+    return Plan(title=plan.title, sections=plan.sections + extra[: want - len(plan.sections)])

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from ..models.base import Backend, complete
 from ..models.events import GenerateOptions
-from .cite import check_citations, renumber
+from .cite import attribute_uncited, check_citations, renumber
 from .language import label
 from .model import Length, Passage, PlanSection, ReportRequest, SectionDraft
 from .prompts import section_messages, summary_messages
@@ -25,8 +25,11 @@ LENGTHS: dict[Length, tuple[int, int]] = {"short": (4, 240), "medium": (7, 420),
                                           "long": (12, 700)}
 SUMMARY_MAX_TOKENS = 260
 
+_CITES = re.compile(r"\[\d+\]")
 _THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL)
-_SENTENCE = re.compile(r"[^.!?。！？\n]+(?:[.!?。！？]+(?:\s*\[\d+\])*|\n|$)")
+# a sentence ends at . ! ? followed by a space (not "2.5"), at CJK stops, or at a line end
+_SENTENCE = re.compile(r".+?(?:[.!?]+(?:\s*\[\d+\])*(?=\s|$)|[。！？]+(?:\[\d+\])*|\n|$)",
+                       re.DOTALL)
 
 
 def _dedupe_sentences(text: str) -> str:
@@ -61,13 +64,16 @@ def clean_model_text(text: str, heading: str = "", *, truncated: bool = False) -
             line = line.lstrip("# ").strip()
         kept.append(line)
     text = "\n".join(kept).strip()
+    if heading and text.lower().startswith(heading.strip().lower()):  # "Heading? Body..."
+        rest = text[len(heading.strip()):]
+        if rest[:1] in ("", " ", ":", "：", "?", "？", ".", "\n"):
+            text = rest.lstrip(" :：?？.\n")
     text = re.sub(r"\n{3,}", "\n\n", text)
     text = _dedupe_sentences(text)
-    if truncated:
-        cut = max(text.rfind(c) for c in ".!?。！？")
-        if cut > len(text) // 3:
-            rest = re.match(r"(?:\s*\[\d+\])*", text[cut + 1 :])
-            text = text[: cut + 1 + (rest.end() if rest else 0)]
+    if truncated:  # drop the sentence the token limit cut in half
+        ends = list(re.finditer(r"[.!?](?:\s*\[\d+\])*(?=\s|$)|[。！？](?:\[\d+\])*", text))
+        if ends and ends[-1].end() > len(text) // 3:
+            text = text[: ends[-1].end()]
     return text.strip()
 
 
@@ -88,11 +94,13 @@ async def write_section(backend: Backend, req: ReportRequest, lang: str, section
     text = clean_model_text(result.text, section.heading,
                             truncated=result.finish_reason == "length")
     check = check_citations(text, range(1, len(passages) + 1))
+    cited, attributed = attribute_uncited(check.text, {n: p.text for n, p in local})
     mapping = {n: p.id for n, p in local}
     return SectionDraft(
-        heading=section.heading, text=renumber(check.text, mapping),
+        heading=section.heading, text=renumber(cited, mapping),
         passage_ids=[p.id for p in passages],
         removed_citations=check.removed, repaired_citations=check.repaired,
+        attributed_citations=attributed, model_citations=len(_CITES.findall(check.text)),
         finish_reason=result.finish_reason,
     )
 

@@ -76,8 +76,8 @@ class Limits:
 
 def limits_for(lang: Language) -> Limits:
     if lang.script == "latin":
-        return Limits(heading=70, point=110, notes=360, cell=40, chars_per_token=3.2)
-    return Limits(heading=28, point=48, notes=150, cell=16, chars_per_token=1.1)
+        return Limits(heading=70, point=110, notes=300, cell=28, chars_per_token=3.2)
+    return Limits(heading=28, point=48, notes=140, cell=12, chars_per_token=1.1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,18 +145,19 @@ def slide_schema(kind: ContentKind, lim: Limits, source_ids: Sequence[str] = ())
     if kind == "bullets":
         props["points"] = _arr(point, 3, 5)
     elif kind == "compare":
-        col = _obj({"head": _str(2, lim.heading // 2 + 6), "points": _arr(point, 2, 4)})
+        col = _obj({"head": _str(2, lim.heading // 2 + 6),
+                    "points": _arr(_str(4, _short(lim)), 2, 4)})
         props["left"] = col
         props["right"] = col
     elif kind == "table":
         cell = _str(1, lim.cell)
         props["cols"] = _arr(cell, 2, 4)
-        props["rows"] = _arr(_arr(cell, 2, 4), 2, 6)
+        props["rows"] = _arr(_arr(cell, 2, 4), 2, 4)
     else:
         props["chart"] = _obj({
             "type": {"type": "string", "enum": ["bar", "line", "pie"]},
-            "labels": _arr(_str(1, lim.cell), 2, 8),
-            "values": _arr({"type": "number"}, 2, 8),
+            "labels": _arr(_str(1, lim.cell), 2, 6),
+            "values": _arr({"type": "number"}, 2, 6),
         })
         props["points"] = _arr(point, 1, 3)
     props["notes"] = _str(10, lim.notes)
@@ -164,15 +165,20 @@ def slide_schema(kind: ContentKind, lim: Limits, source_ids: Sequence[str] = ())
 
 
 def slide_budget(kind: ContentKind, lim: Limits, with_sources: bool) -> int:
-    """``max_tokens`` for one slide: the schema's longest answer, and no more."""
-    chars = {
-        "bullets": 5 * lim.point,
-        "compare": 8 * lim.point + lim.heading,
-        "table": 28 * lim.cell,
-        "chart": 16 * lim.cell + 3 * lim.point,
-    }[kind] + lim.notes
-    overhead = 40 + (12 if with_sources else 0)
-    return int(chars / lim.chars_per_token) + overhead
+    """``max_tokens`` for one slide: the schema's longest answer (text and JSON), no more."""
+    chars, items = {
+        "bullets": (5 * lim.point, 6),
+        "compare": (8 * _short(lim) + 2 * (lim.heading // 2 + 6), 11),
+        "table": (20 * lim.cell, 25),
+        "chart": (6 * lim.cell + 6 * 8 + 3 * lim.point, 16),
+    }[kind]
+    tokens = (chars + lim.notes) / lim.chars_per_token + 3 * items + 30
+    return int(tokens) + (12 if with_sources else 0)
+
+
+def _short(lim: Limits) -> int:
+    """Points in a comparison column: half the slide wide, so shorter."""
+    return lim.point * 2 // 3
 
 
 # ---------------------------------------------------------------- wire models

@@ -69,7 +69,7 @@ _EN = {
         "two or three sentences."
     ),
     "table": (
-        '"cols": two to four column names. "rows": two to six rows, each with one short cell '
+        '"cols": two to four column names. "rows": two to four rows, each with one short cell '
         'per column. "notes": what the speaker says, two or three sentences.'
     ),
     "chart": (
@@ -112,7 +112,7 @@ _ZH = {
         "\"points\"（二到四条简短要点）。\"notes\"：演讲者要说的话，两三句。"
     ),
     "table": (
-        "\"cols\"：二到四个列名。\"rows\"：二到六行，每行每列一个简短单元格。"
+        "\"cols\"：二到四个列名。\"rows\"：二到四行，每行每列一个简短单元格。"
         "\"notes\"：演讲者要说的话，两三句。"
     ),
     "chart": (

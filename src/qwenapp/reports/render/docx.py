@@ -53,7 +53,8 @@ def to_docx(report: Report) -> bytes:
     q = doc.add_paragraph()
     q.add_run(f"{label(lang, 'question')}: {report.question}").italic = True
     if not report.references:
-        doc.add_paragraph(label(lang, "uncited")).runs[0].italic = True
+        note = label(lang, "no_citations" if report.passages else "uncited")
+        doc.add_paragraph(note).runs[0].italic = True
     if report.summary:
         doc.add_heading(label(lang, "summary"), level=1)
         _paragraphs(doc, report.summary)

@@ -48,7 +48,8 @@ def to_html(report: Report) -> str:
     body = [f"<h1>{esc(report.title)}</h1>",
             f'<p class="question">{esc(label(lang, "question"))}: {esc(report.question)}</p>']
     if not report.references:
-        body.append(f'<p class="note">{esc(label(lang, "uncited"))}</p>')
+        note = label(lang, "no_citations" if report.passages else "uncited")
+        body.append(f'<p class="note">{esc(note)}</p>')
     if report.summary:
         body += [f"<h2>{esc(label(lang, 'summary'))}</h2>", _blocks(report.summary)]
     for s in report.sections:

@@ -19,7 +19,8 @@ def to_markdown(report: Report) -> str:
     lang = report.language
     out = [f"# {report.title}", "", f"*{label(lang, 'question')}: {report.question}*", ""]
     if not report.references:
-        out += [f"> {label(lang, 'uncited')}", ""]
+        note = label(lang, "no_citations" if report.passages else "uncited")
+        out += [f"> {note}", ""]
     if report.summary:
         out += [f"## {label(lang, 'summary')}", "", report.summary, ""]
     for s in report.sections:

@@ -1,0 +1,118 @@
+"""Your document library: ``/api/documents`` (upload, list, read, delete).
+
+Uploads are checked (size while receiving, type by content: see
+:mod:`.uploads`), extracted off the event loop, and added to the shared
+library under the uploader's ownership. Extraction errors (a corrupt PDF, a
+zip bomb disguised as DOCX) are 400s naming the file as the user called it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, UploadFile
+from starlette.responses import Response
+
+from ..documents import DocumentError, Limits, extract
+from ..store import new_id
+from .auth import Principal, current
+from .errors import ErrorResponse, HttpError, not_found
+from .ownership import OwnedDocument
+from .schemas import DocumentList, DocumentOut
+from .state import ServerState, get_state
+from .uploads import clean_filename, sniff
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/documents", tags=["documents"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 413, 415, 429)}
+_CHUNK = 1 << 20
+
+
+def _out(d: OwnedDocument) -> DocumentOut:
+    return DocumentOut(id=d.id, filename=d.filename, title=d.title, kind=d.kind, size=d.size,
+                       sections=d.sections, chunks=d.chunks, added_at=d.added_at)
+
+
+def too_large(limit: int) -> HttpError:
+    return HttpError(413, f"the file is too large (limit {limit // (1024 * 1024)} MB)",
+                     code="file_too_large")
+
+
+@router.get("", response_model=DocumentList, responses=_ERRORS)
+async def list_documents(state: ServerState = Depends(get_state),
+                         who: Principal = Depends(current)) -> DocumentList:
+    """Your documents, newest first."""
+    return DocumentList(documents=[_out(d) for d in state.owners.documents(who.user.id)])
+
+
+@router.get("/{document_id}", response_model=DocumentOut, responses=_ERRORS)
+async def read_document(document_id: str, state: ServerState = Depends(get_state),
+                        who: Principal = Depends(current)) -> DocumentOut:
+    doc = state.owners.document(document_id, who.user.id)
+    if doc is None:
+        raise not_found("document")
+    return _out(doc)
+
+
+@router.post("", response_model=DocumentOut, status_code=201, responses=_ERRORS)
+async def upload_document(file: UploadFile, state: ServerState = Depends(get_state),
+                          who: Principal = Depends(current)) -> DocumentOut:
+    """Upload a document (multipart field ``file``); it joins your library."""
+    limit = state.config.limits.upload_bytes
+    filename = clean_filename(file.filename)
+    state.uploads_dir.mkdir(parents=True, exist_ok=True)
+    staging = state.uploads_dir / f".{new_id()}.part"
+    stored: Path | None = None
+    try:
+        size = 0
+        with staging.open("wb") as out:
+            while chunk := await file.read(_CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise too_large(limit)
+                out.write(chunk)
+        kind = sniff(staging, filename)
+        stored = state.uploads_dir / f"{new_id()}{kind.ext}"
+        os.replace(staging, stored)
+        limits = Limits(max_file_bytes=limit)
+        try:
+            doc = await asyncio.to_thread(extract, stored, limits)
+        except DocumentError as e:
+            raise HttpError(400, e.message.replace(stored.name, filename), code="unreadable",
+                            hint=e.hint) from None
+        if doc.title == stored.stem:
+            doc = dataclasses.replace(doc, title=Path(filename).stem or filename)
+        outcome = state.library.add_document(doc, str(stored.resolve()))
+        assert outcome.document_id is not None
+        state.owners.claim_document(outcome.document_id, who.user.id, filename, stored.name,
+                                    kind.media_type)
+    except BaseException:
+        staging.unlink(missing_ok=True)
+        if stored is not None:
+            stored.unlink(missing_ok=True)
+        raise
+    found = state.owners.document(outcome.document_id, who.user.id)
+    assert found is not None
+    return _out(found)
+
+
+@router.delete("/{document_id}", status_code=204, responses=_ERRORS)
+async def delete_document(document_id: str, state: ServerState = Depends(get_state),
+                          who: Principal = Depends(current)) -> Response:
+    """Remove a document from your library (and its uploaded file)."""
+    doc = state.owners.document(document_id, who.user.id)
+    if doc is None:
+        raise not_found("document")
+    state.library.remove(doc.id)
+    if doc.stored_name:
+        with contextlib.suppress(OSError):
+            (state.uploads_dir / doc.stored_name).unlink()
+    return Response(status_code=204)

@@ -1,0 +1,151 @@
+"""Slide decks as jobs: :func:`qwenapp.slides.build_deck`, with PDF and thumbnails.
+
+A deck has no saved stages (the whole generation is one pass), so this kind
+is not resumable: a restart mid-run ends it as failed, saying to start it
+again. Artifacts: ``deck.pptx``, and when LibreOffice and poppler are
+installed, ``deck.pdf`` and one ``deck-N.png`` thumbnail per slide.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, Field
+
+from ...documents import extract
+from ...slides import (
+    THEMES,
+    BuildEvent,
+    DeckBuilt,
+    DeckGenerated,
+    DeckRequest,
+    Exported,
+    Note,
+    OutlineReady,
+    OutlineRetry,
+    OutlineStarted,
+    Rendered,
+    Rendering,
+    SlideRetry,
+    SlideStarted,
+    SlideWritten,
+    build_deck,
+    get_theme,
+    passages_from_documents,
+)
+from ...slides.export import find_pdftoppm, find_soffice
+from ..errors import HttpError
+from .documents import owned_documents
+from .kinds import JobContext, JobEvent, JobServices
+
+__all__ = ["DeckJob", "DeckJobRequest"]
+
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+
+
+class DeckJobRequest(BaseModel):
+    kind: Literal["deck"] = "deck"
+    topic: str = Field(default="", max_length=2000)
+    slides: int = Field(default=8, ge=3, le=30)
+    audience: str = Field(default="", max_length=200)
+    tone: str = Field(default="", max_length=200)
+    language: str | None = Field(default=None, max_length=16)
+    theme: str = "light"
+    document_ids: list[str] = Field(default_factory=list,
+                                    description="Your documents to build the deck from.")
+    model: str | None = None
+
+
+def _event(ev: BuildEvent) -> JobEvent | None:
+    if isinstance(ev, OutlineStarted):
+        return JobEvent("outline_started", {"content_slides": ev.content_slides,
+                                            "language": ev.language})
+    if isinstance(ev, OutlineRetry):
+        return JobEvent("outline_retry", {"attempt": ev.attempt, "reason": ev.reason})
+    if isinstance(ev, OutlineReady):
+        o = ev.outline
+        return JobEvent("outline", {"title": o.title, "subtitle": o.subtitle,
+                                    "slides": [{"heading": s.heading, "kind": s.kind}
+                                               for s in o.slides]})
+    if isinstance(ev, SlideStarted):
+        return JobEvent("slide_started", {"index": ev.index, "total": ev.total,
+                                          "heading": ev.heading, "kind": ev.kind})
+    if isinstance(ev, SlideRetry):
+        return JobEvent("slide_retry", {"index": ev.index, "heading": ev.heading,
+                                        "attempt": ev.attempt, "reason": ev.reason})
+    if isinstance(ev, SlideWritten):
+        return JobEvent("slide_written", {"index": ev.index, "total": ev.total,
+                                          "heading": ev.heading, "kind": ev.kind})
+    if isinstance(ev, Note):
+        return JobEvent("note", {"text": ev.text})
+    if isinstance(ev, DeckGenerated):
+        return JobEvent("generated", {"slides": len(ev.deck.slides)})
+    if isinstance(ev, Rendering):
+        return JobEvent("rendering", {"slides": ev.slides})
+    if isinstance(ev, Rendered):
+        return JobEvent("rendered", {"seconds": round(ev.seconds, 3)})
+    if isinstance(ev, Exported):
+        return JobEvent("exported", {"files": [p.name for p in ev.paths]})
+    return None
+
+
+class DeckJob:
+    name: ClassVar[str] = "deck"
+    resumable: ClassVar[bool] = False
+    request_model: ClassVar[type[BaseModel]] = DeckJobRequest
+
+    def title(self, request: Any) -> str:
+        t: str = " ".join(request.topic.split()) or "Deck from documents"
+        return t if len(t) <= 80 else t[:79] + "…"
+
+    def check(self, request: Any, user_id: str, services: JobServices) -> None:
+        services.models.get(request.model)
+        if request.theme.strip().lower() not in THEMES:
+            raise HttpError(400, f"unknown theme {request.theme!r}", code="unknown_theme",
+                            param="theme", hint="one of: " + ", ".join(THEMES))
+        docs = owned_documents(request.document_ids, user_id, services)
+        if not request.topic.strip() and not docs:
+            raise HttpError(400, "the topic is empty", code="invalid_request", param="topic",
+                            hint="say what the deck is about, or attach documents")
+
+    async def run(self, ctx: JobContext, request: Any) -> AsyncIterator[JobEvent]:
+        req: DeckJobRequest = request
+        services = ctx.services
+        backend = services.models.get(req.model)
+        docs = owned_documents(req.document_ids, ctx.user_id, services)
+        # Passages name each source by its upload name, never by the server's file name.
+        extracted = [dataclasses.replace(await asyncio.to_thread(extract, Path(d.path)),
+                                         path=Path(d.filename)) for d in docs]
+        passages = passages_from_documents(extracted)
+        previews = services.config.deck_previews and find_soffice() is not None
+        png = previews and find_pdftoppm() is not None
+        core = DeckRequest(topic=req.topic, slides=req.slides, audience=req.audience,
+                           tone=req.tone, language=req.language,
+                           parallel=min(services.settings.parallel, 4))
+        out = ctx.workdir / "deck.pptx"
+        built: DeckBuilt | None = None
+        async for ev in build_deck(backend, core, out, theme=get_theme(req.theme),
+                                   passages=passages, pdf=previews, png=png):
+            if isinstance(ev, DeckBuilt):
+                built = ev
+                continue
+            event = _event(ev)
+            if event is not None:
+                yield event
+        assert built is not None
+        result = built.result
+        ctx.add_artifact("deck.pptx", result.path, PPTX)
+        names = ["deck.pptx"]
+        if result.pdf is not None:
+            ctx.add_artifact("deck.pdf", result.pdf, "application/pdf")
+            names.append("deck.pdf")
+        thumbs = []
+        for png_path in result.pngs:
+            ctx.add_artifact(png_path.name, png_path, "image/png")
+            thumbs.append(png_path.name)
+        yield JobEvent("result", {"title": result.deck.title, "slides": len(result.deck.slides),
+                                  "artifacts": names, "thumbnails": thumbs})

@@ -1,0 +1,100 @@
+"""What a kind of job is (report, deck...), and what a running job may use.
+
+A :class:`JobKind` validates its request when the job is created (so a bad
+request is a 400 at once, not a failed job later), names it, and runs it as
+an async iterator of :class:`JobEvent`. It gets a :class:`JobContext`: the
+job's folder, its saved state (for resuming), and the collaborators in
+:class:`JobServices`. It never sees HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+from pydantic import BaseModel
+
+from ...library import Library
+from ...settings import Settings
+from ..config import ServerConfig
+from ..models import ModelRegistry
+from ..ownership import Ownership
+from .store import JobStore
+
+__all__ = ["ARTIFACT_NAME", "JobContext", "JobEvent", "JobKind", "JobServices"]
+
+ARTIFACT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+@dataclass(frozen=True, slots=True)
+class JobEvent:
+    """One progress event: ``type`` is the SSE event name, ``data`` its JSON."""
+
+    type: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class JobServices:
+    conn: sqlite3.Connection
+    library: Library
+    owners: Ownership
+    models: ModelRegistry
+    settings: Settings
+    config: ServerConfig
+
+
+@dataclass
+class JobContext:
+    job_id: str
+    user_id: str
+    workdir: Path
+    state: dict[str, Any]  # saved by an earlier run of this job; {} on the first
+    services: JobServices
+    store: JobStore
+    resumed: bool = False
+
+    def save_state(self, **values: Any) -> None:
+        """Persist what a resumed run needs (e.g. the report id)."""
+        self.state.update(values)
+        self.store.set_state(self.job_id, self.state)
+
+    def add_artifact(self, name: str, data: bytes | Path, media_type: str) -> None:
+        """Keep a file for download. ``data`` is bytes or a file already in ``workdir``."""
+        if not ARTIFACT_NAME.match(name):
+            raise ValueError(f"bad artifact name {name!r}")
+        target = self.workdir / name
+        if isinstance(data, Path):
+            if data.resolve() != target.resolve():
+                os.replace(data, target)
+        else:
+            fd, tmp = tempfile.mkstemp(dir=self.workdir, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, target)
+        self.store.add_artifact(self.job_id, name, media_type, target.stat().st_size)
+
+
+class JobKind(Protocol):
+    name: ClassVar[str]
+    resumable: ClassVar[bool]  # False: a restart mid-run ends the job as failed
+    request_model: ClassVar[type[BaseModel]]
+
+    def title(self, request: Any) -> str:
+        """A short name for lists."""
+        ...
+
+    def check(self, request: Any, user_id: str, services: JobServices) -> None:
+        """Raise an HttpError or InputError when the request cannot run (at creation)."""
+        ...
+
+    def run(self, ctx: JobContext, request: Any) -> AsyncIterator[JobEvent]:
+        """Do the work, yielding progress; artifacts through ``ctx.add_artifact``."""
+        ...
+

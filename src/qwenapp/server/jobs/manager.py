@@ -1,0 +1,218 @@
+"""Runs jobs in the background, persists their progress, and lets clients follow it.
+
+A job is a row before it is a task: :meth:`JobManager.create` stores it as
+``queued`` and schedules it; at most ``running_jobs`` run at once (they
+share the engine's slots). Every event is stored before it is announced, so
+a follower that connects late (or after a restart) replays from the
+database and then waits for more.
+
+On start, jobs left unfinished by a previous process are recovered: a
+queued job is scheduled again; a running job resumes when its kind can
+(reports keep every finished stage), otherwise it ends as ``failed`` with a
+reason a user can act on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ...errors import QwenappError
+from ..config import ServerLimits
+from ..errors import HttpError
+from ..limits import too_many
+from .kinds import JobContext, JobKind, JobServices
+from .store import TERMINAL, JobEventRow, JobRow, JobStore
+
+__all__ = ["JobManager"]
+
+log = logging.getLogger("qwenapp.server.jobs")
+
+RESTART_FAILURE = ("the server stopped while this job was running, and a {kind} cannot "
+                   "resume; start it again")
+
+
+class JobManager:
+    def __init__(self, store: JobStore, kinds: Mapping[str, JobKind], services: JobServices,
+                 root: Path, limits: ServerLimits) -> None:
+        self.store = store
+        self.kinds = dict(kinds)
+        self.services = services
+        self.root = root
+        self.limits = limits
+        self._sem = asyncio.Semaphore(max(1, limits.running_jobs))
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._signals: dict[str, asyncio.Event] = {}
+        self._cancelling: set[str] = set()
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def recover(self) -> None:
+        """Pick up jobs a previous server process left unfinished."""
+        for job in self.store.unfinished():
+            kind = self.kinds.get(job.kind)
+            if kind is None:
+                self._fail(job.id, f"this server cannot run {job.kind!r} jobs")
+            elif job.status == "running" and not kind.resumable:
+                self._fail(job.id, RESTART_FAILURE.format(kind=job.kind))
+            else:
+                if job.status == "running":
+                    self.store.set_status(job.id, "queued")
+                    self._emit(job.id, "resuming",
+                               {"reason": "the server restarted; the job continues"})
+                self._schedule(job.id, resumed=job.status == "running")
+
+    async def shutdown(self) -> None:
+        """Stop running jobs, leaving their status for :meth:`recover` at the next start."""
+        tasks = list(self._tasks.values())
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+
+    # -- requests -------------------------------------------------------------------------
+
+    def kind(self, name: str) -> JobKind:
+        kind = self.kinds.get(name)
+        if kind is None:
+            raise HttpError(400, f"unknown job kind {name!r}", code="unknown_kind",
+                            param="kind", hint="one of: " + ", ".join(self.kinds))
+        return kind
+
+    def create(self, user_id: str, kind_name: str, request: dict[str, Any]) -> JobRow:
+        kind = self.kind(kind_name)
+        try:
+            parsed = kind.request_model.model_validate(request)
+        except ValidationError as e:
+            first = e.errors()[0]
+            raise HttpError(400, f"bad {kind_name} request: {first['msg']}",
+                            code="invalid_request",
+                            param=".".join(str(p) for p in first["loc"])) from None
+        kind.check(parsed, user_id, self.services)
+        if self.store.active_count(user_id) >= self.limits.jobs_per_user:
+            raise too_many(f"too many jobs at once: the limit is {self.limits.jobs_per_user} "
+                           "queued or running per user", code="too_many_jobs", retry_after=30,
+                           hint="wait for one to finish, or cancel one")
+        if self.store.queued_count() >= self.limits.queued_jobs:
+            raise too_many("the server is busy: the job queue is full", code="server_busy",
+                           retry_after=30, hint="try again later")
+        job = self.store.create(user_id, kind.name, kind.title(parsed),
+                                parsed.model_dump(mode="json"))
+        self._emit(job.id, "queued", {"kind": job.kind, "title": job.title})
+        self._schedule(job.id)
+        return job
+
+    def cancel(self, job: JobRow) -> JobRow:
+        if job.finished:
+            return job
+        task = self._tasks.get(job.id)
+        if task is not None and not task.done():
+            self._cancelling.add(job.id)
+            task.cancel()  # the pipeline unwinds at its next await
+        self._finish(job.id, "cancelled", None)
+        found = self.store.get_any(job.id)
+        assert found is not None
+        return found
+
+    async def delete(self, job: JobRow) -> None:
+        task = self._tasks.get(job.id)
+        if task is not None and not task.done():
+            self._cancelling.add(job.id)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self.store.delete(job.id)
+        shutil.rmtree(self.root / job.id, ignore_errors=True)
+        self._wake(job.id)
+
+    def workdir(self, job_id: str) -> Path:
+        return self.root / job_id
+
+    async def follow(self, job_id: str, after: int = 0) -> AsyncIterator[JobEventRow]:
+        """Events after ``after``, then new ones as they come, until the job has ended."""
+        while True:
+            signal = self._signals.setdefault(job_id, asyncio.Event())
+            rows = self.store.events(job_id, after)
+            for row in rows:
+                yield row
+                after = row.seq
+            job = self.store.get_any(job_id)
+            if job is None or (job.finished and not self.store.events(job_id, after)):
+                return
+            await signal.wait()
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _wake(self, job_id: str) -> None:
+        signal = self._signals.pop(job_id, None)
+        if signal is not None:
+            signal.set()
+
+    def _emit(self, job_id: str, type: str, data: dict[str, Any]) -> None:
+        self.store.append_event(job_id, type, data)
+        self._wake(job_id)
+
+    def _finish(self, job_id: str, status: str, error: str | None) -> None:
+        job = self.store.get_any(job_id)
+        if job is None:
+            return
+        self.store.set_status(job_id, status, error)  # type: ignore[arg-type]
+        if not any(e.type in TERMINAL for e in self.store.events(job_id)):
+            self._emit(job_id, status, {"status": status, "error": error})
+        else:
+            self._wake(job_id)
+
+    def _fail(self, job_id: str, reason: str) -> None:
+        self._finish(job_id, "failed", reason)
+
+    def _schedule(self, job_id: str, *, resumed: bool = False) -> None:
+        task = asyncio.get_running_loop().create_task(self._run(job_id, resumed),
+                                                      name=f"job-{job_id}")
+        self._tasks[job_id] = task
+        task.add_done_callback(lambda _t: self._tasks.pop(job_id, None))
+
+    async def _run(self, job_id: str, resumed: bool) -> None:
+        try:
+            async with self._sem:
+                await self._work(job_id, resumed)
+        except asyncio.CancelledError:
+            if job_id in self._cancelling:
+                self._cancelling.discard(job_id)
+                self._finish(job_id, "cancelled", None)
+                return
+            raise  # server shutdown: the status stays for recover()
+
+    async def _work(self, job_id: str, resumed: bool) -> None:
+        job = self.store.get_any(job_id)
+        if job is None or job.status != "queued":
+            return
+        kind = self.kinds[job.kind]
+        workdir = self.workdir(job_id)
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.store.set_status(job_id, "running")
+        self._emit(job_id, "running", {"resumed": resumed})
+        ctx = JobContext(job_id, job.user_id, workdir, dict(job.state), self.services,
+                         self.store, resumed)
+        try:
+            request = kind.request_model.model_validate(job.request)
+            async for event in kind.run(ctx, request):
+                self._emit(job_id, event.type, event.data)
+        except asyncio.CancelledError:
+            raise
+        except HttpError as e:
+            self._fail(job_id, e.message)
+        except QwenappError as e:
+            self._fail(job_id, f"{e.message} ({e.hint})" if e.hint else e.message)
+        except Exception as e:  # a pipeline bug: this job fails with the reason; others go on
+            log.exception("job %s failed", job_id)
+            self._fail(job_id, f"internal error: {type(e).__name__}: {e}")
+        else:
+            self._finish(job_id, "done", None)

@@ -1,0 +1,161 @@
+"""Research reports as jobs: :func:`qwenapp.reports.run_report`, persisted and resumable.
+
+The report pipeline saves each finished stage under its report id; this
+kind saves that id in the job's state as soon as the run starts, so a job
+interrupted by a restart resumes where it stopped. Sources are the caller's
+own uploaded documents only (never the whole shared library). Server paths
+never reach the client or the rendered report: each source is shown by the
+name it was uploaded with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, Field
+
+from ...reports import (
+    Finished,
+    PassagesReady,
+    PlanReady,
+    Report,
+    ReportEvent,
+    ReportRequest,
+    RunConfig,
+    RunStarted,
+    SearchDone,
+    SectionStarted,
+    SectionWritten,
+    SourceRead,
+    SourceSkipped,
+    SourceTools,
+    StageReused,
+    Warned,
+    run_report,
+)
+from ...reports.render import find_soffice, render
+from .documents import owned_documents
+from .kinds import JobContext, JobEvent, JobServices
+
+__all__ = ["ReportJob", "ReportJobRequest"]
+
+_FORMATS = {".md": "text/markdown; charset=utf-8", ".html": "text/html; charset=utf-8",
+            ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            ".pdf": "application/pdf"}
+
+
+class ReportJobRequest(BaseModel):
+    kind: Literal["report"] = "report"
+    question: str = Field(min_length=1, max_length=2000)
+    depth: Literal["quick", "standard", "deep"] = "standard"
+    length: Literal["short", "medium", "long"] = "medium"
+    language: str = Field(default="auto", max_length=16)
+    audience: str = Field(default="", max_length=200)
+    document_ids: list[str] | None = Field(
+        default=None, description="Your documents to cite; omitted: all of your documents.")
+    allow_uncited: bool = Field(
+        default=False, description="Write the report even when no source matches.")
+    model: str | None = None
+
+
+def _public(report: Report, names: dict[str, str]) -> Report:
+    """The report with every server path replaced by the document's upload name."""
+    def name(locator: str) -> str:
+        return names.get(locator, locator)
+
+    return report.model_copy(update={
+        "references": [r.model_copy(update={"locator": name(r.locator)})
+                       for r in report.references],
+        "passages": [p.model_copy(update={"source": p.source.model_copy(
+            update={"locator": name(p.source.locator)})}) for p in report.passages],
+        "sources": [s.model_copy(update={"locator": name(s.locator)}) for s in report.sources],
+    })
+
+
+def _event(ev: ReportEvent, names: dict[str, str]) -> JobEvent | None:
+    if isinstance(ev, StageReused):
+        return JobEvent("stage_reused", {"stage": ev.stage})
+    if isinstance(ev, PlanReady):
+        return JobEvent("plan", {"title": ev.plan.title, "fallback": ev.fallback,
+                                 "sections": [{"heading": s.heading, "questions": s.questions}
+                                              for s in ev.plan.sections]})
+    if isinstance(ev, SourceRead):
+        return JobEvent("source_read", {"source": names.get(ev.locator, ev.locator),
+                                        "title": ev.title, "detail": ev.detail})
+    if isinstance(ev, SourceSkipped):
+        return JobEvent("source_skipped", {"source": names.get(ev.locator, ev.locator),
+                                           "reason": ev.reason})
+    if isinstance(ev, SearchDone):
+        return JobEvent("search", {"query": ev.query, "results": ev.results})
+    if isinstance(ev, PassagesReady):
+        return JobEvent("passages", {"passages": ev.passages, "sources": ev.sources})
+    if isinstance(ev, SectionStarted):
+        return JobEvent("section_started", {"index": ev.index, "total": ev.total,
+                                            "heading": ev.heading})
+    if isinstance(ev, SectionWritten):
+        return JobEvent("section_written", {"index": ev.index, "total": ev.total,
+                                            "heading": ev.heading, "citations": ev.citations,
+                                            "removed": ev.removed})
+    if isinstance(ev, Warned):
+        return JobEvent("warning", {"message": ev.message})
+    return None
+
+
+class ReportJob:
+    name: ClassVar[str] = "report"
+    resumable: ClassVar[bool] = True
+    request_model: ClassVar[type[BaseModel]] = ReportJobRequest
+
+    def title(self, request: Any) -> str:
+        q: str = request.question
+        return q if len(q) <= 80 else q[:79] + "…"
+
+    def check(self, request: Any, user_id: str, services: JobServices) -> None:
+        services.models.get(request.model)
+        owned_documents(request.document_ids, user_id, services)
+
+    async def run(self, ctx: JobContext, request: Any) -> AsyncIterator[JobEvent]:
+        req: ReportJobRequest = request
+        services = ctx.services
+        backend = services.models.get(req.model)
+        docs = owned_documents(req.document_ids, ctx.user_id, services)
+        names = {d.path: d.filename for d in docs}
+        core = ReportRequest(question=req.question, depth=req.depth, length=req.length,
+                             language=req.language, audience=req.audience,
+                             docs=[d.path for d in docs], allow_uncited=req.allow_uncited)
+        config = RunConfig(parallel=min(services.settings.parallel, 4),
+                           model_timeout=max(services.settings.request_timeout, 600.0) * 2)
+        report: Report | None = None
+        async for ev in run_report(services.conn, backend, core,
+                                   SourceTools(library=services.library),
+                                   report_id=ctx.state.get("report_id"), config=config):
+            if isinstance(ev, RunStarted):
+                ctx.save_state(report_id=ev.report_id)
+                yield JobEvent("started", {"report_id": ev.report_id, "resumed": ev.resumed,
+                                           "language": ev.language})
+            elif isinstance(ev, Finished):
+                report = ev.report
+            else:
+                event = _event(ev, names)
+                if event is not None:
+                    yield event
+        assert report is not None
+        public = _public(report, names)
+        yield JobEvent("rendering", {"formats": [f.lstrip(".") for f in _FORMATS]})
+        made = []
+        for fmt, media in _FORMATS.items():
+            if fmt == ".pdf" and not (services.config.report_pdf and find_soffice()):
+                continue
+            try:
+                data = await asyncio.to_thread(render, public, fmt)
+            except Exception as e:  # one format failing (LibreOffice) must not lose the rest
+                yield JobEvent("warning", {"message": f"no {fmt[1:]} export: {e}"})
+                continue
+            ctx.add_artifact(f"report{fmt}", data, media)
+            made.append(f"report{fmt}")
+        yield JobEvent("result", {
+            "report_id": report.id, "title": report.title, "language": report.language,
+            "sections": len(report.sections), "references": len(report.references),
+            "warnings": report.warnings, "artifacts": made})

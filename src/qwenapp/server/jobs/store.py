@@ -1,0 +1,182 @@
+"""Jobs, their progress events and artifacts, as rows (migration 0200).
+
+Every progress event is stored with a per-job sequence number: that number
+is the SSE event id, so a client that reconnects with ``Last-Event-ID``
+gets exactly the events it missed, even across a server restart.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from ...store import new_id, transaction
+from ...store.db import db_path_of, storage_errors
+
+__all__ = ["TERMINAL", "Artifact", "JobEventRow", "JobRow", "JobStatus", "JobStore"]
+
+JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
+TERMINAL: frozenset[str] = frozenset({"done", "failed", "cancelled"})
+
+
+@dataclass(frozen=True, slots=True)
+class JobRow:
+    id: str
+    user_id: str
+    kind: str
+    status: JobStatus
+    title: str
+    request: dict[str, Any]
+    state: dict[str, Any]
+    error: str | None
+    created_at: str
+    updated_at: str
+
+    @property
+    def finished(self) -> bool:
+        return self.status in TERMINAL
+
+
+@dataclass(frozen=True, slots=True)
+class JobEventRow:
+    seq: int
+    type: str
+    data: dict[str, Any]
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    name: str
+    media_type: str
+    size: int
+    created_at: str
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _job(r: sqlite3.Row) -> JobRow:
+    return JobRow(r["id"], r["user_id"], r["kind"], r["status"], r["title"],
+                  json.loads(r["request"]), json.loads(r["state"]), r["error"],
+                  r["created_at"], r["updated_at"])
+
+
+_COLUMNS = "id, user_id, kind, status, title, request, state, error, created_at, updated_at"
+
+
+class JobStore:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._path = db_path_of(conn)
+
+    def create(self, user_id: str, kind: str, title: str, request: dict[str, Any]) -> JobRow:
+        now = _now()
+        jid = new_id()
+        with transaction(self.conn) as c:
+            c.execute(f"INSERT INTO server_jobs ({_COLUMNS}) VALUES (?, ?, ?, 'queued', ?, ?, "
+                      "'{}', NULL, ?, ?)", (jid, user_id, kind, title,
+                                            json.dumps(request, ensure_ascii=False), now, now))
+        found = self.get_any(jid)
+        assert found is not None
+        return found
+
+    def get_any(self, job_id: str) -> JobRow | None:
+        with storage_errors(self._path):
+            r = self.conn.execute(f"SELECT {_COLUMNS} FROM server_jobs WHERE id = ?",
+                                  (job_id,)).fetchone()
+        return None if r is None else _job(r)
+
+    def get(self, job_id: str, user_id: str) -> JobRow | None:
+        """The job if ``user_id`` owns it (exact id only)."""
+        with storage_errors(self._path):
+            r = self.conn.execute(f"SELECT {_COLUMNS} FROM server_jobs WHERE id = ? AND "
+                                  "user_id = ?", (job_id, user_id)).fetchone()
+        return None if r is None else _job(r)
+
+    def list(self, user_id: str, limit: int = 50, kind: str | None = None) -> list[JobRow]:
+        sql = f"SELECT {_COLUMNS} FROM server_jobs WHERE user_id = ?"
+        params: list[object] = [user_id]
+        if kind:
+            sql += " AND kind = ?"
+            params.append(kind)
+        sql += " ORDER BY id DESC LIMIT ?"
+        params.append(limit)
+        with storage_errors(self._path):
+            return [_job(r) for r in self.conn.execute(sql, params).fetchall()]
+
+    def unfinished(self) -> list[JobRow]:
+        with storage_errors(self._path):
+            rows = self.conn.execute(f"SELECT {_COLUMNS} FROM server_jobs WHERE status IN "
+                                     "('queued', 'running') ORDER BY id").fetchall()
+        return [_job(r) for r in rows]
+
+    def active_count(self, user_id: str) -> int:
+        with storage_errors(self._path):
+            return int(self.conn.execute(
+                "SELECT count(*) FROM server_jobs WHERE user_id = ? AND status IN "
+                "('queued', 'running')", (user_id,)).fetchone()[0])
+
+    def queued_count(self) -> int:
+        with storage_errors(self._path):
+            return int(self.conn.execute("SELECT count(*) FROM server_jobs WHERE status = "
+                                         "'queued'").fetchone()[0])
+
+    def set_status(self, job_id: str, status: JobStatus, error: str | None = None) -> None:
+        with transaction(self.conn) as c:
+            c.execute("UPDATE server_jobs SET status = ?, error = ?, updated_at = ? WHERE id = ?",
+                      (status, error, _now(), job_id))
+
+    def set_state(self, job_id: str, state: dict[str, Any]) -> None:
+        with transaction(self.conn) as c:
+            c.execute("UPDATE server_jobs SET state = ?, updated_at = ? WHERE id = ?",
+                      (json.dumps(state, ensure_ascii=False), _now(), job_id))
+
+    def delete(self, job_id: str) -> None:
+        with transaction(self.conn) as c:
+            c.execute("DELETE FROM server_jobs WHERE id = ?", (job_id,))
+
+    # -- events ---------------------------------------------------------------------------
+
+    def append_event(self, job_id: str, type: str, data: dict[str, Any]) -> int:
+        with transaction(self.conn) as c:
+            row = c.execute("SELECT coalesce(max(seq), 0) FROM server_job_events WHERE job_id = ?",
+                            (job_id,)).fetchone()
+            seq = int(row[0]) + 1
+            c.execute("INSERT INTO server_job_events (job_id, seq, type, data, created_at) "
+                      "VALUES (?, ?, ?, ?, ?)",
+                      (job_id, seq, type, json.dumps(data, ensure_ascii=False), _now()))
+        return seq
+
+    def events(self, job_id: str, after: int = 0) -> list[JobEventRow]:
+        with storage_errors(self._path):
+            rows = self.conn.execute(
+                "SELECT seq, type, data, created_at FROM server_job_events WHERE job_id = ? "
+                "AND seq > ? ORDER BY seq", (job_id, after)).fetchall()
+        return [JobEventRow(r[0], r[1], json.loads(r[2]), r[3]) for r in rows]
+
+    # -- artifacts ------------------------------------------------------------------------
+
+    def add_artifact(self, job_id: str, name: str, media_type: str, size: int) -> None:
+        with transaction(self.conn) as c:
+            c.execute("INSERT OR REPLACE INTO server_job_artifacts (job_id, name, media_type, "
+                      "size, created_at) VALUES (?, ?, ?, ?, ?)",
+                      (job_id, name, media_type, size, _now()))
+
+    def artifacts(self, job_id: str) -> list[Artifact]:
+        with storage_errors(self._path):
+            rows = self.conn.execute("SELECT name, media_type, size, created_at FROM "
+                                     "server_job_artifacts WHERE job_id = ? ORDER BY created_at, "
+                                     "name", (job_id,)).fetchall()
+        return [Artifact(*r) for r in rows]
+
+    def artifact(self, job_id: str, name: str) -> Artifact | None:
+        with storage_errors(self._path):
+            r = self.conn.execute("SELECT name, media_type, size, created_at FROM "
+                                  "server_job_artifacts WHERE job_id = ? AND name = ?",
+                                  (job_id, name)).fetchone()
+        return None if r is None else Artifact(*r)

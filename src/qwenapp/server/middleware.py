@@ -1,0 +1,125 @@
+"""ASGI middleware: security headers, a Host check on loopback, and an upload size cap.
+
+Plain ASGI (not Starlette's BaseHTTPMiddleware), so streaming responses pass
+through untouched and a client's disconnect still reaches the handler.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .errors import error_body
+
+__all__ = ["BodyLimit", "HostCheck", "SecurityHeaders"]
+
+PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
+            "frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+            "frame-ancestors 'none'")
+
+
+async def _send_error(send: Send, status: int, message: str, code: str) -> None:
+    body = json.dumps(error_body(status, message, code=code)).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class SecurityHeaders:
+    """Adds nosniff, no-referrer and a strict CSP to responses that set none."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def wrapped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                extra = [(b"x-content-type-options", b"nosniff"),
+                         (b"referrer-policy", b"no-referrer"),
+                         (b"content-security-policy", PAGE_CSP.encode()),
+                         (b"x-frame-options", b"DENY")]
+                for k, v in extra:
+                    if k == b"x-frame-options" and b"content-security-policy" in names:
+                        continue  # the response set its own framing rules
+                    if k not in names:
+                        headers.append((k, v))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, wrapped)
+
+
+class HostCheck:
+    """On a loopback server, refuse requests whose Host is not a loopback name.
+
+    A page on another site can point its own domain at 127.0.0.1 (DNS
+    rebinding) and then talk to the local server as same-origin; checking
+    the Host header closes that door.
+    """
+
+    def __init__(self, app: ASGIApp, allowed: Iterable[str]) -> None:
+        self.app = app
+        self.allowed = {h.lower() for h in allowed}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            host = ""
+            for k, v in scope.get("headers", []):
+                if k == b"host":
+                    host = v.decode("latin-1").lower()
+                    break
+            name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+            if name not in self.allowed:
+                await _send_error(send, 421, f"this server answers to localhost only, not "
+                                  f"{host!r}", "bad_host")
+                return
+        await self.app(scope, receive, send)
+
+
+class BodyLimit:
+    """Refuse request bodies over their path's limit (413).
+
+    The declared Content-Length is checked first; a body sent without one is
+    counted as it arrives, so a chunked upload cannot fill the disk either.
+    ``limits`` maps path prefixes to byte limits; the first match applies.
+    """
+
+    def __init__(self, app: ASGIApp, limits: list[tuple[str, int]]) -> None:
+        self.app = app
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limit = next((n for p, n in self.limits if scope.get("path", "").startswith(p)), None) \
+            if scope["type"] == "http" else None
+        if limit is None:
+            await self.app(scope, receive, send)
+            return
+        message = f"the request body is too large (limit {limit // (1024 * 1024)} MB)"
+        for k, v in scope.get("headers", []):
+            if k == b"content-length" and v.isdigit() and int(v) > limit:
+                await _send_error(send, 413, message, "too_large")
+                return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > limit:
+                    # FastAPI re-raises an HTTPException met while reading the body.
+                    raise HTTPException(413, message)
+            return msg
+
+        await self.app(scope, counted, send)

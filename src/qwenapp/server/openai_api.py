@@ -1,0 +1,373 @@
+"""The OpenAI-compatible API: ``/v1/chat/completions``, ``/v1/models``, ``/v1/embeddings``.
+
+Stateless, like OpenAI's: nothing is saved. A request becomes
+``(messages, GenerateOptions)`` for a backend's one streaming method; the
+non-streaming answer is the same stream collected. Reasoning (Qwen3
+thinking) is returned as ``reasoning_content``, as vLLM and SGLang do.
+``response_format`` with a JSON schema is passed to the engine as a
+grammar. Errors use OpenAI's ``{"error": {...}}`` shape.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+import numpy as np
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ..errors import QwenappError
+from ..models.base import Backend
+from ..models.events import (
+    Completion,
+    Event,
+    Finish,
+    GenerateOptions,
+    Message,
+    ReasoningDelta,
+    TextDelta,
+    Usage,
+)
+from ..store import new_id
+from .auth import Principal, current
+from .disconnect import until_disconnect
+from .errors import ErrorResponse, HttpError, error_body, from_core
+from .sse import EventStream, encode_data
+from .state import ServerState, get_state
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1", tags=["openai"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 429, 502, 503)}
+
+
+# -- request models ---------------------------------------------------------------------
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str
+    text: str | None = None
+
+
+class ChatMessageIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[ContentPart] | None = None
+
+
+class JsonSchemaSpec(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    name: str = "output"
+    description: str | None = None
+    schema_: dict[str, Any] = Field(default_factory=dict, alias="schema")
+    strict: bool | None = None
+
+
+class ResponseFormat(BaseModel):
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: JsonSchemaSpec | None = None
+
+
+class StreamOptions(BaseModel):
+    include_usage: bool = False
+
+
+class ChatCompletionRequest(BaseModel):
+    """OpenAI's chat request; unknown fields are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+    model: str | None = None
+    messages: list[ChatMessageIn] = Field(min_length=1)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, gt=0, le=1)
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_completion_tokens: int | None = Field(default=None, ge=1)
+    stop: str | list[str] | None = None
+    seed: int | None = None
+    n: int = Field(default=1, ge=1, le=1, description="Only 1 is supported.")
+    response_format: ResponseFormat | None = None
+    tools: list[dict[str, Any]] | None = None
+    enable_thinking: bool | None = Field(
+        default=None, description="Qwen3 thinking (also read from chat_template_kwargs).")
+    chat_template_kwargs: dict[str, Any] | None = None
+
+
+class EmbeddingRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    model: str | None = None
+    input: str | list[str]
+    encoding_format: Literal["float", "base64"] = "float"
+
+
+# -- response models (for the OpenAPI document) ----------------------------------------
+
+class AssistantMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str | None
+    reasoning_content: str | None = None
+
+
+class Choice(BaseModel):
+    index: int
+    message: AssistantMessage
+    finish_reason: str | None
+
+
+class CompletionUsage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class ChatCompletion(BaseModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[Choice]
+    usage: CompletionUsage | None = None
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str = "qwenapp"
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
+
+
+class EmbeddingItem(BaseModel):
+    object: Literal["embedding"] = "embedding"
+    index: int
+    embedding: list[float] | str
+
+
+class EmbeddingUsage(BaseModel):
+    prompt_tokens: int
+    total_tokens: int
+
+
+class EmbeddingResponse(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[EmbeddingItem]
+    model: str
+    usage: EmbeddingUsage
+
+
+# -- translation -------------------------------------------------------------------------
+
+def _text(content: str | list[ContentPart] | None) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    parts = []
+    for p in content:
+        if p.type != "text":
+            raise HttpError(400, f"content of type {p.type!r} is not supported (text only)",
+                            code="unsupported_content", param="messages")
+        parts.append(p.text or "")
+    return "".join(parts)
+
+
+def _messages(req: ChatCompletionRequest) -> list[Message]:
+    out = []
+    for m in req.messages:
+        if m.role == "tool":
+            raise HttpError(400, "tool messages are not supported", code="unsupported_role",
+                            param="messages")
+        role: Literal["system", "user", "assistant"] = "system" if m.role == "developer" \
+            else m.role
+        out.append(Message(role, _text(m.content)))
+    return out
+
+
+def _options(req: ChatCompletionRequest) -> GenerateOptions:
+    if req.tools:
+        raise HttpError(400, "tool calling is not supported by this server", code="unsupported",
+                        param="tools")
+    schema: dict[str, Any] | None = None
+    fmt = req.response_format
+    if fmt is not None and fmt.type == "json_schema":
+        if fmt.json_schema is None or not fmt.json_schema.schema_:
+            raise HttpError(400, "response_format json_schema needs a schema", code="invalid",
+                            param="response_format")
+        schema = fmt.json_schema.schema_
+    elif fmt is not None and fmt.type == "json_object":
+        schema = {"type": "object"}
+    think = req.enable_thinking
+    if think is None and req.chat_template_kwargs:
+        value = req.chat_template_kwargs.get("enable_thinking")
+        think = bool(value) if value is not None else None
+    stop = (req.stop,) if isinstance(req.stop, str) else tuple(req.stop or ())
+    return GenerateOptions(temperature=req.temperature, top_p=req.top_p,
+                           max_tokens=req.max_completion_tokens or req.max_tokens,
+                           stop=stop, seed=req.seed, json_schema=schema, think=think)
+
+
+def _finish(reason: str | None) -> str:
+    return "length" if reason == "length" else "stop"
+
+
+def _usage(u: Usage | None) -> dict[str, int] | None:
+    if u is None:
+        return None
+    return {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens,
+            "total_tokens": u.prompt_tokens + u.completion_tokens}
+
+
+async def _guard(state: ServerState, who: Principal) -> Any:
+    state.rates.check(who.user.id)
+    return await state.streams.acquire(who.user.id)
+
+
+# -- routes ------------------------------------------------------------------------------
+
+@router.get("/models", response_model=ModelList, responses=_ERRORS)
+async def list_models(state: ServerState = Depends(get_state),
+                      who: Principal = Depends(current)) -> ModelList:
+    """The models this server offers (the first is the default)."""
+    created = int(time.time())
+    cards = [ModelCard(id=name, created=created) for name in state.models.names()]
+    if state.models.embedder is not None and state.models.embedder.name not in \
+            state.models.names():
+        cards.append(ModelCard(id=state.models.embedder.name, created=created))
+    return ModelList(data=cards)
+
+
+@router.post("/chat/completions", response_model=ChatCompletion, responses={
+    **_ERRORS, 200: {"content": {"text/event-stream": {
+        "schema": {"type": "string", "description": "chat.completion.chunk events, then "
+                   "data: [DONE] (when stream is true)"}}}}})
+async def chat_completions(body: ChatCompletionRequest, request: Request,
+                           state: ServerState = Depends(get_state),
+                           who: Principal = Depends(current)) -> Response:
+    """Chat completion, streamed (``stream: true``) or whole."""
+    backend = state.models.get(body.model)
+    messages = _messages(body)
+    options = _options(body)
+    lease = await _guard(state, who)
+    cid = "chatcmpl-" + new_id().lower()
+    created = int(time.time())
+    if not body.stream:
+        try:
+            result = await until_disconnect(request, _collect(backend, messages, options))
+        except QwenappError as e:
+            raise from_core(e) from None
+        finally:
+            lease.release()
+        message = AssistantMessage(content=result.text, reasoning_content=result.reasoning or
+                                   None)
+        return JSONResponse(ChatCompletion(
+            id=cid, created=created, model=backend.name,
+            choices=[Choice(index=0, message=message,
+                            finish_reason=_finish(result.finish_reason))],
+            usage=CompletionUsage(**_usage(result.usage)) if result.usage else None,
+        ).model_dump(exclude_none=True))
+    events = backend.stream(messages, options)
+    try:
+        first = await anext(events, None)  # errors before any output become HTTP errors
+    except QwenappError as e:
+        lease.release()
+        raise from_core(e) from None
+    except BaseException:
+        lease.release()
+        raise
+    include_usage = bool(body.stream_options and body.stream_options.include_usage)
+    source = _chunks(events, first, cid, created, backend.name, include_usage)
+    return EventStream(source, on_close=lease.release)
+
+
+async def _collect(backend: Backend, messages: list[Message],
+                   options: GenerateOptions) -> Completion:
+    result = Completion()
+    async for ev in backend.stream(messages, options):
+        result.add(ev)
+    return result
+
+
+async def _chunks(events: AsyncIterator[Event], first: Event | None, cid: str, created: int,
+                  model: str, include_usage: bool) -> AsyncIterator[bytes]:
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        return encode_data({"id": cid, "object": "chat.completion.chunk", "created": created,
+                            "model": model, "choices": [{"index": 0, "delta": delta,
+                                                         "finish_reason": finish}]})
+
+    usage: Usage | None = None
+    finish: str | None = None
+    yield chunk({"role": "assistant", "content": ""})
+    try:
+        pending = [first] if first is not None else []
+        while True:
+            if pending:
+                ev = pending.pop()
+            else:
+                nxt = await anext(events, None)
+                if nxt is None:
+                    break
+                ev = nxt
+            if isinstance(ev, TextDelta):
+                yield chunk({"content": ev.text})
+            elif isinstance(ev, ReasoningDelta):
+                yield chunk({"reasoning_content": ev.text})
+            elif isinstance(ev, Usage):
+                usage = ev
+            elif isinstance(ev, Finish):
+                finish = ev.reason
+    except QwenappError as e:
+        err = from_core(e)
+        yield encode_data(error_body(err.status, err.message, code=err.code, hint=err.hint))
+        return
+    finally:
+        closer = getattr(events, "aclose", None)
+        if closer is not None:
+            await closer()
+    yield chunk({}, _finish(finish))
+    if include_usage and usage is not None:
+        yield encode_data({"id": cid, "object": "chat.completion.chunk", "created": created,
+                           "model": model, "choices": [], "usage": _usage(usage)})
+    yield encode_data("[DONE]")
+
+
+@router.post("/embeddings", response_model=EmbeddingResponse, responses=_ERRORS)
+async def embeddings(body: EmbeddingRequest, request: Request,
+                     state: ServerState = Depends(get_state),
+                     who: Principal = Depends(current)) -> EmbeddingResponse:
+    """Vectors for texts, when the model (or a configured embedder) can make them."""
+    embedder = state.models.embedder_for(body.model)
+    if embedder is None:
+        name = body.model or state.models.default.name
+        raise HttpError(400, f"the model {name!r} does not make embeddings",
+                        code="embeddings_not_supported", param="model",
+                        hint="start the server with --embed openai:URL#MODEL, or use a model "
+                             "served with embeddings")
+    texts = [body.input] if isinstance(body.input, str) else list(body.input)
+    if not texts or len(texts) > 2048:
+        raise HttpError(400, "input must hold 1 to 2048 texts", code="invalid", param="input")
+    state.rates.check(who.user.id)
+    try:
+        vectors = await until_disconnect(request, embedder.embed(texts))
+    except QwenappError as e:
+        raise from_core(e) from None
+    data = []
+    for i, vec in enumerate(vectors):
+        value: list[float] | str = vec
+        if body.encoding_format == "base64":
+            value = base64.b64encode(np.asarray(vec, dtype="<f4").tobytes()).decode("ascii")
+        data.append(EmbeddingItem(index=i, embedding=value))
+    tokens = sum(max(1, len(t.encode("utf-8")) // 4) for t in texts)
+    return EmbeddingResponse(data=data, model=embedder.name,
+                             usage=EmbeddingUsage(prompt_tokens=tokens, total_tokens=tokens))

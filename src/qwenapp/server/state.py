@@ -1,0 +1,59 @@
+"""Everything a request handler may use, built once when the server starts.
+
+:class:`ServerState` is assembled in the app's lifespan (on the event loop's
+thread: the SQLite connection belongs to it) from the collaborators passed
+to :func:`~qwenapp.server.app.create_app`, and reached by handlers through
+:func:`get_state`. Nothing here reads the environment.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from starlette.requests import Request
+
+from ..library import Library
+from ..settings import Settings
+from ..store import ConversationStore
+from .config import ServerConfig
+from .jobs import JobManager
+from .limits import RateLimiter, StreamLimiter
+from .models import ModelRegistry
+from .ownership import Ownership
+from .users import UserStore
+
+__all__ = ["ServerState", "get_state"]
+
+
+@dataclass
+class ServerState:
+    settings: Settings
+    config: ServerConfig
+    conn: sqlite3.Connection
+    store: ConversationStore
+    library: Library
+    users: UserStore
+    owners: Ownership
+    models: ModelRegistry
+    streams: StreamLimiter
+    rates: RateLimiter
+    login_rates: RateLimiter
+    jobs: JobManager
+    data_dir: Path
+    local_csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    def auth_required(self) -> bool:
+        """Accounts are enforced once any exist, and always off loopback."""
+        return not self.config.loopback or self.users.count() > 0
+
+
+def get_state(request: Request) -> ServerState:
+    state: ServerState = request.app.state.server
+    return state

@@ -1,0 +1,112 @@
+"""Uploaded files: size-limited, typed by their bytes, stored under names the server picks.
+
+The client's filename is kept for display only. The type comes from the
+content: PDF by its header; DOCX, PPTX and XLSX by the parts inside the zip;
+text kinds only when the bytes decode as text (the extension then only
+chooses between Markdown, CSV and plain text). Anything else (images,
+executables, legacy or encrypted Office files, other archives) is refused
+with a 415 that says why. The stored file is ``<ULID><ext>`` in the uploads
+folder, so no part of a client's filename ever becomes part of a path.
+"""
+
+from __future__ import annotations
+
+import codecs
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from .errors import HttpError
+
+__all__ = ["Sniffed", "clean_filename", "sniff"]
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_TEXT_SAMPLE = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Sniffed:
+    kind: str  # the documents package's kind
+    ext: str  # the extension the stored file gets (extraction dispatches on it)
+    media_type: str
+
+
+_OOXML = {
+    "word/document.xml": Sniffed(
+        "docx", ".docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    "ppt/presentation.xml": Sniffed(
+        "pptx", ".pptx",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+    "xl/workbook.xml": Sniffed(
+        "xlsx", ".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+}
+
+
+def _unsupported(message: str, hint: str = "") -> HttpError:
+    return HttpError(415, message, code="unsupported_file_type", hint=hint or
+                     "upload PDF, DOCX, PPTX, XLSX, CSV, Markdown, HTML or plain text")
+
+
+def clean_filename(name: str | None) -> str:
+    """A display name: the last path component, no control characters, at most 200 chars."""
+    raw = name or ""
+    base = PureWindowsPath(PurePosixPath(raw).name).name
+    base = "".join(c for c in base if unicodedata.category(c)[0] != "C").strip()
+    base = base.lstrip(".") or "document"
+    return base[:200]
+
+
+def _is_text(sample: bytes) -> bool:
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            sample.decode("utf-16")
+        except UnicodeDecodeError:
+            return len(sample) >= _TEXT_SAMPLE  # cut mid-character at the sample's end
+        return True
+    if b"\x00" in sample:
+        return False
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as e:
+        # A sample may end inside a multi-byte character; anything earlier is binary.
+        return e.start >= len(sample) - 4 and len(sample) >= _TEXT_SAMPLE
+    return True
+
+
+def sniff(path: Path, filename: str) -> Sniffed:
+    """What the file at ``path`` really is; raises a 415 :class:`HttpError` otherwise."""
+    with path.open("rb") as f:
+        head = f.read(_TEXT_SAMPLE)
+    if not head:
+        raise HttpError(400, "the file is empty", code="empty_file")
+    if head.startswith(b"%PDF-"):
+        return Sniffed("pdf", ".pdf", "application/pdf")
+    if head.startswith(OLE_MAGIC):
+        raise _unsupported("legacy Office files (.doc, .xls, .ppt) and password-protected "
+                           "Office files are not supported",
+                           "save it as .docx, .xlsx or .pptx without a password")
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = set(zf.namelist())
+        except (zipfile.BadZipFile, OSError, ValueError):
+            raise _unsupported("the file looks like a zip archive but cannot be read") from None
+        for part, kind in _OOXML.items():
+            if part in names:
+                return kind
+        raise _unsupported("zip archives are not supported")
+    if not _is_text(head):
+        raise _unsupported("the file is neither a supported document nor text")
+    start = head.lstrip(codecs.BOM_UTF8).lstrip()[:200].lower()
+    if start.startswith((b"<!doctype html", b"<html")):
+        return Sniffed("html", ".html", "text/html")
+    ext = Path(filename).suffix.lower()
+    if ext in (".md", ".markdown"):
+        return Sniffed("markdown", ".md", "text/markdown")
+    if ext in (".csv", ".tsv"):
+        return Sniffed("csv", ext, "text/csv")
+    if ext in (".html", ".htm", ".xhtml"):
+        return Sniffed("html", ".html", "text/html")
+    return Sniffed("text", ".txt", "text/plain")

@@ -1,0 +1,221 @@
+"""Validation and repair of the model's structured output, and the checks behind it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qwenapp.models.scripted import minimal_instance
+from qwenapp.slides.checks import (
+    clean_line,
+    extract_numbers,
+    placeholder_reason,
+    similar,
+)
+from qwenapp.slides.language import LANGUAGES, cjk_ratio, in_language, resolve_language
+from qwenapp.slides.outline import (
+    Invalid,
+    PlannedSlide,
+    Rules,
+    limits_for,
+    outline_schema,
+    parse_json,
+    parse_outline,
+    parse_slide,
+    slide_budget,
+    slide_schema,
+)
+from qwenapp.slides.prompts import Brief, instruction_text, outline_messages
+from qwenapp.slides.sources import Passage
+
+EN, ZH = LANGUAGES["en"], LANGUAGES["zh"]
+
+
+def rules(lang: object = EN, numbers: frozenset[float] = frozenset()) -> Rules:
+    return Rules(lang, limits_for(lang), instruction_text(lang), numbers)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("text", [
+    "Presentation Title", "First bullet point", "Row 1, Col 1", "Click to add title",
+    "Lorem ipsum dolor", "Your title here", "Bullet point 3", "Subtitle", "TBD", "...",
+    "xxx", "Insert text here", "{title}", "[Your name]", "单击此处添加标题", "要点一", "标题",
+    "Speaker notes here", "Category 2", "Heading 1",
+])
+def test_placeholder_text_is_detected(text: str) -> None:
+    assert placeholder_reason(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "Apache 2.0 licensing allows commercial use", "Qwen2.5 ships in sizes from 0.5B to 72B",
+    "Step-by-step adoption in three teams", "安全第一的部署策略", "下载量超过四千万次",
+    "Row-level security in the database",
+])
+def test_real_content_is_not_a_placeholder(text: str) -> None:
+    assert placeholder_reason(text) is None
+
+
+def test_clean_line_strips_markers_and_quotes() -> None:
+    assert clean_line("  - Open   weights ") == "Open weights"
+    assert clean_line("1. First real fact") == "First real fact"
+    assert clean_line('"Quoted"') == "Quoted"
+    assert clean_line("• 中文要点") == "中文要点"
+
+
+def test_numbers_and_similarity() -> None:
+    assert extract_numbers("40 million, 1,234.5 users, 45% and -3 in 2024") == {
+        40.0, 1234.5, 45.0, -3.0, 2024.0}
+    assert similar(["Open weights drive adoption"], ["Adoption is driven by open weights"], 0.4)
+    assert not similar(["Open weights"], ["Chinese language quality"])
+
+
+def test_language_resolution_and_script_checks() -> None:
+    assert resolve_language(None, "为什么千问模型领先") is ZH
+    assert resolve_language(None, "Why Qwen leads") is EN
+    assert resolve_language("Chinese", "Why Qwen leads") is ZH
+    assert resolve_language("zh-CN", "x") is ZH
+    with pytest.raises(Exception, match="unsupported --language"):
+        resolve_language("klingon", "x")
+    assert cjk_ratio("Qwen 模型") > 0.4
+    assert in_language("千问模型的下载量在开发者中领先", ZH)
+    assert not in_language("Qwen models lead downloads among developers", ZH)
+    assert in_language("Hugging Face 下载量", ZH, lenient=True)
+    assert not in_language("千问模型的下载量领先", EN)
+
+
+def outline_json(heads: list[str], kinds: list[str] | None = None, title: str = "Qwen adoption",
+                 sub: str = "For developers") -> str:
+    kinds = kinds or ["bullets"] * len(heads)
+    return json.dumps({"title": title, "sub": sub, "slides": [
+        {"head": h, "kind": k} for h, k in zip(heads, kinds, strict=True)]})
+
+
+def test_outline_is_clamped_to_the_count_and_deduplicated() -> None:
+    heads = ["Licensing", "Model sizes", "Licensing", "licensing!", "Coding models",
+             "Multilingual strength", "Community"] + ["Licensing"] * 35  # a looping model
+    out = parse_outline(outline_json(heads), 4, ["bullets", "compare", "table"], rules())
+    assert [s.heading for s in out.slides] == ["Licensing", "Model sizes", "Coding models",
+                                               "Multilingual strength"]
+
+
+def test_outline_with_too_few_distinct_slides_is_invalid() -> None:
+    with pytest.raises(Invalid, match="only 2 distinct"):
+        parse_outline(outline_json(["Licensing", "Sizes", "Licensing"]), 3, ["bullets"], rules())
+
+
+def test_outline_copied_from_a_template_is_invalid() -> None:
+    with pytest.raises(Invalid, match="placeholder"):
+        parse_outline(outline_json(["Slide Title", "Second point"], title="Presentation Title"),
+                      2, ["bullets"], rules())
+
+
+def test_outline_in_the_wrong_language_is_invalid() -> None:
+    with pytest.raises(Invalid, match="not written in"):
+        parse_outline(outline_json(["Open licensing for everyone", "Many model sizes"],
+                                   title="Why Qwen leads"), 2, ["bullets"], rules(ZH))
+
+
+def test_outline_kinds_are_sanitised_and_balanced() -> None:
+    heads = ["Licensing", "Sizes", "Coding", "Languages", "Community", "Costs"]
+    out = parse_outline(outline_json(heads, ["table"] * 5 + ["chart"]), 6,
+                        ["bullets", "compare", "table"], rules())
+    kinds = [s.kind for s in out.slides]
+    assert kinds.count("table") == 2 and "chart" not in kinds
+
+
+def test_schema_bounds_keep_answers_short() -> None:
+    lim = limits_for(EN)
+    schema = outline_schema(5, ["bullets", "chart"], lim)
+    assert schema["properties"]["slides"]["minItems"] == schema["properties"]["slides"]["maxItems"]
+    bullets = slide_schema("bullets", lim, ["S1", "S2"])
+    assert bullets["properties"]["points"]["maxItems"] == 5
+    assert bullets["properties"]["src"]["items"]["enum"] == ["S1", "S2"]
+    for lang in (EN, ZH):
+        for kind in ("bullets", "compare", "table", "chart"):
+            assert 150 <= slide_budget(kind, limits_for(lang), True) <= 512
+
+
+def test_the_minimal_schema_instance_is_rejected() -> None:
+    """What a model that only satisfies the grammar would send: not content."""
+    lim = limits_for(EN)
+    for kind in ("bullets", "compare", "table", "chart"):
+        reply = json.dumps(minimal_instance(slide_schema(kind, lim)))  # type: ignore[arg-type]
+        with pytest.raises(Invalid):
+            parse_slide(reply, PlannedSlide(kind, "Licensing"), rules())  # type: ignore[arg-type]
+    with pytest.raises(Invalid):
+        parse_outline(json.dumps(minimal_instance(outline_schema(3, ["bullets"], lim))), 3,
+                      ["bullets"], rules())
+
+
+def test_bullets_are_cleaned_deduplicated_and_noted() -> None:
+    reply = json.dumps({"points": ["- Apache 2.0 allows commercial use",
+                                   "Apache 2.0 allows commercial use",
+                                   "Sizes run from 0.5B to 72B"], "notes": ""})
+    slide = parse_slide(reply, PlannedSlide("bullets", "Licensing"), rules()).slide
+    assert slide.bullets == ["Apache 2.0 allows commercial use", "Sizes run from 0.5B to 72B"]
+    assert slide.notes  # empty notes are repaired from the slide's own words
+
+
+def test_chart_numbers_must_come_from_the_sources() -> None:
+    ok = json.dumps({"chart": {"type": "bar", "labels": ["Qwen", "Llama"], "values": [40, 35]},
+                     "points": ["Qwen leads"], "notes": "Downloads in millions."})
+    r = rules(numbers=frozenset({40.0, 35.0}))
+    slide = parse_slide(ok, PlannedSlide("chart", "Downloads"), r).slide
+    assert slide.kind == "chart" and slide.chart is not None
+    assert slide.chart.series[0].values == [40, 35]
+    made_up = json.dumps({"chart": {"type": "bar", "labels": ["Qwen", "Llama"],
+                                    "values": [40, 99]},
+                          "points": ["Qwen leads downloads", "Llama follows closely"],
+                          "notes": "Downloads in millions."})
+    parsed = parse_slide(made_up, PlannedSlide("chart", "Downloads"), r)
+    assert parsed.slide.kind == "bullets" and parsed.slide.chart is None  # the chart is dropped
+    assert "99" in parsed.warnings[0]
+    no_points = json.dumps({"chart": {"type": "pie", "labels": ["A", "B"], "values": [7, 8]},
+                            "points": [], "notes": "Shares."})
+    with pytest.raises(Invalid) as e:
+        parse_slide(no_points, PlannedSlide("chart", "Shares"), r)
+    assert e.value.numbers
+
+
+def test_table_rows_are_repaired_to_the_header_width() -> None:
+    reply = json.dumps({"cols": ["Model", "Sizes", "Use"], "rows": [
+        ["Qwen2.5", "0.5B-72B"], ["Coder", "0.5B-32B", "Code", "extra"], ["Coder", "0.5B-32B",
+                                                                          "Code", "extra"]],
+        "notes": "The family."})
+    slide = parse_slide(reply, PlannedSlide("table", "Family"), rules()).slide
+    assert slide.table is not None
+    assert slide.table.rows == [["Qwen2.5", "0.5B-72B", ""], ["Coder", "0.5B-32B", "Code"]]
+    bad = json.dumps({"cols": ["Area", "Owner"], "rows": [["Row 1, Col 1", "x1"], ["y", "z"]],
+                      "notes": "n n n n n n"})
+    with pytest.raises(Invalid, match="table cell"):
+        parse_slide(bad, PlannedSlide("table", "Family"), rules())
+
+
+def test_cited_sources_are_mapped_and_unknown_ids_dropped() -> None:
+    offered = [Passage("S1", "notes.md", "Licensing", "Apache 2.0"),
+               Passage("S2", "report.pdf", "page 3", "sizes")]
+    reply = json.dumps({"src": ["S2", "S9"], "points": ["Apache 2.0 for most models",
+                                                        "Sizes from 0.5B to 72B"],
+                        "notes": "Licensing first."})
+    slide = parse_slide(reply, PlannedSlide("bullets", "Licensing"), rules(), offered).slide
+    assert [s.id for s in slide.sources] == ["S2"]
+    assert "Sources: report.pdf, page 3" in slide.notes_text()
+
+
+def test_json_is_found_in_fences_and_truncation_is_invalid() -> None:
+    assert parse_json('```json\n{"a": 1}\n```') == {"a": 1}
+    assert parse_json('Here you go: {"a": 1} done') == {"a": 1}
+    with pytest.raises(Invalid, match="cut off"):
+        parse_json('{"points": ["one", "tw')
+
+
+def test_prompts_hold_no_copyable_example_content() -> None:
+    for lang in (EN, ZH):
+        messages = outline_messages(Brief("Qwen adoption", lang), 5,
+                                    ["bullets", "compare", "table", "chart"], "", [40.0, 35.0])
+        text = "\n".join(m.content for m in messages)
+        assert "{" not in text.replace('"', "")  # no JSON sample to copy
+        for sample in ("Presentation Title", "First bullet", "Row 1", "Example", "例如", "示例"):
+            assert sample not in text
+        if lang is ZH:
+            assert "简体中文" in messages[0].content
