@@ -105,3 +105,20 @@ def test_bad_model_files_are_clear_errors(tmp_path: Path, tiny_gguf: Path, damag
     with pytest.raises(ModelFileError) as info:
         asyncio.run(complete(backend, HELLO, GenerateOptions(max_tokens=2)))
     assert info.value.hint
+
+
+def test_thinking_switch_reaches_a_qwen3_template(tmp_path: Path) -> None:
+    from qwenapp.testing.tiny_gguf import QWEN3_TEMPLATE, write_tiny_qwen_gguf
+
+    path = write_tiny_qwen_gguf(tmp_path / "tiny-qwen3.gguf", chat_template=QWEN3_TEMPLATE)
+    backend = EmbeddedBackend(path, context=512, parallel=1, threads=2)
+    assert backend.supports_thinking  # detected from the chat template
+    off = asyncio.run(complete(backend, HELLO, GenerateOptions(max_tokens=2, think=False)))
+    on = asyncio.run(complete(backend, HELLO, GenerateOptions(max_tokens=2, think=True)))
+    assert off.usage and on.usage
+    # The empty think block is in the prompt only when thinking is off.
+    assert off.usage.prompt_tokens > on.usage.prompt_tokens
+
+
+def test_plain_qwen25_template_has_no_thinking(backend: EmbeddedBackend) -> None:
+    assert backend.supports_thinking is False

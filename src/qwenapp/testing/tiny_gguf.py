@@ -10,13 +10,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["CHATML_TEMPLATE", "write_tiny_qwen_gguf"]
+__all__ = ["CHATML_TEMPLATE", "QWEN3_TEMPLATE", "write_tiny_qwen_gguf"]
 
 CHATML_TEMPLATE = (
     "{% for message in messages %}"
     "{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}"
     "{% endfor %}"
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+
+# The part of Qwen3's template that matters here: with enable_thinking false the
+# generation prompt carries an empty think block, so the model answers directly.
+QWEN3_TEMPLATE = CHATML_TEMPLATE.replace(
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}",
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}"
+    "{% if enable_thinking is defined and enable_thinking is false %}"
+    "{{ '<think>\\n\\n</think>\\n\\n' }}{% endif %}{% endif %}",
 )
 
 _SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<think>", "</think>"]
@@ -47,6 +56,7 @@ def write_tiny_qwen_gguf(
     n_ff: int = 128,
     n_ctx: int = 4096,
     seed: int = 0,
+    chat_template: str = CHATML_TEMPLATE,
 ) -> Path:
     """Write the model to *path* and return it. Deterministic for a given seed."""
     import gguf
@@ -85,7 +95,7 @@ def write_tiny_qwen_gguf(
     w.add_bos_token_id(special["<|endoftext|>"])
     w.add_pad_token_id(special["<|endoftext|>"])
     w.add_add_bos_token(False)
-    w.add_chat_template(CHATML_TEMPLATE)
+    w.add_chat_template(chat_template)
 
     def t(name: str, *shape: int, scale: float = 0.02) -> None:
         w.add_tensor(name, (rng.standard_normal(shape) * scale).astype(np.float32))

@@ -1,0 +1,180 @@
+"""The app factory: collaborators in, a FastAPI app out.
+
+:func:`create_app` takes the settings, the server config and the model
+backends (already resolved: tests pass a scripted model, ``qwenapp serve``
+the real one) and wires the routers. The database is opened in the
+lifespan, on the event loop's thread, and every handler reaches the
+collaborators through :class:`~.state.ServerState`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from ..errors import QwenappError
+from ..library import Embedder, Library
+from ..models.base import Backend
+from ..settings import Settings
+from ..store import ConversationStore, open_db
+from . import account_api, chat_api, documents_api, jobs_api, openai_api, web
+from .config import MB, ServerConfig
+from .errors import HttpError, error_body, from_core
+from .jobs import DeckJob, JobKind, JobManager, JobServices, JobStore, ReportJob
+from .limits import Gate, RateLimiter, StreamLimiter
+from .middleware import BodyLimit, HostCheck, SecurityHeaders
+from .models import ModelRegistry
+from .ownership import Ownership
+from .state import ServerState
+from .users import UserStore
+
+__all__ = ["create_app", "default_kinds"]
+
+_LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]", "::1")
+
+
+def default_kinds() -> dict[str, JobKind]:
+    return {k.name: k for k in (ReportJob(), DeckJob())}
+
+
+def create_app(
+    settings: Settings,
+    backends: Sequence[Backend],
+    config: ServerConfig | None = None,
+    *,
+    embedder: Embedder | None = None,
+    kinds: Mapping[str, JobKind] | None = None,
+    hasher: PasswordHasher | None = None,
+) -> FastAPI:
+    """A ready-to-serve app. The caller owns ``backends`` (and closes them)."""
+    config = config or ServerConfig()
+    registry = ModelRegistry(backends, embedder)
+    data_dir = config.data_dir or settings.home / "server"
+    job_kinds = dict(kinds) if kinds is not None else default_kinds()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        conn = open_db(settings.db_path)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        limits = config.limits
+        library = Library(conn)
+        owners = Ownership(conn)
+        services = JobServices(conn, library, owners, registry, settings, config)
+        jobs = JobManager(JobStore(conn), job_kinds, services, data_dir / "jobs", limits)
+        state = ServerState(
+            settings=settings, config=config, conn=conn, store=ConversationStore(conn),
+            library=library, users=UserStore(conn, hasher), owners=owners, models=registry,
+            streams=StreamLimiter(limits.streams_per_user,
+                                  Gate(limits.active_streams, limits.queued_streams)),
+            rates=RateLimiter(limits.requests_per_minute, limits.burst),
+            login_rates=RateLimiter(limits.login_attempts_per_minute,
+                                    limits.login_attempts_per_minute),
+            jobs=jobs, data_dir=data_dir)
+        app.state.server = state
+        jobs.recover()
+        try:
+            yield
+        finally:
+            await jobs.shutdown()
+            conn.close()
+
+    app = FastAPI(title="qwenapp", version=_version(), lifespan=lifespan,
+                  description="A self-hosted assistant on local Qwen models: an OpenAI-"
+                              "compatible API (/v1) and the native API of its web app (/api).",
+                  docs_url="/api/docs", redoc_url=None, openapi_url="/openapi.json")
+    for module in (openai_api, account_api, chat_api, documents_api, jobs_api, web):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
+    _errors(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    limits = config.limits
+    app.add_middleware(BodyLimit, limits=[
+        ("/api/documents", limits.upload_bytes + MB), ("/api", 8 * MB), ("/v1", 32 * MB)])
+    if config.loopback:
+        app.add_middleware(HostCheck, allowed={*_LOOPBACK_NAMES, config.host.lower()})
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("qwenapp")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0"
+
+
+def _json_error(e: HttpError) -> JSONResponse:
+    return JSONResponse(e.body(), status_code=e.status, headers=e.headers)
+
+
+def _errors(app: FastAPI) -> None:
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, HttpError)
+        return _json_error(exc)
+
+    async def core_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, QwenappError)
+        return _json_error(from_core(exc))
+
+    async def invalid(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = exc.errors()
+        first = errors[0] if errors else {"msg": "invalid request", "loc": ()}
+        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
+        where = ".".join(loc)
+        msg = f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
+        return JSONResponse(error_body(400, msg, code="invalid_request", param=where or None),
+                            status_code=400)
+
+    async def starlette_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
+            exc.status_code, "error")
+        detail = exc.detail if isinstance(exc.detail, str) else "error"
+        if exc.status_code == 404:
+            detail = "no such route"
+        return JSONResponse(error_body(exc.status_code, detail, code=code),
+                            status_code=exc.status_code, headers=exc.headers)
+
+    app.add_exception_handler(HttpError, http_error)
+    app.add_exception_handler(QwenappError, core_error)
+    app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(StarletteHTTPException, starlette_error)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, corrected: validation errors are 400s in our error shape."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                         routes=app.routes)
+    ref = {"$ref": "#/components/schemas/ErrorResponse"}
+    for path in schema.get("paths", {}).values():
+        for op in path.values():
+            responses = op.get("responses", {})
+            if "422" in responses:
+                del responses["422"]
+                responses.setdefault("400", {"description": "Bad Request",
+                                             "content": {"application/json": {"schema": ref}}})
+    comps = schema.get("components", {}).get("schemas", {})
+    comps.pop("HTTPValidationError", None)
+    comps.pop("ValidationError", None)
+    app.openapi_schema = schema
+    return schema
+
+
+def static_dir() -> Path:
+    return web.STATIC_DIR
