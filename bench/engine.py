@@ -21,6 +21,7 @@ import asyncio
 import os
 import platform
 import statistics
+import sys
 import threading
 import time
 from pathlib import Path
@@ -95,6 +96,7 @@ async def turn_ttfts(backend: EmbeddedBackend, turns: int) -> list[float]:
                 first = first or time.perf_counter()
                 text += ev.text
         out.append((first or time.perf_counter()) - t0)
+        print(f"turn {i + 1}: ttft {out[-1] * 1000:.0f} ms", file=sys.stderr, flush=True)
         history += [Message("user", question), Message("assistant", text)]
     return out
 
@@ -138,9 +140,11 @@ def main() -> None:
     backend.load()
     asyncio.run(ours_run(backend, 8))  # warm up
     raw_r, ours_r = [], []
-    for _ in range(args.runs):  # interleaved, so drift hits both alike
+    for i in range(args.runs):  # interleaved, so drift hits both alike
         raw_r.append(raw_run(backend, args.tokens))
         ours_r.append(asyncio.run(ours_run(backend, args.tokens)))
+        print(f"run {i + 1}: raw {raw_r[-1][1]:.2f} tok/s, qwenapp {ours_r[-1][1]:.2f} tok/s",
+              file=sys.stderr, flush=True)
     raw_tps = statistics.median(r[1] for r in raw_r)
     ours_tps = statistics.median(r[1] for r in ours_r)
     raw_ttft = statistics.median(r[0] for r in raw_r)

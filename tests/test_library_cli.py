@@ -65,3 +65,18 @@ def test_docs_bad_input(cli_env: dict[str, str], tmp_path: Path) -> None:
     p = run(cli_env, "docs", "search", "x", "--hybrid")
     assert p.returncode == 2 and "--hybrid needs an embedding endpoint" in p.stderr
     assert "Traceback" not in p.stderr
+
+
+def test_docs_hybrid_search_with_embedding_endpoint(cli_env: dict[str, str],
+                                                    tmp_path: Path) -> None:
+    from fixtures.standin import standin
+
+    docs = tmp_path / "docs"
+    shutil.copytree(CORPUS, docs)
+    with standin() as site:
+        spec = f"openai:{site.base}/v1#bag"
+        p = run(cli_env, "docs", "add", str(docs), "--embed", spec)
+        assert p.returncode == 0 and "embedded" in p.stderr and "passages with bag" in p.stderr
+        hit = run(cli_env, "docs", "search", "tomato watering", "--hybrid", "--embed", spec)
+    assert hit.returncode == 0, hit.stderr
+    assert "gardening" in hit.stdout.splitlines()[0]

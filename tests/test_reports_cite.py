@@ -152,3 +152,14 @@ def test_dedupe_keeps_decimals() -> None:
     raw = "Qwen 2.5 is open. Qwen 2.5 models run on CPUs. Qwen 2.5 is open."
     assert clean_model_text(raw) == "Qwen 2.5 is open. Qwen 2.5 models run on CPUs."
     assert clean_model_text("Why Qwen? Because it is open.", "Why Qwen?") == "Because it is open."
+
+
+def test_citation_used_as_a_subject_keeps_its_sentence() -> None:
+    from qwenapp.reports.write import _subject_citations
+
+    assert _subject_citations("Coder models appeared. [1] stated that adoption rose.", "en") == \
+        "Coder models appeared. Source [1] stated that adoption rose."
+    assert _subject_citations("Adoption rose [1]. Next.", "en") == "Adoption rose [1]. Next."
+    assert _subject_citations("采用率上升。[2]指出原因。", "zh") == "采用率上升。来源[2]指出原因。"
+    s = sentences_with_citations("Coder models appeared. Source [1] stated that adoption rose.")
+    assert [x.ids for x in s] == [[], [1]]

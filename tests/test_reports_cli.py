@@ -63,6 +63,10 @@ def test_report_save_list_show_reexport(cli_env: dict[str, str], docs: Path,
         assert needle in p.stderr, needle
     rid = re.search(r"saved as report (\w+)", p.stderr).group(1)  # type: ignore[union-attr]
 
+    resumed = run(cli_env, "report", "--resume", rid)  # every stage is saved: nothing redone
+    assert resumed.returncode == 0 and "reusing saved stage: plan" in resumed.stderr
+    assert "reusing saved stage: section:1" in resumed.stderr and resumed.stdout == md
+
     listed = run(cli_env, "report", "--list")
     assert rid in listed.stdout and "done" in listed.stdout
     shown = run(cli_env, "report", "--show", rid)

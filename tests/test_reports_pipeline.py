@@ -259,3 +259,73 @@ def test_sections_written_in_parallel(conn: sqlite3.Connection, docs: Path) -> N
     model.stream = counting  # type: ignore[method-assign]
     _run(conn, model, ReportRequest(question="Why Qwen?", docs=[str(docs)], depth="standard"))
     assert peak == 2
+
+
+def test_empty_section_is_retried_then_noted(conn: sqlite3.Connection, docs: Path) -> None:
+    inner = extractive_model()
+
+    def silent_writer(messages: Sequence[Message], options: GenerateOptions) -> Any:
+        if messages[0].content.startswith("You write one section"):
+            return "## Licensing\n"  # a heading and nothing else
+        return inner._reply(messages, options)
+
+    model = ScriptedModel(responder=silent_writer)
+    rep = _report(_run(conn, model, ReportRequest(question="Why Qwen?", docs=[str(docs)],
+                                                  depth="quick")))
+    writers = [c for c in model.calls if c.messages[0].content.startswith("You write one")]
+    assert len(writers) == 4  # two sections, each tried twice
+    assert sum(1 for c in writers if c.options.stop) == 2  # the retry drops the stop strings
+    assert all(s.text == "The model wrote nothing for this section." for s in rep.sections)
+    assert any("wrote nothing" in w for w in rep.warnings)
+
+
+def test_uncited_copies_are_attributed(conn: sqlite3.Connection, docs: Path) -> None:
+    """A model that copies its sources but writes no brackets still yields a cited report."""
+    inner = extractive_model(bogus_citation=False)
+
+    def no_brackets(messages: Sequence[Message], options: GenerateOptions) -> Any:
+        reply = inner._reply(messages, options)
+        return __import__("re").sub(r"\s*\[\d+\]", "", reply) if isinstance(reply, str) \
+            else reply
+
+    rep = _report(_run(conn, ScriptedModel(responder=no_brackets),
+                       ReportRequest(question="Why Qwen?", docs=[str(docs)], depth="quick")))
+    assert rep.references
+    assert sum(s.attributed_citations for s in rep.sections) >= 2
+    assert all(s.supported for s in rep.sections)
+
+
+def test_hybrid_gather_with_an_embedder(conn: sqlite3.Connection, docs: Path) -> None:
+    from fixtures.standin import bag_vector
+
+    class Bag:
+        name = "bag"
+        calls = 0
+
+        async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+            Bag.calls += 1
+            return [bag_vector(t) for t in texts]
+
+    tools = SourceTools(library=Library(conn), embedder=Bag())
+    rep = _report(_run(conn, extractive_model(), ReportRequest(
+        question="What drove Qwen's adoption?", docs=[str(docs)], depth="quick"), tools=tools))
+    assert rep.references and Bag.calls > 1
+    assert conn.execute("SELECT count(*) FROM library_chunks WHERE embedding IS NULL"
+                        ).fetchone()[0] == 0
+
+
+def test_copied_summary_is_replaced_by_cited_sentences(conn: sqlite3.Connection,
+                                                       docs: Path) -> None:
+    inner = extractive_model(bogus_citation=False)
+
+    def copycat(messages: Sequence[Message], options: GenerateOptions) -> Any:
+        if messages[0].content.startswith("You finish"):  # parrot the last section back
+            body = messages[-1].content.split("=== END ===")[0]
+            return body.rsplit("## ", 1)[1].split("\n", 1)[1]
+        return inner._reply(messages, options)
+
+    rep = _report(_run(conn, ScriptedModel(responder=copycat),
+                       ReportRequest(question="Why Qwen?", docs=[str(docs)], depth="quick")))
+    first = rep.sections[0].text.split("]")[0] + "]"
+    assert rep.summary.startswith(first)  # the first cited sentence of each section
+    assert rep.summary != rep.sections[-1].text and rep.conclusion != rep.summary

@@ -68,8 +68,9 @@ def test_fit_picks_the_largest_size_that_fits() -> None:
 
 def random_deck(seed: int) -> Deck:
     rng = random.Random(seed)
-    words = ("model weights licence adoption developers Chinese English sizes laptop GPU "
-             "benchmark coder multilingual community fine-tune 千问 模型 开源 生态").split()
+    words = ["model", "weights", "licence", "adoption", "developers", "Chinese", "English",
+             "sizes", "laptop", "GPU", "benchmark", "coder", "multilingual", "community",
+             "fine-tune", "千问", "模型", "开源", "生态"]
 
     def text(lo: int, hi: int) -> str:
         return " ".join(rng.choice(words) for _ in range(rng.randint(lo, hi)))

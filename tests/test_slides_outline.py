@@ -219,3 +219,22 @@ def test_prompts_hold_no_copyable_example_content() -> None:
             assert sample not in text
         if lang is ZH:
             assert "简体中文" in messages[0].content
+
+
+def test_long_lines_are_cut_at_a_clause_not_mid_word() -> None:
+    from qwenapp.slides.outline import clip
+
+    text = ("Qwen ships open weights under Apache 2.0, which lets teams build products, "
+            "and that matters more than any benchmark number they could quote")
+    out = clip(text, 90)
+    assert out == "Qwen ships open weights under Apache 2.0, which lets teams build products"
+    assert clip("short", 90) == "short"
+    assert clip("word " * 40, 50).endswith("word…")
+    assert len(clip("千问" * 40 + "，" + "模型" * 40, 60)) <= 61
+
+
+def test_schemas_leave_string_lengths_to_validation() -> None:
+    """maxLength makes llama.cpp grammars very slow; lengths are checked after decoding."""
+    blob = json.dumps([slide_schema(k, limits_for(EN), ["S1"])  # type: ignore[arg-type]
+                       for k in ("bullets", "compare", "table", "chart")])
+    assert "maxLength" not in blob and "minLength" not in blob

@@ -74,7 +74,7 @@ def test_slide_count_is_what_was_asked(n: int, content: int, agenda: bool) -> No
     assert (deck.slides[1].kind == "agenda") is agenda
     outline_call = model.calls[0].options.json_schema
     assert outline_call is not None
-    assert outline_call["properties"]["slides"]["maxItems"] == content
+    assert outline_call["properties"]["slides"]["maxItems"] == content + 1  # one spare
 
 
 def test_every_call_is_bounded_and_constrained() -> None:
@@ -163,6 +163,27 @@ def test_a_looping_model_cannot_make_more_slides_than_asked() -> None:
     assert model.calls[0].options.max_tokens is not None
     assert model.calls[0].options.max_tokens < 42 * 10
     assert len(deck_of(events).slides) == 6
+
+
+def test_bullets_repeated_from_an_earlier_slide_are_removed() -> None:
+    model = ScriptedModel([
+        _outline(["Open licensing", "Model sizes"]),
+        _bullets("Apache 2.0 allows commercial use", "No separate agreement is needed"),
+        _bullets("Apache 2.0 allows commercial use", "Sizes run from 0.5B to 72B",
+                 "Small sizes run on a laptop"),
+    ])
+    deck = deck_of(run(events_of(model, DeckRequest("Qwen adoption", slides=4, parallel=1))))
+    assert deck.slides[2].bullets == ["Sizes run from 0.5B to 72B", "Small sizes run on a laptop"]
+
+
+def test_a_heading_that_repeats_the_title_gives_way_to_the_spare() -> None:
+    outline = {"title": "Why Qwen leads", "sub": "", "slides": [
+        {"head": "Why Qwen leads", "kind": "bullets"},
+        {"head": "Open licensing", "kind": "bullets"},
+        {"head": "Model sizes", "kind": "bullets"}]}
+    model = ScriptedModel([outline], responder=deck_responder())
+    deck = deck_of(run(events_of(model, DeckRequest("Why Qwen leads", slides=4))))
+    assert [s.title for s in deck.slides[1:3]] == ["Open licensing", "Model sizes"]
 
 
 def test_duplicate_slides_are_rewritten_then_dropped() -> None:
@@ -262,7 +283,7 @@ def test_output_path_is_checked_before_the_model_runs(tmp_path: Path) -> None:
             run(go(out))
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(InputError, match="cannot write|does not exist"):
+    with pytest.raises(InputError, match=r"cannot write|does not exist"):
         run(go(blocker / "deck.pptx"))
     assert model.calls == []
 

@@ -119,10 +119,18 @@ def crowded_deck() -> Deck:
 
 
 def template_file(path: Path) -> Path:
-    """A user template: 4:3, its own theme name, and a sample slide that must not survive."""
+    """A user template: 4:3, its own theme name, a sample slide in a section: none may survive."""
+    from lxml import etree
+
     prs = Presentation()
     slide = prs.slides.add_slide(prs.slide_layouts[1])
     slide.shapes.title.text = "SAMPLE SLIDE FROM THE TEMPLATE"
+    prs.part._element.append(etree.fromstring(
+        '<p:extLst xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main">'
+        '<p:ext uri="{521415D9-36F7-43E2-AB2F-B90AF26B5E84}"><p14:sectionLst xmlns:p14='
+        '"http://schemas.microsoft.com/office/powerpoint/2010/main"><p14:section name="Samples" '
+        'id="{0F0F0F0F-0000-0000-0000-000000000001}"><p14:sldIdLst><p14:sldId id="256"/>'
+        "</p14:sldIdLst></p14:section></p14:sectionLst></p:ext></p:extLst>"))
     prs.save(str(path))
     return path
 
@@ -251,6 +259,7 @@ def test_template_layouts_and_theme_are_reused(rendered: dict[str, Path], tmp_pa
         "http://schemas.openxmlformats.org/officeDocument/2006/relationships/theme").blob
     assert b'name="Office Theme"' in theme  # the template's theme, untouched
     assert len(prs.slides) == len(english_deck().slides)  # its sample slide is gone
+    assert b"sectionLst" not in prs.part.blob  # and no section still lists it
 
 
 def test_crowded_text_is_split_not_overflowed(rendered: dict[str, Path]) -> None:
@@ -268,6 +277,14 @@ def test_a_broken_deck_is_refused() -> None:
     deck.slides[2].notes = ""
     with pytest.raises(DeckError, match="no speaker notes"):
         render_pptx(deck, THEMES["light"])
+
+
+def test_control_characters_from_a_model_cannot_break_the_xml() -> None:
+    deck = english_deck()
+    deck.slides[2].bullets[0] = "Apache\x01 2.0\x0b licensing\x1f"
+    prs = Presentation(io.BytesIO(render_pptx(deck, THEMES["light"])))
+    texts = [sh.text_frame.text for sh in prs.slides[2].shapes if sh.has_text_frame]
+    assert any(t.startswith("Apache 2.0 licensing") for t in texts)
 
 
 def test_rendering_is_pure_and_repeatable() -> None:

@@ -22,7 +22,13 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..errors import InputError
-from ..library import Library, LibraryError
+from ..library import (
+    Library,
+    LibraryError,
+    OpenAIEmbeddings,
+    parse_embedder,
+    split_embed_spec,
+)
 from ..reports import (
     Finished,
     NoSourcesError,
@@ -112,7 +118,8 @@ def _request(question: str | None, docs: tuple[Path, ...], urls: tuple[str, ...]
 
 
 async def _run(state: AppState, model: str | None, request: ReportRequest,
-               report_id: str | None, url_timeout: float, holder: dict[str, str]) -> Finished:
+               report_id: str | None, url_timeout: float, embed: str | None,
+               holder: dict[str, str]) -> Finished:
     settings = state.settings
     conn = open_db(settings.db_path)
     need_web = bool(request.urls or request.web)
@@ -123,6 +130,7 @@ async def _run(state: AppState, model: str | None, request: ReportRequest,
     fetcher = Fetcher(policy) if need_web else None
     client = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0)) if request.web \
         else None
+    embedder: OpenAIEmbeddings | None = parse_embedder(embed) if embed else None
     backend = state.backend(model)
     try:
         tools = SourceTools(
@@ -130,6 +138,7 @@ async def _run(state: AppState, model: str | None, request: ReportRequest,
             web_index=Library(web_conn) if web_conn is not None else None,
             fetcher=fetcher,
             search=make_provider(request.search, client, os.environ) if client else None,
+            embedder=embedder,
         )
         config = RunConfig(parallel=min(settings.parallel, 4),
                            model_timeout=max(settings.request_timeout, 600.0) * 2)
@@ -150,6 +159,8 @@ async def _run(state: AppState, model: str | None, request: ReportRequest,
             await fetcher.aclose()
         if client is not None:
             await client.aclose()
+        if embedder is not None:
+            await embedder.aclose()
         conn.close()
         if web_conn is not None:
             web_conn.close()
@@ -182,6 +193,9 @@ async def _run(state: AppState, model: str | None, request: ReportRequest,
               help="Allow fetching loopback, private and link-local addresses.")
 @click.option("--allow-host", multiple=True, metavar="HOST",
               help="Allow one private host (repeatable).")
+@click.option("--embed", "embed", metavar="openai:URL#MODEL",
+              help="Hybrid retrieval: fuse BM25 with embeddings from this endpoint "
+                   "(or $QWENAPP_EMBED).")
 @click.option("--url-timeout", default=30.0, show_default=True, type=click.FloatRange(1, 600),
               help="Seconds allowed for each web page.")
 @click.option("--resume", "resume_id", metavar="ID", help="Finish an interrupted report.")
@@ -193,7 +207,8 @@ def report(state: AppState, question: str | None, docs: tuple[Path, ...],
            urls: tuple[str, ...], web: bool, search: str | None, use_library: bool,
            output: Path | None, depth: str, length: str, language: str, audience: str,
            model: str | None, allow_uncited: bool, allow_private_urls: bool,
-           allow_host: tuple[str, ...], url_timeout: float, resume_id: str | None,
+           allow_host: tuple[str, ...], embed: str | None, url_timeout: float,
+           resume_id: str | None,
            show_id: str | None, list_reports: bool) -> None:
     """Write a research report on QUESTION, citing the sources it read."""
     err = state.err
@@ -212,8 +227,9 @@ def report(state: AppState, question: str | None, docs: tuple[Path, ...],
             _p(err, f"wrote {escape(str(write_report(rep, output)))}")
         return
     if resume_id:
-        saved = ReportStore(open_db(state.settings.db_path)).find(resume_id)
-        request = ReportStore(open_db(state.settings.db_path)).request(saved.id)
+        store = ReportStore(open_db(state.settings.db_path))
+        saved = store.find(resume_id)
+        request = store.request(saved.id)
         rid: str | None = saved.id
     else:
         request = _request(question, docs, urls, web, search, use_library, depth, length,
@@ -229,7 +245,10 @@ def report(state: AppState, question: str | None, docs: tuple[Path, ...],
                                      "add --docs, --url or --web, or pass --allow-uncited")
     holder: dict[str, str] = {}
     try:
-        finished = asyncio.run(_run(state, model, request, rid, url_timeout, holder))
+        embed = embed or os.environ.get("QWENAPP_EMBED") or None
+        if embed:
+            split_embed_spec(embed)  # a malformed spec fails before the model loads
+        finished = asyncio.run(_run(state, model, request, rid, url_timeout, embed, holder))
     except KeyboardInterrupt:
         if "id" in holder:
             _p(err, f"\ninterrupted: resume with `qwenapp report --resume {holder['id']}`")

@@ -1,7 +1,7 @@
 """The persistent local document library (``qwenapp docs``), shared by chat and reports."""
 
 from .chunking import Chunk, chunk_sections
-from .embeddings import Embedder, OpenAIEmbeddings, parse_embedder
+from .embeddings import Embedder, OpenAIEmbeddings, parse_embedder, split_embed_spec
 from .index import Hit, IngestOutcome, Library, LibraryDocument, LibraryError, fts_query
 from .terms import content_terms, estimate_tokens, fts_form
 
@@ -20,4 +20,5 @@ __all__ = [
     "fts_form",
     "fts_query",
     "parse_embedder",
+    "split_embed_spec",
 ]

@@ -16,7 +16,8 @@ import numpy as np
 
 from ..errors import BackendError, InputError
 
-__all__ = ["Embedder", "OpenAIEmbeddings", "from_blob", "parse_embedder", "to_blob"]
+__all__ = ["Embedder", "OpenAIEmbeddings", "from_blob", "parse_embedder", "split_embed_spec",
+           "to_blob"]
 
 
 @runtime_checkable
@@ -78,10 +79,16 @@ class OpenAIEmbeddings:
         await self._client.aclose()
 
 
-def parse_embedder(spec: str, api_key: str | None = None) -> OpenAIEmbeddings:
-    """``openai:BASE_URL#MODEL`` (the same form as ``--model``) into a client."""
-    url, sep, model = spec.removeprefix("openai:").partition("#")
+def split_embed_spec(spec: str) -> tuple[str, str]:
+    """``openai:BASE_URL#MODEL`` (the same form as ``--model``) as ``(base_url, model)``."""
+    url, sep, model = spec.strip().removeprefix("openai:").partition("#")
     if not sep or not url.startswith(("http://", "https://")) or not model:
         raise InputError(f"cannot read the embedding endpoint {spec!r}",
                          "write it as openai:http://host:8080/v1#MODEL_NAME")
+    return url, model
+
+
+def parse_embedder(spec: str, api_key: str | None = None) -> OpenAIEmbeddings:
+    """A client for ``openai:BASE_URL#MODEL``."""
+    url, model = split_embed_spec(spec)
     return OpenAIEmbeddings(url, model, api_key)

@@ -267,17 +267,19 @@ class Library:
         match = fts_query(query)
         if match is None or (document_ids is not None and not document_ids):
             return []
-        sql = ("SELECT c.id, c.document_id, c.location, c.text, d.title, d.path, d.kind, "
-               "bm25(library_fts, 1.0, 0.5) AS rank FROM library_fts "
-               "JOIN library_chunks c ON c.id = library_fts.rowid "
-               "JOIN library_documents d ON d.id = c.document_id "
-               "WHERE library_fts MATCH ?")
+        # rank inside FTS first (LIMIT before any join), then fetch only the winners' rows
+        inner = ("SELECT rowid, bm25(library_fts, 1.0, 0.5) AS rank FROM library_fts "
+                 "WHERE library_fts MATCH ?")
         params: list[object] = [match]
         if document_ids is not None:
-            sql += f" AND c.document_id IN ({','.join('?' * len(document_ids))})"
+            inner += (" AND rowid IN (SELECT id FROM library_chunks WHERE document_id IN "
+                      f"({','.join('?' * len(document_ids))}))")
             params.extend(document_ids)
-        sql += " ORDER BY rank LIMIT ?"
+        inner += " ORDER BY rank LIMIT ?"
         params.append(limit)
+        sql = ("SELECT c.id, c.document_id, c.location, c.text, d.title, d.path, d.kind, f.rank "
+               f"FROM ({inner}) AS f JOIN library_chunks c ON c.id = f.rowid "
+               "JOIN library_documents d ON d.id = c.document_id ORDER BY f.rank")
         rows = self.conn.execute(sql, params).fetchall()
         return [Hit(r["id"], r["document_id"], r["title"], r["path"], r["kind"], r["location"],
                     r["text"], -float(r["rank"])) for r in rows]

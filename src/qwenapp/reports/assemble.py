@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .cite import check_citations, cited_ids, overlap, renumber, sentences_with_citations
-from .language import label
+from .language import NOTE_KEYS, label
 from .model import (
     Gathered,
     Passage,
@@ -63,12 +63,14 @@ def assemble(*, report_id: str, question: str, language: str, plan: Plan, gather
 
     sections = []
     for d, text in checked:
-        supported = bool(cited_ids(text))
+        note = text in {label(language, k) for k in NOTE_KEYS}  # no claims, nothing to back
+        supported = bool(cited_ids(text)) or note
         if not supported and d.passage_ids:
             warn.append(f"section {d.heading!r} cites no source")
+        if text == label(language, "empty"):
+            warn.append(f"section {d.heading!r}: the model wrote nothing")
         sections.append(ReportSection(heading=d.heading, text=renumber(text, numbers),
-                                      supported=supported or (not d.passage_ids and
-                                      text == label(language, "no_coverage")),
+                                      supported=supported,
                                       weak_sentences=_weak(text, passages),
                                       attributed_citations=d.attributed_citations))
     refs = [Reference(number=n, passage_id=pid, title=passages[pid].source.title,

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..library import Hit, IngestOutcome, Library
+from ..library import Embedder, Hit, IngestOutcome, Library
 from ..web import Fetcher, SearchProvider, WebDocument, WebError
 from .events import ReportEvent, SearchDone, SourceRead, SourceSkipped
 from .model import Gathered, Passage, Plan, ReportRequest, SourceNote, SourceRef
@@ -39,6 +39,7 @@ class SourceTools:
     web_index: Library | None = None  # an in-memory index for fetched pages
     fetcher: Fetcher | None = None
     search: SearchProvider | None = None
+    embedder: Embedder | None = None  # with one, library retrieval is hybrid (BM25 + vectors)
 
 
 def _note(o: IngestOutcome) -> SourceNote:
@@ -121,16 +122,21 @@ def _key(h: Hit) -> str:
     return hashlib.sha1(re.sub(r"\W+", " ", h.text.lower()).strip().encode()).hexdigest()
 
 
-def _rank(queries: Sequence[str], req: ReportRequest, tools: SourceTools,
-          doc_ids: list[str] | None, web: bool) -> list[tuple[str, Hit]]:
+async def _rank(queries: Sequence[str], tools: SourceTools, doc_ids: list[str] | None,
+                web: bool) -> list[tuple[str, Hit]]:
     """Hits for all ``queries``, fused by reciprocal rank, best first, de-duplicated."""
     scores: dict[str, float] = {}
     hits: dict[str, tuple[str, Hit]] = {}
     for q in queries:
         ranked: list[tuple[str, list[Hit]]] = []
-        if tools.library is not None and (doc_ids is None or doc_ids):
-            ranked.append(("library", tools.library.search(q, limit=_PER_QUERY,
-                                                           document_ids=doc_ids)))
+        lib = tools.library
+        if lib is not None and (doc_ids is None or doc_ids):
+            if tools.embedder is not None:
+                found = await lib.hybrid_search(q, tools.embedder, limit=_PER_QUERY,
+                                                document_ids=doc_ids)
+            else:
+                found = lib.search(q, limit=_PER_QUERY, document_ids=doc_ids)
+            ranked.append(("library", found))
         if web and tools.web_index is not None:
             ranked.append(("web", tools.web_index.search(q, limit=_PER_QUERY)))
         for origin, found in ranked:
@@ -163,6 +169,8 @@ async def gather(req: ReportRequest, plan: Plan, tools: SourceTools
     async for ev in _fetch_all(urls, tools, notes):
         yield ev
     web = bool(urls)
+    if tools.embedder is not None and tools.library is not None:
+        await tools.library.embed_missing(tools.embedder)  # only chunks not yet embedded
 
     profile = DEPTHS[req.depth]
     registry: dict[tuple[str, int], Passage] = {}
@@ -172,7 +180,7 @@ async def gather(req: ReportRequest, plan: Plan, tools: SourceTools
         qs.append(f"{req.question} {section.heading}")
         chosen: list[Passage] = []
         per_doc: dict[str, int] = {}
-        for origin, h in _rank(qs, req, tools, doc_ids, web):
+        for origin, h in await _rank(qs, tools, doc_ids, web):
             if len(chosen) >= profile.passages:
                 break
             if per_doc.get(h.document_id, 0) >= _PER_DOCUMENT:

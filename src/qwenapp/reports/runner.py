@@ -20,6 +20,7 @@ from typing import TypeVar
 from ..errors import BackendError
 from ..models.base import Backend
 from .assemble import assemble
+from .cite import cited_ids
 from .errors import NoSourcesError
 from .events import (
     Finished,
@@ -37,7 +38,7 @@ from .language import label, resolve_language
 from .model import Gathered, Plan, ReportRequest, SectionDraft, Summary
 from .plan import make_plan
 from .store import ReportStore
-from .write import write_section, write_summary
+from .write import write_frame, write_section
 
 __all__ = ["RunConfig", "run_report"]
 
@@ -170,7 +171,7 @@ async def _stages(store: ReportStore, rid: str, backend: Backend, req: ReportReq
                 failure = failure or e
                 continue
             drafts[i] = draft
-            yield SectionWritten(i + 1, total, draft.heading, len(set(_ids(draft.text))),
+            yield SectionWritten(i + 1, total, draft.heading, len(cited_ids(draft.text)),
                                  len(draft.removed_citations))
     finally:
         for task in tasks:
@@ -182,12 +183,8 @@ async def _stages(store: ReportStore, rid: str, backend: Backend, req: ReportReq
     # 4. summary and conclusion
     summary = store.load_stage(rid, "summary", Summary)
     if summary is None:
-        body = "\n\n".join(f"## {d.heading}\n{d.text}" for d in ordered)
-        s, c = await asyncio.gather(
-            _bounded(write_summary(backend, req, lang, body, "summary"), t, "the summary"),
-            _bounded(write_summary(backend, req, lang, body, "conclusion"), t,
-                     "the conclusion"))
-        summary = Summary(summary=s, conclusion=c)
+        summary = await _bounded(write_frame(backend, req, lang, ordered, by_id),
+                                 2 * t, "the summary and conclusion")
         store.save_stage(rid, "summary", summary)
     else:
         yield StageReused("summary")
@@ -202,7 +199,3 @@ async def _stages(store: ReportStore, rid: str, backend: Backend, req: ReportReq
     yield Finished(report)
 
 
-def _ids(text: str) -> list[int]:
-    from .cite import cited_ids
-
-    return cited_ids(text)

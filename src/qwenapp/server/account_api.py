@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .auth import SESSION_COOKIE, Principal, current, is_https
+from ..slides import THEMES
+from .auth import SESSION_COOKIE, Caller, is_https
 from .errors import ErrorResponse, HttpError, not_found
 from .schemas import (
     ApiKeyOut,
@@ -27,7 +28,7 @@ from .schemas import (
     PasswordChange,
     UserOut,
 )
-from .state import ServerState, get_state
+from .state import ServerState, State
 from .users import User
 
 __all__ = ["router"]
@@ -47,7 +48,8 @@ def _models(state: ServerState) -> list[ModelInfo]:
 def _me(state: ServerState, user: User, auth: str, csrf: str | None) -> MeOut:
     return MeOut(user=UserOut(id=user.id, username=user.username, is_admin=user.is_admin),
                  auth=auth, csrf_token=csrf, accounts=state.auth_required(),  # type: ignore[arg-type]
-                 models=_models(state), upload_limit=state.config.limits.upload_bytes)
+                 models=_models(state), deck_themes=list(THEMES), web=state.config.web,
+                 upload_limit=state.config.limits.upload_bytes)
 
 
 @router.get("/health", tags=["meta"])
@@ -57,23 +59,20 @@ async def health() -> dict[str, str]:
 
 
 @router.get("/me", response_model=MeOut, responses=_ERRORS)
-async def me(state: ServerState = Depends(get_state),
-             who: Principal = Depends(current)) -> MeOut:
+async def me(state: State, who: Caller) -> MeOut:
     """The caller, the CSRF token for writes, and the models on offer."""
     auth = "none" if who.via == "local" else who.via
     return _me(state, who.user, auth, who.csrf_token)
 
 
 @router.get("/models", response_model=list[ModelInfo], responses=_ERRORS)
-async def models(state: ServerState = Depends(get_state),
-                 who: Principal = Depends(current)) -> list[ModelInfo]:
+async def models(state: State, who: Caller) -> list[ModelInfo]:
     """The models this server offers; the first is the default."""
     return _models(state)
 
 
 @router.post("/auth/login", response_model=MeOut, responses=_ERRORS)
-async def login(body: LoginRequest, request: Request,
-                state: ServerState = Depends(get_state)) -> Response:
+async def login(state: State, body: LoginRequest, request: Request) -> Response:
     """Log in with a user name and password; sets the session cookie."""
     if not state.auth_required():
         raise HttpError(400, "this server has no accounts: no login is needed",
@@ -107,8 +106,7 @@ async def _verify(state: ServerState, username: str, password: str) -> User | No
 
 
 @router.post("/auth/logout", status_code=204, responses=_ERRORS)
-async def logout(request: Request, state: ServerState = Depends(get_state),
-                 who: Principal = Depends(current)) -> Response:
+async def logout(state: State, who: Caller, request: Request) -> Response:
     """End this session."""
     token = request.cookies.get(SESSION_COOKIE)
     if token:
@@ -119,8 +117,7 @@ async def logout(request: Request, state: ServerState = Depends(get_state),
 
 
 @router.post("/me/password", status_code=204, responses=_ERRORS)
-async def change_password(body: PasswordChange, state: ServerState = Depends(get_state),
-                          who: Principal = Depends(current)) -> Response:
+async def change_password(state: State, who: Caller, body: PasswordChange) -> Response:
     """Change your password (ends your other sessions; log in again)."""
     if who.user.is_local:
         raise HttpError(400, "this server has no accounts", code="no_accounts")
@@ -131,16 +128,14 @@ async def change_password(body: PasswordChange, state: ServerState = Depends(get
 
 
 @router.get("/keys", response_model=list[ApiKeyOut], responses=_ERRORS)
-async def list_keys(state: ServerState = Depends(get_state),
-                    who: Principal = Depends(current)) -> list[ApiKeyOut]:
+async def list_keys(state: State, who: Caller) -> list[ApiKeyOut]:
     """Your API keys (never the keys themselves)."""
     return [ApiKeyOut(id=k.id, name=k.name, prefix=k.prefix, created_at=k.created_at,
                       last_used_at=k.last_used_at) for k in state.users.keys(who.user)]
 
 
 @router.post("/keys", response_model=NewKeyOut, status_code=201, responses=_ERRORS)
-async def create_key(body: KeyCreate, state: ServerState = Depends(get_state),
-                     who: Principal = Depends(current)) -> NewKeyOut:
+async def create_key(state: State, who: Caller, body: KeyCreate) -> NewKeyOut:
     """A new API key for programs (``Authorization: Bearer KEY``); shown once."""
     if who.user.is_local:
         raise HttpError(400, "this server has no accounts, so it needs no API keys",
@@ -152,8 +147,7 @@ async def create_key(body: KeyCreate, state: ServerState = Depends(get_state),
 
 
 @router.delete("/keys/{key_id}", status_code=204, responses=_ERRORS)
-async def revoke_key(key_id: str, state: ServerState = Depends(get_state),
-                     who: Principal = Depends(current)) -> Response:
+async def revoke_key(state: State, who: Caller, key_id: str) -> Response:
     if not state.users.revoke_key(who.user, key_id):
         raise not_found("API key")
     return Response(status_code=204)

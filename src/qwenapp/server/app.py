@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -175,6 +174,3 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     app.openapi_schema = schema
     return schema
 
-
-def static_dir() -> Path:
-    return web.STATIC_DIR

@@ -20,19 +20,20 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from fastapi import Depends
 from starlette.requests import Request
 
 from .errors import HttpError
-from .state import ServerState, get_state
+from .state import ServerState, State
 from .users import LOCAL_USER, User
 
 __all__ = [
     "CSRF_HEADER",
     "SESSION_COOKIE",
+    "Caller",
     "Principal",
     "current",
     "is_https",
@@ -78,7 +79,7 @@ def _check_csrf(request: Request, expected: str, state: ServerState) -> None:
                         hint=f"send the token from GET /api/me in the {CSRF_HEADER} header")
 
 
-async def current(request: Request, state: ServerState = Depends(get_state)) -> Principal:
+async def current(request: Request, state: State) -> Principal:
     """The caller (a FastAPI dependency); raises 401/403."""
     unsafe = request.method.upper() not in _SAFE
     auth_on = state.auth_required()
@@ -107,7 +108,11 @@ async def current(request: Request, state: ServerState = Depends(get_state)) -> 
     return Principal(LOCAL_USER, "local", state.local_csrf)
 
 
-async def require_admin(who: Principal = Depends(current)) -> Principal:
+async def require_admin(who: Annotated[Principal, Depends(current)]) -> Principal:
     if not who.user.is_admin:
         raise HttpError(403, "this needs an administrator", code="forbidden")
     return who
+
+
+Caller = Annotated[Principal, Depends(current)]
+"""A handler parameter of this type receives the authenticated caller."""

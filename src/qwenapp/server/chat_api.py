@@ -17,14 +17,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from ..chat import Assistant
 from ..errors import QwenappError
 from ..models.events import GenerateOptions
 from ..store import Conversation
-from .auth import Principal, current
+from .auth import Caller, Principal
 from .errors import ErrorResponse, HttpError, from_core, not_found
 from .schemas import (
     ChatTurn,
@@ -36,7 +36,7 @@ from .schemas import (
     MessageOut,
 )
 from .sse import EventStream, encode_event
-from .state import ServerState, get_state
+from .state import ServerState, State
 from .wire import chat_event, conversation_json, message_json
 
 __all__ = ["router"]
@@ -61,9 +61,9 @@ def _owned(state: ServerState, who: Principal, cid: str) -> Conversation:
 
 @router.get("", response_model=ConversationList, responses=_ERRORS)
 async def list_conversations(
+    state: State, who: Caller,
     q: str | None = Query(default=None, max_length=200, description="Search titles and text."),
     limit: int = Query(default=50, ge=1, le=200), offset: int = Query(default=0, ge=0),
-    state: ServerState = Depends(get_state), who: Principal = Depends(current),
 ) -> ConversationList:
     """Your conversations, most recent first; with ``q``, those matching it."""
     if not q or not q.strip():
@@ -82,19 +82,21 @@ async def list_conversations(
 
 
 @router.post("", response_model=ConversationOut, status_code=201, responses=_ERRORS)
-async def create_conversation(body: ConversationCreate, state: ServerState = Depends(get_state),
-                              who: Principal = Depends(current)) -> ConversationOut:
-    """A new, empty conversation."""
+async def create_conversation(state: State, who: Caller,
+                              body: ConversationCreate) -> ConversationOut:
+    """A new conversation. It holds one empty ``system`` message, the root of its tree, so
+    the first question can be edited or its answer regenerated as a branch (a turn's
+    ``parent_id`` names the message it follows; omitting it means "the latest")."""
     backend = state.models.get(body.model)
     conv = state.store.create(model=backend.name, system_prompt=body.system_prompt,
                               title=body.title)
     state.owners.claim_conversation(conv.id, who.user.id)
-    return _out(conv)
+    state.store.add_message(conv.id, "system", "")
+    return _out(state.store.get(conv.id))
 
 
 @router.get("/{conversation_id}", response_model=ConversationDetail, responses=_ERRORS)
-async def read_conversation(conversation_id: str, state: ServerState = Depends(get_state),
-                            who: Principal = Depends(current)) -> ConversationDetail:
+async def read_conversation(state: State, who: Caller, conversation_id: str) -> ConversationDetail:
     """A conversation with every message (a tree: edits and regenerations are branches)."""
     conv = _owned(state, who, conversation_id)
     rows = state.conn.execute(
@@ -107,17 +109,15 @@ async def read_conversation(conversation_id: str, state: ServerState = Depends(g
 
 
 @router.patch("/{conversation_id}", response_model=ConversationOut, responses=_ERRORS)
-async def rename_conversation(conversation_id: str, body: ConversationPatch,
-                              state: ServerState = Depends(get_state),
-                              who: Principal = Depends(current)) -> ConversationOut:
+async def rename_conversation(state: State, who: Caller, conversation_id: str,
+                              body: ConversationPatch) -> ConversationOut:
     """Rename a conversation."""
     conv = _owned(state, who, conversation_id)
     return _out(state.store.rename(conv.id, body.title))
 
 
 @router.delete("/{conversation_id}", status_code=204, responses=_ERRORS)
-async def delete_conversation(conversation_id: str, state: ServerState = Depends(get_state),
-                              who: Principal = Depends(current)) -> Response:
+async def delete_conversation(state: State, who: Caller, conversation_id: str) -> Response:
     """Delete a conversation and all its messages."""
     conv = _owned(state, who, conversation_id)
     state.store.delete(conv.id)
@@ -162,9 +162,7 @@ def _excerpts(state: ServerState, who: Principal, body: ChatTurn
     **_ERRORS, 200: {"content": {"text/event-stream": {"schema": {
         "type": "string", "description": "SSE: started, reasoning, text, usage, finish, "
         "saved, done (or error); sources first when documents are attached"}}}}})
-async def send_message(conversation_id: str, body: ChatTurn,
-                       state: ServerState = Depends(get_state),
-                       who: Principal = Depends(current)) -> Response:
+async def send_message(state: State, who: Caller, conversation_id: str, body: ChatTurn) -> Response:
     """Send a message and stream the answer (Server-Sent Events)."""
     conv = _owned(state, who, conversation_id)
     if not body.content.strip():

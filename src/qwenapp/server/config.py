@@ -8,6 +8,7 @@ reads the environment itself.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +44,10 @@ class ServerConfig:
     data_dir: Path | None = None  # uploads and job files; default: $QWENAPP_HOME/server
     report_pdf: bool = True  # render a PDF of each report when LibreOffice is installed
     deck_previews: bool = True  # PDF and slide thumbnails of decks, when tools exist
+    web: bool = False  # report jobs may read URLs and search the web
+    search: str = "duckduckgo"  # provider spec, see qwenapp.web.make_provider
+    search_env: Mapping[str, str] = field(default_factory=dict)  # BRAVE_API_KEY, ...
+    web_allowed_hosts: frozenset[str] = frozenset()  # private hosts reports may still fetch
 
     @property
     def loopback(self) -> bool:

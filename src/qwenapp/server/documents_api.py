@@ -15,16 +15,16 @@ import os
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, UploadFile
+from fastapi import APIRouter, UploadFile
 from starlette.responses import Response
 
 from ..documents import DocumentError, Limits, extract
 from ..store import new_id
-from .auth import Principal, current
+from .auth import Caller
 from .errors import ErrorResponse, HttpError, not_found
 from .ownership import OwnedDocument
 from .schemas import DocumentList, DocumentOut
-from .state import ServerState, get_state
+from .state import State
 from .uploads import clean_filename, sniff
 
 __all__ = ["router"]
@@ -47,15 +47,13 @@ def too_large(limit: int) -> HttpError:
 
 
 @router.get("", response_model=DocumentList, responses=_ERRORS)
-async def list_documents(state: ServerState = Depends(get_state),
-                         who: Principal = Depends(current)) -> DocumentList:
+async def list_documents(state: State, who: Caller) -> DocumentList:
     """Your documents, newest first."""
     return DocumentList(documents=[_out(d) for d in state.owners.documents(who.user.id)])
 
 
 @router.get("/{document_id}", response_model=DocumentOut, responses=_ERRORS)
-async def read_document(document_id: str, state: ServerState = Depends(get_state),
-                        who: Principal = Depends(current)) -> DocumentOut:
+async def read_document(state: State, who: Caller, document_id: str) -> DocumentOut:
     doc = state.owners.document(document_id, who.user.id)
     if doc is None:
         raise not_found("document")
@@ -63,8 +61,7 @@ async def read_document(document_id: str, state: ServerState = Depends(get_state
 
 
 @router.post("", response_model=DocumentOut, status_code=201, responses=_ERRORS)
-async def upload_document(file: UploadFile, state: ServerState = Depends(get_state),
-                          who: Principal = Depends(current)) -> DocumentOut:
+async def upload_document(state: State, who: Caller, file: UploadFile) -> DocumentOut:
     """Upload a document (multipart field ``file``); it joins your library."""
     limit = state.config.limits.upload_bytes
     filename = clean_filename(file.filename)
@@ -80,7 +77,7 @@ async def upload_document(file: UploadFile, state: ServerState = Depends(get_sta
                     raise too_large(limit)
                 out.write(chunk)
         kind = sniff(staging, filename)
-        stored = state.uploads_dir / f"{new_id()}{kind.ext}"
+        stored = (state.uploads_dir / f"{new_id()}{kind.ext}").resolve()
         os.replace(staging, stored)
         limits = Limits(max_file_bytes=limit)
         try:
@@ -90,7 +87,7 @@ async def upload_document(file: UploadFile, state: ServerState = Depends(get_sta
                             hint=e.hint) from None
         if doc.title == stored.stem:
             doc = dataclasses.replace(doc, title=Path(filename).stem or filename)
-        outcome = state.library.add_document(doc, str(stored.resolve()))
+        outcome = state.library.add_document(doc, str(stored))
         assert outcome.document_id is not None
         state.owners.claim_document(outcome.document_id, who.user.id, filename, stored.name,
                                     kind.media_type)
@@ -105,8 +102,7 @@ async def upload_document(file: UploadFile, state: ServerState = Depends(get_sta
 
 
 @router.delete("/{document_id}", status_code=204, responses=_ERRORS)
-async def delete_document(document_id: str, state: ServerState = Depends(get_state),
-                          who: Principal = Depends(current)) -> Response:
+async def delete_document(state: State, who: Caller, document_id: str) -> Response:
     """Remove a document from your library (and its uploaded file)."""
     doc = state.owners.document(document_id, who.user.id)
     if doc is None:

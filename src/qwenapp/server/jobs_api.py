@@ -12,17 +12,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Query
+from fastapi import APIRouter, Body, Header, Query
 from pydantic import Field
 from starlette.responses import FileResponse, Response
 
-from .auth import Principal, current
+from .auth import Caller, Principal
 from .errors import ErrorResponse, HttpError, not_found
 from .jobs import DeckJobRequest, JobRow, ReportJobRequest
 from .jobs.kinds import ARTIFACT_NAME
 from .schemas import ArtifactOut, JobList, JobOut
 from .sse import EventStream, encode_event
-from .state import ServerState, get_state
+from .state import ServerState, State
 
 __all__ = ["router"]
 
@@ -58,8 +58,7 @@ def _owned(state: ServerState, who: Principal, job_id: str) -> JobRow:
 
 
 @router.post("", response_model=JobOut, status_code=202, responses=_ERRORS)
-async def create_job(body: JobCreate = Body(...), state: ServerState = Depends(get_state),
-                     who: Principal = Depends(current)) -> JobOut:
+async def create_job(state: State, who: Caller, body: Annotated[JobCreate, Body()]) -> JobOut:
     """Start a report or a deck; follow it with ``GET /api/jobs/{id}/events``."""
     state.rates.check(who.user.id)
     job = state.jobs.create(who.user.id, body.kind, body.model_dump(mode="json"))
@@ -67,18 +66,16 @@ async def create_job(body: JobCreate = Body(...), state: ServerState = Depends(g
 
 
 @router.get("", response_model=JobList, responses=_ERRORS)
-async def list_jobs(kind: str | None = Query(default=None, max_length=20),
-                    limit: int = Query(default=50, ge=1, le=200),
-                    state: ServerState = Depends(get_state),
-                    who: Principal = Depends(current)) -> JobList:
+async def list_jobs(state: State, who: Caller,
+                    kind: str | None = Query(default=None, max_length=20),
+                    limit: int = Query(default=50, ge=1, le=200)) -> JobList:
     """Your jobs, newest first."""
-    return JobList(jobs=[_out(state, j) for j in state.jobs.store.list(who.user.id, limit,
+    return JobList(jobs=[_out(state, j) for j in state.jobs.store.for_user(who.user.id, limit,
                                                                         kind)])
 
 
 @router.get("/{job_id}", response_model=JobOut, responses=_ERRORS)
-async def read_job(job_id: str, state: ServerState = Depends(get_state),
-                   who: Principal = Depends(current)) -> JobOut:
+async def read_job(state: State, who: Caller, job_id: str) -> JobOut:
     return _out(state, _owned(state, who, job_id))
 
 
@@ -86,11 +83,9 @@ async def read_job(job_id: str, state: ServerState = Depends(get_state),
     **_ERRORS, 200: {"content": {"text/event-stream": {"schema": {
         "type": "string", "description": "progress events (id: sequence number); the last "
         "is done, failed or cancelled"}}}}})
-async def job_events(job_id: str,
+async def job_events(state: State, who: Caller, job_id: str,
                      after: int = Query(default=0, ge=0, description="Resume after this id."),
-                     last_event_id: str | None = Header(default=None),
-                     state: ServerState = Depends(get_state),
-                     who: Principal = Depends(current)) -> Response:
+                     last_event_id: str | None = Header(default=None)) -> Response:
     """Progress as Server-Sent Events, replayed from the start or after ``Last-Event-ID``."""
     job = _owned(state, who, job_id)
     start = after
@@ -105,15 +100,13 @@ async def job_events(job_id: str,
 
 
 @router.post("/{job_id}/cancel", response_model=JobOut, responses=_ERRORS)
-async def cancel_job(job_id: str, state: ServerState = Depends(get_state),
-                     who: Principal = Depends(current)) -> JobOut:
+async def cancel_job(state: State, who: Caller, job_id: str) -> JobOut:
     """Stop a queued or running job (a finished one is left as it is)."""
     return _out(state, state.jobs.cancel(_owned(state, who, job_id)))
 
 
 @router.delete("/{job_id}", status_code=204, responses=_ERRORS)
-async def delete_job(job_id: str, state: ServerState = Depends(get_state),
-                     who: Principal = Depends(current)) -> Response:
+async def delete_job(state: State, who: Caller, job_id: str) -> Response:
     """Delete a job and its files (a running job is stopped first)."""
     await state.jobs.delete(_owned(state, who, job_id))
     return Response(status_code=204)
@@ -122,11 +115,10 @@ async def delete_job(job_id: str, state: ServerState = Depends(get_state),
 @router.get("/{job_id}/artifacts/{name}", responses={
     **_ERRORS, 200: {"content": {"application/octet-stream": {
         "schema": {"type": "string", "format": "binary"}}}}})
-async def download_artifact(job_id: str, name: str,
+async def download_artifact(state: State, who: Caller, job_id: str, name: str,
                             inline: bool = Query(default=False,
-                                                 description="Show instead of download."),
-                            state: ServerState = Depends(get_state),
-                            who: Principal = Depends(current)) -> Response:
+                                                 description="Show instead of download.")
+                            ) -> Response:
     """Download a file the job made (report.md, deck.pptx, deck-1.png...)."""
     job = _owned(state, who, job_id)
     art = state.jobs.store.artifact(job.id, name) if ARTIFACT_NAME.match(name) else None

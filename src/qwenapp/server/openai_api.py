@@ -11,12 +11,13 @@ grammar. Errors use OpenAI's ``{"error": {...}}`` shape.
 from __future__ import annotations
 
 import base64
+import json
 import time
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 import numpy as np
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -34,11 +35,11 @@ from ..models.events import (
     Usage,
 )
 from ..store import new_id
-from .auth import Principal, current
+from .auth import Caller, Principal
 from .disconnect import until_disconnect
 from .errors import ErrorResponse, HttpError, error_body, from_core
 from .sse import EventStream, encode_data
-from .state import ServerState, get_state
+from .state import ServerState, State
 
 __all__ = ["router"]
 
@@ -229,6 +230,11 @@ def _usage(u: Usage | None) -> dict[str, int] | None:
             "total_tokens": u.prompt_tokens + u.completion_tokens}
 
 
+def _completion_usage(u: Usage | None) -> CompletionUsage | None:
+    d = _usage(u)
+    return None if d is None else CompletionUsage(**d)
+
+
 async def _guard(state: ServerState, who: Principal) -> Any:
     state.rates.check(who.user.id)
     return await state.streams.acquire(who.user.id)
@@ -237,8 +243,7 @@ async def _guard(state: ServerState, who: Principal) -> Any:
 # -- routes ------------------------------------------------------------------------------
 
 @router.get("/models", response_model=ModelList, responses=_ERRORS)
-async def list_models(state: ServerState = Depends(get_state),
-                      who: Principal = Depends(current)) -> ModelList:
+async def list_models(state: State, who: Caller) -> ModelList:
     """The models this server offers (the first is the default)."""
     created = int(time.time())
     cards = [ModelCard(id=name, created=created) for name in state.models.names()]
@@ -252,9 +257,8 @@ async def list_models(state: ServerState = Depends(get_state),
     **_ERRORS, 200: {"content": {"text/event-stream": {
         "schema": {"type": "string", "description": "chat.completion.chunk events, then "
                    "data: [DONE] (when stream is true)"}}}}})
-async def chat_completions(body: ChatCompletionRequest, request: Request,
-                           state: ServerState = Depends(get_state),
-                           who: Principal = Depends(current)) -> Response:
+async def chat_completions(state: State, who: Caller, body: ChatCompletionRequest,
+                           request: Request) -> Response:
     """Chat completion, streamed (``stream: true``) or whole."""
     backend = state.models.get(body.model)
     messages = _messages(body)
@@ -275,7 +279,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request,
             id=cid, created=created, model=backend.name,
             choices=[Choice(index=0, message=message,
                             finish_reason=_finish(result.finish_reason))],
-            usage=CompletionUsage(**_usage(result.usage)) if result.usage else None,
+            usage=_completion_usage(result.usage),
         ).model_dump(exclude_none=True))
     events = backend.stream(messages, options)
     try:
@@ -306,6 +310,14 @@ async def _chunks(events: AsyncIterator[Event], first: Event | None, cid: str, c
                             "model": model, "choices": [{"index": 0, "delta": delta,
                                                          "finish_reason": finish}]})
 
+    # The hot path (one line per token) fills a template instead of encoding a dict.
+    head = (f'data: {{"id":"{cid}","object":"chat.completion.chunk","created":{created},'
+            f'"model":{json.dumps(model)},"choices":[{{"index":0,"delta":{{"')
+    tail = '},"finish_reason":null}]}\n\n'
+
+    def delta(field: str, text: str) -> bytes:
+        return f'{head}{field}":{json.dumps(text, ensure_ascii=False)}{tail}'.encode()
+
     usage: Usage | None = None
     finish: str | None = None
     yield chunk({"role": "assistant", "content": ""})
@@ -320,9 +332,9 @@ async def _chunks(events: AsyncIterator[Event], first: Event | None, cid: str, c
                     break
                 ev = nxt
             if isinstance(ev, TextDelta):
-                yield chunk({"content": ev.text})
+                yield delta("content", ev.text)
             elif isinstance(ev, ReasoningDelta):
-                yield chunk({"reasoning_content": ev.text})
+                yield delta("reasoning_content", ev.text)
             elif isinstance(ev, Usage):
                 usage = ev
             elif isinstance(ev, Finish):
@@ -343,9 +355,8 @@ async def _chunks(events: AsyncIterator[Event], first: Event | None, cid: str, c
 
 
 @router.post("/embeddings", response_model=EmbeddingResponse, responses=_ERRORS)
-async def embeddings(body: EmbeddingRequest, request: Request,
-                     state: ServerState = Depends(get_state),
-                     who: Principal = Depends(current)) -> EmbeddingResponse:
+async def embeddings(state: State, who: Caller, body: EmbeddingRequest,
+                     request: Request) -> EmbeddingResponse:
     """Vectors for texts, when the model (or a configured embedder) can make them."""
     embedder = state.models.embedder_for(body.model)
     if embedder is None:

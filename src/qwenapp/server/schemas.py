@@ -54,6 +54,8 @@ class MeOut(BaseModel):
                                                "with the session cookie (or without login).")
     accounts: bool = Field(description="Whether this server has accounts (login required).")
     models: list[ModelInfo]
+    deck_themes: list[str]
+    web: bool = Field(description="Whether reports may read the web on this server.")
     upload_limit: int
 
 

@@ -12,7 +12,9 @@ import secrets
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
+from fastapi import Depends
 from starlette.requests import Request
 
 from ..library import Library
@@ -25,7 +27,7 @@ from .models import ModelRegistry
 from .ownership import Ownership
 from .users import UserStore
 
-__all__ = ["ServerState", "get_state"]
+__all__ = ["ServerState", "State", "get_state"]
 
 
 @dataclass
@@ -54,6 +56,12 @@ class ServerState:
         return not self.config.loopback or self.users.count() > 0
 
 
-def get_state(request: Request) -> ServerState:
+async def get_state(request: Request) -> ServerState:
+    # async on purpose: FastAPI runs a plain ``def`` dependency in its thread pool, which
+    # costs a thread hop per request and queues requests behind its 40 threads.
     state: ServerState = request.app.state.server
     return state
+
+
+State = Annotated[ServerState, Depends(get_state)]
+"""A handler parameter of this type receives the server's state."""

@@ -136,7 +136,7 @@ class UserStore:
                       (user.id, name, digest, int(admin), now, now))
         return user
 
-    def list(self) -> list[User]:
+    def all(self) -> list[User]:
         with storage_errors(self._path):
             rows = self.conn.execute("SELECT id, username, is_admin, created_at FROM "
                                      "server_users ORDER BY username").fetchall()

@@ -48,13 +48,14 @@ _PLACEHOLDER = [re.compile(p, re.IGNORECASE) for p in _PLACEHOLDER_PATTERNS]
 _BULLET_PREFIX = re.compile(r"^\s*(?:[-*•·●▪◦‣–—]+|\d{1,2}[.)、]|[a-z][.)]|[（(]\d+[)）])\s+",
                             re.IGNORECASE)
 _WS = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufffe\uffff]")
 _WORD = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]", re.IGNORECASE)
 _NUMBER = re.compile(r"(?<![\w.])[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[-−]?\d+(?:\.\d+)?")
 
 
 def clean_line(text: str) -> str:
     """One line of slide text: whitespace collapsed, list markers and wrapping quotes removed."""
-    text = _WS.sub(" ", text).strip()
+    text = _WS.sub(" ", _CONTROL.sub("", text)).strip()
     text = _BULLET_PREFIX.sub("", text, count=1)
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'“”":
         text = text[1:-1].strip()

@@ -2,9 +2,11 @@
 
 Two kinds of request go to the model: one outline (deck title and one
 heading and kind per content slide), then one content request per slide.
-Each has a compact JSON schema (short keys, bounded lengths and counts, so
-a constrained decoder cannot loop) and a parser that turns the reply into
-deck data or raises :class:`Invalid` with a reason the pipeline can retry on.
+Each has a compact JSON schema (short keys, bounded item counts; together
+with a bounded ``max_tokens`` a constrained decoder cannot loop) and a parser
+that turns the reply into deck data, repairing what it can (over-long lines
+are cut at a clause boundary), or raises :class:`Invalid` with a reason the
+pipeline can retry on.
 
 What is invalid, from watching small local models fail: placeholder or
 template text, the instructions copied back, a slide in the wrong language,
@@ -114,7 +116,11 @@ class Parsed:
 
 
 def _str(lo: int, hi: int) -> dict[str, Any]:
-    return {"type": "string", "minLength": lo, "maxLength": hi}
+    """A string. Its length bounds are checked after decoding, not put in the schema:
+    llama.cpp expands ``maxLength: 110`` into 110 nested grammar rules, and sampling
+    through them was measured five times slower than the same schema without them."""
+    del lo, hi
+    return {"type": "string"}
 
 
 def _arr(item: dict[str, Any], lo: int, hi: int) -> dict[str, Any]:
@@ -127,7 +133,10 @@ def _obj(props: dict[str, Any]) -> dict[str, Any]:
 
 
 def outline_schema(count: int, kinds: Sequence[ContentKind], lim: Limits) -> dict[str, Any]:
-    """Deck title, subtitle and exactly ``count`` content slides (heading, kind)."""
+    """Deck title, subtitle and exactly ``count`` slide headings with kinds.
+
+    Callers ask for one heading more than they need (see :func:`parse_outline`).
+    """
     slide = _obj({"head": _str(2, lim.heading), "kind": {"type": "string", "enum": list(kinds)}})
     return _obj({
         "title": _str(2, lim.heading),
@@ -250,7 +259,7 @@ def _model(cls: type[BaseModel], text: str) -> Any:
 # ---------------------------------------------------------------- checks
 
 
-def _line(text: str, rules: Rules, what: str, limit: int) -> str:
+def _line(text: str, rules: Rules, what: str, limit: int, *, heading: bool = False) -> str:
     """A cleaned, checked single line of slide text (raises Invalid)."""
     line = clean_line(text)
     reason = placeholder_reason(line)
@@ -261,10 +270,41 @@ def _line(text: str, rules: Rules, what: str, limit: int) -> str:
     letters = sum(1 for c in line if c.isalpha())
     if letters >= 8 and not in_language(line, rules.language, lenient=True):
         raise Invalid(f"{what} is not written in {rules.language.name}")
-    if len(line) > limit:
-        cut = line[:limit].rsplit(" ", 1)[0] if rules.language.script == "latin" else line[:limit]
-        line = cut.rstrip(",;:") + "…"
-    return line
+    return clip_heading(line, limit) if heading else clip(line, limit)
+
+
+_CLAUSE = re.compile(r"[.;:!?。；：！？]\s|[,，、]\s?")
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to about ``limit`` characters, at a clause end when there is one."""
+    if len(text) <= limit:
+        return text
+    ends = [m.start() + 1 for m in _CLAUSE.finditer(text, 0, limit + 1) if m.start() >= limit // 2]
+    if ends:
+        return text[: ends[-1]].rstrip(" ,;:，、；：")
+    cut = text[:limit]
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:，、；：") + "…"
+
+
+_TRAILING = re.compile(r"(?:[\s,;:–—-]+(?:the|a|an|of|in|on|for|to|and|or|with|by|at|its|their|"
+                       r"de|la|le|des|der|die|das|und|el|los|y))+$|[\s,;:的和与及]+$",
+                       re.IGNORECASE)
+
+
+def clip_heading(text: str, limit: int) -> str:
+    """A heading cut to ``limit`` at a word, without an ellipsis or a dangling "of the"."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    prev = None
+    while prev != cut:
+        prev, cut = cut, _TRAILING.sub("", cut)
+    return cut.rstrip(" ,;:")
 
 
 def _lines(items: Sequence[str], rules: Rules, what: str, lo: int, hi: int) -> list[str]:
@@ -287,18 +327,25 @@ def _whole(texts: Sequence[str], rules: Rules, what: str) -> None:
 def parse_outline(text: str, count: int, kinds: Sequence[ContentKind], rules: Rules) -> Outline:
     """Validate and repair the outline: distinct headings, exactly ``count``, sane kinds."""
     raw: _Outline = _model(_Outline, text)
-    title = _line(raw.title, rules, "the deck title", rules.limits.heading)
+    title = _line(raw.title, rules, "the deck title", rules.limits.heading, heading=True)
     try:
         subtitle = _line(raw.sub, rules, "the subtitle", rules.limits.heading + 30)
     except Invalid:
         subtitle = ""  # optional: dropped rather than retried
     slides: list[PlannedSlide] = []
     for i, plan in enumerate(raw.slides, 1):
-        head = _line(plan.head, rules, f"the heading of slide {i}", rules.limits.heading)
-        if any(similar([head], [s.heading], 0.8) for s in slides) or (head == title and slides):
+        head = _line(plan.head, rules, f"the heading of slide {i}", rules.limits.heading,
+                     heading=True)
+        if any(similar([head], [s.heading], 0.8) for s in slides):
             continue  # a duplicate slide: dropped
         kind: ContentKind = plan.kind if plan.kind in kinds else "bullets"  # type: ignore[assignment]
         slides.append(PlannedSlide(kind, head))
+    # The schema asks for one spare heading: a heading that only repeats the deck
+    # title (small models open with one) gives way to it.
+    if len(slides) > count:
+        echo = next((s for s in slides if similar([s.heading], [title], 0.8)), None)
+        if echo is not None:
+            slides.remove(echo)
     slides = slides[:count]
     if len(slides) < count:
         raise Invalid(f"only {len(slides)} distinct slide headings, {count} needed")
@@ -336,8 +383,7 @@ def parse_slide(
     notes = "" if placeholder_reason(notes_raw) else notes_raw
     if notes and not in_language(notes, rules.language, lenient=True):
         raise Invalid(f"the speaker notes are not written in {rules.language.name}")
-    if len(notes) > lim.notes * 2:
-        notes = notes[: lim.notes * 2].rsplit(" ", 1)[0] + "…"
+    notes = clip(notes, lim.notes * 2)
     sources = _sources(raw.src, offered) if offered else []
     warnings: list[str] = []
     slide: Slide
@@ -389,7 +435,7 @@ def _table(raw: _Content, heading: str, rules: Rules) -> tuple[Slide, list[str]]
 
 
 def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit * 2 else text[: limit * 2] + "…"
+    return clip(text, limit * 2)
 
 
 def _chart(raw: _Content, heading: str, rules: Rules) -> tuple[Slide, list[str], list[str]]:

@@ -224,14 +224,15 @@ class _Job:
 async def plan_outline(job: _Job, count: int, kinds: Sequence[ContentKind]) -> Outline:
     """Stage 1: a validated outline of exactly ``count`` distinct content slides."""
     lim = job.rules.limits
-    messages = outline_messages(job.brief, count, kinds, digest(job.passages, 2400),
+    asked = count + 1  # one spare heading, in case one only repeats the deck title
+    messages = outline_messages(job.brief, asked, kinds, digest(job.passages, 2400),
                                 job.numbers[:40])
-    schema = outline_schema(count, kinds, lim)
-    budget = int((count * (lim.heading + 24) + 2 * lim.heading + 60) / lim.chars_per_token) + 40
+    schema = outline_schema(asked, kinds, lim)
+    budget = int((asked * (lim.heading + 24) + 2 * lim.heading + 60) / lim.chars_per_token) + 40
     reason = ""
     for attempt in range(job.req.attempts):
-        asked = retry_note(messages, job.brief.language, reason) if reason else messages
-        text, tokens = await job.call(asked, schema, budget, attempt)
+        prompt = retry_note(messages, job.brief.language, reason) if reason else messages
+        text, tokens = await job.call(prompt, schema, budget, attempt)
         job.stats.outline_tokens += tokens
         try:
             return parse_outline(text, count, kinds, job.rules)
@@ -303,23 +304,41 @@ async def _all_or_none(coros: Sequence[Awaitable[Any]]) -> list[Any]:
                 await t
 
 
+def _without_repeats(s: Slide, earlier: Sequence[Slide]) -> Slide | None:
+    """``s`` minus bullets said on an earlier slide; None when it would keep fewer than two."""
+    if s.kind not in ("bullets", "chart") or not s.bullets:
+        return s
+    said = [b for e in earlier for b in e.bullets]
+    kept = [b for b in s.bullets if not any(similar([b], [x], 0.8) for x in said)]
+    if len(kept) == len(s.bullets):
+        return s
+    if s.kind == "bullets" and len(kept) < 2:
+        return None
+    return s.model_copy(update={"bullets": kept})
+
+
 async def write_slides(job: _Job, outline: Outline) -> list[Slide]:
     """Stage 2: every content slide, concurrently, validated; repeats rewritten or dropped."""
     job.stats.slide_tokens = [0] * len(outline.slides)
     parsed = await _all_or_none([_write_one(job, outline, i) for i in range(len(outline.slides))])
-    slides: list[Slide] = [p.slide for p in parsed]
     kept: list[Slide] = []
-    for i, s in enumerate(slides):
+    for i, p in enumerate(parsed):
+        s: Slide | None = p.slide
         for _ in range(job.req.attempts):
+            assert s is not None
             twin = next((k for k in kept if similar(_texts(s), _texts(k), 0.6)), None)
-            if twin is None:
+            s = _without_repeats(s, kept) if twin is None else None
+            if s is not None:
                 break
+            what = repr(twin.title) if twin is not None else "earlier slides"
             s = (await _write_one(job, outline, i,
-                                  f"it repeats the slide {twin.title!r}; say something new")).slide
+                                  f"it repeats {what}; say something new")).slide
         else:
-            if any(similar(_texts(s), _texts(k), 0.6) for k in kept):
-                job.emit(Note(f"slide {i + 1} ({s.title}) repeated another slide and was dropped"))
-                continue
+            s = None
+        if s is None:
+            job.emit(Note(f"slide {i + 1} ({outline.slides[i].heading}) repeated earlier "
+                          "slides and was dropped"))
+            continue
         kept.append(s)
     return kept
 

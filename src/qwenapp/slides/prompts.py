@@ -35,7 +35,8 @@ class Brief:
 
 
 _EN = {
-    "system": "You write presentation slides. You answer with one JSON object and nothing else.",
+    "system": ("You write presentation slides. You answer with one compact JSON object on a "
+               "single line, and nothing else."),
     "plan": "Plan a slide deck about: {topic}",
     "audience": "Audience: {audience}",
     "tone": "Tone: {tone}",
@@ -83,7 +84,8 @@ _EN = {
 }
 
 _ZH = {
-    "system": "你负责撰写演示文稿。只输出一个 JSON 对象，不要输出其他内容。所有文字都用简体中文。",
+    "system": ("你负责撰写演示文稿。只输出一个紧凑的单行 JSON 对象，不要输出其他内容。"
+               "所有文字都用简体中文。"),
     "plan": "为以下主题规划一份演示文稿：{topic}",
     "audience": "受众：{audience}",
     "tone": "语气：{tone}",

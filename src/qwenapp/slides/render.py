@@ -12,6 +12,7 @@ placeholders are removed: no "Click to add title" is ever left.
 from __future__ import annotations
 
 import io
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,10 +24,11 @@ from pptx.chart.data import CategoryChartData
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION
 from pptx.enum.shapes import MSO_SHAPE, PP_PLACEHOLDER
-from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
+from pptx.enum.text import MSO_ANCHOR
 from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 from pptx.oxml.ns import qn
-from pptx.util import Emu, Pt
+from pptx.shapes.shapetree import SlideShapeFactory
+from pptx.util import Emu
 
 from .deck import Deck
 from .errors import DeckError
@@ -55,8 +57,6 @@ EMU_PER_PT = 12700
 WIDE = (12192000, 6858000)  # 13.333 in × 7.5 in (16:9)
 _A = "http://schemas.openxmlformats.org/drawingml/2006/main"
 _TITLE_TYPES = {PP_PLACEHOLDER.TITLE, PP_PLACEHOLDER.CENTER_TITLE}
-_SUB_TYPES = {PP_PLACEHOLDER.SUBTITLE, PP_PLACEHOLDER.BODY}
-_FOOTER_TYPES = {PP_PLACEHOLDER.DATE, PP_PLACEHOLDER.FOOTER, PP_PLACEHOLDER.SLIDE_NUMBER}
 
 
 def _rgb(hex_colour: str) -> RGBColor:
@@ -72,6 +72,7 @@ def render_pptx(deck: Deck, theme: Theme) -> bytes:
     problems = deck.problems()
     if problems:
         raise DeckError(f"the deck cannot be rendered: {problems[0]}")
+    deck = Deck.model_validate(_clean(deck.model_dump()))
     prs = _open(theme)
     layouts = _Layouts.find(prs)
     geo = _geometry(prs, theme, layouts)
@@ -117,6 +118,10 @@ def _drop_slides(prs: Any) -> None:
     for sld_id in list(id_list):
         prs.part.drop_rel(sld_id.rId)
         id_list.remove(sld_id)
+    # Sections and custom shows list the removed slides: PowerPoint would offer a repair.
+    root = prs.part._element
+    for el in root.xpath("//*[local-name()='sectionLst' or local-name()='custShowLst']"):
+        el.getparent().remove(el)
 
 
 def _patch_theme(prs: Any, theme: Theme, pal: Palette) -> None:
@@ -159,17 +164,15 @@ class _Layouts:
     @staticmethod
     def find(prs: Any) -> _Layouts:
         layouts = list(prs.slide_layouts)
+        kinds = {id(lo): _ph_types(lo._element) for lo in layouts}
 
-        def kinds(layout: Any) -> list[Any]:
-            return [ph.placeholder_format.type for ph in layout.placeholders
-                    if ph.placeholder_format.type not in _FOOTER_TYPES]
+        def has(lo: Any, kind: str) -> bool:
+            return kind in kinds[id(lo)]
 
-        cover = next((lo for lo in layouts if PP_PLACEHOLDER.CENTER_TITLE in kinds(lo)),
-                     layouts[0])
-        title_only = [lo for lo in layouts if kinds(lo) == [PP_PLACEHOLDER.TITLE]]
-        with_body = [lo for lo in layouts
-                     if PP_PLACEHOLDER.TITLE in kinds(lo) and len(kinds(lo)) == 2]
-        any_title = [lo for lo in layouts if PP_PLACEHOLDER.TITLE in kinds(lo)]
+        cover = next((lo for lo in layouts if has(lo, "ctrTitle")), layouts[0])
+        title_only = [lo for lo in layouts if kinds[id(lo)] == ["title"]]
+        with_body = [lo for lo in layouts if has(lo, "title") and len(kinds[id(lo)]) == 2]
+        any_title = [lo for lo in layouts if has(lo, "title")]
         content = (title_only or with_body or any_title or [cover])[0]
         body_frame = None
         for lo in with_body:
@@ -182,6 +185,15 @@ class _Layouts:
         # Section and closing slides reuse the cover layout: its placeholders are the ones
         # measured (a template's "Section Header" often sets all caps or other spacing).
         return _Layouts(cover, content, cover, body_frame)
+
+
+_NOT_CONTENT = {"dt", "ftr", "sldNum", "hdr"}
+
+
+def _ph_types(element: Any) -> list[str]:
+    """Placeholder types of a layout or slide, footers left out (``obj`` is the default)."""
+    types = [ph.get("type", "obj") for ph in element.iter(qn("p:ph"))]
+    return [t for t in types if t not in _NOT_CONTENT]
 
 
 def _frame(shape: Any) -> Frame | None:
@@ -246,35 +258,38 @@ class _Painter:
         layout = {"cover": layouts.cover, "content": layouts.content,
                   "section": layouts.section}[plan.layout]
         slide = prs.slides.add_slide(layout)
-        used: set[int] = set()
+        placeholders = {sp: sp.find(".//" + qn("p:ph")).get("type", "obj")
+                        for sp in slide.shapes._spTree.iter(qn("p:sp"))
+                        if sp.find(".//" + qn("p:ph")) is not None}
+        used: set[Any] = set()
         for n, item in enumerate(plan.items, 1):
             if isinstance(item, TextBox):
-                shape = self._placeholder(slide, item) if item.placeholder else None
-                if shape is None:
+                sp = self._placeholder(placeholders, item) if item.placeholder else None
+                if sp is None:
                     shape = slide.shapes.add_textbox(*_box(item.frame))
                 else:
-                    used.add(shape.shape_id)
+                    used.add(sp)
+                    shape = SlideShapeFactory(sp, slide.shapes)
                     shape.left, shape.top, shape.width, shape.height = _box(item.frame)
                 shape.name = f"{item.role.title()} {n}"
-                self.text(shape.text_frame, item)
+                self.text(shape.text_frame._txBody, item)
             elif isinstance(item, ChartBox):
                 self.chart(slide, item, n)
             elif isinstance(item, TableBox):
                 self.table(slide, item, n)
             elif isinstance(item, Rule):
                 self.rule(slide, item, n)
-        for ph in list(slide.placeholders):
-            if ph.shape_id not in used:  # nothing empty left behind
-                ph._element.getparent().remove(ph._element)
+        for sp in placeholders:
+            if sp not in used:  # nothing empty left behind
+                sp.getparent().remove(sp)
         if plan.notes:
             slide.notes_slide.notes_text_frame.text = plan.notes
 
-    def _placeholder(self, slide: Any, box: TextBox) -> Any:
-        types = _TITLE_TYPES if box.placeholder == "title" else {PP_PLACEHOLDER.SUBTITLE}
+    def _placeholder(self, placeholders: dict[Any, str], box: TextBox) -> Any:
+        types = {"title", "ctrTitle"} if box.placeholder == "title" else {"subTitle"}
         if box.placeholder == "subtitle" and self.theme.is_template:
-            types = _SUB_TYPES
-        return next((ph for ph in slide.placeholders if ph.placeholder_format.type in types),
-                    None)
+            types = {"subTitle", "body"}
+        return next((sp for sp, kind in placeholders.items() if kind in types), None)
 
     # -- text
 
@@ -305,31 +320,38 @@ class _Painter:
         ea = self.theme.ea_font if (self.cjk or not self.theme.is_template) else None
         _typefaces(rpr, latin, ea)
 
-    def text(self, tf: Any, box: TextBox) -> None:
-        tf.clear()
-        tf.word_wrap = True
-        tf.auto_size = MSO_AUTO_SIZE.NONE
-        tf.margin_left = tf.margin_right = _emu(INSET_X)
-        tf.margin_top = tf.margin_bottom = _emu(INSET_Y)
-        tf.vertical_anchor = {"top": MSO_ANCHOR.TOP, "middle": MSO_ANCHOR.MIDDLE,
-                              "bottom": MSO_ANCHOR.BOTTOM}[box.anchor]
-        align = {"left": PP_ALIGN.LEFT, "center": PP_ALIGN.CENTER,
-                 "right": PP_ALIGN.RIGHT}[box.align]
+    def text(self, body: Any, box: TextBox) -> None:
+        """Fill a ``p:txBody`` (built as XML: python-pptx's setters cost most of a render)."""
+        _body_pr(body, {"top": "t", "middle": "ctr", "bottom": "b"}[box.anchor])
+        for old in body.findall(qn("a:p")):
+            body.remove(old)
+        align = {"left": "l", "center": "ctr", "right": "r"}[box.align]
         heading = box.role in ("title", "heading")
         colour = self._colour(box.role)
+        bullet_colour = self.pal.accent if self.pal else None
         for i, para in enumerate(box.paragraphs):
-            p = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
-            p.alignment = align
-            p.line_spacing = 1.0
-            p.space_before = Pt(PARA_SPACE * box.size) if i else Pt(0)
-            p.space_after = Pt(0)
-            _bullet(p._p.get_or_add_pPr(), box.indent, self.pal.accent if self.pal else None)
-            run = p.add_run()
-            run.text = para
-            self._font(run._r.get_or_add_rPr(), heading=heading, size=box.size, bold=box.bold,
-                       colour=colour)
-            if box.slide_number:
-                _to_field(p._p, run._r)
+            p = etree.SubElement(body, qn("a:p"))
+            self.paragraph(p, para, box.size, align=align, space=PARA_SPACE * box.size if i
+                           else 0.0, indent=box.indent, bullet=bullet_colour, heading=heading,
+                           bold=box.bold, colour=colour, field=box.slide_number)
+
+    def paragraph(self, p: Any, text: str, size: float, *, align: str, space: float,
+                  indent: float, bullet: str | None, heading: bool, bold: bool,
+                  colour: str | None, field: bool = False) -> None:
+        ppr = etree.SubElement(p, qn("a:pPr"), algn=align)
+        etree.SubElement(etree.SubElement(ppr, qn("a:lnSpc")), qn("a:spcPct"), val="100000")
+        etree.SubElement(etree.SubElement(ppr, qn("a:spcBef")), qn("a:spcPts"),
+                         val=str(round(space * 100)))
+        etree.SubElement(etree.SubElement(ppr, qn("a:spcAft")), qn("a:spcPts"), val="0")
+        _bullet(ppr, indent, bullet)
+        if field:
+            run = etree.SubElement(p, qn("a:fld"), id="{" + str(uuid.uuid4()).upper() + "}",
+                                   type="slidenum")
+        else:
+            run = etree.SubElement(p, qn("a:r"))
+        rpr = etree.SubElement(run, qn("a:rPr"))
+        self._font(rpr, heading=heading, size=size, bold=bold, colour=colour)
+        etree.SubElement(run, qn("a:t")).text = _xml_safe(text)
 
     # -- other shapes
 
@@ -405,14 +427,12 @@ class _Painter:
                     fill = pal.accent if r == 0 else (pal.surface if r % 2 else pal.background)
                     cell.fill.fore_color.rgb = _rgb(fill)
                     colour = pal.on_accent if r == 0 else pal.text
-                tf = cell.text_frame
-                tf.word_wrap = True
-                p = tf.paragraphs[0]
-                p.line_spacing = 1.0
-                run = p.add_run()
-                run.text = value
-                self._font(run._r.get_or_add_rPr(), heading=False, size=box.size, bold=r == 0,
-                           colour=colour)
+                body = cell.text_frame._txBody
+                for old in body.findall(qn("a:p")):
+                    body.remove(old)
+                self.paragraph(etree.SubElement(body, qn("a:p")), value, box.size, align="l",
+                               space=0.0, indent=0.0, bullet=None, heading=False,
+                               bold=r == 0, colour=colour)
 
 
 def _box(f: Frame) -> tuple[Emu, Emu, Emu, Emu]:
@@ -480,10 +500,44 @@ def _insert_bullet_el(ppr: Any, els: list[Any]) -> None:
             ppr.append(el)
 
 
-def _to_field(p: Any, r: Any) -> None:
-    """Turn a run into a slide-number field that keeps its formatting."""
-    fld = etree.Element(qn("a:fld"), id="{" + str(uuid.uuid4()).upper() + "}", type="slidenum")
-    for child in list(r):
-        fld.append(child)
-    r.addprevious(fld)
-    p.remove(r)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _clean(value: Any) -> Any:
+    """Every string in a dumped deck made XML-safe (measured as it will be drawn)."""
+    if isinstance(value, str):
+        return _xml_safe(value)
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    return value
+
+
+def _xml_safe(text: str) -> str:
+    """Text without the control characters XML 1.0 cannot hold."""
+    return _CONTROL.sub("", text)
+
+
+_AUTOFIT = ("noAutofit", "normAutofit", "spAutoFit")
+
+
+def _body_pr(body: Any, anchor: str) -> None:
+    """Wrap on, autofit off, the measured insets, and the anchor, on ``a:bodyPr``."""
+    bpr = body.find(qn("a:bodyPr"))
+    if bpr is None:
+        bpr = etree.Element(qn("a:bodyPr"))
+        body.insert(0, bpr)
+    x, y = str(round(INSET_X * EMU_PER_PT)), str(round(INSET_Y * EMU_PER_PT))
+    for key, value in (("wrap", "square"), ("lIns", x), ("rIns", x), ("tIns", y), ("bIns", y),
+                       ("anchor", anchor)):
+        bpr.set(key, value)
+    for child in list(bpr):
+        if etree.QName(child).localname in _AUTOFIT:
+            bpr.remove(child)
+    warp = bpr.find(qn("a:prstTxWarp"))
+    no_fit = etree.Element(qn("a:noAutofit"))
+    if warp is not None:
+        warp.addnext(no_fit)
+    else:
+        bpr.insert(0, no_fit)

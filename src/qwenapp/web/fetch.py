@@ -25,7 +25,7 @@ from .safety import Resolver, UrlPolicy, WebError, check_url, system_resolver
 
 __all__ = ["FetchedPage", "Fetcher", "WebDocument"]
 
-USER_AGENT = "qwenapp/0.1 (+https://github.com/; research report fetcher)"
+USER_AGENT = "qwenapp/0.1 (research report fetcher)"
 _HTML = ("text/html", "application/xhtml+xml")
 
 

@@ -144,4 +144,6 @@ async def check_url(url: str, policy: UrlPolicy, resolver: Resolver = system_res
             if not public:
                 raise BlockedUrlError(f"refusing to fetch {url}: {host} is a private, loopback "
                                       f"or link-local address ({a})", hint)
+    # IPv4 first: many hosts publish AAAA records that this machine cannot reach
+    addresses.sort(key=lambda a: ":" in a)
     return host, port, addresses

@@ -3,7 +3,9 @@
 The report pipeline saves each finished stage under its report id; this
 kind saves that id in the job's state as soon as the run starts, so a job
 interrupted by a restart resumes where it stopped. Sources are the caller's
-own uploaded documents only (never the whole shared library). Server paths
+own uploaded documents only (never the whole shared library), plus web pages
+and web search when the server was started with ``--web`` (fetched under the
+same URL policy as the CLI: no private addresses unless allowed). Server paths
 never reach the client or the rendered report: each source is shown by the
 name it was uploaded with.
 """
@@ -11,7 +13,9 @@ name it was uploaded with.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
@@ -35,7 +39,9 @@ from ...reports import (
     Warned,
     run_report,
 )
-from ...reports.render import find_soffice, render
+from ...reports.render import render
+from ...reports.render.pdf import find_soffice
+from ..errors import HttpError
 from .documents import owned_documents
 from .kinds import JobContext, JobEvent, JobServices
 
@@ -57,6 +63,10 @@ class ReportJobRequest(BaseModel):
         default=None, description="Your documents to cite; omitted: all of your documents.")
     allow_uncited: bool = Field(
         default=False, description="Write the report even when no source matches.")
+    urls: list[str] = Field(default_factory=list, max_length=20,
+                            description="Web pages to read (servers started with --web).")
+    web: bool = Field(default=False,
+                      description="Search the web for sources (servers started with --web).")
     model: str | None = None
 
 
@@ -103,6 +113,34 @@ def _event(ev: ReportEvent, names: dict[str, str]) -> JobEvent | None:
     return None
 
 
+@contextlib.asynccontextmanager
+async def _web_tools(services: JobServices, req: ReportRequest) -> AsyncIterator[SourceTools]:
+    """The library, plus (when the request reads the web) a fetcher under the server's URL
+    policy, a throwaway index for fetched pages, and the configured search provider."""
+    if not (req.urls or req.web):
+        yield SourceTools(library=services.library)
+        return
+    import httpx
+
+    from ...library import Library
+    from ...store import open_db
+    from ...web import Fetcher, UrlPolicy, make_provider
+
+    web_conn = open_db(Path(":memory:"))
+    fetcher = Fetcher(UrlPolicy(allowed_hosts=frozenset(req.allowed_hosts)))
+    client = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0)) if req.web else None
+    try:
+        search = make_provider(req.search, client, services.config.search_env) \
+            if client is not None else None
+        yield SourceTools(library=services.library, web_index=Library(web_conn),
+                          fetcher=fetcher, search=search)
+    finally:
+        await fetcher.aclose()
+        if client is not None:
+            await client.aclose()
+        web_conn.close()
+
+
 class ReportJob:
     name: ClassVar[str] = "report"
     resumable: ClassVar[bool] = True
@@ -115,6 +153,14 @@ class ReportJob:
     def check(self, request: Any, user_id: str, services: JobServices) -> None:
         services.models.get(request.model)
         owned_documents(request.document_ids, user_id, services)
+        if (request.urls or request.web) and not services.config.web:
+            raise HttpError(400, "this server does not read the web", code="web_disabled",
+                            param="urls" if request.urls else "web",
+                            hint="its administrator can start it with `qwenapp serve --web`")
+        for url in request.urls:
+            if not url.startswith(("http://", "https://")) or len(url) > 2000:
+                raise HttpError(400, f"not a web address: {url[:80]!r}", code="invalid_url",
+                                param="urls")
 
     async def run(self, ctx: JobContext, request: Any) -> AsyncIterator[JobEvent]:
         req: ReportJobRequest = request
@@ -122,25 +168,29 @@ class ReportJob:
         backend = services.models.get(req.model)
         docs = owned_documents(req.document_ids, ctx.user_id, services)
         names = {d.path: d.filename for d in docs}
+        web = services.config.web and bool(req.urls or req.web)
         core = ReportRequest(question=req.question, depth=req.depth, length=req.length,
                              language=req.language, audience=req.audience,
-                             docs=[d.path for d in docs], allow_uncited=req.allow_uncited)
+                             docs=[d.path for d in docs], allow_uncited=req.allow_uncited,
+                             urls=req.urls if web else [], web=web and req.web,
+                             search=services.config.search,
+                             allowed_hosts=sorted(services.config.web_allowed_hosts))
         config = RunConfig(parallel=min(services.settings.parallel, 4),
                            model_timeout=max(services.settings.request_timeout, 600.0) * 2)
         report: Report | None = None
-        async for ev in run_report(services.conn, backend, core,
-                                   SourceTools(library=services.library),
-                                   report_id=ctx.state.get("report_id"), config=config):
-            if isinstance(ev, RunStarted):
-                ctx.save_state(report_id=ev.report_id)
-                yield JobEvent("started", {"report_id": ev.report_id, "resumed": ev.resumed,
-                                           "language": ev.language})
-            elif isinstance(ev, Finished):
-                report = ev.report
-            else:
-                event = _event(ev, names)
-                if event is not None:
-                    yield event
+        async with _web_tools(services, core) as tools:
+            async for ev in run_report(services.conn, backend, core, tools,
+                                       report_id=ctx.state.get("report_id"), config=config):
+                if isinstance(ev, RunStarted):
+                    ctx.save_state(report_id=ev.report_id)
+                    yield JobEvent("started", {"report_id": ev.report_id,
+                                               "resumed": ev.resumed, "language": ev.language})
+                elif isinstance(ev, Finished):
+                    report = ev.report
+                else:
+                    event = _event(ev, names)
+                    if event is not None:
+                        yield event
         assert report is not None
         public = _public(report, names)
         yield JobEvent("rendering", {"formats": [f.lstrip(".") for f in _FORMATS]})

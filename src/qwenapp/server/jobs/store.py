@@ -98,7 +98,8 @@ class JobStore:
                                   "user_id = ?", (job_id, user_id)).fetchone()
         return None if r is None else _job(r)
 
-    def list(self, user_id: str, limit: int = 50, kind: str | None = None) -> list[JobRow]:
+    def for_user(self, user_id: str, limit: int = 50,
+                 kind: str | None = None) -> list[JobRow]:
         sql = f"SELECT {_COLUMNS} FROM server_jobs WHERE user_id = ?"
         params: list[object] = [user_id]
         if kind:

@@ -1,0 +1,145 @@
+"""``qwenapp serve``: the web app and the HTTP APIs on one port.
+
+This module is an adapter: it turns options into a
+:class:`~qwenapp.server.ServerConfig`, resolves the model backends, checks
+that a non-loopback address has accounts (it refuses to start otherwise),
+then hands the app to uvicorn. The socket is bound here, so ``--port 0``
+works and the line printed names the real port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+
+import click
+
+from ..errors import InputError
+from .state import AppState
+
+__all__ = ["serve"]
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError as e:
+        sock.close()
+        raise InputError(f"cannot listen on {host}:{port}: {e.strerror or e}",
+                         "choose another --port, or stop what is using it") from None
+    sock.listen(256)
+    sock.set_inheritable(True)
+    return sock
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but loopback needs accounts "
+                   "(`qwenapp users add NAME --admin`).")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535),
+              help="Port (0: any free port; the one chosen is printed).")
+@click.option("-m", "--model", "models", multiple=True,
+              help="A model to offer (repeatable; the first is the default). Default: the "
+                   "configured model.")
+@click.option("--embed", metavar="openai:URL#MODEL",
+              help="An embeddings server to answer /v1/embeddings.")
+@click.option("--secure-cookies/--no-secure-cookies", default=None,
+              help="Mark session cookies Secure (default: when the request came over https).")
+@click.option("--trust-proxy", is_flag=True,
+              help="Believe X-Forwarded-Proto from a TLS-terminating reverse proxy.")
+@click.option("--streams-per-user", default=4, show_default=True, type=click.IntRange(1),
+              help="Chat answers one user may generate at once.")
+@click.option("--rate", "per_minute", default=120, show_default=True, type=click.IntRange(1),
+              help="Generation requests per user per minute.")
+@click.option("--max-streams", default=64, show_default=True, type=click.IntRange(1),
+              help="Answers generated at once, server-wide (more wait in a bounded queue).")
+@click.option("--jobs-per-user", default=2, show_default=True, type=click.IntRange(1),
+              help="Reports and decks one user may have queued or running.")
+@click.option("--max-jobs", default=1, show_default=True, type=click.IntRange(1),
+              help="Reports and decks run at once, server-wide (the rest wait, queued).")
+@click.option("--web/--no-web", default=False, show_default=True,
+              help="Let reports read web pages and search the web (never private addresses).")
+@click.option("--search", metavar="PROVIDER[:URL]",
+              help="Search provider for --web: duckduckgo, searxng:URL, brave, tavily "
+                   "(default $QWENAPP_SEARCH or duckduckgo; keys from BRAVE_API_KEY, ...).")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="HOST",
+              help="A private host reports may still fetch with --web (repeatable).")
+@click.option("--upload-mb", default=50, show_default=True, type=click.IntRange(1, 1024),
+              help="Largest document upload, in MB.")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@click.pass_obj
+def serve(state: AppState, host: str, port: int, models: tuple[str, ...], embed: str | None,
+          secure_cookies: bool | None, trust_proxy: bool, streams_per_user: int,
+          per_minute: int, max_streams: int, jobs_per_user: int, max_jobs: int,
+          web: bool, search: str | None, allow_hosts: tuple[str, ...], upload_mb: int,
+          log_level: str) -> None:
+    """Serve the web app, the native API and an OpenAI-compatible API."""
+    import uvicorn
+
+    from ..server import ServerConfig, ServerLimits, create_app, is_loopback
+    from ..server.config import MB
+    from ..server.users import UserStore
+    from ..store import open_db
+
+    settings = state.settings
+    if not is_loopback(host):
+        conn = open_db(settings.db_path)
+        try:
+            has_accounts = UserStore(conn).count() > 0
+        finally:
+            conn.close()
+        if not has_accounts:
+            raise InputError(
+                f"refusing to listen on {host} without accounts: anyone who can reach it "
+                "could use it",
+                "create an account with `qwenapp users add NAME --admin`, or use "
+                "--host 127.0.0.1")
+    limits = ServerLimits(streams_per_user=streams_per_user, requests_per_minute=per_minute,
+                          active_streams=max_streams, queued_streams=max_streams,
+                          jobs_per_user=jobs_per_user, running_jobs=max_jobs,
+                          upload_bytes=upload_mb * MB)
+    env = os.environ  # read here, at the edge, once
+    config = ServerConfig(host=host, port=port, limits=limits, secure_cookies=secure_cookies,
+                          trust_proxy=trust_proxy, web=web,
+                          search=search or env.get("QWENAPP_SEARCH") or "duckduckgo",
+                          search_env={k: v for k, v in env.items() if k.endswith("_API_KEY")},
+                          web_allowed_hosts=frozenset(h.lower() for h in allow_hosts))
+    backends = [state.backend(spec) for spec in (models or (settings.model,))]
+    embedder = None
+    if embed:
+        from ..library import parse_embedder
+
+        embedder = parse_embedder(embed)
+    for b in backends:
+        load = getattr(b, "load", None)
+        if load is not None:
+            state.err.print(f"[dim]loading {b.name}…[/]")
+            load()
+    sock = _bind(host, port)
+    app = create_app(settings, backends, config, embedder=embedder)
+    bound = sock.getsockname()[1]
+    shown = f"[{host.strip('[]')}]" if ":" in host.strip("[]") else host
+    state.err.print(f"[bold]qwenapp[/] serving on http://{shown}:{bound} "
+                    f"(models: {', '.join(b.name for b in backends)}; "
+                    f"{'login required' if not is_loopback(host) else 'loopback'})")
+    server = uvicorn.Server(uvicorn.Config(app, log_level=log_level, access_log=False,
+                                           timeout_graceful_shutdown=5, lifespan="on"))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+
+        async def close() -> None:
+            for b in backends:
+                with contextlib.suppress(Exception):
+                    await b.aclose()
+            if embedder is not None:
+                await embedder.aclose()
+
+        asyncio.run(close())

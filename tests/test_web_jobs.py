@@ -1,0 +1,134 @@
+"""Research and Slides modes in the real page (headless Chromium): attach a document, make a
+report and a deck, watch their progress, see them inline, and download every file."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qwenapp.models.scripted import load_script
+from qwenapp.server import ServerConfig, ServerLimits, create_app
+from qwenapp.server.testing import live_server, write_demo_script
+from qwenapp.settings import load_settings
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+CORPUS = Path(__file__).parent / "fixtures" / "corpus"
+OFFICE = shutil.which("soffice") is not None and shutil.which("pdftoppm") is not None
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    home = tmp_path_factory.mktemp("home")
+    script = write_demo_script(home / "script.json", deck_slides=5)
+    settings = load_settings({"QWENAPP_HOME": str(home), "QWENAPP_PARALLEL": "2"})
+    config = ServerConfig(limits=ServerLimits(requests_per_minute=10_000, burst=10_000),
+                          report_pdf=OFFICE, deck_previews=OFFICE)
+    with live_server(create_app(settings, [load_script(str(script))], config)) as url:
+        yield url
+
+
+@pytest.fixture
+def page(server: str) -> Iterator[Any]:
+    with playwright_sync.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        context = browser.new_context(viewport={"width": 1200, "height": 900},
+                                      accept_downloads=True)
+        pg = context.new_page()
+        errors: list[str] = []
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.goto(server + "/")
+        pg.wait_for_selector("#app:not([hidden])")
+        yield pg
+        context.close()
+        browser.close()
+        assert errors == []
+
+
+def _download(page: Any, card: Any, name: str) -> bytes:
+    with page.expect_download() as info:
+        card.locator(f"a[data-artifact='{name}']").click()
+    path = info.value.path()
+    assert info.value.suggested_filename == name
+    return Path(path).read_bytes()
+
+
+def test_research_mode_makes_a_report_to_read_and_download(page: Any) -> None:
+    page.set_input_files("#file", str(CORPUS / "qwen_adoption.md"))
+    page.locator("#attachments .chip", has_text="qwen_adoption.md").wait_for()
+    page.click("[data-mode=research]")
+    assert page.locator("#research-options").is_visible()
+    page.select_option("#composer select[name=depth]", "quick")
+    page.fill("#prompt", "Why do developers adopt Qwen?")
+    page.press("#prompt", "Enter")
+    card = page.locator(".job").last
+    card.locator(".job-log li", has_text="Plan: Why developers adopt Qwen").wait_for()
+    card.locator(".job-log li", has_text="qwen_adoption.md").wait_for()
+    card.locator(".status.done").wait_for(timeout=120_000)
+    frame = card.locator("iframe.report-frame")
+    frame.wait_for()
+    assert frame.get_attribute("sandbox") == ""
+    inner = page.frame_locator("iframe.report-frame")
+    inner.locator("h1", has_text="Why developers adopt Qwen").wait_for()
+    inner.locator("a.cite").first.wait_for()  # clickable citations
+    md = _download(page, card, "report.md").decode()
+    assert md.startswith("# Why developers adopt Qwen")
+    assert "qwen_adoption.md" in md
+    html = _download(page, card, "report.html").decode()
+    assert "<h1>" in html
+    from docx import Document
+
+    docx = Document(io.BytesIO(_download(page, card, "report.docx")))
+    assert any("Licensing" in p.text for p in docx.paragraphs)
+    if OFFICE:
+        assert _download(page, card, "report.pdf").startswith(b"%PDF")
+
+
+def test_slides_mode_makes_a_deck_with_thumbnails_and_downloads(page: Any) -> None:
+    page.click("[data-mode=slides]")
+    page.fill("#composer input[name=slides]", "5")
+    page.fill("#prompt", "Open models at work")
+    page.press("#prompt", "Enter")
+    card = page.locator(".job").last
+    card.locator(".job-log li", has_text="Plan: Open models at work").wait_for()
+    card.locator(".job-log li", has_text="Slide 3/3 written").wait_for(timeout=60_000)
+    card.locator(".status.done").wait_for(timeout=180_000)
+    from pptx import Presentation
+
+    deck = Presentation(io.BytesIO(_download(page, card, "deck.pptx")))
+    assert len(deck.slides) == 5
+    if OFFICE:
+        thumbs = card.locator(".thumbs img")
+        thumbs.first.wait_for()
+        assert thumbs.count() == 5
+        page.wait_for_function("() => [...document.querySelectorAll('.thumbs img')]"
+                               ".every(i => i.complete && i.naturalWidth > 0)")
+        assert _download(page, card, "deck.pdf").startswith(b"%PDF")
+
+
+def test_library_page_lists_documents_and_jobs(page: Any, server: str) -> None:
+    page.click("a[data-nav=library]")
+    page.wait_for_url("**/library")
+    page.locator("#library-view h1").wait_for()
+    with page.expect_file_chooser() as chooser:
+        page.click("#library-upload")
+    chooser.value.set_files(str(CORPUS / "local_inference.txt"))
+    row = page.locator("#documents-table tr", has_text="local_inference.txt")
+    row.wait_for()
+    page.locator("#jobs-list .job").first.wait_for()
+    page.on("dialog", lambda d: d.accept())
+    row.get_by_role("button", name="Delete").click()
+    row.wait_for(state="detached")
+    page.click("a[data-nav=settings]")
+    page.locator("#account-local").wait_for()
+    page.select_option("#set-lang", "zh")
+    assert page.locator("a[data-nav=library]").inner_text() == "资料库"
+    page.select_option("#set-lang", "en")
