@@ -238,3 +238,19 @@ def test_schemas_leave_string_lengths_to_validation() -> None:
     blob = json.dumps([slide_schema(k, limits_for(EN), ["S1"])  # type: ignore[arg-type]
                        for k in ("bullets", "compare", "table", "chart")])
     assert "maxLength" not in blob and "minLength" not in blob
+
+
+def test_chinese_similarity_uses_character_pairs() -> None:
+    a = "通义千问模型采用开源许可证发布"
+    b = "通义千问模型在开发者中下载量领先"
+    assert not similar([a], [b], 0.6)  # same topic, different statements
+    assert similar([a], ["通义千问模型采用开源许可证发布。"], 0.9)
+
+
+def test_a_point_restating_another_is_dropped() -> None:
+    reply = json.dumps({"points": ["为开源人工智能的普及提供了有力的推动",
+                                   "通义千问模型的普及，为开源人工智能的普及提供了有力的推动",
+                                   "千问覆盖从零点五到七百二十亿参数的多种规模"],
+                        "notes": "千问模型推动了开源人工智能的普及。"})
+    slide = parse_slide(reply, PlannedSlide("bullets", "普及"), rules(ZH)).slide
+    assert len(slide.bullets) == 2

@@ -52,7 +52,8 @@ class Settings:
     threads: int = 0  # 0: every core of the machine
     parallel: int = 4  # engine slots shared by concurrent requests
     context: int = 8192  # tokens per slot
-    request_timeout: float = 900.0  # seconds without a byte before giving up (CPU inference is slow)
+    # Seconds without a byte before giving up: CPU inference of a long prompt is slow.
+    request_timeout: float = 900.0
     offline: bool = False  # never try the network for model fetching
     endpoints: Mapping[str, EndpointConfig] = field(default_factory=dict)
 

@@ -34,7 +34,7 @@ from .context import fit_messages
 from .events import ChatEvent, Notice, Saved, Started, Trimmed
 
 if TYPE_CHECKING:
-    from ..store.conversations import ConversationStore
+    from ..store.conversations import ConversationStore, MessageStatus
 
 __all__ = ["Assistant", "ChatResult"]
 
@@ -170,7 +170,7 @@ class Assistant:
         text, reasoning = [], []
         usage: Usage | None = None
         finish: str | None = None
-        status = "interrupted"
+        status: MessageStatus = "interrupted"
         last_save = time.monotonic()
         drop_extra = 0
         try:
@@ -211,7 +211,13 @@ class Assistant:
             if self.store is not None:
                 self.store.update_message(answer_id, content="".join(text),
                                           reasoning="".join(reasoning), usage=usage,
-                                          finish_reason=finish or ("cancelled" if status ==
-                                                                   "interrupted" else None),
+                                          finish_reason=_finish_reason(finish, status),
                                           status=status)
         yield Saved(answer_id, status)
+
+
+def _finish_reason(finish: str | None, status: MessageStatus) -> str | None:
+    """What ended the answer; a cancelled stream has no engine finish reason."""
+    if finish is None and status == "interrupted":
+        return "cancelled"
+    return finish

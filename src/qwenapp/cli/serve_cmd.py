@@ -63,7 +63,8 @@ def _bind(host: str, port: int) -> socket.socket:
 @click.option("--max-jobs", default=1, show_default=True, type=click.IntRange(1),
               help="Reports and decks run at once, server-wide (the rest wait, queued).")
 @click.option("--web/--no-web", default=False, show_default=True,
-              help="Let reports read web pages and search the web (never private addresses).")
+              help="Let reports read web pages and search the web (private addresses only "
+                   "with --allow-host).")
 @click.option("--search", metavar="PROVIDER[:URL]",
               help="Search provider for --web: duckduckgo, searxng:URL, brave, tavily "
                    "(default $QWENAPP_SEARCH or duckduckgo; keys from BRAVE_API_KEY, ...).")

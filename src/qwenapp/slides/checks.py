@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 __all__ = [
     "clean_line",
+    "contained",
     "copied_instruction",
     "extract_numbers",
     "number_in",
@@ -50,6 +51,7 @@ _BULLET_PREFIX = re.compile(r"^\s*(?:[-*•·●▪◦‣–—]+|\d{1,2}[.)、]
 _WS = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufffe\uffff]")
 _WORD = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]", re.IGNORECASE)
+_LATIN_WORD = re.compile(r"[a-z0-9]+", re.IGNORECASE)
 _NUMBER = re.compile(r"(?<![\w.])[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[-−]?\d+(?:\.\d+)?")
 
 
@@ -83,9 +85,19 @@ def copied_instruction(text: str, instructions: str) -> bool:
     return len(t) >= 16 and t in _WS.sub(" ", instructions).lower()
 
 
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
+
+
 def tokens(text: str) -> set[str]:
-    """Lower-case words (Latin) and single characters (Han), for overlap measures."""
-    return {w.lower() for w in _WORD.findall(text)}
+    """Lower-case Latin words and Han character pairs, for overlap measures.
+
+    Pairs, not single characters: two different Chinese sentences on one topic
+    share most of their characters but few of their two-character words.
+    """
+    out = {w.lower() for w in _LATIN_WORD.findall(text)}
+    for run in _HAN_RUN.findall(text):
+        out.update(run[i : i + 2] for i in range(max(1, len(run) - 1)))
+    return out
 
 
 def similar(a: Iterable[str], b: Iterable[str], threshold: float = 0.75) -> bool:
@@ -94,6 +106,14 @@ def similar(a: Iterable[str], b: Iterable[str], threshold: float = 0.75) -> bool
     if not ta or not tb:
         return False
     return len(ta & tb) / len(ta | tb) >= threshold
+
+
+def contained(a: str, b: str, threshold: float = 0.9) -> bool:
+    """Whether the shorter text's words are (nearly) all in the longer one: a restatement."""
+    ta, tb = tokens(a), tokens(b)
+    if not ta or not tb:
+        return False
+    return len(ta & tb) / min(len(ta), len(tb)) >= threshold
 
 
 def extract_numbers(text: str) -> set[float]:

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 
 from .checks import (
     clean_line,
+    contained,
     copied_instruction,
     number_in,
     placeholder_reason,
@@ -311,8 +312,8 @@ def _lines(items: Sequence[str], rules: Rules, what: str, lo: int, hi: int) -> l
     out: list[str] = []
     for i, item in enumerate(items, 1):
         line = _line(item, rules, f"{what} {i}", rules.limits.point)
-        if any(similar([line], [prev], 0.85) for prev in out):
-            continue  # a repeated point
+        if any(similar([line], [prev], 0.85) or contained(line, prev) for prev in out):
+            continue  # a repeated point, or one restating another
         out.append(line)
     if len(out) < lo:
         raise Invalid(f"{what}: {len(out)} distinct points, at least {lo} needed")

@@ -304,42 +304,46 @@ async def _all_or_none(coros: Sequence[Awaitable[Any]]) -> list[Any]:
                 await t
 
 
-def _without_repeats(s: Slide, earlier: Sequence[Slide]) -> Slide | None:
-    """``s`` minus bullets said on an earlier slide; None when it would keep fewer than two."""
+def _without_repeats(s: Slide, earlier: Sequence[Slide], minimum: int = 2) -> Slide | None:
+    """``s`` minus bullets said on an earlier slide; None when fewer than ``minimum`` remain."""
     if s.kind not in ("bullets", "chart") or not s.bullets:
         return s
     said = [b for e in earlier for b in e.bullets]
     kept = [b for b in s.bullets if not any(similar([b], [x], 0.8) for x in said)]
     if len(kept) == len(s.bullets):
         return s
-    if s.kind == "bullets" and len(kept) < 2:
+    if s.kind == "bullets" and len(kept) < minimum:
         return None
     return s.model_copy(update={"bullets": kept})
 
 
+def _twin(s: Slide, earlier: Sequence[Slide]) -> Slide | None:
+    return next((k for k in earlier if similar(_texts(s), _texts(k), 0.6)), None)
+
+
 async def write_slides(job: _Job, outline: Outline) -> list[Slide]:
-    """Stage 2: every content slide, concurrently, validated; repeats rewritten or dropped."""
+    """Stage 2: every content slide, concurrently, validated; repeats rewritten or dropped.
+
+    A slide that repeats an earlier one, or whose points were mostly said
+    before, is rewritten once (told what it repeats). If it still repeats a
+    whole slide it is dropped; repeated points are removed where enough remain.
+    """
     job.stats.slide_tokens = [0] * len(outline.slides)
     parsed = await _all_or_none([_write_one(job, outline, i) for i in range(len(outline.slides))])
     kept: list[Slide] = []
     for i, p in enumerate(parsed):
-        s: Slide | None = p.slide
-        for _ in range(job.req.attempts):
-            assert s is not None
-            twin = next((k for k in kept if similar(_texts(s), _texts(k), 0.6)), None)
-            s = _without_repeats(s, kept) if twin is None else None
-            if s is not None:
-                break
-            what = repr(twin.title) if twin is not None else "earlier slides"
-            s = (await _write_one(job, outline, i,
-                                  f"it repeats {what}; say something new")).slide
-        else:
-            s = None
-        if s is None:
-            job.emit(Note(f"slide {i + 1} ({outline.slides[i].heading}) repeated earlier "
-                          "slides and was dropped"))
-            continue
-        kept.append(s)
+        s = p.slide
+        twin = _twin(s, kept)
+        if twin is not None or _without_repeats(s, kept) is None:
+            what = repr(twin.title) if twin is not None else "points of earlier slides"
+            with contextlib.suppress(DeckError):  # no valid rewrite: keep the first version
+                s = (await _write_one(job, outline, i,
+                                      f"it repeats {what}; say something new")).slide
+            if _twin(s, kept) is not None:
+                job.emit(Note(f"slide {i + 1} ({s.title}) repeated an earlier slide and was "
+                              "dropped"))
+                continue
+        kept.append(_without_repeats(s, kept) or _without_repeats(s, kept, 1) or s)
     return kept
 
 
