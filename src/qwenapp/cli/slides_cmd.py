@@ -87,6 +87,21 @@ def _print(err: Console, ev: BuildEvent) -> None:
             err.print(f"[bold green]wrote[/] {escape(str(p))}")
 
 
+def _report_passages(state: AppState, report_id: str, topic: str) -> tuple[str, list[Passage]]:
+    """A saved report's retrieved passages (ids kept, so notes cite its sources)."""
+    from ..reports import load_report
+    from ..store import open_db
+
+    report = load_report(open_db(state.settings.db_path), report_id)
+    cited = {int(n) for s in report.sections for n in re.findall(r"\[(\d+)\]", s.text)}
+    chosen = [p for p in report.passages if not cited or p.id in cited] or report.passages
+    passages = [Passage(str(p.id), p.source.title, p.source.location, p.text) for p in chosen]
+    if not passages:
+        raise InputError(f"report {report_id} has no sources to build a deck from")
+    state.err.print(f"report {escape(report.title)}: {len(passages)} passage(s)")
+    return topic or report.title, passages
+
+
 def _default_output(topic: str) -> Path:
     words = re.findall(r"[a-z0-9]+", topic.lower())
     slug = "-".join(words)[:48].strip("-")
@@ -127,6 +142,8 @@ async def _run(state: AppState, model: str | None, request: DeckRequest, out: Pa
 @click.option("--from", "sources", multiple=True, type=click.Path(path_type=Path),
               metavar="FILE", help="Build from this document (PDF, DOCX, PPTX, XLSX, CSV, "
               "Markdown, HTML, text); repeat or list several.")
+@click.option("--from-report", "report_id", metavar="ID",
+              help="Build from a saved report (id or prefix, see `qwenapp report --list`).")
 @click.option("--pdf", is_flag=True, help="Also write a PDF preview (needs LibreOffice).")
 @click.option("--png", is_flag=True, help="Also write a PNG per slide (LibreOffice, pdftoppm).")
 @click.option("--model", default=None, help="Model name, .gguf path or endpoint.")
@@ -135,8 +152,8 @@ async def _run(state: AppState, model: str | None, request: DeckRequest, out: Pa
 @click.pass_obj
 def slides(state: AppState, words: tuple[str, ...], output: Path | None, count: int,
            audience: str, tone: str, language: str | None, theme_name: str | None,
-           template: Path | None, sources: tuple[Path, ...], pdf: bool, png: bool,
-           model: str | None, seed: int, as_json: bool) -> None:
+           template: Path | None, sources: tuple[Path, ...], report_id: str | None, pdf: bool,
+           png: bool, model: str | None, seed: int, as_json: bool) -> None:
     """Make an editable PowerPoint deck about TOPIC (or from --from documents)."""
     files = list(sources)
     topic_words: list[str] = []
@@ -146,20 +163,23 @@ def slides(state: AppState, words: tuple[str, ...], output: Path | None, count: 
         else:
             topic_words.append(word)
     topic = " ".join(topic_words)
+    report_passages: list[Passage] = []
+    if report_id:
+        topic, report_passages = _report_passages(state, report_id, topic)
     request = DeckRequest(topic=topic, slides=count, audience=audience, tone=tone,
                           language=language, seed=seed,
                           parallel=max(1, min(state.settings.parallel, 8)))
-    check_request(request, bool(files))
+    check_request(request, bool(files) or bool(report_passages))
     if language:
         resolve_language(language, topic)
     out = check_output(output or _default_output(topic or " ".join(p.stem for p in files)))
     theme = load_template(template) if template else get_theme(theme_name or "light")
     require_tools(pdf, png)
-    passages: list[Passage] = []
+    passages: list[Passage] = list(report_passages)
     if files:
         for f in files:
             state.err.print(f"[dim]reading {escape(str(f))}…[/]")
-        passages = load_passages(files)
+        passages += load_passages(files)
         state.err.print(f"read {len(passages)} passage(s) from {len(files)} file(s)")
         if not passages:
             raise InputError("the --from documents hold no text to build a deck from",
