@@ -254,3 +254,13 @@ def test_a_point_restating_another_is_dropped() -> None:
                         "notes": "千问模型推动了开源人工智能的普及。"})
     slide = parse_slide(reply, PlannedSlide("bullets", "普及"), rules(ZH)).slide
     assert len(slide.bullets) == 2
+
+
+def test_comparison_columns_must_not_copy_other_headings() -> None:
+    reply = json.dumps({"left": {"head": "What is Qwen?", "points": ["A model family", "Open"]},
+                        "right": {"head": "Why is it popular?", "points": ["Downloads", "Sizes"]},
+                        "notes": "Two sides."})
+    planned = PlannedSlide("compare", "Qwen against Llama")
+    with pytest.raises(Invalid, match="copy other slides"):
+        parse_slide(reply, planned, rules(), others=["What is Qwen?", "Why is it popular?"])
+    assert parse_slide(reply, planned, rules(), others=["Licensing"]).slide.left is not None

@@ -374,9 +374,14 @@ def _sources(ids: Sequence[str], offered: Sequence[Passage]) -> list[SourceRef]:
 
 
 def parse_slide(
-    text: str, planned: PlannedSlide, rules: Rules, offered: Sequence[Passage] = ()
+    text: str, planned: PlannedSlide, rules: Rules, offered: Sequence[Passage] = (),
+    others: Sequence[str] = (),
 ) -> Parsed:
-    """Validate and repair one slide's content (raises Invalid)."""
+    """Validate and repair one slide's content (raises Invalid).
+
+    ``others`` are the other slides' headings: a column heading that copies one
+    of them is a small model echoing its prompt, not a side of a comparison.
+    """
     raw: _Content = _model(_Content, text)
     lim = rules.limits
     heading = planned.heading
@@ -402,6 +407,9 @@ def parse_slide(
                                                             1, 4)))
         if similar([cols[0].heading], [cols[1].heading], 0.9):
             raise Invalid("both columns of the comparison have the same heading")
+        if any(similar([c.heading], [o], 0.9) for c in cols for o in others):
+            raise Invalid("the column headings copy other slides' headings; name the two "
+                          "sides being compared")
         slide = Slide(kind="compare", title=heading, left=cols[0], right=cols[1])
         texts = [c.heading for c in cols] + cols[0].bullets + cols[1].bullets
     elif planned.kind == "table":

@@ -262,7 +262,9 @@ async def _write_one(job: _Job, outline: Outline, i: int, avoid: str = "") -> Pa
                                       slide_budget(kind, lim, bool(ids)), attempt)
         job.stats.slide_tokens[i] += tokens
         try:
-            parsed = parse_slide(text, PlannedSlide(kind, planned.heading), job.rules, offered)
+            others = [o.heading for o in outline.slides if o is not planned]
+            parsed = parse_slide(text, PlannedSlide(kind, planned.heading), job.rules, offered,
+                                 others)
         except Invalid as e:
             reason = e.reason
             job.stats.retries += 1
