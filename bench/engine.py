@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import platform
 import statistics
 import sys
@@ -28,24 +27,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from benchmodel import resolve_model
 
 from qwenapp.models.embedded import EmbeddedBackend, _engine, default_threads
 from qwenapp.models.events import GenerateOptions, Message, TextDelta
 from qwenapp.models.profile import QwenProfile, request_body
-from qwenapp.settings import load_settings
 
 PROMPT = "Write a Python function that returns the n-th Fibonacci number, with a docstring."
-
-
-def resolve_model(spec: str | None) -> Path:
-    spec = spec or os.environ.get("QWENAPP_BENCH_MODEL")
-    if spec and Path(spec).exists():
-        return Path(spec)
-    from qwenapp.models.catalogue import get_entry
-    from qwenapp.models.fetch import ensure_model
-
-    settings = load_settings()
-    return ensure_model(get_entry(spec or settings.model), settings.models_dir)
 
 
 def raw_run(backend: EmbeddedBackend, tokens: int) -> tuple[float, float, int]:

@@ -26,24 +26,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmodel import resolve_model
+
 from qwenapp.models.base import complete
 from qwenapp.models.embedded import EmbeddedBackend, default_threads
 from qwenapp.models.events import GenerateOptions, Message
-from qwenapp.settings import load_settings
 from qwenapp.slides import THEMES, DeckRequest, DeckResult, make_deck
 
 TOPIC = "Why Qwen models lead open-source AI adoption"
-
-
-def resolve_model(spec: str | None) -> Path:
-    spec = spec or os.environ.get("QWENAPP_BENCH_MODEL")
-    if spec and Path(spec).exists():
-        return Path(spec)
-    from qwenapp.models.catalogue import get_entry
-    from qwenapp.models.fetch import ensure_model
-
-    settings = load_settings()
-    return ensure_model(get_entry(spec or settings.model), settings.models_dir)
 
 
 async def one_deck(backend: EmbeddedBackend, slides: int, parallel: int,

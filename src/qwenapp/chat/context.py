@@ -54,7 +54,6 @@ def fit_messages(
             f"(about {fixed} tokens; at most {budget} fit)",
             "shorten it, attach it as a document, or raise QWENAPP_CONTEXT",
         )
-    kept: list[Message] = []
     used = fixed
     start = len(history)
     for i in range(len(history) - 1, drop_at_least - 1, -1):
