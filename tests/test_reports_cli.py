@@ -181,6 +181,20 @@ def test_url_and_web_search(cli_env: dict[str, str], site: StandIn, tmp_path: Pa
     assert f"{site.base}/pages/" in page  # a web page is among the references
 
 
+def test_notes_are_saved_with_the_request(cli_env: dict[str, str], docs: Path) -> None:
+    from qwenapp.reports import ReportStore
+    from qwenapp.store import open_db
+
+    p = run(cli_env, "report", QUESTION, "--docs", str(docs), "--model", SCRIPT, "--depth",
+            "quick", "--notes", " - Focus?: licensing ")
+    assert p.returncode == 0, p.stderr
+    store = ReportStore(open_db(Path(cli_env["QWENAPP_HOME"]) / "qwenapp.db"))
+    [saved] = store.recent()
+    assert store.request(saved.id).notes == "- Focus?: licensing"
+    one_line_error(run(cli_env, "report", QUESTION, "--docs", str(docs), "--model", SCRIPT,
+                       "--notes", "x" * 1501), 2, "--notes is longer than 1500")
+
+
 def test_bad_invocations(cli_env: dict[str, str]) -> None:
     one_line_error(run(cli_env, "report", "--model", SCRIPT), 2, "give a question")
     one_line_error(run(cli_env, "report", "--show", "NOSUCHREPORT"), 2, "no saved report")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -329,3 +330,40 @@ def test_copied_summary_is_replaced_by_cited_sentences(conn: sqlite3.Connection,
     first = rep.sections[0].text.split("]")[0] + "]"
     assert rep.summary.startswith(first)  # the first cited sentence of each section
     assert rep.summary != rep.sections[-1].text and rep.conclusion != rep.summary
+
+
+def test_notes_reach_the_plan_section_and_summary_prompts(conn: sqlite3.Connection,
+                                                          docs: Path) -> None:
+    notes = "- What should the report focus on?: licensing and local use"
+    model = extractive_model()
+    req = ReportRequest(question="What drove Qwen's adoption?", docs=[str(docs)],
+                        depth="quick", audience="CTOs", notes=notes)
+    _report(_run(conn, model, req))
+    kinds = {"You plan": 0, "You write one": 0, "You finish": 0}
+    for call in model.calls:
+        system, user = call.messages[0].content, call.messages[-1].content
+        for k in kinds:
+            if system.startswith(k):
+                kinds[k] += 1
+                assert "The user's notes (answers to clarifying questions):\n" + notes in user
+    assert all(kinds.values()), kinds
+    plan_user = model.calls[0].messages[-1].content
+    assert "Audience: CTOs\nThe user's notes" in plan_user
+
+
+def test_no_notes_no_notes_line(conn: sqlite3.Connection, docs: Path) -> None:
+    model = extractive_model()
+    _run(conn, model, ReportRequest(question="Why Qwen?", docs=[str(docs)], depth="quick"))
+    assert not any("The user's notes" in m.content for c in model.calls for m in c.messages)
+
+
+def test_a_saved_request_without_notes_still_loads(conn: sqlite3.Connection,
+                                                   docs: Path) -> None:
+    req = ReportRequest(question="What drove Qwen's adoption?", docs=[str(docs)], depth="quick")
+    rep = _report(_run(conn, extractive_model(), req))
+    row = conn.execute("SELECT request FROM reports WHERE id = ?", (rep.id,)).fetchone()
+    old = {k: v for k, v in json.loads(row["request"]).items() if k != "notes"}
+    conn.execute("UPDATE reports SET request = ? WHERE id = ?", (json.dumps(old), rep.id))
+    conn.commit()
+    assert ReportStore(conn).request(rep.id).notes == ""
+    assert load_report(conn, rep.id).id == rep.id

@@ -82,6 +82,14 @@ def _attempts(w: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
         ("DELETE", f"/api/jobs/{jid}", {}),
         ("GET", f"/api/jobs/{jid}/artifacts/report.md", {}),
         ("GET", f"/api/jobs/{jid}/artifacts/report.html", {"params": {"inline": 1}}),
+        ("GET", f"/api/jobs/{jid}/artifacts/report.json", {}),
+        # a deck from another's report; a job shown in another's conversation
+        ("POST", "/api/jobs", {"json": {"kind": "deck", "from_job": jid, "slides": 5}}),
+        ("POST", "/api/jobs", {"json": {"kind": "deck", "topic": "t", "slides": 5,
+                                        "conversation_id": cid}}),
+        ("POST", "/api/jobs", {"json": {"kind": "report", "question": "q",
+                                        "allow_uncited": True, "conversation_id": cid,
+                                        "after_message_id": w["msg"]["id"]}}),
         # API keys
         ("DELETE", f"/api/keys/{w['key']['id']}", {}),
     ]

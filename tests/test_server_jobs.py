@@ -83,7 +83,7 @@ def test_report_job_end_to_end(api: httpx.Client) -> None:
     done = api.get(f"/api/jobs/{job['id']}").json()
     assert done["status"] == "done" and done["result"]["title"] == "Why developers adopt Qwen"
     names = {a["name"] for a in done["artifacts"]}
-    assert names == {"report.md", "report.html", "report.docx"}
+    assert names == {"report.md", "report.html", "report.docx", "report.json"}
     md = api.get(f"/api/jobs/{job['id']}/artifacts/report.md")
     assert md.status_code == 200 and "attachment" in md.headers["content-disposition"]
     assert "# Why developers adopt Qwen" in md.text

@@ -118,6 +118,7 @@ def test_pdf_and_png_previews(home: Path, tmp_path: Path) -> None:
     ([TOPIC, "-o", "{tmp}"], "does not end in .pptx"),
     ([TOPIC, "-o", "{tmp}/deck.docx"], "does not end in .pptx"),
     ([TOPIC, "-o", "{tmp}/blocker/deck.pptx"], "does not exist"),
+    ([TOPIC, "--notes", "x" * 1501, "-o", "{out}"], "--notes is longer than 1500"),
 ])
 def test_bad_arguments(home: Path, tmp_path: Path, args: list[str], message: str) -> None:
     (tmp_path / "blocker").write_text("a file, not a folder")
@@ -126,6 +127,22 @@ def test_bad_arguments(home: Path, tmp_path: Path, args: list[str], message: str
     r = slides(home, *args, "--model", "scripted")
     assert message in one_line_error(r, 2)
     assert not out.exists() and not list(tmp_path.glob("*.pptx"))
+
+
+def test_notes_reach_the_model(home: Path, tmp_path: Path) -> None:
+    notes = "- What should the deck focus on?: licensing"
+    path = cli_script(tmp_path / "script.json", TOPIC, 4)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["rules"][-1]["contains"] == "Plan a slide deck"
+    data["rules"][-1]["contains"] = "The user's notes (answers to clarifying questions):\n" + notes
+    path.write_text(json.dumps(data), encoding="utf-8")
+    out = tmp_path / "deck.pptx"
+    r = slides(home, TOPIC, "-n", "4", "-o", str(out), "--model", f"scripted:{path}",
+               "--notes", f"  {notes} ")
+    assert r.exit_code == 0, r.stderr  # the outline is only answered when the notes are there
+    assert len(Presentation(str(out)).slides) == 4
+    r = slides(home, TOPIC, "-n", "4", "-o", str(out), "--model", f"scripted:{path}")
+    assert r.exit_code != 0  # without them the outline gets no usable answer
 
 
 def test_template_that_is_not_a_pptx(home: Path, tmp_path: Path) -> None:

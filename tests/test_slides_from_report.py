@@ -1,4 +1,4 @@
-"""``qwenapp slides --from-report ID``: a saved report's sources become a deck."""
+"""Decks from a saved report: `passages_from_report`, and `qwenapp slides --from-report ID`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,17 @@ from pathlib import Path
 from pptx import Presentation
 
 from conftest import qwenapp_cmd
-from qwenapp.reports import load_report
+from qwenapp.reports import Passage as ReportPassage
+from qwenapp.reports import (
+    Plan,
+    PlanSection,
+    Reference,
+    Report,
+    ReportSection,
+    SourceRef,
+    load_report,
+)
+from qwenapp.slides import Passage, passages_from_report
 from qwenapp.slides.scripted import cli_script
 from qwenapp.store import open_db
 
@@ -53,3 +63,40 @@ def test_unknown_report_is_a_one_line_error(cli_env: dict[str, str], tmp_path: P
                        env=cli_env, capture_output=True, text=True, timeout=60)
     assert p.returncode != 0 and "Traceback" not in p.stderr
     assert not (tmp_path / "d.pptx").exists()
+
+
+def _report(texts: list[str], refs: dict[int, int]) -> Report:
+    """A report with passages 1-4; ``refs`` maps a reference number to a passage id."""
+    passages = [ReportPassage(id=i, text=f"text {i}",
+                              source=SourceRef(title=f"title {i}", locator=f"/srv/f{i}.pdf",
+                                               location=f"page {i}")) for i in range(1, 5)]
+    return Report(
+        id="r1", question="Q?", title="T", language="en", summary="", conclusion="",
+        sections=[ReportSection(heading=f"H{i}", text=t) for i, t in enumerate(texts)],
+        references=[Reference(number=n, passage_id=pid, title=f"title {pid}",
+                              locator=f"/srv/f{pid}.pdf", location=f"page {pid}")
+                    for n, pid in refs.items()],
+        passages=passages, plan=Plan(title="T", sections=[PlanSection(heading="H",
+                                                                      questions=["q"])]))
+
+
+def test_passages_from_report_follow_reference_numbers() -> None:
+    # [1] is passage 3 and [2] is passage 4: not the passages whose ids are 1 and 2
+    report = _report(["Licences are open [1].", "It runs locally [2][1]. Unknown [9]."],
+                     {1: 3, 2: 4})
+    assert passages_from_report(report) == [
+        Passage("3", "title 3", "page 3", "text 3"),
+        Passage("4", "title 4", "page 4", "text 4"),
+    ]
+
+
+def test_passages_from_report_all_when_none_is_cited() -> None:
+    report = _report(["No citations here.", "Nor a known one [7]."], {1: 2})
+    assert [p.id for p in passages_from_report(report)] == ["1", "2", "3", "4"]
+
+
+def test_passages_from_report_use_display_names() -> None:
+    report = _report(["See [1] and [2]."], {1: 1, 2: 2})
+    got = passages_from_report(report, {"/srv/f1.pdf": "Quarterly results.pdf"})
+    assert [p.title for p in got] == ["Quarterly results.pdf", "title 2"]
+    assert passages_from_report(report.model_copy(update={"passages": []})) == []

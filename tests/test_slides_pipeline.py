@@ -304,3 +304,38 @@ def test_a_deck_from_report_passages_cites_them(tmp_path: Path) -> None:
         "Developer survey" in content[0].notes_text()
     prompt = model.calls[1].messages[-1].content
     assert "[1] Qwen adoption notes, Licensing:" in prompt or "[2] Developer survey" in prompt
+
+
+def test_notes_reach_the_outline_and_slide_prompts() -> None:
+    notes = "- What should the deck focus on?: licensing"
+    model = ScriptedModel(responder=deck_responder())
+    deck_of(run(events_of(model, DeckRequest("Qwen adoption", slides=4, audience="CTOs",
+                                             notes=notes))))
+    assert len(model.calls) == 3
+    for call in model.calls:
+        user = call.messages[-1].content
+        assert "Audience: CTOs\nThe user's notes (answers to clarifying questions):\n" + notes \
+            in user
+
+
+def test_chinese_notes_label() -> None:
+    model = ScriptedModel(responder=deck_responder())
+    deck_of(run(events_of(model, DeckRequest("为什么通义千问模型引领开源人工智能的普及",
+                                             slides=3, notes="- 重点：开源许可"))))
+    user = model.calls[0].messages[-1].content
+    assert "用户的补充说明（对澄清问题的回答）：\n- 重点：开源许可" in user
+
+
+def test_numbers_in_the_notes_may_be_charted() -> None:
+    notes = "Qwen had 40 million downloads against 35 million for Llama and 12 for Mistral"
+    model = ScriptedModel(responder=deck_responder())
+    deck = deck_of(run(events_of(model, DeckRequest("Open model downloads", notes=notes))))
+    charts = [s for s in deck.slides if s.kind == "chart"]
+    assert len(charts) == 1
+    assert charts[0].chart.series[0].values == [12.0, 35.0, 40.0]
+
+
+def test_over_long_notes_are_an_input_error() -> None:
+    with pytest.raises(InputError, match="--notes is longer than 1500"):
+        run(events_of(ScriptedModel(responder=deck_responder()),
+                      DeckRequest("Qwen", notes="x" * 1501)))

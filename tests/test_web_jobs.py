@@ -61,24 +61,46 @@ def _download(page: Any, card: Any, name: str) -> bytes:
     return Path(path).read_bytes()
 
 
-def test_research_mode_makes_a_report_to_read_and_download(page: Any) -> None:
+def test_research_mode_asks_then_reports_with_citations_then_makes_slides(page: Any) -> None:
     page.set_input_files("#file", str(CORPUS / "qwen_adoption.md"))
     page.locator("#attachments .chip", has_text="qwen_adoption.md").wait_for()
     page.click("[data-mode=research]")
     assert page.locator("#research-options").is_visible()
+    assert page.locator("#ask-option input").is_checked()
     page.select_option("#composer select[name=depth]", "quick")
     page.fill("#prompt", "Why do developers adopt Qwen?")
     page.press("#prompt", "Enter")
+    # One round of clarifying questions: the model's, plus audience and length.
+    ask = page.locator(".job.clarify").last
+    ask.locator("legend", has_text="Which aspect matters most to you?").wait_for()
+    ask.locator(".chip.choice", has_text="Licensing").click()
+    assert ask.locator("input[data-question]").input_value() == "Licensing"
+    ask.locator("input[name=audience]").fill("startup founders")
+    ask.locator("select[name=length]").select_option("short")
+    ask.locator("button[type=submit]").click()
+    page.wait_for_url("**/c/*")
     card = page.locator(".job").last
     card.locator(".job-log li", has_text="Plan: Why developers adopt Qwen").wait_for()
     card.locator(".job-log li", has_text="qwen_adoption.md").wait_for()
     card.locator(".status.done").wait_for(timeout=120_000)
-    frame = card.locator("iframe.report-frame")
-    frame.wait_for()
-    assert frame.get_attribute("sandbox") == ""
-    inner = page.frame_locator("iframe.report-frame")
-    inner.locator("h1", has_text="Why developers adopt Qwen").wait_for()
-    inner.locator("a.cite").first.wait_for()  # clickable citations
+    # The answers are shown with the job, and were sent with it.
+    assert "Licensing" in (card.locator("details.answers").text_content() or "")
+    job_id = card.get_attribute("data-job")
+    job = page.evaluate(f"fetch('/api/jobs/{job_id}').then(r => r.json())")
+    assert job["request"]["clarifications"] == [
+        {"question": "Which aspect matters most to you?", "answer": "Licensing"}]
+    assert job["request"]["audience"] == "startup founders"
+    assert job["request"]["length"] == "short"
+    # The report inline, sanitised Markdown, with citations that open their passage.
+    report = card.locator(".report-body")
+    report.locator("h1", has_text="Why developers adopt Qwen").wait_for()
+    report.locator("button.cite").first.click()
+    dialog = page.locator("dialog.source")
+    dialog.wait_for()
+    assert "qwen_adoption.md" in dialog.inner_text()
+    assert "Apache" in dialog.locator("blockquote").inner_text()
+    dialog.locator("button").click()
+    dialog.wait_for(state="detached")
     md = _download(page, card, "report.md").decode()
     assert md.startswith("# Why developers adopt Qwen")
     assert "qwen_adoption.md" in md
@@ -90,6 +112,25 @@ def test_research_mode_makes_a_report_to_read_and_download(page: Any) -> None:
     assert any("Licensing" in p.text for p in docx.paragraphs)
     if OFFICE:
         assert _download(page, card, "report.pdf").startswith(b"%PDF")
+    assert card.locator("a[data-artifact='report.json']").count() == 0
+    # A deck from the finished report, in the same conversation.
+    page.click("[data-mode=slides]")
+    page.fill("#composer input[name=slides]", "5")
+    card.locator("button.make-deck").click()
+    deck = page.locator(".job").last
+    deck.locator(".job-title", has_text="Deck from a report").wait_for()
+    deck.locator(".status.done").wait_for(timeout=180_000)
+    if OFFICE:
+        deck.locator(".thumbs img").first.wait_for()
+    # Both cards belong to the conversation: they are there after a reload.
+    page.reload()
+    page.wait_for_selector("#app:not([hidden])")
+    page.locator(".job .report-body h1", has_text="Why developers adopt Qwen").wait_for()
+    page.locator(".job .job-title", has_text="Deck from a report").wait_for()
+    assert page.locator(".job").count() == 2
+    page.click("#new-chat")
+    page.wait_for_url(lambda url: url.endswith("/"))
+    assert page.locator(".job").count() == 0
 
 
 def test_slides_mode_makes_a_deck_with_thumbnails_and_downloads(page: Any) -> None:
@@ -97,6 +138,8 @@ def test_slides_mode_makes_a_deck_with_thumbnails_and_downloads(page: Any) -> No
     page.fill("#composer input[name=slides]", "5")
     page.fill("#prompt", "Open models at work")
     page.press("#prompt", "Enter")
+    page.locator(".job.clarify legend").first.wait_for()
+    page.locator(".job.clarify button.action", has_text="Skip questions").click()
     card = page.locator(".job").last
     card.locator(".job-log li", has_text="Plan: Open models at work").wait_for()
     card.locator(".job-log li", has_text="Slide 3/3 written").wait_for(timeout=60_000)
@@ -112,6 +155,34 @@ def test_slides_mode_makes_a_deck_with_thumbnails_and_downloads(page: Any) -> No
         page.wait_for_function("() => [...document.querySelectorAll('.thumbs img')]"
                                ".every(i => i.complete && i.naturalWidth > 0)")
         assert _download(page, card, "deck.pdf").startswith(b"%PDF")
+
+
+def test_without_questions_a_job_starts_at_once_and_stays_on_its_branch(page: Any) -> None:
+    page.fill("#prompt", "hello there")
+    page.press("#prompt", "Enter")
+    page.locator(".msg.assistant:not(.streaming)").first.wait_for()
+    page.click("[data-mode=slides]")
+    page.locator("#ask-option input").uncheck()
+    page.fill("#composer input[name=slides]", "5")
+    page.fill("#prompt", "Open models at work")
+    page.press("#prompt", "Enter")
+    card = page.locator(".job").last
+    card.locator(".job-head").wait_for()
+    assert page.locator(".job.clarify").count() == 0
+    # The card follows the answer it came after ...
+    assert page.evaluate("() => document.querySelector('#messages').lastElementChild"
+                         ".classList.contains('job')")
+    card.locator(".status.done").wait_for(timeout=180_000)
+    # ... and an edit of the question (a new branch) does not show it.
+    page.click("[data-mode=chat]")
+    page.locator(".msg.user .action", has_text="Edit").first.click()
+    page.fill(".msg.user textarea.edit", "hello again")
+    page.locator(".msg.user .action", has_text="Save").click()
+    page.locator(".msg.user .branches").first.wait_for()
+    page.locator(".msg.assistant:not(.streaming)").first.wait_for()
+    assert page.locator(".job").count() == 0
+    page.locator(".msg.user .branches button").first.click()
+    page.locator(".job .status.done").wait_for()
 
 
 def test_library_page_lists_documents_and_jobs(page: Any, server: str) -> None:

@@ -21,6 +21,7 @@ import httpx
 from rich.console import Console
 from rich.markup import escape
 
+from ..clarify import MAX_NOTES
 from ..errors import InputError
 from ..library import (
     Library,
@@ -100,16 +101,18 @@ def _print_event(err: Console, ev: ReportEvent) -> None:
 
 def _request(question: str | None, docs: tuple[Path, ...], urls: tuple[str, ...], web: bool,
              search: str | None, use_library: bool, depth: str, length: str, language: str,
-             audience: str, allow_uncited: bool, allow_private_urls: bool,
+             audience: str, notes: str, allow_uncited: bool, allow_private_urls: bool,
              allow_host: tuple[str, ...]) -> ReportRequest:
     if not question or not question.strip():
         raise InputError("give a question", 'qwenapp report "What drove X?" --docs ./folder')
+    if len(notes.strip()) > MAX_NOTES:
+        raise InputError(f"--notes is longer than {MAX_NOTES} characters", "shorten the notes")
     for d in docs:
         if not d.expanduser().exists():
             raise LibraryError(f"no such file or folder: {d}", "check the path given to --docs")
     return ReportRequest(
         question=question.strip(), depth=depth, length=length,  # type: ignore[arg-type]
-        language=language, audience=audience,
+        language=language, audience=audience, notes=notes.strip(),
         docs=[str(d.expanduser().resolve()) for d in docs], urls=list(urls), web=web,
         search=search or os.environ.get("QWENAPP_SEARCH") or "duckduckgo",
         use_library=use_library, allow_uncited=allow_uncited,
@@ -186,6 +189,8 @@ async def _run(state: AppState, model: str | None, request: ReportRequest,
 @click.option("--language", default="auto", show_default=True,
               help="en, zh, ... (auto: the question's language).")
 @click.option("--audience", default="", help="Who the report is for.")
+@click.option("--notes", default="", metavar="TEXT",
+              help="What the report should focus on, or other instructions for the writer.")
 @click.option("--model", default=None, help="Model name, .gguf path or endpoint.")
 @click.option("--allow-uncited", is_flag=True,
               help="Write a report even when no sources are found (it cites nothing).")
@@ -206,7 +211,7 @@ async def _run(state: AppState, model: str | None, request: ReportRequest,
 def report(state: AppState, question: str | None, docs: tuple[Path, ...],
            urls: tuple[str, ...], web: bool, search: str | None, use_library: bool,
            output: Path | None, depth: str, length: str, language: str, audience: str,
-           model: str | None, allow_uncited: bool, allow_private_urls: bool,
+           notes: str, model: str | None, allow_uncited: bool, allow_private_urls: bool,
            allow_host: tuple[str, ...], embed: str | None, url_timeout: float,
            resume_id: str | None,
            show_id: str | None, list_reports: bool) -> None:
@@ -233,7 +238,8 @@ def report(state: AppState, question: str | None, docs: tuple[Path, ...],
         rid: str | None = saved.id
     else:
         request = _request(question, docs, urls, web, search, use_library, depth, length,
-                           language, audience, allow_uncited, allow_private_urls, allow_host)
+                           language, audience, notes, allow_uncited, allow_private_urls,
+                           allow_host)
         rid = None
         if not (request.docs or request.urls or request.web or request.use_library):
             lib = Library(open_db(state.settings.db_path))

@@ -43,6 +43,7 @@ from ..slides import (
     get_theme,
     load_passages,
     load_template,
+    passages_from_report,
 )
 from ..slides.export import require_tools
 from ..slides.language import resolve_language
@@ -93,9 +94,7 @@ def _report_passages(state: AppState, report_id: str, topic: str) -> tuple[str, 
     from ..store import open_db
 
     report = load_report(open_db(state.settings.db_path), report_id)
-    cited = {int(n) for s in report.sections for n in re.findall(r"\[(\d+)\]", s.text)}
-    chosen = [p for p in report.passages if not cited or p.id in cited] or report.passages
-    passages = [Passage(str(p.id), p.source.title, p.source.location, p.text) for p in chosen]
+    passages = passages_from_report(report)
     if not passages:
         raise InputError(f"report {report_id} has no sources to build a deck from")
     state.err.print(f"report {escape(report.title)}: {len(passages)} passage(s)")
@@ -133,6 +132,8 @@ async def _run(state: AppState, model: str | None, request: DeckRequest, out: Pa
               help="Slides in the deck, title and closing included (3-30).")
 @click.option("--audience", default="", help="Who the deck is for.")
 @click.option("--tone", default="", help="How it should sound (e.g. formal, upbeat).")
+@click.option("--notes", default="", metavar="TEXT",
+              help="What the deck should focus on, or other instructions for the writer.")
 @click.option("--language", default=None,
               help="en, zh, fr, de, es or ja (default: the language of the request).")
 @click.option("--theme", "theme_name", type=click.Choice(sorted(THEMES)), default=None,
@@ -151,7 +152,7 @@ async def _run(state: AppState, model: str | None, request: DeckRequest, out: Pa
 @click.option("--json", "as_json", is_flag=True, help="Print the deck's structure as JSON.")
 @click.pass_obj
 def slides(state: AppState, words: tuple[str, ...], output: Path | None, count: int,
-           audience: str, tone: str, language: str | None, theme_name: str | None,
+           audience: str, tone: str, notes: str, language: str | None, theme_name: str | None,
            template: Path | None, sources: tuple[Path, ...], report_id: str | None, pdf: bool,
            png: bool, model: str | None, seed: int, as_json: bool) -> None:
     """Make an editable PowerPoint deck about TOPIC (or from --from documents)."""
@@ -167,7 +168,7 @@ def slides(state: AppState, words: tuple[str, ...], output: Path | None, count: 
     if report_id:
         topic, report_passages = _report_passages(state, report_id, topic)
     request = DeckRequest(topic=topic, slides=count, audience=audience, tone=tone,
-                          language=language, seed=seed,
+                          notes=notes.strip(), language=language, seed=seed,
                           parallel=max(1, min(state.settings.parallel, 8)))
     check_request(request, bool(files) or bool(report_passages))
     if language:

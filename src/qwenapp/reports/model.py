@@ -42,6 +42,7 @@ class ReportRequest(BaseModel):
     length: Length = "medium"
     language: str = "auto"
     audience: str = ""
+    notes: str = ""  # the user's answers to clarifying questions, or extra instructions
     docs: list[str] = Field(default_factory=list)  # absolute paths of files and folders
     urls: list[str] = Field(default_factory=list)
     web: bool = False

@@ -54,9 +54,20 @@ def _quote(passages: Sequence[tuple[int, Passage]], max_chars: int) -> str:
     return "\n\n".join([_SOURCES_OPEN, *blocks, _SOURCES_CLOSE])
 
 
+def _notes(req: ReportRequest) -> str:
+    """The user's notes (answers to clarifying questions) as lines of a prompt, or ""."""
+    notes = req.notes.strip()
+    return f"\nThe user's notes (answers to clarifying questions):\n{notes}" if notes else ""
+
+
+def _guidance(req: ReportRequest) -> str:
+    """The audience and the user's notes, as lines of a prompt ("" when neither)."""
+    return (f"\nAudience: {req.audience}" if req.audience else "") + _notes(req)
+
+
 def plan_messages(req: ReportRequest, lang: str, sections: int, questions: int) -> list[Message]:
     name = language_name(lang)
-    audience = f"\nAudience: {req.audience}" if req.audience else ""
+    guidance = _guidance(req)
     system = (
         "You plan research reports. Answer with JSON only, matching the schema: a short report "
         f"title and exactly {sections} sections. Each section has a heading and 1 to {questions} "
@@ -64,7 +75,7 @@ def plan_messages(req: ReportRequest, lang: str, sections: int, questions: int) 
         f"conclusion, summary or references sections. Write the title, headings and questions "
         f"in {name}."
     )
-    user = f"Research question: {req.question}{audience}\nWrite the outline in {name}."
+    user = f"Research question: {req.question}{guidance}\nWrite the outline in {name}."
     return [Message("system", system), Message("user", user)]
 
 
@@ -72,13 +83,13 @@ def section_messages(req: ReportRequest, lang: str, section: PlanSection,
                      passages: Sequence[tuple[int, Passage]], sentences: int,
                      max_chars: int = 900) -> list[Message]:
     name = language_name(lang)
-    audience = f"\nAudience: {req.audience}" if req.audience else ""
+    guidance = _guidance(req)
     questions = "\n".join(f"- {q}" for q in section.questions)
     if not passages:  # the user asked for a report without sources
         system = (f"You write one section of a research report, in {name}. No sources were "
                   f"found: write from general knowledge, cautiously, with no citations. Write "
                   f"{sentences} sentences at most, as plain paragraphs, with no heading.")
-        user = (f"Report question: {req.question}{audience}\nSection: {section.heading}\n"
+        user = (f"Report question: {req.question}{guidance}\nSection: {section.heading}\n"
                 f"This section answers:\n{questions}\n\nWrite the section in {name}.")
         return [Message("system", system), Message("user", user)]
     labels = ", ".join(f"[{n}]" for n, _ in passages)
@@ -97,7 +108,7 @@ def section_messages(req: ReportRequest, lang: str, section: PlanSection,
         "introduction, no list of references."
     )
     user = (
-        f"Report question: {req.question}{audience}\n"
+        f"Report question: {req.question}{guidance}\n"
         f"Section: {section.heading}\n"
         f"This section answers:\n{questions}\n\n"
         f"{_quote(passages, max_chars)}\n\n"
@@ -117,6 +128,7 @@ def summary_messages(req: ReportRequest, lang: str, body: str, kind: str) -> lis
         "sections given. Keep the citation labels like [3] after the sentences they support; "
         "do not invent new ones. Plain text, no heading."
     )
-    user = (f"Research question: {req.question}\n\n=== REPORT SECTIONS ===\n{body}\n"
+    user = (f"Research question: {req.question}{_notes(req)}\n\n"
+            f"=== REPORT SECTIONS ===\n{body}\n"
             f"=== END ===\n\nWrite the {kind} in {name}.")
     return [Message("system", system), Message("user", user)]

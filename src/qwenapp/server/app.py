@@ -27,7 +27,7 @@ from ..library import Embedder, Library
 from ..models.base import Backend
 from ..settings import Settings
 from ..store import ConversationStore, open_db
-from . import account_api, chat_api, documents_api, jobs_api, openai_api, web
+from . import account_api, chat_api, clarify_api, documents_api, jobs_api, openai_api, web
 from .config import MB, ServerConfig
 from .errors import HttpError, error_body, from_core
 from .jobs import DeckJob, JobKind, JobManager, JobServices, JobStore, ReportJob
@@ -92,7 +92,8 @@ def create_app(
                   description="A self-hosted assistant on local Qwen models: an OpenAI-"
                               "compatible API (/v1) and the native API of its web app (/api).",
                   docs_url="/api/docs", redoc_url=None, openapi_url="/openapi.json")
-    for module in (openai_api, account_api, chat_api, documents_api, jobs_api, web):
+    for module in (openai_api, account_api, chat_api, documents_api, jobs_api, clarify_api,
+                   web):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     _errors(app)

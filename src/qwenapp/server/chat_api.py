@@ -21,11 +21,14 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from ..chat import Assistant
+from ..chat.events import Saved
 from ..errors import QwenappError
 from ..models.events import GenerateOptions
 from ..store import Conversation
 from .auth import Caller, Principal
+from .citations import load_sources, save_sources
 from .errors import ErrorResponse, HttpError, from_core, not_found
+from .jobs_api import job_out
 from .schemas import (
     ChatTurn,
     ConversationCreate,
@@ -103,9 +106,12 @@ async def read_conversation(state: State, who: Caller, conversation_id: str) -> 
         "SELECT id FROM messages WHERE conversation_id = ? ORDER BY seq", (conv.id,)).fetchall()
     messages = [state.store.message(r[0]) for r in rows]
     thread = [m.id for m in state.store.thread(conv.id)] if messages else []
+    sources = load_sources(state.conn, (m.id for m in messages if m.role == "assistant"))
+    jobs = [job_out(state, j) for j in state.jobs.store.for_conversation(conv.id, who.user.id)]
     return ConversationDetail(conversation=_out(conv),
-                              messages=[MessageOut(**message_json(m)) for m in messages],
-                              thread=thread)
+                              messages=[MessageOut(**message_json(m), sources=sources.get(m.id))
+                                        for m in messages],
+                              thread=thread, jobs=jobs)
 
 
 @router.patch("/{conversation_id}", response_model=ConversationOut, responses=_ERRORS)
@@ -184,11 +190,12 @@ async def send_message(state: State, who: Caller, conversation_id: str, body: Ch
     options = GenerateOptions(temperature=body.temperature, max_tokens=body.max_tokens,
                               think=body.think)
     assistant = Assistant(backend, state.store)
-    source = _turn(assistant, body, conv.id, system, options, sources)
+    source = _turn(state, assistant, body, conv.id, system, options, sources)
     return EventStream(source, on_close=lease.release)
 
 
-async def _turn(assistant: Assistant, body: ChatTurn, cid: str, system: str | None,
+async def _turn(state: ServerState, assistant: Assistant, body: ChatTurn, cid: str,
+                system: str | None,
                 options: GenerateOptions, sources: list[dict[str, Any]]
                 ) -> AsyncIterator[bytes]:
     events = assistant.chat(body.content, conversation_id=cid, system=system, options=options,
@@ -198,6 +205,8 @@ async def _turn(assistant: Assistant, body: ChatTurn, cid: str, system: str | No
             yield encode_event("sources", {"sources": sources})
         async for ev in events:
             name, data = chat_event(ev)
+            if isinstance(ev, Saved) and sources:
+                save_sources(state.conn, ev.message_id, sources)
             yield encode_event(name, data)
         yield encode_event("done", {})
     except QwenappError as e:

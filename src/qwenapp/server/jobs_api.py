@@ -24,7 +24,7 @@ from .schemas import ArtifactOut, JobList, JobOut
 from .sse import EventStream, encode_event
 from .state import ServerState, State
 
-__all__ = ["router"]
+__all__ = ["job_out", "router"]
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
@@ -35,7 +35,8 @@ JobCreate = Annotated[ReportJobRequest | DeckJobRequest, Field(discriminator="ki
 _INLINE = {"text/html", "image/png", "application/pdf", "text/markdown"}
 
 
-def _out(state: ServerState, job: JobRow) -> JobOut:
+def job_out(state: ServerState, job: JobRow) -> JobOut:
+    """The API form of a job: its result (when done) and artifact links."""
     result = None
     if job.status == "done":
         for ev in reversed(state.jobs.store.events(job.id)):
@@ -47,7 +48,8 @@ def _out(state: ServerState, job: JobRow) -> JobOut:
             for a in state.jobs.store.artifacts(job.id)]
     return JobOut(id=job.id, kind=job.kind, status=job.status, title=job.title,
                   error=job.error, request=job.request, result=result, artifacts=arts,
-                  created_at=job.created_at, updated_at=job.updated_at)
+                  created_at=job.created_at, updated_at=job.updated_at,
+                  conversation_id=job.conversation_id, after_message_id=job.after_message_id)
 
 
 def _owned(state: ServerState, who: Principal, job_id: str) -> JobRow:
@@ -62,7 +64,7 @@ async def create_job(state: State, who: Caller, body: Annotated[JobCreate, Body(
     """Start a report or a deck; follow it with ``GET /api/jobs/{id}/events``."""
     state.rates.check(who.user.id)
     job = state.jobs.create(who.user.id, body.kind, body.model_dump(mode="json"))
-    return _out(state, job)
+    return job_out(state, job)
 
 
 @router.get("", response_model=JobList, responses=_ERRORS)
@@ -70,13 +72,13 @@ async def list_jobs(state: State, who: Caller,
                     kind: str | None = Query(default=None, max_length=20),
                     limit: int = Query(default=50, ge=1, le=200)) -> JobList:
     """Your jobs, newest first."""
-    return JobList(jobs=[_out(state, j) for j in state.jobs.store.for_user(who.user.id, limit,
+    return JobList(jobs=[job_out(state, j) for j in state.jobs.store.for_user(who.user.id, limit,
                                                                         kind)])
 
 
 @router.get("/{job_id}", response_model=JobOut, responses=_ERRORS)
 async def read_job(state: State, who: Caller, job_id: str) -> JobOut:
-    return _out(state, _owned(state, who, job_id))
+    return job_out(state, _owned(state, who, job_id))
 
 
 @router.get("/{job_id}/events", responses={
@@ -102,7 +104,7 @@ async def job_events(state: State, who: Caller, job_id: str,
 @router.post("/{job_id}/cancel", response_model=JobOut, responses=_ERRORS)
 async def cancel_job(state: State, who: Caller, job_id: str) -> JobOut:
     """Stop a queued or running job (a finished one is left as it is)."""
-    return _out(state, state.jobs.cancel(_owned(state, who, job_id)))
+    return job_out(state, state.jobs.cancel(_owned(state, who, job_id)))
 
 
 @router.delete("/{job_id}", status_code=204, responses=_ERRORS)

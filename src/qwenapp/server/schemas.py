@@ -122,13 +122,9 @@ class MessageOut(BaseModel):
     prompt_tokens: int | None
     completion_tokens: int | None
     created_at: str
-
-
-class ConversationDetail(BaseModel):
-    conversation: ConversationOut
-    messages: list[MessageOut] = Field(description="Every message, branches included, oldest "
-                                                   "first; parent_id links them into a tree.")
-    thread: list[str] = Field(description="Ids from the root to the latest message.")
+    sources: list[dict[str, Any]] | None = Field(
+        default=None, description="What the answer's [n] citations refer to (documents "
+                                  "attached to its turn).")
 
 
 class ChatTurn(BaseModel):
@@ -178,7 +174,40 @@ class JobOut(BaseModel):
     artifacts: list[ArtifactOut]
     created_at: str
     updated_at: str
+    conversation_id: str | None = Field(default=None,
+                                        description="The conversation it was started in.")
+    after_message_id: str | None = Field(default=None,
+                                         description="The message of it the job follows.")
+
+
+class ClarifyRequest(BaseModel):
+    kind: Literal["report", "deck"]
+    text: str = Field(min_length=1, max_length=2000,
+                      description="The research question, or the deck's topic.")
+    model: str | None = None
+
+
+class QuestionOut(BaseModel):
+    question: str
+    options: list[str] = Field(description="Suggested answers (the user may write their own).")
+
+
+class ClarifyOut(BaseModel):
+    questions: list[QuestionOut]
+    language: str = Field(description="The language of the request: en or zh.")
+    source: Literal["model", "default"] = Field(
+        description="default: the model could not help; these are fixed questions.")
 
 
 class JobList(BaseModel):
     jobs: list[JobOut]
+
+
+class ConversationDetail(BaseModel):
+    conversation: ConversationOut
+    messages: list[MessageOut] = Field(description="Every message, branches included, oldest "
+                                                   "first; parent_id links them into a tree.")
+    thread: list[str] = Field(description="Ids from the root to the latest message.")
+    jobs: list[JobOut] = Field(default_factory=list,
+                               description="Reports and decks started in it, oldest first; "
+                                           "each follows its after_message_id.")

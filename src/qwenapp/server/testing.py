@@ -218,11 +218,16 @@ REPORT_PLAN: dict[str, Any] = {
 }
 
 
+CLARIFY = {"questions": [{"question": "Which aspect matters most to you?",
+                           "options": ["Licensing", "Local use", "Cost"]}]}
+
+
 def write_demo_script(path: Path, *, deck_topic: str = "Open models at work",
                       deck_slides: int = 5, delay: float = 0.0,
                       extra_rules: Sequence[dict[str, Any]] = ()) -> Path:
     """A ``scripted:PATH`` file that answers chat, report and deck requests plausibly.
 
+    Clarifying questions: one question with three options (:data:`CLARIFY`).
     Reports: a fixed two-section plan, sections that cite passage [1], a
     summary. Decks: :func:`qwenapp.slides.scripted.cli_script`'s rules for
     ``deck_topic`` with ``deck_slides`` slides. Chat: the scripted echo.
@@ -235,6 +240,7 @@ def write_demo_script(path: Path, *, deck_topic: str = "Open models at work",
     deck_rules = json.loads(path.read_text(encoding="utf-8"))["rules"]
     rules = [
         *extra_rules,
+        {"contains": "Ask your clarifying question", "reply": CLARIFY},
         {"contains": "You plan research reports", "reply": REPORT_PLAN},
         {"contains": "You write one section",
          "reply": "Qwen models are released under the Apache 2.0 license [1]. "

@@ -42,7 +42,7 @@ from .pipeline import (
     generate_deck,
 )
 from .render import render_pptx
-from .sources import Passage, load_passages, passages_from_documents
+from .sources import Passage, load_passages, passages_from_documents, passages_from_report
 from .themes import THEMES, Theme, get_theme, load_template
 
 __all__ = [
@@ -84,6 +84,7 @@ __all__ = [
     "load_template",
     "make_deck",
     "passages_from_documents",
+    "passages_from_report",
     "render_pptx",
     "save_deck",
 ]

@@ -47,6 +47,7 @@ from .prompts import Brief, instruction_text, outline_messages, retry_note, slid
 from .sources import Passage, digest, numbers_in, select
 
 __all__ = [
+    "MAX_NOTES",
     "MAX_SLIDES",
     "MAX_TOPIC",
     "MIN_SLIDES",
@@ -70,6 +71,7 @@ __all__ = [
 
 MIN_SLIDES, MAX_SLIDES = 3, 30
 MAX_TOPIC = 2000  # characters; a brief, not a document (use --from for documents)
+MAX_NOTES = 1500  # characters of notes (answers to clarifying questions)
 _HINT = "try again, use a larger --model, or ask for fewer --slides"
 
 
@@ -81,6 +83,7 @@ class DeckRequest:
     slides: int = 8
     audience: str = ""
     tone: str = ""
+    notes: str = ""  # the user's answers to clarifying questions, or extra instructions
     language: str | None = None  # None: the language of the topic
     seed: int | None = 0
     parallel: int = 4  # concurrent model calls (engine slots)
@@ -185,6 +188,8 @@ def check_request(req: DeckRequest, has_sources: bool = False) -> None:
     for name, value in (("--audience", req.audience), ("--tone", req.tone)):
         if len(value) > 200:
             raise InputError(f"{name} is longer than 200 characters")
+    if len(req.notes) > MAX_NOTES:
+        raise InputError(f"--notes is longer than {MAX_NOTES} characters", "shorten the notes")
     if req.parallel < 1 or req.attempts < 1:
         raise InputError("parallel and attempts must be at least 1")
 
@@ -250,7 +255,8 @@ async def _write_one(job: _Job, outline: Outline, i: int, avoid: str = "") -> Pa
     kind = planned.kind
     offered = select(job.passages, f"{planned.heading} {outline.title}", 1500)
     ids = [p.id for p in offered]
-    numbers = sorted(numbers_in(job.brief.topic, *(p.text for p in offered)))[:40] or job.numbers
+    numbers = sorted(numbers_in(job.brief.topic, job.brief.notes,
+                                *(p.text for p in offered)))[:40] or job.numbers
     job.emit(SlideStarted(i + 1, total, planned.heading, kind))
     reason = avoid
     for attempt in range(job.req.attempts):
@@ -378,7 +384,8 @@ async def _generate(backend: Backend, req: DeckRequest, passages: Sequence[Passa
     topic = " ".join(req.topic.split()) or _topic_from(passages)
     sample = req.topic if req.topic.strip() else " ".join(p.text for p in passages[:8])[:3000]
     lang = resolve_language(req.language, sample)
-    numbers = sorted(extract_numbers(f"{topic} {req.audience} {req.tone}")) + sorted(
+    notes = req.notes.strip()
+    numbers = sorted(extract_numbers(f"{topic} {req.audience} {req.tone} {notes}")) + sorted(
         numbers_in(*(p.text for p in passages)))
     kinds: list[ContentKind] = ["bullets", "compare", "table"]
     if len(set(numbers)) >= 2:
@@ -387,7 +394,8 @@ async def _generate(backend: Backend, req: DeckRequest, passages: Sequence[Passa
     count = req.slides - 2 - (1 if agenda else 0)
     rules = Rules(lang, limits_for(lang), instruction_text(lang), frozenset(numbers),
                   {p.id: p for p in passages})
-    job = _Job(backend, req, Brief(topic, lang, req.audience.strip(), req.tone.strip()), rules,
+    brief = Brief(topic, lang, req.audience.strip(), req.tone.strip(), notes)
+    job = _Job(backend, req, brief, rules,
                passages, list(dict.fromkeys(numbers)), emit, asyncio.Semaphore(req.parallel))
     emit(OutlineStarted(count, lang.name))
     t0 = time.perf_counter()

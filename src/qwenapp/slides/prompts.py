@@ -32,6 +32,7 @@ class Brief:
     language: Language
     audience: str = ""
     tone: str = ""
+    notes: str = ""  # the user's answers to clarifying questions, or extra instructions
 
 
 _EN = {
@@ -40,6 +41,7 @@ _EN = {
     "plan": "Plan a slide deck about: {topic}",
     "audience": "Audience: {audience}",
     "tone": "Tone: {tone}",
+    "notes": "The user's notes (answers to clarifying questions):\n{notes}",
     "lang": "Write every text in {language}.",
     "sources": "Base the deck on these source excerpts:",
     "numbers": "Numbers that may be charted (use no other numbers): {numbers}",
@@ -89,6 +91,7 @@ _ZH = {
     "plan": "为以下主题规划一份演示文稿：{topic}",
     "audience": "受众：{audience}",
     "tone": "语气：{tone}",
+    "notes": "用户的补充说明（对澄清问题的回答）：\n{notes}",
     "lang": "所有文字都必须用{language}书写。",
     "sources": "根据以下资料摘录来制作：",
     "numbers": "图表只能使用这些数字：{numbers}",
@@ -147,6 +150,8 @@ def _head(brief: Brief) -> list[str]:
         lines.append(t["audience"].format(audience=brief.audience))
     if brief.tone:
         lines.append(t["tone"].format(tone=brief.tone))
+    if brief.notes:
+        lines.append(t["notes"].format(notes=brief.notes))
     lines.append(t["lang"].format(language=brief.language.name))
     return lines
 

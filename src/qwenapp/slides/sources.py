@@ -8,7 +8,7 @@ place in it, so the speaker notes can say where each slide's facts are from.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,8 +18,17 @@ from .deck import SourceRef
 
 if TYPE_CHECKING:
     from ..documents import Document
+    from ..reports.model import Report
 
-__all__ = ["Passage", "digest", "load_passages", "numbers_in", "passages_from_documents", "select"]
+__all__ = [
+    "Passage",
+    "digest",
+    "load_passages",
+    "numbers_in",
+    "passages_from_documents",
+    "passages_from_report",
+    "select",
+]
 
 _CHUNK = 900  # characters per passage: a few sentences, cheap to put in a prompt
 _WORD = re.compile(r"[a-z0-9]{3,}|[\u4e00-\u9fff]{2}", re.IGNORECASE)
@@ -57,6 +66,28 @@ def load_passages(paths: Sequence[Path]) -> list[Passage]:
     from ..documents import extract
 
     return passages_from_documents(extract(p) for p in paths)
+
+
+_CITATION = re.compile(r"\[(\d+)\]")
+
+
+def passages_from_report(report: Report, names: Mapping[str, str] | None = None
+                         ) -> list[Passage]:
+    """A saved report's passages, those its sections cite (all of them when none is cited).
+
+    ``[n]`` in a section is a *reference* number; the reference names the
+    passage behind it, whose id the slide passage keeps, so the deck's notes
+    cite the report's own sources. ``names`` maps a source locator (a file
+    path on the server) to the name to show instead of the source's title
+    (the name the file was uploaded under).
+    """
+    names = names or {}
+    by_number = {r.number: r.passage_id for r in report.references}
+    cited = {by_number[int(n)] for s in report.sections for n in _CITATION.findall(s.text)
+             if int(n) in by_number}
+    chosen = [p for p in report.passages if p.id in cited] or report.passages
+    return [Passage(str(p.id), names.get(p.source.locator, p.source.title), p.source.location,
+                    p.text) for p in chosen]
 
 
 def _chunks(text: str, size: int) -> Iterable[str]:

@@ -4,6 +4,10 @@ A deck has no saved stages (the whole generation is one pass), so this kind
 is not resumable: a restart mid-run ends it as failed, saying to start it
 again. Artifacts: ``deck.pptx``, and when LibreOffice and poppler are
 installed, ``deck.pdf`` and one ``deck-N.png`` thumbnail per slide.
+
+With ``from_job``, the deck presents a finished report job of the same user:
+the passages its report cited become the deck's sources (shown by their
+upload names), and its title is the topic unless one is given.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, Field
 
 from ...documents import extract
+from ...errors import QwenappError
+from ...reports import Report, load_report
 from ...slides import (
     THEMES,
     BuildEvent,
@@ -36,18 +42,20 @@ from ...slides import (
     build_deck,
     get_theme,
     passages_from_documents,
+    passages_from_report,
 )
 from ...slides.export import find_pdftoppm, find_soffice
-from ..errors import HttpError
+from ..errors import HttpError, not_found
 from .documents import owned_documents
-from .kinds import JobContext, JobEvent, JobServices
+from .kinds import JobContext, JobEvent, JobRequestBase, JobServices
+from .store import JobStore
 
 __all__ = ["DeckJob", "DeckJobRequest"]
 
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 
 
-class DeckJobRequest(BaseModel):
+class DeckJobRequest(JobRequestBase):
     kind: Literal["deck"] = "deck"
     topic: str = Field(default="", max_length=2000)
     slides: int = Field(default=8, ge=3, le=30)
@@ -57,7 +65,9 @@ class DeckJobRequest(BaseModel):
     theme: str = "light"
     document_ids: list[str] = Field(default_factory=list,
                                     description="Your documents to build the deck from.")
-    model: str | None = None
+    from_job: str | None = Field(default=None,
+                                 description="A finished report job of yours: the deck "
+                                             "presents it, citing its sources.")
 
 
 def _event(ev: BuildEvent) -> JobEvent | None:
@@ -93,13 +103,30 @@ def _event(ev: BuildEvent) -> JobEvent | None:
     return None
 
 
+def _source_report(job_id: str, user_id: str, services: JobServices) -> Report:
+    """The report a finished report job of ``user_id`` wrote (404 for anyone else's)."""
+    job = JobStore(services.conn).get(job_id, user_id)
+    if job is None or job.kind != "report":
+        raise not_found("report job")
+    report_id = job.state.get("report_id")
+    if job.status != "done" or not report_id:
+        raise HttpError(400, "that report is not finished", code="report_not_finished",
+                        param="from_job", hint="wait for the report job to end as done")
+    try:
+        return load_report(services.conn, str(report_id))
+    except QwenappError:
+        raise HttpError(410, "that report is no longer stored", code="gone",
+                        param="from_job") from None
+
+
 class DeckJob:
     name: ClassVar[str] = "deck"
     resumable: ClassVar[bool] = False
     request_model: ClassVar[type[BaseModel]] = DeckJobRequest
 
     def title(self, request: Any) -> str:
-        t: str = " ".join(request.topic.split()) or "Deck from documents"
+        t: str = " ".join(request.topic.split()) or (
+            "Deck from a report" if request.from_job else "Deck from documents")
         return t if len(t) <= 80 else t[:79] + "…"
 
     def check(self, request: Any, user_id: str, services: JobServices) -> None:
@@ -108,7 +135,9 @@ class DeckJob:
             raise HttpError(400, f"unknown theme {request.theme!r}", code="unknown_theme",
                             param="theme", hint="one of: " + ", ".join(THEMES))
         docs = owned_documents(request.document_ids, user_id, services)
-        if not request.topic.strip() and not docs:
+        if request.from_job is not None:
+            _source_report(request.from_job, user_id, services)
+        elif not request.topic.strip() and not docs:
             raise HttpError(400, "the topic is empty", code="invalid_request", param="topic",
                             hint="say what the deck is about, or attach documents")
 
@@ -121,10 +150,16 @@ class DeckJob:
         extracted = [dataclasses.replace(await asyncio.to_thread(extract, Path(d.path)),
                                          path=Path(d.filename)) for d in docs]
         passages = passages_from_documents(extracted)
+        topic = req.topic
+        if req.from_job is not None:
+            report = _source_report(req.from_job, ctx.user_id, services)
+            uploads = {d.path: d.filename for d in services.owners.documents(ctx.user_id)}
+            passages = passages_from_report(report, uploads) + passages
+            topic = topic.strip() or report.title
         previews = services.config.deck_previews and find_soffice() is not None
         png = previews and find_pdftoppm() is not None
-        core = DeckRequest(topic=req.topic, slides=req.slides, audience=req.audience,
-                           tone=req.tone, language=req.language,
+        core = DeckRequest(topic=topic, slides=req.slides, audience=req.audience,
+                           tone=req.tone, language=req.language, notes=req.notes(),
                            parallel=min(services.settings.parallel, 4))
         out = ctx.workdir / "deck.pptx"
         built: DeckBuilt | None = None

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from ...clarify import notes_from_answers
 from ...library import Library
 from ...settings import Settings
 from ..config import ServerConfig
@@ -27,9 +28,36 @@ from ..models import ModelRegistry
 from ..ownership import Ownership
 from .store import JobStore
 
-__all__ = ["ARTIFACT_NAME", "JobContext", "JobEvent", "JobKind", "JobServices"]
+__all__ = ["ARTIFACT_NAME", "Clarified", "JobContext", "JobEvent", "JobKind", "JobRequestBase",
+           "JobServices"]
 
 ARTIFACT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+class Clarified(BaseModel):
+    """One clarifying question (from ``POST /api/clarify``) and the user's answer."""
+
+    question: str = Field(max_length=300)
+    answer: str = Field(default="", max_length=1000)
+
+
+class JobRequestBase(BaseModel):
+    """What every kind of job accepts besides its own fields."""
+
+    model: str | None = None
+    conversation_id: str | None = Field(
+        default=None, description="One of your conversations: the job shows in it.")
+    after_message_id: str | None = Field(
+        default=None, description="The message of that conversation the job follows; "
+                                  "omitted: its latest message.")
+    clarifications: list[Clarified] = Field(
+        default_factory=list, max_length=8,
+        description="Answers to clarifying questions (POST /api/clarify); they guide the "
+                    "writing.")
+
+    def notes(self) -> str:
+        """The clarifications as guidance for the model's prompts."""
+        return notes_from_answers((c.question, c.answer) for c in self.clarifications)
 
 
 @dataclass(frozen=True, slots=True)

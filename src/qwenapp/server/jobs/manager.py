@@ -25,8 +25,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from ...errors import QwenappError
+from ...store import ConversationStore
 from ..config import ServerLimits
-from ..errors import HttpError
+from ..errors import HttpError, not_found
 from ..limits import too_many
 from .kinds import JobContext, JobKind, JobServices
 from .store import TERMINAL, JobEventRow, JobRow, JobStore
@@ -97,6 +98,7 @@ class JobManager:
                             code="invalid_request",
                             param=".".join(str(p) for p in first["loc"])) from None
         kind.check(parsed, user_id, self.services)
+        conversation_id, after = self._link(parsed, user_id)
         if self.store.active_count(user_id) >= self.limits.jobs_per_user:
             raise too_many(f"too many jobs at once: the limit is {self.limits.jobs_per_user} "
                            "queued or running per user", code="too_many_jobs", retry_after=30,
@@ -105,10 +107,32 @@ class JobManager:
             raise too_many("the server is busy: the job queue is full", code="server_busy",
                            retry_after=30, hint="try again later")
         job = self.store.create(user_id, kind.name, kind.title(parsed),
-                                parsed.model_dump(mode="json"))
+                                parsed.model_dump(mode="json"), conversation_id=conversation_id,
+                                after_message_id=after)
         self._emit(job.id, "queued", {"kind": job.kind, "title": job.title})
         self._schedule(job.id)
         return job
+
+    def _link(self, request: Any, user_id: str) -> tuple[str | None, str | None]:
+        """(conversation id, message id) a job is shown after; 404 unless the caller's."""
+        cid = getattr(request, "conversation_id", None)
+        mid = getattr(request, "after_message_id", None)
+        if cid is None:
+            if mid is not None:
+                raise HttpError(400, "after_message_id needs a conversation_id",
+                                code="invalid_request", param="after_message_id")
+            return None, None
+        if not self.services.owners.owns_conversation(cid, user_id):
+            raise not_found("conversation")
+        store = ConversationStore(self.services.conn)
+        if mid is None:
+            thread = store.thread(cid)
+            return cid, thread[-1].id if thread else None
+        row = self.services.conn.execute("SELECT conversation_id FROM messages WHERE id = ?",
+                                         (mid,)).fetchone()
+        if row is None or row[0] != cid:
+            raise not_found("message")
+        return cid, mid
 
     def cancel(self, job: JobRow) -> JobRow:
         if job.finished:

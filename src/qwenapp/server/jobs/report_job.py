@@ -43,7 +43,7 @@ from ...reports.render import render
 from ...reports.render.pdf import find_soffice
 from ..errors import HttpError
 from .documents import owned_documents
-from .kinds import JobContext, JobEvent, JobServices
+from .kinds import JobContext, JobEvent, JobRequestBase, JobServices
 
 __all__ = ["ReportJob", "ReportJobRequest"]
 
@@ -52,7 +52,7 @@ _FORMATS = {".md": "text/markdown; charset=utf-8", ".html": "text/html; charset=
             ".pdf": "application/pdf"}
 
 
-class ReportJobRequest(BaseModel):
+class ReportJobRequest(JobRequestBase):
     kind: Literal["report"] = "report"
     question: str = Field(min_length=1, max_length=2000)
     depth: Literal["quick", "standard", "deep"] = "standard"
@@ -67,7 +67,6 @@ class ReportJobRequest(BaseModel):
                             description="Web pages to read (servers started with --web).")
     web: bool = Field(default=False,
                       description="Search the web for sources (servers started with --web).")
-    model: str | None = None
 
 
 def _public(report: Report, names: dict[str, str]) -> Report:
@@ -170,7 +169,7 @@ class ReportJob:
         names = {d.path: d.filename for d in docs}
         web = services.config.web and bool(req.urls or req.web)
         core = ReportRequest(question=req.question, depth=req.depth, length=req.length,
-                             language=req.language, audience=req.audience,
+                             language=req.language, audience=req.audience, notes=req.notes(),
                              docs=[d.path for d in docs], allow_uncited=req.allow_uncited,
                              urls=req.urls if web else [], web=web and req.web,
                              search=services.config.search,
@@ -205,6 +204,10 @@ class ReportJob:
                 continue
             ctx.add_artifact(f"report{fmt}", data, media)
             made.append(f"report{fmt}")
+        # The report as data (sections, references, every passage): the page's citation
+        # viewer opens the passage behind each [n] from it; API users get it too.
+        ctx.add_artifact("report.json", public.model_dump_json().encode(), "application/json")
+        made.append("report.json")
         yield JobEvent("result", {
             "report_id": report.id, "title": report.title, "language": report.language,
             "sections": len(report.sections), "references": len(report.references),

@@ -34,6 +34,8 @@ class JobRow:
     error: str | None
     created_at: str
     updated_at: str
+    conversation_id: str | None = None  # started from this conversation (the web chat box)
+    after_message_id: str | None = None  # ...after this message of it
 
     @property
     def finished(self) -> bool:
@@ -63,10 +65,11 @@ def _now() -> str:
 def _job(r: sqlite3.Row) -> JobRow:
     return JobRow(r["id"], r["user_id"], r["kind"], r["status"], r["title"],
                   json.loads(r["request"]), json.loads(r["state"]), r["error"],
-                  r["created_at"], r["updated_at"])
+                  r["created_at"], r["updated_at"], r["conversation_id"], r["after_message_id"])
 
 
-_COLUMNS = "id, user_id, kind, status, title, request, state, error, created_at, updated_at"
+_COLUMNS = ("id, user_id, kind, status, title, request, state, error, created_at, updated_at, "
+            "conversation_id, after_message_id")
 
 
 class JobStore:
@@ -74,13 +77,16 @@ class JobStore:
         self.conn = conn
         self._path = db_path_of(conn)
 
-    def create(self, user_id: str, kind: str, title: str, request: dict[str, Any]) -> JobRow:
+    def create(self, user_id: str, kind: str, title: str, request: dict[str, Any], *,
+               conversation_id: str | None = None,
+               after_message_id: str | None = None) -> JobRow:
         now = _now()
         jid = new_id()
         with transaction(self.conn) as c:
             c.execute(f"INSERT INTO server_jobs ({_COLUMNS}) VALUES (?, ?, ?, 'queued', ?, ?, "
-                      "'{}', NULL, ?, ?)", (jid, user_id, kind, title,
-                                            json.dumps(request, ensure_ascii=False), now, now))
+                      "'{}', NULL, ?, ?, ?, ?)",
+                      (jid, user_id, kind, title, json.dumps(request, ensure_ascii=False), now,
+                       now, conversation_id, after_message_id))
         found = self.get_any(jid)
         assert found is not None
         return found
@@ -109,6 +115,14 @@ class JobStore:
         params.append(limit)
         with storage_errors(self._path):
             return [_job(r) for r in self.conn.execute(sql, params).fetchall()]
+
+    def for_conversation(self, conversation_id: str, user_id: str) -> list[JobRow]:
+        """The jobs started from a conversation, oldest first."""
+        with storage_errors(self._path):
+            rows = self.conn.execute(f"SELECT {_COLUMNS} FROM server_jobs WHERE "
+                                     "conversation_id = ? AND user_id = ? ORDER BY id",
+                                     (conversation_id, user_id)).fetchall()
+        return [_job(r) for r in rows]
 
     def unfinished(self) -> list[JobRow]:
         with storage_errors(self._path):

@@ -72,7 +72,7 @@ async function boot() {
   $("#app").hidden = false;
   const prefs = JSON.parse(localStorage.getItem("qwenapp.prefs") || "{}");
   initChat({ models: me.models, themes: me.deck_themes, navigate, web: me.web,
-    defaults: { model: prefs.model, think: prefs.think } });
+    defaults: { model: prefs.model, think: prefs.think, ask: prefs.ask } });
   initLibrary({ navigate });
   initSettings({ navigate, models: me.models, onLanguage: () => { translate(); route(); } });
   translate();

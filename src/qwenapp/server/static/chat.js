@@ -3,11 +3,16 @@
 // Messages form a tree (edits and regenerations are branches). The page keeps the id
 // of the leaf it shows; the thread is the path from the root to that leaf. A new turn
 // is sent with parent_id = that leaf, so answering always continues what is on screen.
+//
+// Reports and decks started here are jobs of the conversation: each card shows after the
+// message it followed (on that branch only), live while it runs, with its result after.
 
 import { api, postStream, ApiError } from "./api.js";
 import { t } from "./i18n.js";
 import { renderInto } from "./markdown.js";
-import { startJob } from "./jobs.js";
+import { follow, startJob } from "./jobs.js";
+import { clarify } from "./clarify.js";
+import { showSource } from "./citations.js";
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -21,6 +26,9 @@ const state = {
   attachments: [], // { id, filename }
   models: [],
   sources: new Map(), // assistant message id -> sources of its turn
+  jobs: [], // jobs of this conversation (JobOut), oldest first
+  cards: new Map(), // job id -> its card element (kept across re-renders while following)
+  pending: [], // cards not yet jobs (clarifying questions), shown at the end
   navigate: () => {},
 };
 
@@ -106,16 +114,27 @@ function deepestLeaf(id) {
   }
 }
 
+function dropCards() {
+  for (const card of state.cards.values()) if (card._stop) card._stop();
+  state.cards = new Map();
+  state.pending = [];
+  state.jobs = [];
+}
+
 export async function openConversation(id) {
   stopStreaming();
+  if (id !== state.current || !id) dropCards();
   state.current = id;
   state.messages = new Map();
   state.leaf = null;
-  $("#job-cards").replaceChildren();
   if (id) {
     try {
       const data = await api("GET", `/api/conversations/${id}`);
-      for (const m of data.messages) state.messages.set(m.id, m);
+      for (const m of data.messages) {
+        state.messages.set(m.id, m);
+        if (m.sources) state.sources.set(m.id, m.sources);
+      }
+      state.jobs = data.jobs || [];
       state.leaf = data.thread.length ? data.thread[data.thread.length - 1] : null;
       if (data.conversation.model && state.models.some((m) => m.name === data.conversation.model)) {
         $("#model").value = data.conversation.model;
@@ -129,12 +148,40 @@ export async function openConversation(id) {
   renderList();
 }
 
+function jobCard(job) {
+  let card = state.cards.get(job.id);
+  if (!card) {
+    card = el("article", "job card");
+    card._stop = follow(job, card, { onChange: scrollDown, onMakeDeck: makeDeck });
+    state.cards.set(job.id, card);
+  }
+  return card;
+}
+
 function renderThread() {
   const box = $("#messages");
   box.replaceChildren();
   const msgs = thread();
-  for (const m of msgs) box.append(messageView(m));
-  $("#empty-hint").hidden = msgs.length > 0 || $("#job-cards").children.length > 0;
+  // Jobs after the root (or with no message) come first; the others after their message.
+  const visible = new Set(msgs.map((m) => m.id));
+  const after = new Map();
+  for (const job of state.jobs) {
+    const anchor = job.after_message_id;
+    const known = anchor ? state.messages.get(anchor) : null;
+    const key = anchor && visible.has(anchor) ? anchor
+      : (!known || known.role === "system") ? "" : null;
+    if (key === null) continue; // on another branch
+    if (!after.has(key)) after.set(key, []);
+    after.get(key).push(job);
+  }
+  const cardsAfter = (key) => { for (const j of after.get(key) || []) box.append(jobCard(j)); };
+  cardsAfter("");
+  for (const m of msgs) {
+    box.append(messageView(m));
+    cardsAfter(m.id);
+  }
+  for (const card of state.pending) box.append(card);
+  $("#empty-hint").hidden = box.children.length > 0;
   scrollDown();
 }
 
@@ -213,18 +260,6 @@ function messageView(m) {
   return row;
 }
 
-function showSource(src) {
-  const box = el("dialog", "source");
-  box.append(el("h3", null, `[${src.n}] ${src.filename} — ${src.location}`),
-    el("blockquote", null, src.text));
-  const close = el("button", null, "OK");
-  close.addEventListener("click", () => box.close());
-  box.append(close);
-  box.addEventListener("close", () => box.remove());
-  document.body.append(box);
-  box.showModal();
-}
-
 function editMessage(row, m) {
   const area = el("textarea", "edit");
   area.value = m.content;
@@ -249,9 +284,10 @@ function options() {
   return { model: $("#model").value || null, think: $("#think").checked };
 }
 
-async function ensureConversation() {
+async function ensureConversation(title = null) {
   if (state.current) return state.current;
-  const conv = await api("POST", "/api/conversations", { model: options().model });
+  const conv = await api("POST", "/api/conversations", { model: options().model,
+    title: title ? title.slice(0, 200) : null });
   state.current = conv.id;
   history.pushState({}, "", `/c/${conv.id}`);
   return conv.id;
@@ -384,6 +420,7 @@ function setMode(mode) {
   });
   $("#research-options").hidden = mode !== "research";
   $("#slides-options").hidden = mode !== "slides";
+  $("#ask-option").hidden = mode === "chat";
   const key = { chat: "placeholderChat", research: "placeholderResearch",
     slides: "placeholderSlides" }[mode];
   $("#prompt").dataset.i18nPlaceholder = key;
@@ -395,15 +432,16 @@ async function submit() {
   if (!text || state.streaming) return;
   $("#prompt").value = "";
   autosize();
-  const ids = state.attachments.map((a) => a.id);
   if (state.mode === "chat") {
     await sendFrom(null, text);
     return;
   }
-  const field = (name) => $("#composer").elements.namedItem(name).value;
+  const ids = state.attachments.map((a) => a.id);
+  const form = $("#composer").elements;
+  const field = (name) => form.namedItem(name).value;
   let body;
   if (state.mode === "research") {
-    const web = $("#composer").elements.namedItem("web").checked && state.web;
+    const web = form.namedItem("web").checked && state.web;
     body = { kind: "report", question: text, depth: field("depth"), length: field("length"),
       audience: field("audience"), model: options().model, web };
     if (ids.length) body.document_ids = ids;
@@ -413,8 +451,50 @@ async function submit() {
       theme: field("theme") || "light", audience: field("deck-audience"),
       document_ids: ids, model: options().model };
   }
-  $("#empty-hint").hidden = true;
-  await startJob(body, $("#job-cards"), scrollDown);
+  const cid = await ensureConversation(text);
+  if (location.pathname !== `/c/${cid}`) history.pushState({}, "", `/c/${cid}`);
+  body.conversation_id = cid;
+  if (state.leaf) body.after_message_id = state.leaf;
+  const card = el("article", "job card");
+  state.pending.push(card);
+  renderThread();
+  const begin = (final) => launch(final, card);
+  if (form.namedItem("ask").checked) {
+    clarify(card, body, text, { model: options().model, start: begin,
+      cancel: () => { forget(card); renderThread(); } });
+  } else {
+    begin(body);
+  }
+  loadConversations();
+}
+
+function forget(card) {
+  state.pending = state.pending.filter((c) => c !== card);
+  card.remove();
+}
+
+// Turn a pending card into the job's card; it then lives in the thread after its message.
+async function launch(body, card) {
+  const job = await startJob(body, card, { onChange: scrollDown, onMakeDeck: makeDeck });
+  if (!job) return; // refused: the card says why and stays until the page changes
+  state.pending = state.pending.filter((c) => c !== card);
+  if (body.conversation_id !== state.current) { if (card._stop) card._stop(); return; }
+  state.jobs.push(job);
+  state.cards.set(job.id, card);
+  renderThread();
+}
+
+// A deck presenting a finished report, in the conversation the report is in.
+function makeDeck(report) {
+  const form = $("#composer").elements;
+  const body = { kind: "deck", from_job: report.id, slides: Number(form.namedItem("slides").value) || 8,
+    theme: form.namedItem("theme").value || "light", model: options().model,
+    conversation_id: state.current, after_message_id: state.leaf || undefined };
+  if (!state.current) delete body.conversation_id;
+  const card = el("article", "job card");
+  state.pending.push(card);
+  renderThread();
+  launch(body, card);
 }
 
 async function hasDocuments() {
@@ -463,6 +543,12 @@ export function initChat({ models, themes, navigate, defaults, web }) {
   $("#search").addEventListener("input", () => {
     clearTimeout(timer);
     timer = setTimeout(loadConversations, 200);
+  });
+  const ask = $("#composer").elements.namedItem("ask");
+  ask.checked = defaults.ask !== false;
+  ask.addEventListener("change", () => {
+    const prefs = JSON.parse(localStorage.getItem("qwenapp.prefs") || "{}");
+    localStorage.setItem("qwenapp.prefs", JSON.stringify({ ...prefs, ask: ask.checked }));
   });
   $("#new-chat").addEventListener("click", () => {
     state.attachments = [];

@@ -33,6 +33,11 @@ const STRINGS = {
     thumbnails: "Slides", report: "Report", deck: "Deck", uploading: "Uploading…",
     retry: "Try again", thinkingOn: "Thinking on", noModels: "No models",
     searchWeb: "Search the web",
+    askFirst: "Ask me a few questions first", askingQuestions: "Thinking of a few questions…",
+    clarifyIntro: "A few questions first (all optional):", yourAnswer: "Your answer",
+    audienceHint: "e.g. engineers, students, executives", startJob: "Start",
+    skipQuestions: "Skip questions", yourAnswers: "Your answers", showAll: "Show all",
+    showLess: "Show less", makeSlides: "Make slides from this report", close: "Close",
   },
   zh: {
     newChat: "新对话", search: "搜索对话", chat: "对话", library: "资料库", settings: "设置",
@@ -61,6 +66,11 @@ const STRINGS = {
     rendering: "正在生成文件", thumbnails: "幻灯片", report: "报告", deck: "演示文稿",
     uploading: "上传中…", retry: "重试", thinkingOn: "已开启思考", noModels: "没有模型",
     searchWeb: "联网搜索",
+    askFirst: "先问我几个问题", askingQuestions: "正在想几个问题…",
+    clarifyIntro: "先确认几个问题（都可不填）：", yourAnswer: "你的回答",
+    audienceHint: "例如：工程师、学生、管理层", startJob: "开始", skipQuestions: "跳过提问",
+    yourAnswers: "你的回答", showAll: "展开全文", showLess: "收起", makeSlides: "用这份报告做幻灯片",
+    close: "关闭",
   },
 };
 

@@ -1,8 +1,11 @@
 // Reports and decks as job cards: live progress from the job's SSE stream, then the
-// result inline (the report in a sandboxed frame, the deck as thumbnails) and downloads.
+// result inline (the report rendered with clickable citations, the deck as thumbnails)
+// and downloads.
 
 import { api } from "./api.js";
 import { t } from "./i18n.js";
+import { renderInto } from "./markdown.js";
+import { reportSources, showSource } from "./citations.js";
 
 const TERMINAL = new Set(["done", "failed", "cancelled"]);
 
@@ -13,17 +16,20 @@ function el(tag, cls, text) {
   return e;
 }
 
-export async function startJob(body, container, onChange) {
-  const card = el("article", "job card");
-  container.append(card);
+// Create the job and follow it in `card` (an element already on the page). The job, or
+// null when the server refused it (the reason is shown in the card).
+export async function startJob(body, card, opts = {}) {
+  card.className = "job card";
+  card.replaceChildren(el("p", "muted", t("queued")));
+  let job = null;
   try {
-    const job = await api("POST", "/api/jobs", body);
-    follow(job, card, onChange);
+    job = await api("POST", "/api/jobs", body);
+    card._stop = follow(job, card, opts);
   } catch (e) {
-    card.append(el("div", "error-banner", e.message + (e.hint ? ` (${e.hint})` : "")));
+    card.replaceChildren(el("div", "error-banner", e.message + (e.hint ? ` (${e.hint})` : "")));
   }
-  if (onChange) onChange();
-  return card;
+  if (opts.onChange) opts.onChange();
+  return job;
 }
 
 function header(job, card) {
@@ -38,12 +44,25 @@ function header(job, card) {
   cancel.addEventListener("click", () => api("POST", `/api/jobs/${job.id}/cancel`));
   head.append(cancel);
   card.replaceChildren(head);
+  const answers = (job.request && job.request.clarifications) || [];
+  if (answers.length || (job.request && job.request.audience)) {
+    const box = el("details", "answers");
+    box.append(el("summary", null, t("yourAnswers")));
+    const list = el("dl");
+    for (const a of answers) list.append(el("dt", null, a.question), el("dd", null, a.answer));
+    if (job.request.audience) list.append(el("dt", null, t("audience")), el("dd", null, job.request.audience));
+    box.append(list);
+    card.append(box);
+  }
   return { status, cancel };
 }
 
-// Follow a job's progress and show its result. `job` is the API's JobOut.
-export function follow(job, card, onChange, { compact = false } = {}) {
+// Follow a job's progress and show its result. `job` is the API's JobOut. Options:
+// onChange (the card grew), onMakeDeck(job) (offer "Make slides" on a finished report),
+// compact (the result folded away, for lists). Returns a function that stops following.
+export function follow(job, card, { onChange = null, onMakeDeck = null, compact = false } = {}) {
   card.dataset.job = job.id;
+  const opts = { onChange, onMakeDeck, compact };
   const { status, cancel } = header(job, card);
   const bar = el("progress", "bar");
   bar.max = 1;
@@ -56,8 +75,12 @@ export function follow(job, card, onChange, { compact = false } = {}) {
   if (job.status === "done") {
     bar.remove();
     log.remove();
-    showResult(job, card, compact);
-    return;
+    showResult(job, card, opts);
+    return () => {};
+  }
+  if (TERMINAL.has(job.status)) {
+    bar.remove();
+    return () => {};
   }
   const line = (text, cls) => { const li = el("li", cls, text); log.append(li); if (onChange) onChange(); return li; };
   const source = new EventSource(`/api/jobs/${job.id}/events`);
@@ -98,7 +121,7 @@ export function follow(job, card, onChange, { compact = false } = {}) {
     if (name === "done") {
       const fresh = await api("GET", `/api/jobs/${job.id}`);
       bar.remove();
-      showResult(fresh, card);
+      showResult(fresh, card, opts);
     } else if (data && data.error) {
       line(data.error, "error");
     }
@@ -110,6 +133,7 @@ export function follow(job, card, onChange, { compact = false } = {}) {
   for (const name of TERMINAL) {
     source.addEventListener(name, (ev) => finish(name, JSON.parse(ev.data)));
   }
+  return () => source.close();
 }
 
 function artifactLink(a) {
@@ -120,42 +144,78 @@ function artifactLink(a) {
   return link;
 }
 
-export function showResult(job, card, compact = false) {
+async function showReport(job, view, onChange) {
+  const arts = job.artifacts || [];
+  const md = arts.find((a) => a.name === "report.md");
+  if (!md) return;
+  const data = arts.find((a) => a.name === "report.json");
+  const body = el("div", "markdown report-body collapsed");
+  const more = el("button", "action more", t("showAll"));
+  more.type = "button";
+  more.addEventListener("click", () => {
+    const open = body.classList.toggle("collapsed");
+    more.textContent = open ? t("showAll") : t("showLess");
+  });
+  view.append(body, more);
+  const [text, report] = await Promise.all([
+    fetch(md.url, { credentials: "same-origin" }).then((r) => r.text()),
+    data ? fetch(data.url, { credentials: "same-origin" }).then((r) => r.json()) : null,
+  ]);
+  renderInto(body, text, { sources: report ? reportSources(report) : null,
+    onCite: showSource, copyLabel: t("copy") });
+  if (onChange) onChange();
+}
+
+function showDeck(job, view) {
+  const arts = job.artifacts || [];
+  const thumbs = arts.filter((a) => a.media_type === "image/png");
+  if (thumbs.length) {
+    const grid = el("div", "thumbs");
+    for (const a of thumbs) {
+      const img = el("img");
+      img.src = `${a.url}?inline=1`;
+      img.alt = a.name;
+      img.loading = "lazy";
+      grid.append(img);
+    }
+    view.append(grid);
+  } else if (job.result) {
+    view.append(el("p", "muted", `${job.result.title} — ${job.result.slides} ${t("slides")}`));
+  }
+}
+
+// Downloads: the formats people open (report.json is data for the viewer and the API).
+const HIDDEN = new Set(["image/png", "application/json"]);
+
+export function showResult(job, card, { compact = false, onMakeDeck = null, onChange = null } = {}) {
   const result = el("div", "job-result");
   const view = compact ? el("details", "preview") : result;
   if (compact) {
     view.append(el("summary", null, t("open")));
     result.append(view);
   }
-  const arts = job.artifacts || [];
   if (job.kind === "report") {
-    const html = arts.find((a) => a.name === "report.html");
-    if (html) {
-      const frame = el("iframe", "report-frame");
-      frame.setAttribute("sandbox", "");
-      frame.setAttribute("referrerpolicy", "no-referrer");
-      frame.title = job.title;
-      frame.src = `${html.url}?inline=1`;
-      view.append(frame);
+    if (compact) {
+      view.addEventListener("toggle", () => {
+        if (view.open && !view.dataset.loaded) {
+          view.dataset.loaded = "1";
+          showReport(job, view, onChange);
+        }
+      });
+    } else {
+      showReport(job, view, onChange);
     }
   } else {
-    const thumbs = arts.filter((a) => a.media_type === "image/png");
-    if (thumbs.length) {
-      const grid = el("div", "thumbs");
-      for (const a of thumbs) {
-        const img = el("img");
-        img.src = `${a.url}?inline=1`;
-        img.alt = a.name;
-        img.loading = "lazy";
-        grid.append(img);
-      }
-      view.append(grid);
-    } else if (job.result) {
-      view.append(el("p", "muted", `${job.result.title} — ${job.result.slides} ${t("slides")}`));
-    }
+    showDeck(job, view);
   }
   const downloads = el("div", "downloads");
-  for (const a of arts) if (a.media_type !== "image/png") downloads.append(artifactLink(a));
+  for (const a of job.artifacts || []) if (!HIDDEN.has(a.media_type)) downloads.append(artifactLink(a));
+  if (job.kind === "report" && onMakeDeck) {
+    const make = el("button", "make-deck", t("makeSlides"));
+    make.type = "button";
+    make.addEventListener("click", () => onMakeDeck(job));
+    downloads.append(make);
+  }
   result.append(downloads);
   card.append(result);
 }

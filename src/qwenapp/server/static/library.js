@@ -41,11 +41,12 @@ export async function loadLibrary() {
   }
   $("#no-documents").hidden = docs.documents.length > 0;
   const list = $("#jobs-list");
+  list.querySelectorAll(".job").forEach((c) => c._stop && c._stop());
   list.replaceChildren();
   for (const job of jobs.jobs) {
     const card = el("article", "job card");
     list.append(card);
-    follow(job, card, null, { compact: true });
+    card._stop = follow(job, card, { compact: true });
     const del = el("button", "action", t("delete"));
     del.type = "button";
     del.addEventListener("click", async () => {
