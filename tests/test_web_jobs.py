@@ -80,8 +80,10 @@ def test_research_mode_asks_then_reports_with_citations_then_makes_slides(page: 
     ask.locator("button[type=submit]").click()
     page.wait_for_url("**/c/*")
     card = page.locator(".job").last
-    card.locator(".job-log li", has_text="Plan: Why developers adopt Qwen").wait_for()
-    card.locator(".job-log li", has_text="qwen_adoption.md").wait_for()
+    # (attached, not visible: a finished job folds its steps under the result)
+    step = card.locator(".job-log li")
+    step.filter(has_text="Plan: Why developers adopt Qwen").wait_for(state="attached")
+    step.filter(has_text="qwen_adoption.md").wait_for(state="attached")
     card.locator(".status.done").wait_for(timeout=120_000)
     # The answers are shown with the job, and were sent with it.
     assert "Licensing" in (card.locator("details.answers").text_content() or "")
@@ -141,8 +143,9 @@ def test_slides_mode_makes_a_deck_with_thumbnails_and_downloads(page: Any) -> No
     page.locator(".job.clarify legend").first.wait_for()
     page.locator(".job.clarify button.action", has_text="Skip questions").click()
     card = page.locator(".job").last
-    card.locator(".job-log li", has_text="Plan: Open models at work").wait_for()
-    card.locator(".job-log li", has_text="Slide 3/3 written").wait_for(timeout=60_000)
+    step = card.locator(".job-log li")
+    step.filter(has_text="Plan: Open models at work").wait_for(state="attached")
+    step.filter(has_text="Slide 3/3 written").wait_for(state="attached", timeout=60_000)
     card.locator(".status.done").wait_for(timeout=180_000)
     from pptx import Presentation
 

@@ -38,6 +38,7 @@ const STRINGS = {
     audienceHint: "e.g. engineers, students, executives", startJob: "Start",
     skipQuestions: "Skip questions", yourAnswers: "Your answers", showAll: "Show all",
     showLess: "Show less", makeSlides: "Make slides from this report", close: "Close",
+    steps: "{n} steps",
   },
   zh: {
     newChat: "新对话", search: "搜索对话", chat: "对话", library: "资料库", settings: "设置",
@@ -70,7 +71,7 @@ const STRINGS = {
     clarifyIntro: "先确认几个问题（都可不填）：", yourAnswer: "你的回答",
     audienceHint: "例如：工程师、学生、管理层", startJob: "开始", skipQuestions: "跳过提问",
     yourAnswers: "你的回答", showAll: "展开全文", showLess: "收起", makeSlides: "用这份报告做幻灯片",
-    close: "关闭",
+    close: "关闭", steps: "{n} 个步骤",
   },
 };
 

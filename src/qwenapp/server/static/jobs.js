@@ -121,6 +121,10 @@ export function follow(job, card, { onChange = null, onMakeDeck = null, compact 
     if (name === "done") {
       const fresh = await api("GET", `/api/jobs/${job.id}`);
       bar.remove();
+      const fold = el("details", "log-fold");  // the steps stay, folded under the result
+      fold.append(el("summary", null, t("steps", { n: log.children.length })));
+      log.replaceWith(fold);
+      fold.append(log);
       showResult(fresh, card, opts);
     } else if (data && data.error) {
       line(data.error, "error");
