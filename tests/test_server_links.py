@@ -198,3 +198,38 @@ def test_openapi_documents_the_new_routes(world: dict[str, Any]) -> None:
     assert "from_job" in schemas["DeckJobRequest"]["properties"]
     assert "clarifications" in schemas["ReportJobRequest"]["properties"]
     assert "jobs" in schemas["ConversationDetail"]["properties"]
+
+
+def test_later_turns_can_ask_about_a_report_of_their_branch(world: dict[str, Any]) -> None:
+    api, model = world["api"], world["model"]
+    doc = _upload(api, "qwen_adoption.md")
+    conv = api.post("/api/conversations", json={}).json()
+    chat(api, conv["id"], "hello before the report")
+    root = api.get(f"/api/conversations/{conv['id']}").json()["thread"][0]
+    job = api.post("/api/jobs", json={"kind": "report", "question": "Why do developers adopt "
+                                      "Qwen?", "depth": "quick", "document_ids": [doc],
+                                      "conversation_id": conv["id"]}).json()
+    _finish(api, job["id"])
+    events = chat(api, conv["id"], "Shorten the licensing part of the report.")
+    system = model.calls[-1].messages[0]
+    assert system.role == "system"
+    assert "=== REPORT: Why do developers adopt Qwen? ===" in system.content
+    assert "Apache 2.0 license" in system.content  # the report's text itself
+    # The answer's [n] open the report's passages, as the report's own citations do.
+    sources = next(e.data for e in events if e.event == "sources")["sources"]
+    assert sources[0]["n"] == 1 and "Apache" in sources[0]["text"]
+    # A branch that forks before the report (editing the first question) does not see it.
+    chat(api, conv["id"], "an edited first question", parent_id=root)
+    assert not any("=== REPORT:" in m.content for m in model.calls[-1].messages)
+
+
+def test_a_long_report_is_cut_to_the_budget(world: dict[str, Any]) -> None:
+    from qwenapp.server.report_context import _cut
+
+    text = "# Title\n\n" + "".join(f"## Section {i}\n\n{'word ' * 200}\n\n" for i in range(20))
+    cut = _cut(text, 4000)
+    assert len(cut.encode()) <= 4000 + 100
+    assert cut.endswith("[… the rest of this report is not shown]")
+    assert cut.split("\n\n[…")[0].rstrip().endswith("word")  # cut before a heading
+    assert _cut("短" * 10, 100) == "短" * 10
+    assert "\ufffd" not in _cut("汉字" * 1000, 1001)
