@@ -111,18 +111,23 @@ class Assistant:
         system: str | None = None,
         options: GenerateOptions | None = None,
         parent_id: str | None = None,
+        grounding: str = "",
     ) -> AsyncGenerator[ChatEvent, None]:
         """Send *prompt* and stream the answer.
 
         ``conversation_id`` (or ``continue_latest``) resumes a saved
         conversation; ``parent_id`` answers from another point of it (edit
-        and regenerate keep the old branch).
+        and regenerate keep the old branch). ``grounding`` (excerpts of
+        attached documents, see :mod:`.grounding`) follows the system prompt
+        for this turn only: it is never saved, so the history stays clean.
         """
         options = options or GenerateOptions()
         if not prompt.strip():
             raise InputError("the message is empty", "type a question, or pipe text on stdin")
         conv_id, history, leaf, sys_prompt, resumed = self._open(
             conversation_id, continue_latest, system, parent_id)
+        if grounding:
+            sys_prompt = "\n\n".join(p for p in (sys_prompt, grounding) if p)
         if not resumed and continue_latest and conversation_id is None:
             yield Notice("no earlier conversation to continue; starting a new one")
         if options.think and not self.backend.supports_thinking:

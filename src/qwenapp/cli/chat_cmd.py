@@ -4,6 +4,10 @@ With a prompt argument or text on stdin it answers once and exits (stdout
 holds only the answer; reasoning and notices go to stderr). Otherwise it
 opens an interactive chat. Ctrl-C during an answer stops it (the partial
 answer is saved, marked interrupted); Ctrl-C or Ctrl-D at the prompt quits.
+
+With ``--attach`` (or ``/attach`` in a chat) or ``--library``, each turn is
+answered from numbered excerpts of the documents (:mod:`.attachments`), and
+the sources the answer cites as ``[n]`` are listed after it on stderr.
 """
 
 from __future__ import annotations
@@ -13,20 +17,36 @@ import contextlib
 import json
 import signal
 import sys
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
-from ..chat import Assistant, ChatEvent, ChatResult, Notice, Saved, Started, Trimmed
+from ..chat import (
+    Assistant,
+    ChatEvent,
+    ChatResult,
+    Excerpt,
+    Notice,
+    Saved,
+    Started,
+    Trimmed,
+    cited_excerpts,
+    grounding_prompt,
+)
 from ..errors import InputError
+from ..library import IngestOutcome
 from ..models.events import GenerateOptions, ReasoningDelta, TextDelta
+from .attachments import Attachments
 from .state import AppState
 
 __all__ = ["chat"]
 
-_HELP = "Commands: /exit (or Ctrl-D) to quit, /new for a new conversation, /help. " \
+_HELP = "Commands: /exit (or Ctrl-D) to quit, /new for a new conversation, " \
+        "/attach PATH to answer from a file or folder too, /help. " \
         'Start and end a multi-line message with """.'
 
 
@@ -88,6 +108,32 @@ def _turn(loop: asyncio.AbstractEventLoop, coro: Any) -> tuple[ChatResult | None
             loop.remove_signal_handler(signal.SIGINT)
 
 
+def _print_attached(err: Console, outcomes: Sequence[IngestOutcome], *, all_: bool) -> None:
+    """One dim line per file: every file with ``all_``, else only those read just now."""
+    for o in outcomes:
+        name = escape(o.path.name)
+        if o.status == "failed":
+            err.print(f"[yellow]skipped[/] {escape(str(o.path))}: {escape(o.reason)}")
+        elif all_ or o.status in ("added", "updated"):
+            note = {"added": ", added to the library",
+                    "updated": ", changed: read again"}.get(o.status, "")
+            err.print(f"[dim]attached {name} ({o.chunks} passages{note})[/]")
+
+
+def _print_sources(err: Console, cited: Sequence[Excerpt]) -> None:
+    for e in cited:
+        err.print(f"[{e.n}] {e.filename} — {e.location}", style="dim", markup=False,
+                  highlight=False)
+
+
+def _with_sources(result: ChatResult, docs: Attachments,
+                  cited: Sequence[Excerpt]) -> dict[str, Any]:
+    data = result.to_dict()
+    if docs.active:
+        data["sources"] = [e.as_json() for e in cited]
+    return data
+
+
 def _read_message(console: Console) -> str | None:
     try:
         line = console.input("[bold cyan]>>> [/]")
@@ -124,12 +170,17 @@ def _read_message(console: Console) -> str | None:
 @click.option("--think/--no-think", default=None,
               help="Qwen3 thinking mode (shown dimmed, never saved in the answer).")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as one JSON object.")
+@click.option("-a", "--attach", multiple=True, metavar="PATH", type=click.Path(path_type=Path),
+              help="Answer from this file or folder, citing it (repeatable). It is added to "
+              "the document library; an unchanged file is not read again.")
+@click.option("--library", "whole_library", is_flag=True,
+              help="Answer from the whole document library (see `qwenapp docs`).")
 @click.pass_obj
 def chat(
     state: AppState, prompt: str | None, model: str | None, system: str | None, continue_: bool,
     conversation: str | None, temperature: float | None, top_p: float | None,
     max_tokens: int | None, seed: int | None, stop: tuple[str, ...], think: bool | None,
-    as_json: bool,
+    as_json: bool, attach: tuple[Path, ...], whole_library: bool,
 ) -> None:
     """Chat with a local Qwen model: answer PROMPT once, or open an interactive chat."""
     piped = not sys.stdin.isatty()
@@ -141,9 +192,15 @@ def chat(
             raise InputError("the message is empty", "pass a question, or pipe text on stdin")
     options = GenerateOptions(temperature=temperature, top_p=top_p, max_tokens=max_tokens,
                               seed=seed, stop=stop, think=think)
+    from ..library import Library
     from ..store import ConversationStore, open_db
 
-    store = ConversationStore(open_db(state.settings.db_path))
+    conn = open_db(state.settings.db_path)
+    store = ConversationStore(conn)
+    docs = Attachments(Library(conn), whole_library=whole_library)
+    if attach:
+        _print_attached(state.err, docs.add(attach), all_=prompt is None)
+    docs.check()
     backend = state.backend(model)
     assistant = Assistant(backend, store)
     kwargs: dict[str, Any] = {"conversation_id": conversation, "continue_latest": continue_,
@@ -151,16 +208,17 @@ def chat(
     loop = asyncio.new_event_loop()
     try:
         if prompt is not None:
-            _one_shot(loop, assistant, prompt, kwargs, state, as_json)
+            _one_shot(loop, assistant, prompt, kwargs, state, as_json, docs)
         else:
-            _interactive(loop, assistant, kwargs, state, as_json)
+            _interactive(loop, assistant, kwargs, state, as_json, docs)
     finally:
         loop.run_until_complete(backend.aclose())
         loop.close()
 
 
 def _one_shot(loop: asyncio.AbstractEventLoop, assistant: Assistant, prompt: str,
-              kwargs: dict[str, Any], state: AppState, as_json: bool) -> None:
+              kwargs: dict[str, Any], state: AppState, as_json: bool,
+              docs: Attachments) -> None:
     printer = _Printer(state.console, state.err, interactive=False)
     started: list[Started] = []
 
@@ -170,19 +228,49 @@ def _one_shot(loop: asyncio.AbstractEventLoop, assistant: Assistant, prompt: str
         if not as_json or isinstance(event, Notice | Trimmed):
             printer(event)
 
+    excerpts = docs.excerpts(prompt)
+    kwargs = dict(kwargs, grounding=grounding_prompt(excerpts))
     result, interrupted = _turn(loop, _run_turn(assistant, prompt, kwargs, on_event))
     if interrupted:
         where = f" in conversation {started[0].conversation_id}" if started else ""
         state.err.print(f"\n[yellow]interrupted[/]: the partial answer is saved{where}")
         sys.exit(130)
-    if as_json and result is not None:
-        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+    if result is None:
+        return
+    cited = cited_excerpts(result.text, excerpts)
+    if as_json:
+        click.echo(json.dumps(_with_sources(result, docs, cited), ensure_ascii=False))
+    else:
+        _print_sources(state.err, cited)
+
+
+def _attach_command(message: str, docs: Attachments, state: AppState) -> bool:
+    """Handle ``/attach PATH``; False when ``message`` is not that command."""
+    command, _, arg = message.strip().partition(" ")
+    if command != "/attach":
+        return False
+    arg = arg.strip()
+    if len(arg) >= 2 and arg[0] == arg[-1] and arg[0] in "'\"":
+        arg = arg[1:-1]
+    if not arg:
+        state.err.print("[bold red]error:[/] /attach needs a file or folder, like "
+                        "/attach notes.md")
+        return True
+    try:
+        outcomes = docs.add([Path(arg)])
+    except InputError as e:
+        state.err.print(f"[bold red]error:[/] {escape(e.message)}")
+        return True
+    _print_attached(state.err, outcomes, all_=True)
+    return True
 
 
 def _interactive(loop: asyncio.AbstractEventLoop, assistant: Assistant, kwargs: dict[str, Any],
-                 state: AppState, as_json: bool) -> None:
+                 state: AppState, as_json: bool, docs: Attachments) -> None:
     console = state.console
     console.print(f"[bold]qwenapp[/] chat with [cyan]{assistant.backend.name}[/]. {_HELP}")
+    if docs.whole_library:
+        console.print("[dim](answering from the document library)[/]")
     printer = _Printer(console, state.err, interactive=True)
     conv_id: str | None = kwargs.get("conversation_id")
     continue_latest = bool(kwargs.get("continue_latest"))
@@ -201,9 +289,13 @@ def _interactive(loop: asyncio.AbstractEventLoop, assistant: Assistant, kwargs: 
             conv_id, continue_latest = None, False
             console.print("[dim](new conversation)[/]")
             continue
+        if _attach_command(message, docs, state):
+            continue
         if not message.strip():
             continue
-        turn_kwargs = dict(kwargs, conversation_id=conv_id, continue_latest=continue_latest)
+        excerpts = docs.excerpts(message)
+        turn_kwargs = dict(kwargs, conversation_id=conv_id, continue_latest=continue_latest,
+                           grounding=grounding_prompt(excerpts))
         ids: list[str] = []
 
         def on_event(event: ChatEvent, ids: list[str] = ids) -> None:
@@ -221,7 +313,11 @@ def _interactive(loop: asyncio.AbstractEventLoop, assistant: Assistant, kwargs: 
             continue
         if ids:
             conv_id, continue_latest = ids[0], False
-        if interrupted:
+        if interrupted or result is None:
             console.print("\n[yellow](stopped; the partial answer is saved)[/]")
-        elif as_json and result is not None:
-            click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+            continue
+        cited = cited_excerpts(result.text, excerpts)
+        if as_json:
+            click.echo(json.dumps(_with_sources(result, docs, cited), ensure_ascii=False))
+        else:
+            _print_sources(state.err, cited)
