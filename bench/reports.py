@@ -187,6 +187,7 @@ class TimedBackend:
 
 
 def bench_report(model: str, depth: str, length: str, home: Path) -> dict[str, Any]:
+    from qwenapp.models.base import job_parallel
     from qwenapp.models.resolve import resolve_backend
     from qwenapp.reports import (
         Finished,
@@ -215,11 +216,14 @@ def bench_report(model: str, depth: str, length: str, home: Path) -> dict[str, A
             await asyncio.to_thread(load)
         load_s = time.perf_counter() - t_load
         backend = TimedBackend(inner)
+        fanout = job_parallel(inner, settings.job_parallel, settings.parallel)
+        print(f"  {fanout} section writer(s) at once (QWENAPP_JOB_PARALLEL to change)",
+              file=sys.stderr)
         t0 = time.perf_counter()
         report = None
         try:
             async for ev in run_report(conn, backend, request, SourceTools(library=Library(conn)),
-                                       config=RunConfig(parallel=min(settings.parallel, 4))):
+                                       config=RunConfig(parallel=fanout)):
                 if isinstance(ev, SectionWritten):
                     print(f"  section {ev.index}/{ev.total} written "
                           f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr)

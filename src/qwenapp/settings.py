@@ -51,6 +51,7 @@ class Settings:
     model: str = DEFAULT_MODEL
     threads: int = 0  # 0: every core of the machine
     parallel: int = 4  # engine slots shared by concurrent requests
+    job_parallel: int = 0  # model calls one report or deck runs at once; 0: by backend
     context: int = 8192  # tokens per slot
     # Seconds without a byte before giving up: CPU inference of a long prompt is slow.
     request_timeout: float = 900.0
@@ -115,6 +116,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         model=str(env.get("QWENAPP_MODEL") or cfg.get("model") or DEFAULT_MODEL),
         threads=_int(env, "QWENAPP_THREADS", cfg.get("threads", 0), 0),
         parallel=_int(env, "QWENAPP_PARALLEL", cfg.get("parallel", 4), 1),
+        job_parallel=_int(env, "QWENAPP_JOB_PARALLEL", cfg.get("job_parallel", 0), 0),
         context=_int(env, "QWENAPP_CONTEXT", cfg.get("context", 8192), 256),
         request_timeout=float(env.get("QWENAPP_TIMEOUT", cfg.get("request_timeout", 900.0))),
         offline=offline_raw in {"1", "true", "yes", "on"},

@@ -30,6 +30,7 @@ from ..library import (
     parse_embedder,
     split_embed_spec,
 )
+from ..models.base import job_parallel
 from ..reports import (
     Finished,
     NoSourcesError,
@@ -143,7 +144,7 @@ async def _run(state: AppState, model: str | None, request: ReportRequest,
             search=make_provider(request.search, client, os.environ) if client else None,
             embedder=embedder,
         )
-        config = RunConfig(parallel=min(settings.parallel, 4),
+        config = RunConfig(parallel=job_parallel(backend, settings.job_parallel, settings.parallel),
                            model_timeout=max(settings.request_timeout, 600.0) * 2)
         result: Finished | None = None
         async for ev in run_report(conn, backend, request, tools, report_id=report_id,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import re
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..errors import InputError
+from ..models.base import job_parallel
 from ..slides import (
     THEMES,
     BuildEvent,
@@ -110,6 +112,8 @@ def _default_output(topic: str) -> Path:
 async def _run(state: AppState, model: str | None, request: DeckRequest, out: Path,
                theme: Theme, passages: list[Passage], pdf: bool, png: bool) -> DeckResult:
     backend = state.backend(model)
+    request = dataclasses.replace(request, parallel=job_parallel(
+        backend, state.settings.job_parallel, state.settings.parallel))
     try:
         result: DeckResult | None = None
         async for ev in build_deck(backend, request, out, theme=theme, passages=passages,
@@ -168,8 +172,7 @@ def slides(state: AppState, words: tuple[str, ...], output: Path | None, count: 
     if report_id:
         topic, report_passages = _report_passages(state, report_id, topic)
     request = DeckRequest(topic=topic, slides=count, audience=audience, tone=tone,
-                          notes=notes.strip(), language=language, seed=seed,
-                          parallel=max(1, min(state.settings.parallel, 8)))
+                          notes=notes.strip(), language=language, seed=seed)
     check_request(request, bool(files) or bool(report_passages))
     if language:
         resolve_language(language, topic)

@@ -112,6 +112,8 @@ def _model_facts(path: Path, expected_size: int | None) -> tuple[int, bool]:
 class EmbeddedBackend:
     """A GGUF model run by the in-process llama.cpp engine."""
 
+    serial_jobs = True  # see models.base.job_parallel: one call at a time is faster on CPU
+
     def __init__(
         self,
         path: str | Path,

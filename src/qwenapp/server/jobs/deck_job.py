@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 
 from ...documents import extract
 from ...errors import QwenappError
+from ...models.base import job_parallel
 from ...reports import Report, load_report
 from ...slides import (
     THEMES,
@@ -160,7 +161,8 @@ class DeckJob:
         png = previews and find_pdftoppm() is not None
         core = DeckRequest(topic=topic, slides=req.slides, audience=req.audience,
                            tone=req.tone, language=req.language, notes=req.notes(),
-                           parallel=min(services.settings.parallel, 4))
+                           parallel=job_parallel(backend, services.settings.job_parallel,
+                                                   services.settings.parallel))
         out = ctx.workdir / "deck.pptx"
         built: DeckBuilt | None = None
         async for ev in build_deck(backend, core, out, theme=get_theme(req.theme),

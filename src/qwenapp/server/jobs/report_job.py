@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
+from ...models.base import job_parallel
 from ...reports import (
     Finished,
     PassagesReady,
@@ -174,7 +175,8 @@ class ReportJob:
                              urls=req.urls if web else [], web=web and req.web,
                              search=services.config.search,
                              allowed_hosts=sorted(services.config.web_allowed_hosts))
-        config = RunConfig(parallel=min(services.settings.parallel, 4),
+        config = RunConfig(parallel=job_parallel(backend, services.settings.job_parallel,
+                                                    services.settings.parallel),
                            model_timeout=max(services.settings.request_timeout, 600.0) * 2)
         report: Report | None = None
         async with _web_tools(services, core) as tools:
