@@ -5,6 +5,7 @@ report data for the citation viewer, and chat citations that survive a reload.""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -233,3 +234,21 @@ def test_a_long_report_is_cut_to_the_budget(world: dict[str, Any]) -> None:
     assert cut.split("\n\n[…")[0].rstrip().endswith("word")  # cut before a heading
     assert _cut("短" * 10, 100) == "短" * 10
     assert "\ufffd" not in _cut("汉字" * 1000, 1001)
+
+
+def test_leaving_while_the_model_asks_frees_the_slot(tmp_path: Path) -> None:
+    """Skip in the page aborts the clarify request; the server must stop the model then."""
+    slow = ScriptedModel(replies=[{"questions": [{"question": "q" * 150,
+                                                  "options": ["o" * 70] * 4}] * 6}],
+                         delay=0.05, name="slow")  # ~12 s of streaming if nobody stops it
+    settings = load_settings({"QWENAPP_HOME": str(tmp_path)})
+    app = create_app(settings, [slow], ServerConfig(report_pdf=False, deck_previews=False))
+    with live_server(app) as url, api_client(url, timeout=60) as api:
+        with pytest.raises(httpx.ReadTimeout):
+            api.post("/api/clarify", json={"kind": "report", "text": "why?"}, timeout=1.0)
+        gate = app.state.server.streams.gate
+        deadline = time.monotonic() + 5
+        while gate.active and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert gate.active == 0  # cancelled within seconds, not after the whole answer
+        assert len(slow.calls) == 1

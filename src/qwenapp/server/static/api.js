@@ -22,8 +22,8 @@ function headers(method, extra = {}) {
   return h;
 }
 
-export async function api(method, path, body, { raw = false } = {}) {
-  const init = { method, credentials: "same-origin", headers: headers(method) };
+export async function api(method, path, body, { raw = false, signal = undefined } = {}) {
+  const init = { method, credentials: "same-origin", headers: headers(method), signal };
   if (body instanceof FormData) {
     init.body = body;
   } else if (body !== undefined) {

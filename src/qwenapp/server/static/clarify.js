@@ -83,13 +83,17 @@ export function clarify(card, body, text, { model, start, cancel }) {
   head.append(skip, drop);
   card.replaceChildren(head, status, form);
   let done = false;
+  // Skipping or cancelling while the model is still asking frees its slot at once (the
+  // server stops a request whose client went away).
+  const asking = new AbortController();
   const go = (answers) => {
     if (done) return;
     done = true;
+    asking.abort();
     start({ ...body, ...answers });
   };
   skip.addEventListener("click", () => go({}));
-  drop.addEventListener("click", () => { done = true; cancel(); });
+  drop.addEventListener("click", () => { done = true; asking.abort(); cancel(); });
 
   const showForm = (questions, note) => {
     if (done) return;
@@ -122,7 +126,9 @@ export function clarify(card, body, text, { model, start, cancel }) {
     if (first) first.focus();
   };
 
-  api("POST", "/api/clarify", { kind: body.kind, text, model })
+  api("POST", "/api/clarify", { kind: body.kind, text, model }, { signal: asking.signal })
     .then((res) => showForm(res.questions))
-    .catch((e) => showForm([], `${e.message}${e.hint ? ` (${e.hint})` : ""}`));
+    .catch((e) => {
+      if (e.name !== "AbortError") showForm([], `${e.message}${e.hint ? ` (${e.hint})` : ""}`);
+    });
 }
