@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from qwenapp.library import Library
 from qwenapp.settings import Settings, load_settings
+from qwenapp.store import open_db
 from qwenapp.testing.tiny_gguf import write_tiny_qwen_gguf
 
 
@@ -85,3 +89,25 @@ def _smoke_model_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
     if request.node.get_closest_marker("smoke"):
         path = request.getfixturevalue("smoke_model")
         monkeypatch.setenv("QWENAPP_SMOKE_MODEL", str(path))
+
+
+CORPUS = Path(__file__).parent / "fixtures" / "corpus"
+
+
+@pytest.fixture
+def conn(tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    """A fresh database with every migration (modules may define their own ``conn``)."""
+    c = open_db(tmp_path / "db.sqlite")
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def lib(conn: sqlite3.Connection, tmp_path: Path) -> Library:
+    """A document library holding a copy of tests/fixtures/corpus."""
+    lib = Library(conn)
+    docs = tmp_path / "docs"
+    shutil.copytree(CORPUS, docs)
+    outcomes = list(lib.ingest([docs]))
+    assert all(o.status == "added" for o in outcomes), outcomes
+    return lib

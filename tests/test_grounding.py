@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from qwenapp.chat import Excerpt, cited_excerpts, find_excerpts, grounding_prompt
 from qwenapp.library import Library
-from qwenapp.store import open_db
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
-
-
-@pytest.fixture
-def conn(tmp_path: Path) -> Iterator[sqlite3.Connection]:
-    c = open_db(tmp_path / "db.sqlite")
-    yield c
-    c.close()
-
-
-@pytest.fixture
-def lib(conn: sqlite3.Connection, tmp_path: Path) -> Library:
-    lib = Library(conn)
-    docs = tmp_path / "docs"
-    shutil.copytree(CORPUS, docs)
-    assert all(o.status == "added" for o in lib.ingest([docs]))
-    return lib
 
 
 @pytest.fixture

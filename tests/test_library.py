@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -13,26 +13,8 @@ import pytest
 from fixtures.samples import write_docx, write_pdf
 from qwenapp.documents import Section
 from qwenapp.library import Library, LibraryError, chunk_sections, content_terms, fts_form
-from qwenapp.store import open_db
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
-
-
-@pytest.fixture
-def conn(tmp_path: Path) -> Iterator[sqlite3.Connection]:
-    c = open_db(tmp_path / "db.sqlite")
-    yield c
-    c.close()
-
-
-@pytest.fixture
-def lib(conn: sqlite3.Connection, tmp_path: Path) -> Library:
-    lib = Library(conn)
-    docs = tmp_path / "docs"
-    shutil.copytree(CORPUS, docs)
-    outcomes = list(lib.ingest([docs]))
-    assert all(o.status == "added" for o in outcomes), outcomes
-    return lib
 
 
 def test_migration_applied_after_store_migrations(conn: sqlite3.Connection) -> None:

@@ -6,7 +6,7 @@ import asyncio
 import json
 import shutil
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +35,8 @@ from qwenapp.reports import (
     run_report,
 )
 from qwenapp.reports.render import to_markdown
-from qwenapp.store import open_db
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
-
-
-@pytest.fixture
-def conn(tmp_path: Path) -> Iterator[sqlite3.Connection]:
-    c = open_db(tmp_path / "q.db")
-    yield c
-    c.close()
 
 
 @pytest.fixture

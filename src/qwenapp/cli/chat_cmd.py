@@ -134,6 +134,16 @@ def _with_sources(result: ChatResult, docs: Attachments,
     return data
 
 
+def _finish(state: AppState, result: ChatResult, docs: Attachments,
+            excerpts: Sequence[Excerpt], as_json: bool) -> None:
+    """After an answer: the JSON object, or the sources it cites (on stderr)."""
+    cited = cited_excerpts(result.text, excerpts)
+    if as_json:
+        click.echo(json.dumps(_with_sources(result, docs, cited), ensure_ascii=False))
+    else:
+        _print_sources(state.err, cited)
+
+
 def _read_message(console: Console) -> str | None:
     try:
         line = console.input("[bold cyan]>>> [/]")
@@ -235,13 +245,8 @@ def _one_shot(loop: asyncio.AbstractEventLoop, assistant: Assistant, prompt: str
         where = f" in conversation {started[0].conversation_id}" if started else ""
         state.err.print(f"\n[yellow]interrupted[/]: the partial answer is saved{where}")
         sys.exit(130)
-    if result is None:
-        return
-    cited = cited_excerpts(result.text, excerpts)
-    if as_json:
-        click.echo(json.dumps(_with_sources(result, docs, cited), ensure_ascii=False))
-    else:
-        _print_sources(state.err, cited)
+    if result is not None:
+        _finish(state, result, docs, excerpts, as_json)
 
 
 def _attach_command(message: str, docs: Attachments, state: AppState) -> bool:
@@ -316,8 +321,4 @@ def _interactive(loop: asyncio.AbstractEventLoop, assistant: Assistant, kwargs: 
         if interrupted or result is None:
             console.print("\n[yellow](stopped; the partial answer is saved)[/]")
             continue
-        cited = cited_excerpts(result.text, excerpts)
-        if as_json:
-            click.echo(json.dumps(_with_sources(result, docs, cited), ensure_ascii=False))
-        else:
-            _print_sources(state.err, cited)
+        _finish(state, result, docs, excerpts, as_json)
