@@ -5,8 +5,8 @@ import { language, setLanguage, t, translate } from "./i18n.js";
 import { initChat, loadConversations, openConversation } from "./chat.js";
 import { initLibrary, loadLibrary } from "./library.js";
 import { initSettings, loadSettings, applyTheme } from "./settings.js";
+import { $ } from "./dom.js";
 
-const $ = (sel) => document.querySelector(sel);
 let me = null;
 
 function show(view) {

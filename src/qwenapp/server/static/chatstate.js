@@ -1,9 +1,8 @@
-// What the chat view's modules share: the page's state, two DOM helpers, the model
+// What the chat view's modules share: the page's state, the model
 // options the composer shows, and the current conversation (made on first use).
 
 import { api } from "./api.js";
-
-export const $ = (sel) => document.querySelector(sel);
+import { $ } from "./dom.js";
 
 export const state = {
   conversations: [],
@@ -20,13 +19,6 @@ export const state = {
   pending: [], // cards not yet jobs (clarifying questions), shown at the end
   navigate: () => {},
 };
-
-export function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 export function options() {
   return { model: $("#model").value || null, think: $("#think").checked };

@@ -6,13 +6,7 @@
 // passage behind it).
 
 import { t } from "./i18n.js";
-
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
+import { el } from "./dom.js";
 
 export function showSource(src) {
   const box = el("dialog", "source");

@@ -7,13 +7,7 @@
 
 import { api } from "./api.js";
 import { t } from "./i18n.js";
-
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
+import { el } from "./dom.js";
 
 function questionField(q, i) {
   const box = el("fieldset", "question");

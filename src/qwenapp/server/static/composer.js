@@ -6,7 +6,8 @@ import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { startJob } from "./jobs.js";
 import { clarify } from "./clarify.js";
-import { $, el, ensureConversation, options, state } from "./chatstate.js";
+import { $, el } from "./dom.js";
+import { ensureConversation, options, state } from "./chatstate.js";
 import { loadConversations } from "./conversations.js";
 import { renderThread, scrollDown, showError } from "./thread.js";
 

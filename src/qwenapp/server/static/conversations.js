@@ -3,7 +3,8 @@
 
 import { api } from "./api.js";
 import { t } from "./i18n.js";
-import { $, el, state } from "./chatstate.js";
+import { $, el } from "./dom.js";
+import { state } from "./chatstate.js";
 
 export async function loadConversations() {
   const q = $("#search").value.trim();

@@ -6,15 +6,9 @@ import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { renderInto } from "./markdown.js";
 import { reportSources, showSource } from "./citations.js";
+import { el } from "./dom.js";
 
 const TERMINAL = new Set(["done", "failed", "cancelled"]);
-
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 // Create the job and follow it in `card` (an element already on the page). The job, or
 // null when the server refused it (the reason is shown in the card).

@@ -3,15 +3,7 @@
 import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { follow } from "./jobs.js";
-
-const $ = (sel) => document.querySelector(sel);
-
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
+import { $, el } from "./dom.js";
 
 function size(n) {
   if (n >= 1048576) return `${(n / 1048576).toFixed(1)} MB`;

@@ -3,8 +3,7 @@
 
 import { api } from "./api.js";
 import { language, setLanguage, t } from "./i18n.js";
-
-const $ = (sel) => document.querySelector(sel);
+import { $, el } from "./dom.js";
 
 function prefs() { return JSON.parse(localStorage.getItem("qwenapp.prefs") || "{}"); }
 function savePrefs(p) { localStorage.setItem("qwenapp.prefs", JSON.stringify(p)); }
@@ -17,13 +16,6 @@ export function applyTheme() {
   const light = document.getElementById("hljs-light");
   const darkSheet = document.getElementById("hljs-dark");
   if (light && darkSheet) { light.disabled = dark; darkSheet.disabled = !dark; }
-}
-
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
 }
 
 async function loadKeys() {

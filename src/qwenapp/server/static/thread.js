@@ -11,7 +11,8 @@ import { t } from "./i18n.js";
 import { renderInto } from "./markdown.js";
 import { follow } from "./jobs.js";
 import { showSource } from "./citations.js";
-import { $, el, state } from "./chatstate.js";
+import { $, el } from "./dom.js";
+import { state } from "./chatstate.js";
 
 // What the thread's buttons do beyond it, set by initChat (this keeps the imports one-way):
 // send(parentId, text, branch) for edits and regenerations, makeDeck(report) for a report's
