@@ -15,7 +15,7 @@ from qwenapp.clarify import (
     Question,
     clarifying_questions,
     notes_from_answers,
-    question_schema,
+    parse_questions,
 )
 from qwenapp.errors import BackendError
 from qwenapp.models.events import GenerateOptions, Message
@@ -48,9 +48,9 @@ def test_model_questions_are_kept_and_cleaned() -> None:
         Question("Should costs be compared?", ("Yes", "No")),
     )
     call = model.calls[0]
-    assert call.options.json_schema == question_schema(2)
+    assert call.options.json_schema is None  # plain lines: no grammar (2x faster on CPU)
     assert call.options.think is False
-    assert call.options.max_tokens is not None and call.options.max_tokens <= 256
+    assert call.options.max_tokens is not None and call.options.max_tokens <= 160
     assert [m.role for m in call.messages] == ["system", "user"]
     assert EN in call.messages[1].content
     assert "a research report" in call.messages[0].content
@@ -73,7 +73,7 @@ def test_bounds_duplicates_and_max_questions() -> None:
         ("which sector", ["Retail"]),
         ("Which region?", "not a list"),
         ("Which year?", ["2024"]),
-    )])
+    )], chunk_size=64)  # the scripted model counts a chunk as a token: let it all fit
     got = ask(model, max_questions=2)
     assert [q.text for q in got.questions] == ["Which sector?", "Which region?"]
     assert got.questions[0].options == ("Retail", "Finance", "Health", "Energy")
@@ -86,7 +86,6 @@ def test_max_questions_one() -> None:
     model = ScriptedModel([reply(("Which sector?", ["A", "B"]), ("Which region?", ["C", "D"]))])
     got = ask(model, max_questions=1)
     assert [q.text for q in got.questions] == ["Which sector?"]
-    assert model.calls[0].options.json_schema == question_schema(1)
     with pytest.raises(ValueError):
         ask(ScriptedModel(), max_questions=0)
 
@@ -166,21 +165,63 @@ def test_chinese_fallback(kind: Any, text: str) -> None:
     assert 2 <= len(got.questions[0].options) <= 4
 
 
-def test_the_schema_has_no_max_length() -> None:
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            assert "maxLength" not in node
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
+LINES = """Q: Which kind of models matters most?
+- Chat models
+- Code models
+Q: Should costs be compared?
+- Yes
+- No
+"""
 
-    schema = question_schema(2)
-    walk(schema)
-    assert schema["properties"]["questions"]["maxItems"] == 2
-    item = schema["properties"]["questions"]["items"]
-    assert item["properties"]["options"]["maxItems"] == 4
+
+def test_the_line_format_is_parsed() -> None:
+    got = ask(ScriptedModel([LINES]))
+    assert got.source == "model"
+    assert got.questions == (
+        Question("Which kind of models matters most?", ("Chat models", "Code models")),
+        Question("Should costs be compared?", ("Yes", "No")),
+    )
+
+
+def test_line_format_variants() -> None:
+    zh = "问：报告应侧重哪个行业？\n- 制造业\n- 金融业\n问题2：需要比较成本吗？\n* 需要\n* 不需要\n"
+    assert [q.text for q in parse_questions(zh, "zh")] == ["报告应侧重哪个行业？",
+                                                          "需要比较成本吗？"]
+    assert parse_questions(zh, "zh")[1].options == ("需要", "不需要")
+    numbered = "1. Which sector matters most?\na) Retail\nb) Banking\n2. Which region?\n- EU\n"
+    got = parse_questions(numbered, "en")
+    assert [q.text for q in got] == ["Which sector matters most?", "Which region?"]
+    assert got[0].options == ("Retail", "Banking")
+    assert parse_questions("- an option before any question\n", "en") == ()
+
+
+def test_json_cut_short_keeps_its_whole_questions() -> None:
+    cut = '{"questions": [{"question": "Which sector?", "options": ["A", "B"]}, {"question": "Wh'
+    assert [q.text for q in parse_questions(cut, "en")] == ["Which sector?"]
+
+
+def test_the_answer_stops_once_enough_questions_are_written() -> None:
+    """Small models go on asking; the stream is closed after the wanted questions."""
+    tail = "".join(f"Q: Extra question {i}?\n- a\n- b\n" for i in range(50))
+    model = ScriptedModel([LINES + tail], chunk_size=8)
+    seen = 0
+
+    class Counting:
+        name, context_length, supports_thinking = "counting", 8192, False
+
+        async def stream(self, messages: Sequence[Message], options: GenerateOptions) -> Any:
+            nonlocal seen
+            async for ev in model.stream(messages, options):
+                seen += 1
+                yield ev
+
+        async def aclose(self) -> None:
+            pass
+
+    got = asyncio.run(clarifying_questions(Counting(), "report", EN))  # type: ignore[arg-type]
+    assert [q.text for q in got.questions] == ["Which kind of models matters most?",
+                                               "Should costs be compared?"]
+    assert seen < len(LINES) // 8 + 10  # far fewer chunks than the whole answer
 
 
 def test_request_text_in_the_prompt_is_bounded() -> None:

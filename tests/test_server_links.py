@@ -120,12 +120,12 @@ def test_a_report_in_a_conversation_with_answers_then_a_deck_from_it(
     assert detail["jobs"][0]["status"] == "done"
 
     # A deck presenting that report, in the same conversation.
+    before = len(model.calls)  # before the job exists: it starts at once
     r = api.post("/api/jobs", json={"kind": "deck", "from_job": job["id"], "slides": 5,
                                     "conversation_id": conv["id"]})
     assert r.status_code == 202, r.text
     deck = r.json()
     assert deck["title"] == "Deck from a report"
-    before = len(model.calls)
     deck_done = _finish(api, deck["id"])
     assert deck_done["result"]["slides"] == 5
     prompts = [m.content for c in model.calls[before:] for m in c.messages]
