@@ -123,7 +123,7 @@ def test_deck_job_end_to_end(api: httpx.Client) -> None:
     for needed in ("outline_started", "outline", "slide_written", "rendered", "result"):
         assert needed in kinds
     job = api.get(f"/api/jobs/{r.json()['id']}").json()
-    assert [a["name"] for a in job["artifacts"]] == ["deck.pptx"]
+    assert [a["name"] for a in job["artifacts"]] == ["deck.pptx", "deck.json"]
     data = api.get(job["artifacts"][0]["url"]).content
     from pptx import Presentation
 

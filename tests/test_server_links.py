@@ -133,6 +133,15 @@ def test_a_report_in_a_conversation_with_answers_then_a_deck_from_it(
     assert any("Why developers adopt Qwen" in p for p in prompts)  # the report's title
     detail = api.get(f"/api/conversations/{conv['id']}").json()
     assert [j["id"] for j in detail["jobs"]] == [job["id"], deck["id"]]
+    # The deck as data, and the next turn of the conversation sees it (and the report).
+    data = api.get(f"/api/jobs/{deck['id']}/artifacts/deck.json").json()
+    assert len(data["slides"]) == 5
+    chat(api, conv["id"], "Rewrite the bullets of slide 2.")
+    system = model.calls[-1].messages[0].content
+    assert "=== DECK: Deck from a report ===" in system
+    assert f"## Slide 2: {data['slides'][1]['title']}" in system
+    assert "=== REPORT: Why do developers adopt Qwen? ===" in system
+    assert system.index("=== DECK:") < system.index("=== REPORT:")  # newest first
 
 
 def test_bad_links_and_sources(world: dict[str, Any]) -> None:
@@ -225,12 +234,12 @@ def test_later_turns_can_ask_about_a_report_of_their_branch(world: dict[str, Any
 
 
 def test_a_long_report_is_cut_to_the_budget(world: dict[str, Any]) -> None:
-    from qwenapp.server.report_context import _cut
+    from qwenapp.server.job_context import _cut
 
     text = "# Title\n\n" + "".join(f"## Section {i}\n\n{'word ' * 200}\n\n" for i in range(20))
     cut = _cut(text, 4000)
     assert len(cut.encode()) <= 4000 + 100
-    assert cut.endswith("[… the rest of this report is not shown]")
+    assert cut.endswith("[… the rest is not shown]")
     assert cut.split("\n\n[…")[0].rstrip().endswith("word")  # cut before a heading
     assert _cut("短" * 10, 100) == "短" * 10
     assert "\ufffd" not in _cut("汉字" * 1000, 1001)

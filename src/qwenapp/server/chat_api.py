@@ -9,8 +9,9 @@ cancels the turn; the assistant saves the partial answer as interrupted.
 
 With ``document_ids``, the best passages of those documents are put before
 the question as numbered excerpts, and a ``sources`` event lists them so the
-page can show what ``[n]`` refers to. Reports finished earlier on the same
-branch are context too (:mod:`.report_context`): the user can ask about them.
+page can show what ``[n]`` refers to. Reports and decks finished earlier on
+the same branch are context too (:mod:`.job_context`): the user can ask
+about them.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from ..store import Conversation
 from .auth import Caller, Principal
 from .citations import load_sources, save_sources
 from .errors import ErrorResponse, HttpError, from_core, not_found
+from .job_context import work_context
 from .jobs_api import job_out
-from .report_context import report_context
 from .schemas import (
     ChatTurn,
     ConversationCreate,
@@ -167,10 +168,10 @@ async def send_message(state: State, who: Caller, conversation_id: str, body: Ch
             raise not_found("message")
     backend = state.models.get(body.model)
     extra, sources = _excerpts(state, who, body)
-    # Reports made in this branch of the conversation: within 40 % of the context (the
-    # byte estimate is ~3 bytes a token), less what the attached excerpts already take.
+    # Reports and decks made in this branch of the conversation: within 40 % of the context
+    # (the byte estimate is ~3 bytes a token), less what the attached excerpts already take.
     budget = int(backend.context_length * 3 * 0.4) - len(extra.encode("utf-8"))
-    reports = report_context(state, who.user.id, conv.id, body.parent_id, budget)
+    reports = work_context(state, who.user.id, conv.id, body.parent_id, budget)
     # Both follow the conversation's system prompt for this turn only (never saved).
     grounding = "\n\n".join(p for p in (extra, reports.prompt) if p)
     if not sources:

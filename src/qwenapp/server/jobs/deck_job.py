@@ -2,7 +2,8 @@
 
 A deck has no saved stages (the whole generation is one pass), so this kind
 is not resumable: a restart mid-run ends it as failed, saying to start it
-again. Artifacts: ``deck.pptx``, and when LibreOffice and poppler are
+again. Artifacts: ``deck.pptx``, ``deck.json`` (the deck as data), and when
+LibreOffice and poppler are
 installed, ``deck.pdf`` and one ``deck-N.png`` thumbnail per slide.
 
 With ``from_job``, the deck presents a finished report job of the same user:
@@ -184,5 +185,7 @@ class DeckJob:
         for png_path in result.pngs:
             ctx.add_artifact(png_path.name, png_path, "image/png")
             thumbs.append(png_path.name)
+        # The deck as data: later chat turns read it (job_context), API users get it too.
+        ctx.add_artifact("deck.json", result.deck.model_dump_json().encode(), "application/json")
         yield JobEvent("result", {"title": result.deck.title, "slides": len(result.deck.slides),
                                   "artifacts": names, "thumbnails": thumbs})
