@@ -195,6 +195,12 @@ def test_line_format_variants() -> None:
     assert parse_questions("- an option before any question\n", "en") == ()
 
 
+def test_a_question_that_repeats_the_request_is_dropped() -> None:
+    echo = "Q: Why do developers adopt Qwen?\n- Because\nQ: Which users matter most?\n- Startups\n"
+    got = parse_questions(echo, "en", request="why do developers adopt Qwen")
+    assert [q.text for q in got] == ["Which users matter most?"]
+
+
 def test_json_cut_short_keeps_its_whole_questions() -> None:
     cut = '{"questions": [{"question": "Which sector?", "options": ["A", "B"]}, {"question": "Wh'
     assert [q.text for q in parse_questions(cut, "en")] == ["Which sector?"]

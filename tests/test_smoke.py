@@ -45,3 +45,28 @@ def test_real_two_turn_conversation(smoke_model: Path, cli_env: dict[str, str]) 
     assert "ann" in str(second["content"]).lower()
     usage = second["usage"]
     assert isinstance(usage, dict) and usage["prompt_tokens"] > 20
+
+
+def test_real_model_asks_clarifying_questions(smoke_model: Path) -> None:
+    """The real engine through the streamed, early-stopped clarify call (no grammar)."""
+    import asyncio
+
+    from qwenapp.clarify import MAX_OPTION, MAX_QUESTION, Clarification, clarifying_questions
+    from qwenapp.models.embedded import EmbeddedBackend
+
+    async def ask() -> tuple[Clarification, Clarification]:
+        backend = EmbeddedBackend(smoke_model)
+        try:
+            return (await clarifying_questions(backend, "report",
+                                               "Compare SQLite and PostgreSQL for a small web app"),
+                    await clarifying_questions(backend, "deck", "开源大模型在企业中的应用"))
+        finally:
+            await backend.aclose()
+
+    en, zh = asyncio.run(ask())
+    for got, lang in ((en, "en"), (zh, "zh")):
+        assert got.language == lang and 1 <= len(got.questions) <= 2
+        for q in got.questions:
+            assert 0 < len(q.text) <= MAX_QUESTION and all(len(o) <= MAX_OPTION for o in q.options)
+            if lang == "zh":
+                assert any("\u4e00" <= ch <= "\u9fff" for ch in q.text)

@@ -167,7 +167,7 @@ async def clarifying_questions(backend: Backend, kind: Kind, text: str, *,
     except Exception as e:  # any backend failure: asking is optional, the job is not
         log.warning("clarifying questions: the model failed: %s", e)
         return fallback(kind, lang)
-    questions = parse_questions(answer, lang, max_questions)
+    questions = parse_questions(answer, lang, max_questions, request=text)
     if not questions:
         log.info("clarifying questions: no usable question in the model's answer")
         return fallback(kind, lang)
@@ -270,12 +270,19 @@ def _enough(answer: str, max_questions: int) -> bool:
         len(items) == max_questions and len(items[-1]["options"]) >= MAX_OPTIONS)
 
 
-def parse_questions(text: str, language: str, max_questions: int = 2) -> tuple[Question, ...]:
+def _norm(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.casefold())
+
+
+def parse_questions(text: str, language: str, max_questions: int = 2,
+                    request: str = "") -> tuple[Question, ...]:
     """The usable questions in a model answer: cleaned, bounded, in ``language``.
 
     The answer is lines (``Q:`` and ``- option``), or JSON (``{"questions":
     [{"question", "options"}]}``, even cut short: its whole question objects).
+    A question that only repeats ``request`` (small models echo it) is dropped.
     """
+    echo = _norm(request)
     data = _load(text) if "{" in text else None
     items = data.get("questions") if isinstance(data, dict) else None
     if not isinstance(items, list):
@@ -288,7 +295,7 @@ def parse_questions(text: str, language: str, max_questions: int = 2) -> tuple[Q
         question = _clean(item.get("question"))
         key = question.casefold().rstrip("?？")
         if (not question or len(question) > MAX_QUESTION or key in seen
-                or not _in_language(question, language)):
+                or not _in_language(question, language) or (echo and _norm(question) == echo)):
             continue
         seen.add(key)
         out.append(Question(question, _options(item.get("options"), question)))
