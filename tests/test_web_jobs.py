@@ -206,3 +206,19 @@ def test_library_page_lists_documents_and_jobs(page: Any, server: str) -> None:
     page.select_option("#set-lang", "zh")
     assert page.locator("a[data-nav=library]").inner_text() == "资料库"
     page.select_option("#set-lang", "en")
+
+
+def test_the_clarifying_round_speaks_chinese(page: Any) -> None:
+    page.click("#lang-toggle")  # English -> 中文
+    page.locator("#new-chat", has_text="新对话").wait_for()
+    page.click("[data-mode=research]")
+    assert page.locator("#ask-option").inner_text() == "先问我几个问题"
+    page.fill("#prompt", "开发者为什么选择通义千问？")
+    page.press("#prompt", "Enter")
+    ask = page.locator(".job.clarify").last
+    ask.locator("button[type=submit]", has_text="开始").wait_for()
+    assert "先确认几个问题" in ask.inner_text()
+    assert ask.locator("button.action", has_text="跳过提问").is_visible()
+    ask.locator("button.action", has_text="取消").click()
+    ask.wait_for(state="detached")
+    page.click("#lang-toggle")
