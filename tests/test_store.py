@@ -55,7 +55,8 @@ def test_open_creates_folder_and_migrations_are_idempotent(db_path: Path) -> Non
 def test_a_migration_numbered_below_an_applied_one_still_runs(db_path: Path) -> None:
     conn = open_db(db_path)
     known = load_migrations()
-    late = Migration(known[0].version + 1, "late", "-- added later\nCREATE TABLE late (x);\n")
+    free = next(v for v in range(2, 100) if v not in {m.version for m in known})
+    late = Migration(free, "late", "-- added later\nCREATE TABLE late (x);\n")
     assert late.version not in applied_versions(conn)
     _migrate(conn, db_path, [*known, late])
     _migrate(conn, db_path, [*known, late])  # and only once
@@ -84,6 +85,20 @@ def test_title_from_trims_long_text() -> None:
 
 
 # -- conversations and messages -------------------------------------------------
+
+
+def test_cached_prompt_tokens_are_kept(store: ConversationStore) -> None:
+    conv = store.create("qwen3-8b")
+    q = store.add_message(conv.id, "user", "hello")
+    a = store.add_message(conv.id, "assistant", "", parent_id=q.id, status="streaming")
+    store.update_message(a.id, content="hi", usage=Usage(700, 12, 675), status="complete")
+    saved = store.message(a.id)
+    assert saved.cached_tokens == 675 and saved.usage == Usage(700, 12, 675)
+    data = to_json(store.get(conv.id), store.thread(conv.id))
+    assert data["messages"][-1]["usage"]["cached_tokens"] == 675
+    assert from_json(data)[1][-1].cached_tokens == 675
+    old = store.add_message(conv.id, "assistant", "x", parent_id=q.id, usage=Usage(5, 1))
+    assert store.message(old.id).usage == Usage(5, 1, 0)
 
 
 def test_create_add_and_default_title(store: ConversationStore) -> None:
@@ -484,7 +499,8 @@ def test_json_export_round_trips(exported: tuple[ConversationStore, str]) -> Non
     conv, thread = store.get(cid), store.thread(cid)
     data = json.loads(json.dumps(to_json(conv, thread)))
     assert data["format"] == "qwenapp.conversation" and data["version"] == 1
-    assert data["messages"][1]["usage"] == {"prompt_tokens": 20, "completion_tokens": 4}
+    assert data["messages"][1]["usage"] == {"prompt_tokens": 20, "completion_tokens": 4,
+                                            "cached_tokens": 0}
     assert data["messages"][1]["reasoning"].startswith("Short wavelengths")
     assert data["messages"][3]["status"] == "interrupted"
     assert data["messages"][1]["parent_id"] == data["messages"][0]["id"]

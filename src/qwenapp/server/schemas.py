@@ -121,6 +121,8 @@ class MessageOut(BaseModel):
     finish_reason: str | None
     prompt_tokens: int | None
     completion_tokens: int | None
+    cached_tokens: int | None = Field(default=None,
+                                      description="Prompt tokens served from the engine's cache.")
     created_at: str
     sources: list[dict[str, Any]] | None = Field(
         default=None, description="What the answer's [n] citations refer to (documents "

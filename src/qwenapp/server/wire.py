@@ -49,4 +49,5 @@ def message_json(m: StoredMessage) -> dict[str, Any]:
     return {"id": m.id, "parent_id": m.parent_id, "role": m.role, "content": m.content,
             "reasoning": m.reasoning, "model": m.model, "status": m.status,
             "finish_reason": m.finish_reason, "prompt_tokens": m.prompt_tokens,
+            "cached_tokens": m.cached_tokens,
             "completion_tokens": m.completion_tokens, "created_at": m.created_at.isoformat()}

@@ -93,12 +93,13 @@ class StoredMessage:
     finish_reason: str | None
     status: MessageStatus
     created_at: datetime
+    cached_tokens: int | None = None  # prompt tokens served from the engine's cache
 
     @property
     def usage(self) -> Usage | None:
         if self.prompt_tokens is None and self.completion_tokens is None:
             return None
-        return Usage(self.prompt_tokens or 0, self.completion_tokens or 0)
+        return Usage(self.prompt_tokens or 0, self.completion_tokens or 0, self.cached_tokens or 0)
 
     def to_message(self) -> Message:
         """The message as the model layer takes it (reasoning is not sent back)."""
@@ -156,6 +157,7 @@ def _message(row: sqlite3.Row) -> StoredMessage:
         model=row["model"], prompt_tokens=row["prompt_tokens"],
         completion_tokens=row["completion_tokens"], finish_reason=row["finish_reason"],
         status=cast(MessageStatus, row["status"]), created_at=_dt(row["created_at"]),
+        cached_tokens=row["cached_tokens"],
     )
 
 
@@ -165,7 +167,8 @@ _CONVERSATION_COLUMNS = (
 )
 _MESSAGE_COLUMNS = (
     "m.id, m.conversation_id, m.parent_id, m.role, m.content, m.reasoning, m.model, "
-    "m.prompt_tokens, m.completion_tokens, m.finish_reason, m.status, m.created_at"
+    "m.prompt_tokens, m.completion_tokens, m.finish_reason, m.status, m.created_at, "
+    "m.cached_tokens"
 )
 
 
@@ -326,13 +329,14 @@ class ConversationStore:
                 prompt_tokens=usage.prompt_tokens if usage else None,
                 completion_tokens=usage.completion_tokens if usage else None,
                 finish_reason=finish_reason, status=status, created_at=now,
+                cached_tokens=usage.cached_tokens if usage else None,
             )
             c.execute(
                 "INSERT INTO messages (id, conversation_id, parent_id, role, content, reasoning,"
-                " model, prompt_tokens, completion_tokens, finish_reason, status, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " model, prompt_tokens, completion_tokens, finish_reason, status, created_at,"
+                " cached_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (msg.id, cid, parent_id, role, content, reasoning, model, msg.prompt_tokens,
-                 msg.completion_tokens, finish_reason, status, _ts(now)),
+                 msg.completion_tokens, finish_reason, status, _ts(now), msg.cached_tokens),
             )
             self._touch(cid, now)
             title = title_from(content) if role == "user" else ""
@@ -356,9 +360,10 @@ class ConversationStore:
             sets.append("reasoning = ?")
             values.append(reasoning)
         if not isinstance(usage, _Unset):
-            sets += ["prompt_tokens = ?", "completion_tokens = ?"]
+            sets += ["prompt_tokens = ?", "completion_tokens = ?", "cached_tokens = ?"]
             values += [usage.prompt_tokens if usage else None,
-                       usage.completion_tokens if usage else None]
+                       usage.completion_tokens if usage else None,
+                       usage.cached_tokens if usage else None]
         if not isinstance(finish_reason, _Unset):
             sets.append("finish_reason = ?")
             values.append(finish_reason)

@@ -89,7 +89,8 @@ def to_json(conv: Conversation, messages: list[StoredMessage]) -> dict[str, Any]
                 "model": m.model,
                 "usage": (None if m.prompt_tokens is None and m.completion_tokens is None
                           else {"prompt_tokens": m.prompt_tokens,
-                                "completion_tokens": m.completion_tokens}),
+                                "completion_tokens": m.completion_tokens,
+                                "cached_tokens": m.cached_tokens}),
                 "finish_reason": m.finish_reason,
                 "status": m.status,
                 "created_at": m.created_at.isoformat(),
@@ -115,6 +116,7 @@ def from_json(data: dict[str, Any]) -> tuple[Conversation, list[StoredMessage]]:
                 completion_tokens=(m["usage"] or {}).get("completion_tokens"),
                 finish_reason=m["finish_reason"], status=cast(MessageStatus, m["status"]),
                 created_at=datetime.fromisoformat(m["created_at"]),
+                cached_tokens=(m["usage"] or {}).get("cached_tokens"),
             )
             for m in data["messages"]
         ]
