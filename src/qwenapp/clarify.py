@@ -7,16 +7,16 @@ scope, focus or angle, each with a few suggested answers, so the job that
 follows is about what the user meant.
 
 The model answers in plain lines ("Q: ..." then "- option" lines), not JSON
-under a schema: on a CPU, llama.cpp's grammar-constrained sampling halved the
-decoding speed of the 1.5B model and the JSON syntax (pretty-printed,
-whatever the prompt says) more than doubled the tokens, so a round took over
-a minute. The answer is streamed and stopped once enough whole questions are
-written, then cleaned in code: lengths bounded, duplicates and questions in
-the wrong language dropped (a JSON answer is accepted too). Asking is a
-convenience, never a point of failure: when the model errs, times out or says
-nothing usable, a fixed question for the kind and language comes back instead
-(``source="default"``).
-The answers become one block of notes (:func:`notes_from_answers`) that the
+under a schema: JSON took about twice the tokens (the model pretty-prints it
+whatever the prompt says) and grammar-constrained sampling decodes slower
+(5-10 % on the idle 2-core machine, half the speed when its cores were busy),
+so with the 1.5B a round took over a minute under load. The answer is streamed
+and stopped once enough whole questions are written, then cleaned in code:
+lengths bounded, duplicates, echoes of the request and questions in the wrong
+language dropped (a JSON answer is accepted too). Asking is a convenience,
+never a point of failure: when the model errs, times out or says nothing
+usable, a fixed question for the kind and language comes back instead
+(``source="default"``). The answers become one block of notes (:func:`notes_from_answers`) that the
 report and deck prompts quote as the user's guidance.
 """
 
