@@ -41,6 +41,24 @@ def test_turns_are_remembered_and_saved(store: ConversationStore) -> None:
     assert thread[-1].completion_tokens and thread[-1].model == "scripted"
 
 
+def test_from_root_starts_a_new_first_message(store: ConversationStore) -> None:
+    model = ScriptedModel(["Hi Ann.", "Hi Bob."])
+    a = Assistant(model, store)
+    first = ask(a, "My name is Ann.", system="Be brief.")
+    again = ask(a, "My name is Bob.", conversation_id=first.conversation_id, from_root=True)
+    assert again.conversation_id == first.conversation_id
+    sent = model.calls[1].messages
+    assert [(m.role, m.content) for m in sent] == [("system", "Be brief."),
+                                                   ("user", "My name is Bob.")]
+    roots = [m for m in store.thread(first.conversation_id) if m.parent_id is None]
+    assert [m.content for m in roots] == ["My name is Bob."]  # the latest branch
+    old = store.thread(first.conversation_id, first.message_id)
+    assert [m.content for m in old] == ["My name is Ann.", "Hi Ann."]
+    with pytest.raises(InputError):
+        ask(a, "x", conversation_id=first.conversation_id, from_root=True,
+            parent_id=old[0].id)
+
+
 def test_reasoning_is_kept_apart_and_never_in_the_answer(store: ConversationStore) -> None:
     a = Assistant(ScriptedModel(["<think>\nCount: 2+2.\n</think>\n\nIt is 4."]), store)
     r = ask(a, "2+2?", options=GenerateOptions(think=True))

@@ -261,3 +261,19 @@ def test_leaving_while_the_model_asks_frees_the_slot(tmp_path: Path) -> None:
             time.sleep(0.05)
         assert gate.active == 0  # cancelled within seconds, not after the whole answer
         assert len(slow.calls) == 1
+
+
+def test_a_turn_from_the_root(world: dict[str, Any]) -> None:
+    api, model = world["api"], world["model"]
+    conv = api.post("/api/conversations", json={}).json()
+    chat(api, conv["id"], "hello from the first branch")
+    events = chat(api, conv["id"], "a fresh first question", from_root=True)
+    assert events[-1].event == "done"
+    assert not any("first branch" in m.content for m in model.calls[-1].messages)
+    detail = api.get(f"/api/conversations/{conv['id']}").json()
+    started = next(e.data for e in events if e.event == "started")
+    new = next(m for m in detail["messages"] if m["id"] == started["user_message_id"])
+    assert new["parent_id"] is None and detail["thread"][0] == new["id"]
+    r = api.post(f"/api/conversations/{conv['id']}/messages",
+                 json={"content": "x", "from_root": True, "parent_id": detail["thread"][-1]})
+    assert r.status_code == 400 and "exclude" in r.json()["error"]["message"]

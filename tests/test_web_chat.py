@@ -100,6 +100,9 @@ def canary() -> Iterator[Canary]:
     c.close()
 
 
+HOMES: dict[str, Path] = {}
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, canary: Canary) -> Iterator[str]:
     home = tmp_path_factory.mktemp("home")
@@ -114,6 +117,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, canary: Canary) -> Iterator
     config = ServerConfig(limits=ServerLimits(requests_per_minute=10_000, burst=10_000),
                           report_pdf=False, deck_previews=False)
     model = load_script(str(script))
+    HOMES["server"] = home
     with live_server(create_app(settings, [model, slow], config)) as url:
         yield url
 
@@ -201,6 +205,31 @@ def test_regenerate_and_edit_make_switchable_branches(page: Any) -> None:
     page.get_by_role("button", name="Save & send").click()
     _last_answer(page).locator(".answer", has_text="You said: edited question").wait_for()
     page.locator(".msg.user .branches .count", has_text="3/3").wait_for()
+
+
+def test_editing_the_first_question_of_a_cli_conversation_branches_in_place(
+        page: Any, server: str) -> None:
+    """A conversation made by `qwenapp chat` has no root message: the edit is a new first
+    message of the same conversation, not a new conversation."""
+    from qwenapp.store import ConversationStore, open_db
+
+    conn = open_db(load_settings({"QWENAPP_HOME": str(HOMES["server"])}).db_path)
+    store = ConversationStore(conn)
+    conv = store.create("scripted", title="made by the CLI")
+    q = store.add_message(conv.id, "user", "first question from the CLI")
+    store.add_message(conv.id, "assistant", "an answer", parent_id=q.id)
+    conn.close()
+    page.goto(f"{server}/c/{conv.id}")
+    page.locator(".msg.user", has_text="first question from the CLI").wait_for()
+    page.locator(".msg.user").first.get_by_role("button", name="Edit").click()
+    page.fill(".msg.user textarea.edit", "the edited first question")
+    page.get_by_role("button", name="Save & send").click()
+    _last_answer(page).locator(".answer", has_text="You said: the edited first question").wait_for()
+    page.locator(".msg.user .branches .count", has_text="2/2").wait_for()
+    assert page.url.endswith(f"/c/{conv.id}")  # the same conversation
+    page.locator(".msg.user .branches button").first.click()
+    page.locator(".msg.user", has_text="first question from the CLI").wait_for()
+    assert page.locator(".msg.assistant .answer", has_text="an answer").count() == 1
 
 
 def test_thinking_toggle_shows_collapsible_reasoning(page: Any) -> None:

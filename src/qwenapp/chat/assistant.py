@@ -111,21 +111,27 @@ class Assistant:
         system: str | None = None,
         options: GenerateOptions | None = None,
         parent_id: str | None = None,
+        from_root: bool = False,
         grounding: str = "",
     ) -> AsyncGenerator[ChatEvent, None]:
         """Send *prompt* and stream the answer.
 
         ``conversation_id`` (or ``continue_latest``) resumes a saved
         conversation; ``parent_id`` answers from another point of it (edit
-        and regenerate keep the old branch). ``grounding`` (excerpts of
+        and regenerate keep the old branch); ``from_root`` starts a new first
+        message of the conversation (editing its first question when nothing
+        precedes it). ``grounding`` (excerpts of
         attached documents, see :mod:`.grounding`) follows the system prompt
         for this turn only: it is never saved, so the history stays clean.
         """
         options = options or GenerateOptions()
         if not prompt.strip():
             raise InputError("the message is empty", "type a question, or pipe text on stdin")
+        if from_root and parent_id is not None:
+            raise InputError("from_root and parent_id exclude each other",
+                             "pass one: from_root starts a new first message")
         conv_id, history, leaf, sys_prompt, resumed = self._open(
-            conversation_id, continue_latest, system, parent_id)
+            conversation_id, continue_latest, system, parent_id, from_root)
         if grounding:
             sys_prompt = "\n\n".join(p for p in (sys_prompt, grounding) if p)
         if not resumed and continue_latest and conversation_id is None:
@@ -141,7 +147,7 @@ class Assistant:
 
     def _open(
         self, conversation_id: str | None, continue_latest: bool, system: str | None,
-        parent_id: str | None,
+        parent_id: str | None, from_root: bool = False,
     ) -> tuple[str, list[Message], str | None, str | None, bool]:
         if self.store is None:
             if conversation_id or continue_latest:
@@ -155,7 +161,7 @@ class Assistant:
         if conv is None:
             conv = self.store.create(model=self.backend.name, system_prompt=system)
             return conv.id, [], None, system, False
-        thread = self.store.thread(conv.id, parent_id)
+        thread = [] if from_root else self.store.thread(conv.id, parent_id)
         history = [Message(m.role, m.content) for m in thread
                    if m.role in ("user", "assistant") and (m.content or m.role == "user")]
         leaf = thread[-1].id if thread else None

@@ -30,7 +30,7 @@ from ..store import Conversation
 from .auth import Caller, Principal
 from .citations import load_sources, save_sources
 from .errors import ErrorResponse, HttpError, from_core, not_found
-from .job_context import work_context
+from .job_context import WorkContext, work_context
 from .jobs_api import job_out
 from .schemas import (
     ChatTurn,
@@ -159,6 +159,9 @@ async def send_message(state: State, who: Caller, conversation_id: str, body: Ch
     conv = _owned(state, who, conversation_id)
     if not body.content.strip():
         raise HttpError(400, "the message is empty", code="invalid_input", param="content")
+    if body.from_root and body.parent_id is not None:
+        raise HttpError(400, "from_root and parent_id exclude each other", code="invalid_input",
+                        param="from_root")
     if body.parent_id is not None:
         try:
             parent = state.store.message(body.parent_id)
@@ -171,7 +174,8 @@ async def send_message(state: State, who: Caller, conversation_id: str, body: Ch
     # Reports and decks made in this branch of the conversation: within 40 % of the context
     # (the byte estimate is ~3 bytes a token), less what the attached excerpts already take.
     budget = int(backend.context_length * 3 * 0.4) - len(extra.encode("utf-8"))
-    reports = work_context(state, who.user.id, conv.id, body.parent_id, budget)
+    reports = (WorkContext() if body.from_root  # a new first message follows no job
+               else work_context(state, who.user.id, conv.id, body.parent_id, budget))
     # Both follow the conversation's system prompt for this turn only (never saved).
     grounding = "\n\n".join(p for p in (extra, reports.prompt) if p)
     if not sources:
@@ -189,7 +193,8 @@ async def _turn(state: ServerState, assistant: Assistant, body: ChatTurn, cid: s
                 grounding: str, options: GenerateOptions, sources: list[dict[str, Any]]
                 ) -> AsyncIterator[bytes]:
     events = assistant.chat(body.content, conversation_id=cid, grounding=grounding,
-                            options=options, parent_id=body.parent_id)
+                            options=options, parent_id=body.parent_id,
+                            from_root=body.from_root)
     try:
         if sources:
             yield encode_event("sources", {"sources": sources})

@@ -134,6 +134,9 @@ class ChatTurn(BaseModel):
     parent_id: str | None = Field(
         default=None, description="Answer after this message (edit and regenerate add a "
                                   "branch); omitted: after the latest message.")
+    from_root: bool = Field(
+        default=False, description="A new first message (edit the first question of a "
+                                   "conversation without a root message); excludes parent_id.")
     model: str | None = None
     think: bool | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)

@@ -51,12 +51,9 @@ export async function openConversation(id) {
 // `branch` is true for edits and regenerations.
 async function sendFrom(parentId, text, branch = false) {
   if (state.streaming) return;
-  if (branch && !parentId) {
-    // The conversation has no root to branch from (made by the CLI): start a new one.
-    state.current = null;
-    state.messages = new Map();
-    state.leaf = null;
-  }
+  // Editing the first question of a conversation with no root message (made by the CLI):
+  // the edit becomes a new first message, a sibling of the old one.
+  const fromRoot = branch && !parentId && !!state.current;
   const cid = await ensureConversation();
   const parent = branch ? parentId : state.leaf;
   const tempUser = { id: "pending-user", role: "user", content: text, parent_id: parent };
@@ -93,7 +90,7 @@ async function sendFrom(parentId, text, branch = false) {
   let failure = null;
   try {
     await postStream(`/api/conversations/${cid}/messages`, {
-      content: text, parent_id: parent, ...options(),
+      content: text, parent_id: parent, from_root: fromRoot || undefined, ...options(),
       document_ids: state.attachments.map((a) => a.id),
     }, (name, data) => {
       if (name === "text") { tempAnswer.content += data.text; schedule(); }
