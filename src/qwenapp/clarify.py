@@ -33,6 +33,7 @@ from typing import Any, Literal
 from .models.base import Backend
 from .models.events import GenerateOptions, Message, TextDelta
 from .reports.language import resolve_language
+from .reports.plan import first_json_object
 
 __all__ = [
     "MAX_NOTES",
@@ -160,10 +161,8 @@ async def clarifying_questions(backend: Backend, kind: Kind, text: str, *,
                             break
             finally:
                 await stream.aclose()  # type: ignore[attr-defined]
-    except TimeoutError:
+    except TimeoutError:  # what was written by then may still hold whole questions
         log.warning("clarifying questions: the model took longer than %.0f s", timeout)
-        if not parse_questions(answer, lang, max_questions):
-            return fallback(kind, lang)
     except Exception as e:  # any backend failure: asking is optional, the job is not
         log.warning("clarifying questions: the model failed: %s", e)
         return fallback(kind, lang)
@@ -178,17 +177,6 @@ async def clarifying_questions(backend: Backend, kind: Kind, text: str, *,
 
 _MARKER = re.compile(r"^\s*(?:\d{1,2}(?:[)、：]|[.:](?=\s))|[-*•·](?=\s)|[A-Da-d][.)](?=\s))\s*")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-
-
-def _load(text: str) -> Any:
-    """The first JSON object in ``text`` (tolerating a code fence or prose), or None."""
-    start = text.find("{")
-    while start >= 0:
-        try:
-            return json.JSONDecoder().raw_decode(text[start:])[0]
-        except ValueError:
-            start = text.find("{", start + 1)
-    return None
 
 
 def _clean(value: Any) -> str:
@@ -283,7 +271,7 @@ def parse_questions(text: str, language: str, max_questions: int = 2,
     A question that only repeats ``request`` (small models echo it) is dropped.
     """
     echo = _norm(request)
-    data = _load(text) if "{" in text else None
+    data = first_json_object(text) if "{" in text else None
     items = data.get("questions") if isinstance(data, dict) else None
     if not isinstance(items, list):
         items = _complete_items(text) or _line_items(text)

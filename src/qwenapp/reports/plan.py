@@ -22,7 +22,8 @@ from ..models.events import GenerateOptions
 from .model import Depth, Plan, PlanSection, ReportRequest
 from .prompts import plan_messages
 
-__all__ = ["DEPTHS", "DepthProfile", "fallback_plan", "make_plan", "parse_plan"]
+__all__ = ["DEPTHS", "DepthProfile", "fallback_plan", "first_json_object", "make_plan",
+           "parse_plan"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +54,8 @@ def _schema(profile: DepthProfile) -> dict[str, Any]:
     return schema
 
 
-def _first_json_object(text: str) -> Any:
+def first_json_object(text: str) -> Any:
+    """The first JSON object in a model's answer (tolerating a code fence or prose), or None."""
     start = text.find("{")
     while start >= 0:
         try:
@@ -66,7 +68,7 @@ def _first_json_object(text: str) -> Any:
 
 def parse_plan(text: str, profile: DepthProfile) -> Plan | None:
     """A usable plan from a model answer, or None."""
-    data = _first_json_object(text)
+    data = first_json_object(text)
     if not isinstance(data, dict):
         return None
     sections = data.get("sections")

@@ -17,11 +17,14 @@ report's own citations do.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from ..errors import QwenappError
+from ..reports import Report
+from ..slides import Deck
 from .jobs import JobRow
 from .state import ServerState
 
@@ -36,42 +39,34 @@ _HEADER = ("Reports and slide decks made earlier in this conversation follow. Th
 class WorkContext:
     prompt: str = ""  # for the system message; "" when the branch has no finished job
     sources: list[dict[str, Any]] = field(default_factory=list)  # the newest report's refs
-    titles: list[str] = field(default_factory=list)
 
 
-def _visible(jobs: list[JobRow], path: set[str], root: str | None) -> list[JobRow]:
+def _visible(jobs: list[JobRow], path: set[str]) -> list[JobRow]:
+    """Finished jobs shown on the branch: after one of its messages (the root included)."""
     return [j for j in jobs if j.kind in ("report", "deck") and j.status == "done" and (
-        j.after_message_id is None or j.after_message_id in path or j.after_message_id == root)]
+        j.after_message_id is None or j.after_message_id in path)]
 
 
-def deck_text(deck: dict[str, Any]) -> str:
-    """A deck (``deck.json``) as Markdown: each slide's title, text, data and notes."""
-    lines = [f"# {deck.get('title', '')}"]
-    if deck.get("subtitle"):
-        lines.append(deck["subtitle"])
-    for i, s in enumerate(deck.get("slides", []), 1):
-        lines.append(f"\n## Slide {i}: {s.get('title', '')}")
-        if s.get("subtitle"):
-            lines.append(s["subtitle"])
-        lines += [f"- {b}" for b in s.get("bullets", [])]
-        for side in ("left", "right"):
-            col = s.get(side)
-            if col:
-                lines.append(f"{col.get('heading', '')}:")
-                lines += [f"  - {b}" for b in col.get("bullets", [])]
-        chart = s.get("chart")
-        if chart:
-            lines.append(f"Chart ({chart.get('type', '')}), categories: "
-                         + ", ".join(map(str, chart.get("categories", []))))
-            for se in chart.get("series", []):
-                lines.append(f"  {se.get('name', '')}: "
-                             + ", ".join(f"{v:g}" for v in se.get("values", [])))
-        table = s.get("table")
-        if table:
-            lines.append(" | ".join(table.get("header", [])))
-            lines += [" | ".join(map(str, r)) for r in table.get("rows", [])]
-        if s.get("notes"):
-            lines.append(f"Speaker notes: {s['notes']}")
+def deck_text(deck: Deck) -> str:
+    """A deck as Markdown: each slide's title, text, data and notes."""
+    lines = [f"# {deck.title}"] + ([deck.subtitle] if deck.subtitle else [])
+    for i, s in enumerate(deck.slides, 1):
+        lines.append(f"\n## Slide {i}: {s.title}")
+        if s.subtitle:
+            lines.append(s.subtitle)
+        lines += [f"- {b}" for b in s.bullets]
+        for col in (s.left, s.right):
+            if col is not None:
+                lines.append(f"{col.heading}:")
+                lines += [f"  - {b}" for b in col.bullets]
+        if s.chart is not None:
+            lines.append(f"Chart ({s.chart.type}), categories: " + ", ".join(s.chart.categories))
+            lines += [f"  {se.name}: " + ", ".join(f"{v:g}" for v in se.values)
+                      for se in s.chart.series]
+        if s.table is not None:
+            lines += [" | ".join(row) for row in [s.table.header, *s.table.rows]]
+        if s.notes:
+            lines.append(f"Speaker notes: {s.notes}")
     return "\n".join(lines)
 
 
@@ -80,8 +75,8 @@ def _text(state: ServerState, job: JobRow) -> str | None:
     try:
         if job.kind == "report":
             return (folder / "report.md").read_text(encoding="utf-8")
-        return deck_text(json.loads((folder / "deck.json").read_text(encoding="utf-8")))
-    except (OSError, ValueError, AttributeError, TypeError):
+        return deck_text(Deck.model_validate_json((folder / "deck.json").read_bytes()))
+    except (OSError, ValidationError):
         return None  # a job from before these files existed, or one damaged on disk
 
 
@@ -98,18 +93,17 @@ def _cut(text: str, budget: int) -> str:
 
 
 def _sources(state: ServerState, job: JobRow) -> list[dict[str, Any]]:
-    path = state.jobs.workdir(job.id) / "report.json"
+    """The report's references as a chat turn's sources (the page's citation viewer)."""
     try:
-        report = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        report = Report.model_validate_json(
+            (state.jobs.workdir(job.id) / "report.json").read_bytes())
+    except (OSError, ValidationError):
         return []
-    passages = {p["id"]: p for p in report.get("passages", [])}
     out = []
-    for r in report.get("references", []):
-        p = passages.get(r.get("passage_id"))
-        out.append({"n": r["number"], "filename": r.get("title") or r.get("locator", ""),
-                    "location": r.get("location", ""), "text": p["text"] if p else "",
-                    "report": job.title})
+    for r in report.references:
+        p = report.passage(r.number)
+        out.append({"n": r.number, "filename": r.title or r.locator, "location": r.location,
+                    "text": p.text if p else "", "report": job.title})
     return out
 
 
@@ -124,8 +118,7 @@ def work_context(state: ServerState, user_id: str, conversation_id: str,
         thread = state.store.thread(conversation_id, parent_id)
     except QwenappError:
         return WorkContext()
-    root = thread[0].id if thread else None
-    chosen = _visible(jobs, {m.id for m in thread}, root)
+    chosen = _visible(jobs, {m.id for m in thread})
     out = WorkContext()
     blocks: list[str] = []
     left = budget
@@ -139,7 +132,6 @@ def work_context(state: ServerState, user_id: str, conversation_id: str,
         left -= len(text.encode("utf-8"))
         what = job.kind.upper()
         blocks.append(f"=== {what}: {job.title} ===\n{text}\n=== END OF {what} ===")
-        out.titles.append(job.title)
         if not out.sources and job.kind == "report":
             out.sources = _sources(state, job)
     if blocks:
