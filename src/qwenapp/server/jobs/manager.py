@@ -29,7 +29,7 @@ from ...store import ConversationStore
 from ..config import ServerLimits
 from ..errors import HttpError, not_found
 from ..limits import too_many
-from .kinds import JobContext, JobKind, JobServices
+from .kinds import JobContext, JobKind, JobRequestBase, JobServices
 from .store import TERMINAL, JobEventRow, JobRow, JobStore
 
 __all__ = ["JobManager"]
@@ -115,24 +115,24 @@ class JobManager:
 
     def _link(self, request: Any, user_id: str) -> tuple[str | None, str | None]:
         """(conversation id, message id) a job is shown after; 404 unless the caller's."""
-        cid = getattr(request, "conversation_id", None)
-        mid = getattr(request, "after_message_id", None)
-        if cid is None:
-            if mid is not None:
+        if not isinstance(request, JobRequestBase) or request.conversation_id is None:
+            if isinstance(request, JobRequestBase) and request.after_message_id is not None:
                 raise HttpError(400, "after_message_id needs a conversation_id",
                                 code="invalid_request", param="after_message_id")
             return None, None
+        cid, mid = request.conversation_id, request.after_message_id
         if not self.services.owners.owns_conversation(cid, user_id):
             raise not_found("conversation")
         store = ConversationStore(self.services.conn)
         if mid is None:
-            thread = store.thread(cid)
-            return cid, thread[-1].id if thread else None
-        row = self.services.conn.execute("SELECT conversation_id FROM messages WHERE id = ?",
-                                         (mid,)).fetchone()
-        if row is None or row[0] != cid:
-            raise not_found("message")
-        return cid, mid
+            leaf = store.leaf(cid)
+            return cid, leaf.id if leaf else None
+        try:
+            if store.message(mid).conversation_id == cid:
+                return cid, mid
+        except QwenappError:
+            pass
+        raise not_found("message")
 
     def cancel(self, job: JobRow) -> JobRow:
         if job.finished:
