@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -111,3 +113,24 @@ def lib(conn: sqlite3.Connection, tmp_path: Path) -> Library:
     outcomes = list(lib.ingest([docs]))
     assert all(o.status == "added" for o in outcomes), outcomes
     return lib
+
+
+# Headless browser tests use Debian's Chromium, never a browser a tool downloads.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@contextlib.contextmanager
+def app_page(browser: Any, url: str, **context: Any) -> Iterator[Any]:
+    """The web app opened in a fresh browser context; fails if the page threw an error."""
+    ctx = browser.new_context(**context)
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url + "/")
+    page.wait_for_selector("#app:not([hidden])")
+    yield page
+    ctx.close()
+    assert errors == []

@@ -11,15 +11,13 @@ from typing import Any
 
 import pytest
 
+from conftest import CHROMIUM, CHROMIUM_ARGS, app_page
 from qwenapp.models.scripted import ScriptedModel, load_script
 from qwenapp.server import ServerConfig, ServerLimits, create_app
 from qwenapp.server.testing import live_server, write_demo_script
 from qwenapp.settings import load_settings
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
 
 MARKDOWN = ("# Plan\n\nSome **bold**, `code`, and $e^{i\\pi}+1=0$.\n\n"
@@ -88,7 +86,7 @@ def hostile(canary: str) -> str:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     with playwright_sync.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield b
         b.close()
 
@@ -124,15 +122,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, canary: Canary) -> Iterator
 
 @pytest.fixture
 def page(browser: Any, server: str) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1200, "height": 850}, locale="en-US")
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.goto(server + "/")
-    pg.wait_for_selector("#app:not([hidden])")
-    yield pg
-    context.close()
-    assert errors == []
+    with app_page(browser, server, viewport={"width": 1200, "height": 850},
+                  locale="en-US") as pg:
+        yield pg
 
 
 def _send(page: Any, text: str) -> None:

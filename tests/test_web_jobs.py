@@ -11,15 +11,13 @@ from typing import Any
 
 import pytest
 
+from conftest import CHROMIUM, CHROMIUM_ARGS, app_page
 from qwenapp.models.scripted import load_script
 from qwenapp.server import ServerConfig, ServerLimits, create_app
 from qwenapp.server.testing import live_server, write_demo_script
 from qwenapp.settings import load_settings
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 OFFICE = shutil.which("soffice") is not None and shutil.which("pdftoppm") is not None
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
@@ -39,18 +37,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def page(server: str) -> Iterator[Any]:
     with playwright_sync.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(viewport={"width": 1200, "height": 900},
-                                      accept_downloads=True)
-        pg = context.new_page()
-        errors: list[str] = []
-        pg.on("pageerror", lambda e: errors.append(str(e)))
-        pg.goto(server + "/")
-        pg.wait_for_selector("#app:not([hidden])")
-        yield pg
-        context.close()
-        browser.close()
-        assert errors == []
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            with app_page(browser, server, viewport={"width": 1200, "height": 900},
+                          accept_downloads=True) as pg:
+                yield pg
+        finally:
+            browser.close()
 
 
 def _download(page: Any, card: Any, name: str) -> bytes:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -35,8 +35,7 @@ class Excerpt:
 
     def as_json(self) -> dict[str, Any]:
         """The shape the HTTP API sends in its ``sources`` event (and the web page reads)."""
-        return {"n": self.n, "document_id": self.document_id, "filename": self.filename,
-                "location": self.location, "text": self.text}
+        return asdict(self)
 
 
 def find_excerpts(library: Library, question: str, document_ids: Sequence[str] | None,

@@ -126,22 +126,17 @@ def _print_sources(err: Console, cited: Sequence[Excerpt]) -> None:
                   highlight=False)
 
 
-def _with_sources(result: ChatResult, docs: Attachments,
-                  cited: Sequence[Excerpt]) -> dict[str, Any]:
-    data = result.to_dict()
-    if docs.active:
-        data["sources"] = [e.as_json() for e in cited]
-    return data
-
-
 def _finish(state: AppState, result: ChatResult, docs: Attachments,
             excerpts: Sequence[Excerpt], as_json: bool) -> None:
     """After an answer: the JSON object, or the sources it cites (on stderr)."""
     cited = cited_excerpts(result.text, excerpts)
-    if as_json:
-        click.echo(json.dumps(_with_sources(result, docs, cited), ensure_ascii=False))
-    else:
+    if not as_json:
         _print_sources(state.err, cited)
+        return
+    data = result.to_dict()
+    if docs.active:
+        data["sources"] = [e.as_json() for e in cited]
+    click.echo(json.dumps(data, ensure_ascii=False))
 
 
 def _read_message(console: Console) -> str | None:

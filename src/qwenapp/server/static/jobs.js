@@ -77,24 +77,19 @@ export function follow(job, card, { onChange = null, onMakeDeck = null, compact 
     return () => {};
   }
   const line = (text, cls) => { const li = el("li", cls, text); log.append(li); if (onChange) onChange(); return li; };
+  const planned = (title, parts) => {
+    const li = line(`${t("plan")}: ${title}`);
+    const ul = el("ul");
+    for (const p of parts) ul.append(el("li", null, p.heading));
+    li.append(ul);
+    bar.max = parts.length + 1;
+  };
   const source = new EventSource(`/api/jobs/${job.id}/events`);
   const handlers = {
     running: () => { status.textContent = t("running"); status.className = "status running"; },
     resuming: (d) => line(d.reason, "muted"),
-    plan: (d) => {
-      const li = line(`${t("plan")}: ${d.title}`);
-      const ul = el("ul");
-      for (const s of d.sections) ul.append(el("li", null, s.heading));
-      li.append(ul);
-      bar.max = d.sections.length + 1;
-    },
-    outline: (d) => {
-      const li = line(`${t("plan")}: ${d.title}`);
-      const ul = el("ul");
-      for (const s of d.slides) ul.append(el("li", null, s.heading));
-      li.append(ul);
-      bar.max = d.slides.length + 1;
-    },
+    plan: (d) => planned(d.title, d.sections),  // a report's sections
+    outline: (d) => planned(d.title, d.slides),  // a deck's slides
     source_read: (d) => line(`${t("read")}: ${d.source}` +
       `${d.title && d.title !== d.source ? ` — ${d.title}` : ""} (${d.detail})`, "muted"),
     source_skipped: (d) => line(`${t("skipped")}: ${d.source}: ${d.reason}`, "warn"),
