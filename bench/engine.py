@@ -24,7 +24,6 @@ import asyncio
 import platform
 import statistics
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -39,24 +38,31 @@ from qwenapp.models.profile import QwenProfile, request_body
 PROMPT = "Write a Python function that returns the n-th Fibonacci number, with a docstring."
 
 
-def raw_run(backend: EmbeddedBackend, tokens: int) -> tuple[float, float, int]:
-    """(ttft, decode tok/s, n) calling the engine's server directly."""
+def raw_call(backend: EmbeddedBackend, messages: list[dict[str, str]],
+             options: GenerateOptions) -> tuple[float, list[float], str]:
+    """One request straight to the engine's server callback: (start, content stamps, text)."""
     server = _engine(backend._prepare()).server
-    body = request_body([{"role": "user", "content": PROMPT}],
-                        GenerateOptions(max_tokens=tokens, temperature=0, seed=1),
-                        QwenProfile())
+    body = request_body(messages, options, QwenProfile())
     stamps: list[float] = []
-    done = threading.Event()
+    parts: list[str] = []
 
     def cb(chunk: Any) -> bool:
         ch = chunk.get("choices") or []
-        if ch and (ch[0].get("delta") or {}).get("content"):
+        text = (ch[0].get("delta") or {}).get("content") if ch else None
+        if text:
             stamps.append(time.perf_counter())
+            parts.append(text)
         return False
 
     t0 = time.perf_counter()
     server.handle_chat_completions(body, cb)
-    done.set()
+    return t0, stamps, "".join(parts)
+
+
+def raw_run(backend: EmbeddedBackend, tokens: int) -> tuple[float, float, int]:
+    """(ttft, decode tok/s, n) calling the engine's server directly."""
+    t0, stamps, _ = raw_call(backend, [{"role": "user", "content": PROMPT}],
+                             GenerateOptions(max_tokens=tokens, temperature=0, seed=1))
     n = len(stamps)
     return stamps[0] - t0, (n - 1) / (stamps[-1] - stamps[0]), n
 
@@ -105,28 +111,14 @@ async def turn_ttfts(backend: EmbeddedBackend, turns: int) -> list[tuple[float, 
 
 def raw_turn_ttfts(backend: EmbeddedBackend, turns: int) -> list[float]:
     """The same conversation through the raw engine's server callback."""
-    server = _engine(backend._prepare()).server
     history: list[dict[str, str]] = []
     out: list[float] = []
     for i in range(turns):
         msgs = [*history, {"role": "user", "content": _question(i, raw=True)}]
-        body = request_body(msgs, GenerateOptions(max_tokens=48, temperature=0), QwenProfile())
-        stamps: list[float] = []
-        parts: list[str] = []
-
-        def cb(chunk: Any, stamps: list[float] = stamps, parts: list[str] = parts) -> bool:
-            ch = chunk.get("choices") or []
-            text = (ch[0].get("delta") or {}).get("content") if ch else None
-            if text:
-                stamps.append(time.perf_counter())
-                parts.append(text)
-            return False
-
-        t0 = time.perf_counter()
-        server.handle_chat_completions(body, cb)
+        t0, stamps, text = raw_call(backend, msgs, GenerateOptions(max_tokens=48, temperature=0))
         out.append((stamps[0] if stamps else time.perf_counter()) - t0)
         print(f"turn {i + 1}: raw ttft {out[-1] * 1000:.0f} ms", file=sys.stderr, flush=True)
-        history += [msgs[-1], {"role": "assistant", "content": "".join(parts)}]
+        history += [msgs[-1], {"role": "assistant", "content": text}]
     return out
 
 
