@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 import click
-import httpx
 from rich.console import Console
 from rich.markup import escape
 
@@ -30,7 +29,6 @@ from ..library import (
     parse_embedder,
     split_embed_spec,
 )
-from ..models.base import job_parallel
 from ..reports import (
     Finished,
     NoSourcesError,
@@ -40,14 +38,12 @@ from ..reports import (
     ReportEvent,
     ReportRequest,
     ReportStore,
-    RunConfig,
     RunStarted,
     SearchDone,
     SectionStarted,
     SectionWritten,
     SourceRead,
     SourceSkipped,
-    SourceTools,
     StageReused,
     Warned,
     check_output,
@@ -56,8 +52,8 @@ from ..reports import (
     write_report,
 )
 from ..reports.render import to_markdown
+from ..reports.tools import run_config, source_tools
 from ..store import open_db
-from ..web import Fetcher, UrlPolicy, make_provider
 from .state import AppState
 
 __all__ = ["report"]
@@ -126,48 +122,27 @@ async def _run(state: AppState, model: str | None, request: ReportRequest,
                holder: dict[str, str]) -> Finished:
     settings = state.settings
     conn = open_db(settings.db_path)
-    need_web = bool(request.urls or request.web)
-    web_conn = open_db(Path(":memory:")) if need_web else None
-    policy = UrlPolicy(allow_private=request.allow_private_urls,
-                       allowed_hosts=frozenset(h.lower() for h in request.allowed_hosts),
-                       timeout=url_timeout)
-    fetcher = Fetcher(policy) if need_web else None
-    client = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0)) if request.web \
-        else None
     embedder: OpenAIEmbeddings | None = parse_embedder(embed) if embed else None
     backend = state.backend(model)
     try:
-        tools = SourceTools(
-            library=Library(conn),
-            web_index=Library(web_conn) if web_conn is not None else None,
-            fetcher=fetcher,
-            search=make_provider(request.search, client, os.environ) if client else None,
-            embedder=embedder,
-        )
-        config = RunConfig(parallel=job_parallel(backend, settings.job_parallel, settings.parallel),
-                           model_timeout=max(settings.request_timeout, 600.0) * 2)
-        result: Finished | None = None
-        async for ev in run_report(conn, backend, request, tools, report_id=report_id,
-                                   config=config):
-            if isinstance(ev, RunStarted):
-                holder["id"] = ev.report_id
-            if isinstance(ev, Finished):
-                result = ev
-            _print_event(state.err, ev)
+        async with source_tools(Library(conn), request, search_env=os.environ,
+                                url_timeout=url_timeout, embedder=embedder) as tools:
+            result: Finished | None = None
+            async for ev in run_report(conn, backend, request, tools, report_id=report_id,
+                                       config=run_config(backend, settings)):
+                if isinstance(ev, RunStarted):
+                    holder["id"] = ev.report_id
+                if isinstance(ev, Finished):
+                    result = ev
+                _print_event(state.err, ev)
         assert result is not None
         return result
     finally:
         with contextlib.suppress(Exception):
             await backend.aclose()
-        if fetcher is not None:
-            await fetcher.aclose()
-        if client is not None:
-            await client.aclose()
         if embedder is not None:
             await embedder.aclose()
         conn.close()
-        if web_conn is not None:
-            web_conn.close()
 
 
 @click.command("report")

@@ -13,14 +13,11 @@ name it was uploaded with.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
-from ...models.base import job_parallel
 from ...reports import (
     Finished,
     PassagesReady,
@@ -28,20 +25,19 @@ from ...reports import (
     Report,
     ReportEvent,
     ReportRequest,
-    RunConfig,
     RunStarted,
     SearchDone,
     SectionStarted,
     SectionWritten,
     SourceRead,
     SourceSkipped,
-    SourceTools,
     StageReused,
     Warned,
     run_report,
 )
 from ...reports.render import render
 from ...reports.render.pdf import find_soffice
+from ...reports.tools import run_config, source_tools
 from ..errors import HttpError
 from .documents import owned_documents
 from .kinds import JobContext, JobEvent, JobRequestBase, JobServices
@@ -113,34 +109,6 @@ def _event(ev: ReportEvent, names: dict[str, str]) -> JobEvent | None:
     return None
 
 
-@contextlib.asynccontextmanager
-async def _web_tools(services: JobServices, req: ReportRequest) -> AsyncIterator[SourceTools]:
-    """The library, plus (when the request reads the web) a fetcher under the server's URL
-    policy, a throwaway index for fetched pages, and the configured search provider."""
-    if not (req.urls or req.web):
-        yield SourceTools(library=services.library)
-        return
-    import httpx
-
-    from ...library import Library
-    from ...store import open_db
-    from ...web import Fetcher, UrlPolicy, make_provider
-
-    web_conn = open_db(Path(":memory:"))
-    fetcher = Fetcher(UrlPolicy(allowed_hosts=frozenset(req.allowed_hosts)))
-    client = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0)) if req.web else None
-    try:
-        search = make_provider(req.search, client, services.config.search_env) \
-            if client is not None else None
-        yield SourceTools(library=services.library, web_index=Library(web_conn),
-                          fetcher=fetcher, search=search)
-    finally:
-        await fetcher.aclose()
-        if client is not None:
-            await client.aclose()
-        web_conn.close()
-
-
 class ReportJob:
     name: ClassVar[str] = "report"
     resumable: ClassVar[bool] = True
@@ -175,13 +143,11 @@ class ReportJob:
                              urls=req.urls if web else [], web=web and req.web,
                              search=services.config.search,
                              allowed_hosts=sorted(services.config.web_allowed_hosts))
-        config = RunConfig(parallel=job_parallel(backend, services.settings.job_parallel,
-                                                    services.settings.parallel),
-                           model_timeout=max(services.settings.request_timeout, 600.0) * 2)
-        report: Report | None = None
-        async with _web_tools(services, core) as tools:
+        async with source_tools(services.library, core,
+                                search_env=services.config.search_env) as tools:
             async for ev in run_report(services.conn, backend, core, tools,
-                                       report_id=ctx.state.get("report_id"), config=config):
+                                       report_id=ctx.state.get("report_id"),
+                                       config=run_config(backend, services.settings)):
                 if isinstance(ev, RunStarted):
                     ctx.save_state(report_id=ev.report_id)
                     yield JobEvent("started", {"report_id": ev.report_id,
