@@ -7,10 +7,10 @@ scope, focus or angle, each with a few suggested answers, so the job that
 follows is about what the user meant.
 
 The model answers in plain lines ("Q: ..." then "- option" lines), not JSON
-under a schema: JSON took about twice the tokens (the model pretty-prints it
-whatever the prompt says) and grammar-constrained sampling decodes slower
-(5-10 % on the idle 2-core machine, half the speed when its cores were busy),
-so with the 1.5B a round took over a minute under load. The answer is streamed
+under a schema: JSON took about 1.5 times the tokens (the model pretty-prints
+it whatever the prompt says), and grammar-constrained sampling, nearly free on
+an idle machine (0.99 of the plain speed), halved decoding when the cores were
+busy, so with the 1.5B a round took over a minute under load. The answer is streamed
 and stopped once enough whole questions are written, then cleaned in code:
 lengths bounded, duplicates, echoes of the request and questions in the wrong
 language dropped (a JSON answer is accepted too). Asking is a convenience,
