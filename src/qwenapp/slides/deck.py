@@ -17,16 +17,23 @@ __all__ = [
     "ChartType",
     "Column",
     "Deck",
+    "Quote",
     "Series",
     "Slide",
     "SlideKind",
     "SourceRef",
+    "Stat",
+    "Step",
     "Table",
 ]
 
-SlideKind = Literal["title", "agenda", "section", "bullets", "compare", "chart", "table", "closing"]
+SlideKind = Literal["title", "agenda", "section", "bullets", "compare", "kpi", "quote",
+                    "process", "timeline", "chart", "table", "closing"]
 ChartType = Literal["bar", "line", "pie"]
-CONTENT_KINDS: tuple[SlideKind, ...] = ("bullets", "compare", "chart", "table")
+# kinds that carry the deck's content (speaker notes required); title, agenda, section
+# and closing are frame slides built by code
+CONTENT_KINDS: tuple[SlideKind, ...] = ("bullets", "compare", "kpi", "quote", "process",
+                                        "timeline", "chart", "table")
 
 
 class SourceRef(BaseModel):
@@ -63,7 +70,37 @@ class Table(BaseModel):
     rows: list[list[str]]
 
 
+class Stat(BaseModel):
+    """One big number of a KPI slide: ``value`` as shown ("1.2 M", "43 %"), what it counts."""
+
+    value: str
+    label: str
+
+
+class Quote(BaseModel):
+    """A quotation slide: the words (from a source, verbatim) and who said or wrote them."""
+
+    text: str
+    attribution: str = ""
+
+
+class Step(BaseModel):
+    """One step of a process (``label`` a short name) or one event of a timeline
+    (``label`` the date or period), with a sentence that says what happens."""
+
+    label: str
+    text: str = ""
+
+
 class Slide(BaseModel):
+    """One slide. Which fields matter depends on ``kind``:
+
+    bullets: ``bullets``; compare: ``left``/``right``; kpi: ``stats`` (2-4), optional
+    ``bullets`` as context; quote: ``quote``; process, timeline: ``steps`` (3-6, in
+    order); chart: ``chart`` and ``takeaway`` (one sentence: what the data shows), optional
+    ``bullets``; table: ``table``, optional ``takeaway``; section: ``title``/``subtitle``.
+    """
+
     kind: SlideKind
     title: str
     subtitle: str = ""
@@ -72,6 +109,10 @@ class Slide(BaseModel):
     right: Column | None = None
     chart: Chart | None = None
     table: Table | None = None
+    stats: list[Stat] = Field(default_factory=list)
+    quote: Quote | None = None
+    steps: list[Step] = Field(default_factory=list)
+    takeaway: str = ""
     notes: str = ""
     sources: list[SourceRef] = Field(default_factory=list)
 
@@ -107,6 +148,12 @@ class Deck(BaseModel):
                 out.append(f"{where} has no bullets")
             if s.kind == "compare" and (s.left is None or s.right is None):
                 out.append(f"{where} is a comparison without two columns")
+            if s.kind == "kpi" and not 1 <= len(s.stats) <= 4:
+                out.append(f"{where} is a KPI slide without 1 to 4 numbers")
+            if s.kind == "quote" and (s.quote is None or not s.quote.text.strip()):
+                out.append(f"{where} is a quote slide without a quotation")
+            if s.kind in ("process", "timeline") and not 2 <= len(s.steps) <= 7:
+                out.append(f"{where} is a {s.kind} without 2 to 7 steps")
             if s.kind == "chart":
                 c = s.chart
                 if c is None or not c.series or len(c.categories) < 2:
