@@ -122,3 +122,14 @@ def test_thinking_switch_reaches_a_qwen3_template(tmp_path: Path) -> None:
 
 def test_plain_qwen25_template_has_no_thinking(backend: EmbeddedBackend) -> None:
     assert backend.supports_thinking is False
+
+
+def test_anti_repetition_samplers_reach_the_engine(backend: EmbeddedBackend) -> None:
+    """Greedy decoding of the random model repeats itself; the penalties change the text."""
+    plain = asyncio.run(complete(backend, HELLO, GenerateOptions(max_tokens=32, temperature=0)))
+    tokens = plain.text.split()
+    penalised = asyncio.run(complete(backend, HELLO, GenerateOptions(
+        max_tokens=32, temperature=0, repeat_penalty=3.0, frequency_penalty=1.5,
+        dry_multiplier=2.0)))
+    assert plain.text and penalised.text
+    assert penalised.text != plain.text, tokens

@@ -107,3 +107,12 @@ def test_request_body_maps_every_option() -> None:
     assert body["chat_template_kwargs"] == {"enable_thinking": True}
     plain = request_body([], GenerateOptions(think=True), QwenProfile(thinking=False))
     assert "chat_template_kwargs" not in plain
+    assert not {"frequency_penalty", "repeat_penalty", "dry_multiplier"} & plain.keys()
+
+
+def test_request_body_maps_anti_repetition_samplers() -> None:
+    opts = GenerateOptions(frequency_penalty=0.4, presence_penalty=0.1, repeat_penalty=1.15,
+                           dry_multiplier=0.8)
+    body = request_body([], opts, QwenProfile(thinking=False))
+    assert (body["frequency_penalty"], body["presence_penalty"]) == (0.4, 0.1)
+    assert (body["repeat_penalty"], body["dry_multiplier"]) == (1.15, 0.8)

@@ -48,6 +48,13 @@ class GenerateOptions:
     seed: int | None = None
     json_schema: dict[str, Any] | None = None
     think: bool | None = None
+    # anti-repetition sampling: the OpenAI-standard penalties, and llama.cpp's own
+    # ``repeat_penalty`` (multiplicative, over the last 64 tokens) and DRY sampler
+    # (``dry_multiplier`` > 0 turns it on); servers that do not know a field ignore it
+    frequency_penalty: float | None = None
+    presence_penalty: float | None = None
+    repeat_penalty: float | None = None
+    dry_multiplier: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,6 +130,10 @@ def request_body(
         body["stop"] = list(options.stop)
     if options.seed is not None:
         body["seed"] = options.seed
+    for name in ("frequency_penalty", "presence_penalty", "repeat_penalty", "dry_multiplier"):
+        value = getattr(options, name)
+        if value is not None:
+            body[name] = value
     if options.json_schema is not None:
         body["response_format"] = {
             "type": "json_schema",
