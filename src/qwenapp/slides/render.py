@@ -23,6 +23,7 @@ from pptx import Presentation
 from pptx.chart.data import CategoryChartData
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION
+from pptx.enum.dml import MSO_THEME_COLOR
 from pptx.enum.shapes import MSO_SHAPE, PP_PLACEHOLDER
 from pptx.enum.text import MSO_ANCHOR
 from pptx.opc.constants import RELATIONSHIP_TYPE as RT
@@ -30,6 +31,7 @@ from pptx.oxml.ns import qn
 from pptx.shapes.shapetree import SlideShapeFactory
 from pptx.util import Emu
 
+from .boxes import Colour, Shape, ShapeKind
 from .deck import Deck
 from .errors import DeckError
 from .language import LANGUAGES, Language
@@ -42,7 +44,6 @@ from .layout import (
     ChartBox,
     Frame,
     Geometry,
-    Rule,
     SlidePlan,
     TableBox,
     TextBox,
@@ -253,6 +254,7 @@ class _Painter:
         self.pal = theme.palette
         self.lang = lang
         self.cjk = lang.script != "latin"
+        self.fields = 0
 
     def slide(self, prs: Any, layouts: _Layouts, plan: SlidePlan) -> None:
         layout = {"cover": layouts.cover, "content": layouts.content,
@@ -262,10 +264,17 @@ class _Painter:
                         for sp in slide.shapes._spTree.iter(qn("p:sp"))
                         if sp.find(".//" + qn("p:ph")) is not None}
         used: set[Any] = set()
-        for n, item in enumerate(plan.items, 1):
+        if plan.background is not None:
+            self._fill(slide.background.fill, plan.background)
+        # panels first, so the text on them is drawn on top (and read after them)
+        order = sorted(enumerate(plan.items, 1),
+                       key=lambda e: 0 if isinstance(e[1], Shape) and e[1].behind else 1)
+        for n, item in order:
             if isinstance(item, TextBox):
                 sp = self._placeholder(placeholders, item) if item.placeholder else None
-                if sp is None:
+                if sp is None and item.fill is not None:
+                    shape = self._autoshape(slide, item.shape, item.frame, item.fill)
+                elif sp is None:
                     shape = slide.shapes.add_textbox(*_box(item.frame))
                 else:
                     used.add(sp)
@@ -277,8 +286,9 @@ class _Painter:
                 self.chart(slide, item, n)
             elif isinstance(item, TableBox):
                 self.table(slide, item, n)
-            elif isinstance(item, Rule):
-                self.rule(slide, item, n)
+            elif isinstance(item, Shape):
+                shape = self._autoshape(slide, item.kind, item.frame, item.fill)
+                shape.name = f"{'Panel' if item.behind else 'Accent'} {n}"
         for sp in placeholders:
             if sp not in used:  # nothing empty left behind
                 sp.getparent().remove(sp)
@@ -293,31 +303,64 @@ class _Painter:
 
     # -- text
 
-    def _colour(self, role: str) -> str | None:
-        if self.pal is None:
+    def _colour(self, box: TextBox) -> Colour | None:
+        if box.colour is not None:
+            return box.colour
+        return {"title": "title", "subtitle": "muted", "heading": "accent", "footer": "muted",
+                "number": "muted", "value": "accent"}.get(box.role, "text")  # type: ignore[return-value]
+
+    def _fill(self, fill: Any, colour: Colour) -> None:
+        """A solid fill: the palette's colour, or a template's own scheme colour."""
+        fill.solid()
+        if self.pal is not None:
+            fill.fore_color.rgb = _rgb(_hex(self.pal, colour))
+        else:
+            fill.fore_color.theme_color = _SCHEME[colour]
+
+    def _autoshape(self, slide: Any, kind: ShapeKind, frame: Frame, fill: Colour) -> Any:
+        shape = slide.shapes.add_shape(_SHAPES[kind], *_box(frame))
+        shape.line.fill.background()
+        shape.shadow.inherit = False
+        if kind == "round":
+            shape.adjustments[0] = min(0.5, 10.0 / max(1.0, min(frame.w, frame.h)))
+        elif kind in ("chevron", "pentagon"):
+            shape.adjustments[0] = 0.32
+        self._fill(shape.fill, fill)
+        return shape
+
+    def _colour_el(self, colour: Colour | None) -> Any:
+        """``a:srgbClr`` from the palette; for a template its scheme colour, or None to
+        inherit the template's own text colours."""
+        if colour is None:
             return None
-        return {"title": self.pal.title, "subtitle": self.pal.muted, "heading": self.pal.accent,
-                "footer": self.pal.muted, "number": self.pal.muted}.get(role, self.pal.text)
+        if self.pal is not None:
+            return etree.Element(qn("a:srgbClr"), val=_hex(self.pal, colour))
+        scheme = _SCHEME_XML.get(colour)
+        return etree.Element(qn("a:schemeClr"), val=scheme) if scheme else None
 
     def _font(self, rpr: Any, *, heading: bool, size: float, bold: bool,
-              colour: str | None) -> None:
+              colour: Colour | None, italic: bool = False) -> None:
         rpr.set("lang", self.lang.code)
         if self.cjk:
             rpr.set("altLang", "en-US")
         rpr.set("sz", str(round(size * 100)))
         rpr.set("b", "1" if bold else "0")
-        if colour:
+        if italic:
+            rpr.set("i", "1")
+        el = self._colour_el(colour)
+        if el is not None:
             fill = rpr.find(qn("a:solidFill"))
             if fill is None:
                 fill = etree.Element(qn("a:solidFill"))
                 rpr.insert(0, fill)
             for child in list(fill):
                 fill.remove(child)
-            etree.SubElement(fill, qn("a:srgbClr"), val=colour)
+            fill.append(el)
         latin = None
         if not self.theme.is_template:
             latin = self.theme.heading_font if heading else self.theme.body_font
-        ea = self.theme.ea_font if (self.cjk or not self.theme.is_template) else None
+        ea_face = self.theme.heading_ea_font if heading else self.theme.ea_font
+        ea = ea_face if (self.cjk or not self.theme.is_template) else None
         _typefaces(rpr, latin, ea)
 
     def text(self, body: Any, box: TextBox) -> None:
@@ -326,43 +369,38 @@ class _Painter:
         for old in body.findall(qn("a:p")):
             body.remove(old)
         align = {"left": "l", "center": "ctr", "right": "r"}[box.align]
-        heading = box.role in ("title", "heading")
-        colour = self._colour(box.role)
-        bullet_colour = self.pal.accent if self.pal else None
+        heading = box.role in ("title", "heading", "quote", "value")
+        colour = self._colour(box)
+        bullet_colour: Colour | None = "accent"
         for i, para in enumerate(box.paragraphs):
             p = etree.SubElement(body, qn("a:p"))
             self.paragraph(p, para, box.size, align=align, space=PARA_SPACE * box.size if i
                            else 0.0, indent=box.indent, bullet=bullet_colour, heading=heading,
-                           bold=box.bold, colour=colour, field=box.slide_number)
+                           bold=box.bold, colour=colour, field=box.slide_number,
+                           italic=box.italic)
 
     def paragraph(self, p: Any, text: str, size: float, *, align: str, space: float,
-                  indent: float, bullet: str | None, heading: bool, bold: bool,
-                  colour: str | None, field: bool = False) -> None:
+                  indent: float, bullet: Colour | None, heading: bool, bold: bool,
+                  colour: Colour | None, field: bool = False, italic: bool = False) -> None:
         ppr = etree.SubElement(p, qn("a:pPr"), algn=align)
         etree.SubElement(etree.SubElement(ppr, qn("a:lnSpc")), qn("a:spcPct"), val="100000")
         etree.SubElement(etree.SubElement(ppr, qn("a:spcBef")), qn("a:spcPts"),
                          val=str(round(space * 100)))
         etree.SubElement(etree.SubElement(ppr, qn("a:spcAft")), qn("a:spcPts"), val="0")
-        _bullet(ppr, indent, bullet)
+        _bullet(ppr, indent, self._colour_el(bullet))
         if field:
-            run = etree.SubElement(p, qn("a:fld"), id="{" + str(uuid.uuid4()).upper() + "}",
+            # a fixed id per field: the same deck gives the same XML on every run
+            self.fields += 1
+            fid = uuid.uuid5(uuid.NAMESPACE_URL, f"qwenapp-slidenum-{self.fields}")
+            run = etree.SubElement(p, qn("a:fld"), id="{" + str(fid).upper() + "}",
                                    type="slidenum")
         else:
             run = etree.SubElement(p, qn("a:r"))
         rpr = etree.SubElement(run, qn("a:rPr"))
-        self._font(rpr, heading=heading, size=size, bold=bold, colour=colour)
+        self._font(rpr, heading=heading, size=size, bold=bold, colour=colour, italic=italic)
         etree.SubElement(run, qn("a:t")).text = _xml_safe(text)
 
     # -- other shapes
-
-    def rule(self, slide: Any, item: Rule, n: int) -> None:
-        shape = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, *_box(item.frame))
-        shape.name = f"Accent {n}"
-        shape.line.fill.background()
-        shape.shadow.inherit = False
-        if self.pal is not None:
-            shape.fill.solid()
-            shape.fill.fore_color.rgb = _rgb(self.pal.accent)
 
     def chart(self, slide: Any, box: ChartBox, n: int) -> None:
         c = box.chart
@@ -381,7 +419,7 @@ class _Painter:
             chart.legend.position = XL_LEGEND_POSITION.BOTTOM
             chart.legend.include_in_layout = False
         self._font(chart.font._rPr, heading=False, size=box.size, bold=False,
-                   colour=self.pal.text if self.pal else None)
+                   colour="text" if self.pal else None)
         plot = chart.plots[0]
         plot.has_data_labels = True
         labels = plot.data_labels
@@ -421,18 +459,39 @@ class _Painter:
                 cell.margin_left = cell.margin_right = _emu(CELL_INSET_X)
                 cell.margin_top = cell.margin_bottom = _emu(CELL_INSET_Y)
                 cell.vertical_anchor = MSO_ANCHOR.MIDDLE
-                colour = None
+                colour: Colour | None = None
                 if pal is not None:
-                    cell.fill.solid()
-                    fill = pal.accent if r == 0 else (pal.surface if r % 2 else pal.background)
-                    cell.fill.fore_color.rgb = _rgb(fill)
-                    colour = pal.on_accent if r == 0 else pal.text
+                    self._fill(cell.fill, "accent" if r == 0 else
+                               ("surface" if r % 2 else "background"))
+                    colour = "on_accent" if r == 0 else "text"
                 body = cell.text_frame._txBody
                 for old in body.findall(qn("a:p")):
                     body.remove(old)
                 self.paragraph(etree.SubElement(body, qn("a:p")), value, box.size, align="l",
                                space=0.0, indent=0.0, bullet=None, heading=False,
                                bold=r == 0, colour=colour)
+
+
+_SHAPES: dict[ShapeKind, Any] = {
+    "rect": MSO_SHAPE.RECTANGLE, "round": MSO_SHAPE.ROUNDED_RECTANGLE,
+    "chevron": MSO_SHAPE.CHEVRON, "pentagon": MSO_SHAPE.PENTAGON, "ellipse": MSO_SHAPE.OVAL,
+    "line": MSO_SHAPE.RECTANGLE,
+}
+# a template's scheme colours for each role (its own palette wins)
+_SCHEME: dict[Colour, Any] = {
+    "background": MSO_THEME_COLOR.BACKGROUND_1, "title": MSO_THEME_COLOR.TEXT_2,
+    "text": MSO_THEME_COLOR.TEXT_1, "muted": MSO_THEME_COLOR.TEXT_2,
+    "accent": MSO_THEME_COLOR.ACCENT_1, "accent2": MSO_THEME_COLOR.ACCENT_2,
+    "surface": MSO_THEME_COLOR.BACKGROUND_2, "on_accent": MSO_THEME_COLOR.BACKGROUND_1,
+}
+_SCHEME_XML: dict[Colour, str] = {"accent": "accent1", "accent2": "accent2", "on_accent": "bg1",
+                                  "surface": "bg2", "background": "bg1"}
+
+
+def _hex(pal: Palette, colour: Colour) -> str:
+    return {"background": pal.background, "title": pal.title, "text": pal.text,
+            "muted": pal.muted, "accent": pal.accent, "accent2": pal.accents[1],
+            "surface": pal.surface, "on_accent": pal.on_accent}[colour]
 
 
 def _box(f: Frame) -> tuple[Emu, Emu, Emu, Emu]:
@@ -468,7 +527,7 @@ def _typefaces(rpr: Any, latin: str | None, ea: str | None) -> None:
             rpr.append(el)
 
 
-def _bullet(ppr: Any, indent: float, colour: str | None) -> None:
+def _bullet(ppr: Any, indent: float, colour: Any) -> None:
     for tag in ("buClr", "buSzPct", "buFont", "buNone", "buAutoNum", "buChar"):
         for old in ppr.findall(qn(f"a:{tag}")):
             ppr.remove(old)
@@ -480,9 +539,9 @@ def _bullet(ppr: Any, indent: float, colour: str | None) -> None:
     ppr.set("marL", str(round(indent * EMU_PER_PT)))
     ppr.set("indent", str(-round(indent * EMU_PER_PT)))
     els = []
-    if colour:
+    if colour is not None:
         clr = etree.Element(qn("a:buClr"))
-        etree.SubElement(clr, qn("a:srgbClr"), val=colour)
+        clr.append(colour)
         els.append(clr)
     els.append(etree.Element(qn("a:buFont"), typeface="Arial"))
     els.append(etree.Element(qn("a:buChar"), char="•"))

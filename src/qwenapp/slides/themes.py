@@ -52,6 +52,15 @@ class Theme:
     template: bytes | None = field(default=None, repr=False)
     title_align: Literal["left", "center"] = "left"
     rule: Literal["bar", "underline", "none"] = "bar"  # decoration beside or under titles
+    heading_ea: str = ""  # East Asian face of headings ("" = ea_font)
+    card: Literal["rect", "round"] = "rect"  # the shape of cards and panels
+    marker: Literal["circle", "square"] = "circle"  # numbered markers of lists and steps
+    cover: Literal["band", "orbit", "rules", "panel"] = "band"  # the title slide's accent
+    heading_bold: bool = True
+
+    @property
+    def heading_ea_font(self) -> str:
+        return self.heading_ea or self.ea_font
 
     @property
     def is_template(self) -> bool:

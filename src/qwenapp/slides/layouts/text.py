@@ -1,0 +1,205 @@
+"""Layouts for slides made of sentences: bullets, agenda, comparison, quote.
+
+Why several shapes for bullets: two short bullets set as a list fill a
+quarter of the slide and look unfinished; as cards they read as a designed
+statement. So few short bullets become cards (numbered, accent strip), a
+single one a statement panel, and longer lists numbered rows spread over the
+body's height. When even the legible minimum does not fit, the slide splits
+("(cont.)"), or, where it cannot, the text shrinks and a misfit is noted.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..boxes import MIN_BODY, Colour, Item, Planner, Shape, SlidePlan, TextBox
+from ..deck import Slide
+from ..measure import Frame
+from .common import GAP, PAD, card_kind, content, numbered_rows
+
+__all__ = ["agenda", "bullets", "compare", "quote", "split"]
+
+
+def bullets(p: Planner, s: Slide) -> list[SlidePlan]:
+    body = p.geo.body
+    n = len(s.bullets)
+    labels = [f"bullet {i}" for i in range(1, n + 1)]
+    if n == 1:
+        return [content(p, s, _statement(p, s.bullets[0], body))]
+    if 2 <= n <= 4:
+        cards = _cards(p, s.bullets, body)
+        if cards is not None:
+            return [content(p, s, cards)]
+    rows = numbered_rows(p, s.bullets, body, 28, labels=labels, many="bullets",
+                         strict=p.allow_split and n > 1)
+    if rows is None:
+        return split(p, s)
+    return [content(p, s, rows)]
+
+
+def _statement(p: Planner, text: str, body: Frame) -> list[Item]:
+    """One bullet: a large statement on a panel with an accent bar."""
+    inner = Frame(body.x + 28, body.y + PAD, body.w - 28 - PAD * 2, body.h - 2 * PAD)
+    size = p.fit([text], inner, 36, MIN_BODY, labels="bullet 1")
+    need = p.height([text], inner.w, size)
+    h = min(body.h, max(body.h * 0.6, need + 2 * PAD + 24))
+    y = body.y + (body.h - h) / 2
+    return [Shape(Frame(body.x, y, body.w, h), card_kind(p), "surface", behind=True),
+            Shape(Frame(body.x, y, 8, h)),
+            TextBox(Frame(inner.x, y + PAD, inner.w, h - 2 * PAD), (text,), size, "body",
+                    anchor="middle")]
+
+
+def _cards(p: Planner, texts: list[str], body: Frame) -> list[Item] | None:
+    """2-4 short bullets as numbered cards side by side, or None when they need more room."""
+    n = len(texts)
+    w = (body.w - GAP * (n - 1)) / n
+    num_h = 44.0
+    inner_h = body.h - 2 * PAD - num_h - 10
+    sizes = []
+    for t in texts:
+        size = p.fits([t], Frame(0, 0, w - 2 * PAD, inner_h), 28, 18)
+        if size is None:
+            return None
+        sizes.append(size)
+    size = min(sizes)
+    need = max(p.height([t], w - 2 * PAD, size) for t in texts)
+    h = min(body.h, max(body.h * 0.72, need + num_h + 2 * PAD + 30))
+    items: list[Item] = []
+    for i, t in enumerate(texts):
+        x = body.x + i * (w + GAP)
+        items.append(Shape(Frame(x, body.y, w, h), card_kind(p), "surface", behind=True))
+        items.append(Shape(Frame(x, body.y, w, 6), "rect", "accent" if i % 2 == 0 else "accent2"))
+        items.append(TextBox(Frame(x + PAD, body.y + PAD + 6, w - 2 * PAD, num_h),
+                             (f"{i + 1:02d}",), 28, "label", bold=True, colour="accent",
+                             anchor="middle"))
+        items.append(TextBox(Frame(x + PAD, body.y + PAD + 6 + num_h + 4, w - 2 * PAD,
+                                   h - num_h - 2 * PAD - 16), (t,), size, "body"))
+    return items
+
+
+def agenda(p: Planner, s: Slide) -> list[SlidePlan]:
+    body = p.geo.body
+    n = len(s.bullets)
+    labels = [f"agenda item {i}" for i in range(1, n + 1)]
+    if n <= 6:
+        rows = numbered_rows(p, s.bullets, body, 26, labels=labels, many="agenda items",
+                             numbers=[f"{i:02d}" for i in range(1, n + 1)])
+        assert rows is not None
+        return [content(p, s, rows)]
+    half = math.ceil(n / 2)
+    colw = (body.w - GAP * 2) / 2
+    items: list[Item] = []
+    for c, part in enumerate((s.bullets[:half], s.bullets[half:])):
+        start = 1 + c * half
+        frame = Frame(body.x + c * (colw + GAP * 2), body.y, colw, body.h)
+        rows = numbered_rows(p, part, frame, 22, labels=labels[start - 1:start - 1 + len(part)],
+                             many="agenda items",
+                             numbers=[f"{i:02d}" for i in range(start, start + len(part))])
+        assert rows is not None
+        items += rows
+    return [content(p, s, items)]
+
+
+def compare(p: Planner, s: Slide) -> list[SlidePlan]:
+    assert s.left is not None and s.right is not None
+    body = p.geo.body
+    colw = (body.w - GAP) / 2
+    heads = (s.left.heading, s.right.heading)
+    probe = Frame(0, 0, colw - 2 * PAD, body.h / 3)
+    hsize = min(p.fit([h], probe, 24, 16, labels=f"the {side} heading", head=True, bold=True)
+                for h, side in zip(heads, ("left", "right"), strict=True))
+    head_h = max(p.height([h], colw - 2 * PAD, hsize, head=True, bold=True) for h in heads) + 16
+    cols = (s.left.bullets, s.right.bullets)
+    top = body.y + head_h
+    inner = Frame(0, 0, colw - 2 * PAD, body.bottom - top - 2 * PAD)
+    found = [p.fits(c, inner, 24, MIN_BODY, bullets=True) for c in cols]
+    if any(sz is None for sz in found) and p.allow_split and max(len(c) for c in cols) > 1:
+        return split(p, s)
+    size = min(
+        sz if sz is not None else p.fit(c, inner, MIN_BODY, MIN_BODY, bullets=True,
+                                        labels=[f"{side} bullet {i}"
+                                                for i in range(1, len(c) + 1)],
+                                        many=f"{side} bullets")
+        for sz, c, side in zip(found, cols, ("left", "right"), strict=True))
+    need = max(p.height(c, inner.w + 0, size, bullets=True) for c in cols)
+    h = min(body.h, max(body.h * 0.75, head_h + need + 2 * PAD))
+    items: list[Item] = []
+    for k, (head, col) in enumerate(zip(heads, cols, strict=True)):
+        x = body.x + k * (colw + GAP)
+        fill: Colour = "accent" if k == 0 else "accent2"
+        items.append(Shape(Frame(x, body.y, colw, h), card_kind(p), "surface", behind=True))
+        items.append(TextBox(Frame(x, body.y, colw, head_h), (head,), hsize, "heading",
+                             bold=True, anchor="middle", colour="on_accent", fill=fill,
+                             shape="rect"))
+        items.append(TextBox(Frame(x + PAD, top + PAD, colw - 2 * PAD, h - head_h - 2 * PAD),
+                             tuple(col), size, "body", bullets=True))
+    return [content(p, s, items)]
+
+
+def quote(p: Planner, s: Slide) -> list[SlidePlan]:
+    assert s.quote is not None
+    body = p.geo.body
+    mark_w = 96.0
+    text_frame = Frame(body.x + mark_w, body.y + 8, body.w - mark_w - 24, body.h * 0.72)
+    q = s.quote.text.strip()
+    size = p.fit([q], text_frame, 36, 18, labels="the quotation", head=True)
+    need = p.height([q], text_frame.w, size, head=True)
+    items: list[Item] = [
+        Shape(Frame(body.x, body.y, 8, body.h), "rect", "accent"),
+        TextBox(Frame(body.x + 16, body.y, mark_w - 20, 110), ("\u201c",), 120, "value",
+                bold=True, colour="accent", anchor="top"),
+        TextBox(Frame(text_frame.x, text_frame.y, text_frame.w, max(need, text_frame.h * 0.5)),
+                (q,), size, "quote", italic=p.theme.heading_font != p.theme.body_font,
+                anchor="bottom" if need < text_frame.h * 0.5 else "top"),
+    ]
+    used = max(need, text_frame.h * 0.5)
+    if s.quote.attribution.strip():
+        who = "\u2014 " + s.quote.attribution.strip()
+        af = Frame(text_frame.x, text_frame.y + used + 16, text_frame.w,
+                   body.bottom - (text_frame.y + used + 16))
+        asize = p.fit([who], af, 22, 14, labels="the attribution")
+        ah = min(af.h, p.height([who], af.w, asize))
+        items.append(TextBox(Frame(af.x, af.y, af.w, ah), (who,), asize, "subtitle"))
+    if s.bullets:
+        top = items[-1].frame.bottom + 16 if isinstance(items[-1], TextBox) else body.y
+        bf = Frame(text_frame.x, top, text_frame.w, body.bottom - top)
+        if bf.h > 30:
+            bsize = p.fit(s.bullets, bf, 18, 12, labels=[f"bullet {i}" for i in
+                                                         range(1, len(s.bullets) + 1)],
+                          many="bullets", bullets=True)
+            items.append(TextBox(bf, tuple(s.bullets), bsize, "body", bullets=True))
+    return [content(p, s, items)]
+
+
+def split(p: Planner, s: Slide) -> list[SlidePlan]:
+    """Two slides, each with half the content; the second titled "(cont.)"."""
+    from . import plan_slide
+
+    def halves(xs: list[str]) -> tuple[list[str], list[str]]:
+        k = math.ceil(len(xs) / 2)
+        return xs[:k], xs[k:]
+
+    cont = f"{s.title} {p.lang.continued}"
+    if s.kind == "compare":
+        assert s.left is not None and s.right is not None
+        (la, lb), (ra, rb) = halves(s.left.bullets), halves(s.right.bullets)
+        first = s.model_copy(update={"left": s.left.model_copy(update={"bullets": la}),
+                                     "right": s.right.model_copy(update={"bullets": ra})})
+        second = s.model_copy(update={
+            "title": cont,
+            "left": s.left.model_copy(update={"bullets": lb or la[-1:]}),
+            "right": s.right.model_copy(update={"bullets": rb or ra[-1:]}),
+        })
+    elif s.kind == "table":
+        assert s.table is not None
+        k = math.ceil(len(s.table.rows) / 2)
+        first = s.model_copy(update={"table": s.table.model_copy(
+            update={"rows": s.table.rows[:k]})})
+        second = s.model_copy(update={"title": cont, "table": s.table.model_copy(
+            update={"rows": s.table.rows[k:]})})
+    else:
+        a, b = halves(s.bullets)
+        first = s.model_copy(update={"bullets": a})
+        second = s.model_copy(update={"bullets": b, "title": cont})
+    return plan_slide(p, first) + plan_slide(p, second)
