@@ -1,8 +1,10 @@
 """``extract(path) -> Document``: the one entry point, dispatching on the extension.
 
 Limits are checked before any parser runs (size first, then the zip
-directory for OOXML). Every failure is a :class:`DocumentError` that names
-the file and the reason, so callers can report it and carry on.
+directory for OOXML) and the extracted text after. Every failure, including
+a parser's unexpected exception, is a :class:`DocumentError` that names the
+file and the reason, so callers can report it and carry on. CPU time and
+memory are bounded by running this in :mod:`qwenapp.library.worker`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .html import html_sections, html_title
-from .limits import DEFAULT_LIMITS, Limits, check_file, check_zip
+from .limits import DEFAULT_LIMITS, Limits, check_file, check_text, check_zip
 from .model import Document, DocumentError, DocumentKind, Section
 from .text import decode, markdown_sections, split_csv, table_text, text_sections
 from .text import title_from_markdown as md_title
@@ -63,9 +65,20 @@ def extract(path: Path, limits: Limits = DEFAULT_LIMITS) -> Document:
     if kind in ("docx", "pptx", "xlsx"):
         check_zip(path, limits, kind.upper())
     sha = _sha256(path)
-    title, sections = _parse(path, kind, limits)
+    try:
+        title, sections = _parse(path, kind, limits)
+    except DocumentError:
+        raise
+    except MemoryError:
+        raise DocumentError(f"{path.name}: too large to read in memory; refused") from None
+    except RecursionError:
+        raise DocumentError(f"{path.name}: the file is nested too deeply to read") from None
+    except Exception as e:  # a parser's own error on a damaged file: a reason, not a crash
+        raise DocumentError(f"{path.name}: cannot be read as {kind} "
+                            f"({type(e).__name__}: {str(e)[:200]})") from None
     if not sections:
         raise DocumentError(f"{path.name}: no text found in the {kind} file")
+    check_text(path.name, sum(len(s.text) for s in sections), limits)
     return Document(path=path, title=title or path.stem, kind=kind, sha256=sha, sections=sections)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .model import DocumentError
 
-__all__ = ["DEFAULT_LIMITS", "Limits", "check_file", "check_zip"]
+__all__ = ["DEFAULT_LIMITS", "Limits", "check_file", "check_text", "check_zip", "human_size"]
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MB = 1024 * 1024
@@ -30,12 +30,17 @@ class Limits:
     max_compression_ratio: float = 200.0  # whole archive; OOXML text is ~5-20x
     max_pdf_pages: int = 2_000
     max_table_rows: int = 20_000  # per sheet or CSV; more rows are cut, and the cut is said
+    # What reading one document may cost (enforced by qwenapp.library.worker's child process):
+    max_text_chars: int = 8_000_000  # extracted text (~2M tokens, a 3,000-page book)
+    cpu_seconds: int = 60
+    memory_bytes: int = 2048 * MB  # address space on top of the reader's own
+    wall_seconds: float = 180.0
 
 
 DEFAULT_LIMITS = Limits()
 
 
-def _human(n: int) -> str:
+def human_size(n: int) -> str:
     return f"{n / MB:.1f} MB" if n >= MB else f"{n / 1024:.0f} KB"
 
 
@@ -51,7 +56,8 @@ def check_file(path: Path, limits: Limits) -> int:
         raise DocumentError(f"{path}: not a regular file")
     if st.st_size > limits.max_file_bytes:
         raise DocumentError(
-            f"{path.name}: too large ({_human(st.st_size)}, limit {_human(limits.max_file_bytes)})"
+            f"{path.name}: too large ({human_size(st.st_size)}, "
+            f"limit {human_size(limits.max_file_bytes)})"
         )
     if st.st_size == 0:
         raise DocumentError(f"{path.name}: the file is empty")
@@ -83,8 +89,8 @@ def check_zip(path: Path, limits: Limits, label: str) -> None:
     packed = sum(i.compress_size for i in infos)
     if total > limits.max_uncompressed_bytes:
         raise DocumentError(
-            f"{path.name}: expands to {_human(total)} "
-            f"(limit {_human(limits.max_uncompressed_bytes)}); refusing a possible zip bomb"
+            f"{path.name}: expands to {human_size(total)} "
+            f"(limit {human_size(limits.max_uncompressed_bytes)}); refusing a possible zip bomb"
         )
     if packed and total > 1 * MB and total / packed > limits.max_compression_ratio:
         raise DocumentError(
@@ -93,3 +99,11 @@ def check_zip(path: Path, limits: Limits, label: str) -> None:
         )
     if any(i.flag_bits & 0x1 for i in infos):
         raise DocumentError(f"{path.name}: the {label} archive is encrypted")
+
+
+def check_text(name: str, chars: int, limits: Limits) -> None:
+    """Refuse a document whose extracted text is over ``max_text_chars``."""
+    if chars > limits.max_text_chars:
+        raise DocumentError(
+            f"{name}: holds too much text ({chars / 1e6:.1f} million characters, limit "
+            f"{limits.max_text_chars / 1e6:.1f} million)", "split it into smaller files")

@@ -1,4 +1,11 @@
-"""PDF through pypdf: one section per page, located as "page N"."""
+"""PDF through pypdf: one section per page, located as "page N".
+
+Every pypdf failure becomes a :class:`DocumentError` naming the reason:
+damaged files, passwords, AES without its crypto backend, and pypdf's own
+resource limits (a FlateDecode stream that would inflate past its cap, a
+huge array or dictionary). Time and memory are bounded by the caller's child
+process (:mod:`qwenapp.library.worker`), not here.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +21,13 @@ __all__ = ["pdf_sections"]
 
 def pdf_sections(path: Path, limits: Limits) -> tuple[str | None, list[Section]]:
     from pypdf import PdfReader
-    from pypdf.errors import FileNotDecryptedError, PdfReadError
+    from pypdf.errors import (
+        DependencyError,
+        FileNotDecryptedError,
+        LimitReachedError,
+        PdfReadError,
+        PyPdfError,
+    )
 
     with path.open("rb") as f:
         if not f.read(1024).lstrip().startswith(b"%PDF-"):
@@ -25,7 +38,8 @@ def pdf_sections(path: Path, limits: Limits) -> tuple[str | None, list[Section]]
         if reader.is_encrypted:
             ok = False
             # owner-password-only PDFs open with an empty user password
-            with contextlib.suppress(FileNotDecryptedError, NotImplementedError, PdfReadError):
+            with contextlib.suppress(FileNotDecryptedError, NotImplementedError, PdfReadError,
+                                     DependencyError):
                 ok = bool(reader.decrypt(""))
             if not ok:
                 raise DocumentError(
@@ -50,7 +64,15 @@ def pdf_sections(path: Path, limits: Limits) -> tuple[str | None, list[Section]]
         raise
     except FileNotDecryptedError:
         raise DocumentError(f"{path.name}: the PDF is password-protected (encrypted)") from None
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError,
+    except LimitReachedError:
+        raise DocumentError(
+            f"{path.name}: part of the PDF expands past the reader's limit (a possible "
+            "decompression bomb); refused", "save a copy of the PDF again and add that",
+        ) from None
+    except DependencyError as e:
+        raise DocumentError(f"{path.name}: the PDF needs a missing library to read ({e})",
+                            "pip install cryptography") from None
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError,
             RecursionError, OSError, NotImplementedError) as e:
         # pypdf raises a wide range of errors on damaged files; each one is a reason to report
         raise DocumentError(f"{path.name}: corrupt PDF ({type(e).__name__}: {e})") from None

@@ -16,6 +16,9 @@ from .terms import estimate_tokens
 
 __all__ = ["Chunk", "chunk_sections"]
 
+# estimate_tokens counts at most ~4 characters per token (Latin text), so a window of
+# target * 4 characters is always enough to hold a piece of ``target`` tokens.
+_MAX_CHARS_PER_TOKEN = 4
 _SENTENCE = re.compile(r"(?<=[.!?。！？；;])\s+|(?<=[。！？；])")
 
 
@@ -37,13 +40,34 @@ def _pieces(text: str, target: int) -> list[str]:
             out.append(para)
             continue
         for sent in _SENTENCE.split(para):
-            sent = sent.strip()
-            while estimate_tokens(sent) > target:  # a sentence with no end: cut it hard
-                cut = max(1, len(sent) * target // estimate_tokens(sent))
-                out.append(sent[:cut])
-                sent = sent[cut:]
-            if sent:
-                out.append(sent)
+            out.extend(_hard_cuts(sent.strip(), target))
+    return out
+
+
+def _hard_cuts(text: str, target: int) -> list[str]:
+    """``text`` cut into pieces of at most ``target`` tokens, preferring spaces.
+
+    Linear in ``len(text)``: each cut looks only at a window of the text
+    ahead of it (at most ``target * _MAX_CHARS_PER_TOKEN`` characters, since
+    no estimate gives fewer tokens than that), never at the whole remainder.
+    Re-estimating the remainder at every cut made a 1 MB line without a full
+    stop quadratic (minutes of CPU).
+    """
+    out: list[str] = []
+    pos, n = 0, len(text)
+    span = max(1, target * _MAX_CHARS_PER_TOKEN)
+    while pos < n:
+        window = text[pos : pos + span]
+        while len(window) > 1 and estimate_tokens(window) > target:
+            window = window[: max(1, len(window) * target // estimate_tokens(window))]
+        if pos + len(window) < n:  # not the end: back off to a space in the last fifth
+            space = window.rfind(" ", len(window) * 4 // 5)
+            if space > 0:
+                window = window[:space]
+        piece = window.strip()
+        if piece:
+            out.append(piece)
+        pos += len(window)
     return out
 
 

@@ -23,12 +23,13 @@ from typing import Literal
 
 import numpy as np
 
-from ..documents import DEFAULT_LIMITS, Document, DocumentError, Limits, extract, kind_of
+from ..documents import DEFAULT_LIMITS, Document, DocumentError, Limits, kind_of
 from ..errors import InputError
 from ..store import new_id, transaction
-from .chunking import chunk_sections
+from .chunking import Chunk, chunk_sections
 from .embeddings import Embedder, from_blob, to_blob
 from .terms import content_terms, fts_form
+from .worker import DocumentWorker, Prepared
 
 __all__ = [
     "Hit",
@@ -111,10 +112,12 @@ class Library:
     """The document library on one SQLite connection (from :func:`qwenapp.store.open_db`)."""
 
     def __init__(self, conn: sqlite3.Connection, *, limits: Limits = DEFAULT_LIMITS,
-                 chunk_tokens: int = 200) -> None:
+                 chunk_tokens: int = 200, worker: DocumentWorker | None = None) -> None:
         self.conn = conn
         self.limits = limits
         self.chunk_tokens = chunk_tokens
+        # files are read in a bounded child process (see .worker), never in this one
+        self.worker = worker or DocumentWorker(limits, chunk_tokens)
 
     # --- ingestion --------------------------------------------------------------------
 
@@ -157,10 +160,14 @@ class Library:
                                  "" if same else f"same content as {row['path']}",
                                  row["id"], row["title"], row["sections"], n)
         try:
-            doc = extract(path, self.limits)
+            prepared = self.worker.prepare(path, self.limits)
         except DocumentError as e:
             return IngestOutcome(path, "failed", e.message.removeprefix(f"{path.name}: "))
-        return self._store(doc, path)
+        return self._store(prepared.document, path, chunks=prepared.chunks)
+
+    def add_prepared(self, prepared: Prepared, key: str) -> IngestOutcome:
+        """Store a document a :class:`DocumentWorker` has read, under ``key`` (its path)."""
+        return self._store(prepared.document, Path(key), key=key, chunks=prepared.chunks)
 
     def add_document(self, doc: Document, key: str) -> IngestOutcome:
         """Store an already extracted document (a fetched page) under ``key`` (its URL)."""
@@ -175,9 +182,11 @@ class Library:
         return int(self.conn.execute("SELECT count(*) FROM library_chunks WHERE document_id = ?",
                                      (doc_id,)).fetchone()[0])
 
-    def _store(self, doc: Document, path: Path, key: str | None = None) -> IngestOutcome:
+    def _store(self, doc: Document, path: Path, key: str | None = None,
+               chunks: list[Chunk] | None = None) -> IngestOutcome:
         key = key or str(path)
-        chunks = chunk_sections(doc.sections, self.chunk_tokens)
+        if chunks is None:
+            chunks = chunk_sections(doc.sections, self.chunk_tokens)
         size = path.stat().st_size if key == str(path) and path.exists() else len(doc.text)
         now = _now()
         with transaction(self.conn):

@@ -1,14 +1,15 @@
 """Your document library: ``/api/documents`` (upload, list, read, delete).
 
 Uploads are checked (size while receiving, type by content: see
-:mod:`.uploads`), extracted off the event loop, and added to the shared
+:mod:`.uploads`), read and cut into passages in a child process with CPU,
+memory and time limits (:mod:`qwenapp.library.worker`: a hostile file costs
+its own process, never the event loop), and added to the shared
 library under the uploader's ownership. Extraction errors (a corrupt PDF, a
 zip bomb disguised as DOCX) are 400s naming the file as the user called it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import os
@@ -18,7 +19,7 @@ from typing import Any
 from fastapi import APIRouter, UploadFile
 from starlette.responses import Response
 
-from ..documents import DocumentError, Limits, extract
+from ..documents import DocumentError
 from ..store import new_id
 from .auth import Caller
 from .errors import ErrorResponse, HttpError, not_found
@@ -79,15 +80,18 @@ async def upload_document(state: State, who: Caller, file: UploadFile) -> Docume
         kind = sniff(staging, filename)
         stored = (state.uploads_dir / f"{new_id()}{kind.ext}").resolve()
         os.replace(staging, stored)
-        limits = Limits(max_file_bytes=limit)
+        limits = dataclasses.replace(state.library.limits, max_file_bytes=limit)
         try:
-            doc = await asyncio.to_thread(extract, stored, limits)
+            # a bounded child process reads it (CPU, memory, time): see qwenapp.library.worker
+            prepared = await state.library.worker.aprepare(stored, limits)
         except DocumentError as e:
             raise HttpError(400, e.message.replace(stored.name, filename), code="unreadable",
                             hint=e.hint) from None
+        doc = prepared.document
         if doc.title == stored.stem:
             doc = dataclasses.replace(doc, title=Path(filename).stem or filename)
-        outcome = state.library.add_document(doc, str(stored))
+        outcome = state.library.add_prepared(dataclasses.replace(prepared, document=doc),
+                                             str(stored))
         assert outcome.document_id is not None
         state.owners.claim_document(outcome.document_id, who.user.id, filename, stored.name,
                                     kind.media_type)
