@@ -11,7 +11,16 @@ import pytest
 from qwenapp.errors import ContextOverflowError, ModelFileError
 from qwenapp.models.base import complete
 from qwenapp.models.embedded import EmbeddedBackend, loaded_engines
-from qwenapp.models.events import Finish, GenerateOptions, Message, TextDelta, Usage
+from qwenapp.models.events import (
+    Finish,
+    GenerateOptions,
+    Message,
+    NamedTool,
+    TextDelta,
+    ToolCall,
+    ToolSpec,
+    Usage,
+)
 
 HELLO = [Message("user", "hello")]
 
@@ -133,3 +142,59 @@ def test_anti_repetition_samplers_reach_the_engine(backend: EmbeddedBackend) -> 
         dry_multiplier=2.0)))
     assert plain.text and penalised.text
     assert penalised.text != plain.text, tokens
+
+
+# -- tools ----------------------------------------------------------------------------
+
+QWEN25_TEMPLATE = (Path(__file__).parent / "fixtures" / "qwen25_tools_template.jinja").read_text()
+UNIT = ToolSpec("set_unit", "Choose the temperature unit.", {
+    "type": "object", "properties": {"unit": {"enum": ["celsius", "fahrenheit"]}},
+    "required": ["unit"], "additionalProperties": False})
+
+
+@pytest.fixture(scope="module")
+def tool_backend(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedBackend:
+    """The tiny model with Qwen2.5's own chat template, which renders tools and tool turns."""
+    from qwenapp.testing.tiny_gguf import write_tiny_qwen_gguf
+
+    path = write_tiny_qwen_gguf(tmp_path_factory.mktemp("gguf") / "tiny-qwen25-tools.gguf",
+                                chat_template=QWEN25_TEMPLATE)
+    return EmbeddedBackend(path, context=2048, parallel=1, threads=2)
+
+
+def test_tools_reach_the_chat_template(tool_backend: EmbeddedBackend) -> None:
+    plain = asyncio.run(complete(tool_backend, HELLO, GenerateOptions(max_tokens=1)))
+    offered = asyncio.run(complete(tool_backend, HELLO, GenerateOptions(
+        max_tokens=1, tools=(UNIT,))))
+    assert plain.usage and offered.usage
+    # The template's "# Tools" block with the schema is in the prompt (byte-level vocab:
+    # roughly a token a character).
+    assert offered.usage.prompt_tokens - plain.usage.prompt_tokens > 300
+    none = asyncio.run(complete(tool_backend, HELLO, GenerateOptions(
+        max_tokens=1, tools=(UNIT,), tool_choice="none")))
+    assert none.usage and none.usage.prompt_tokens == plain.usage.prompt_tokens
+
+
+def test_a_forced_tool_choice_yields_a_parsed_call(tool_backend: EmbeddedBackend) -> None:
+    out = asyncio.run(complete(tool_backend, [Message("user", "use fahrenheit")],
+                               GenerateOptions(max_tokens=200, seed=3, tools=(UNIT,),
+                                               tool_choice=NamedTool("set_unit"))))
+    assert out.finish_reason == "tool_calls", out.text
+    assert out.text == "" and not out.tool_errors
+    [call] = out.tool_calls
+    assert call.name == "set_unit" and call.arguments["unit"] in ("celsius", "fahrenheit")
+    assert call.id.startswith("call_")
+
+
+def test_assistant_tool_calls_and_tool_results_reach_the_template(
+        tool_backend: EmbeddedBackend) -> None:
+    call = ToolCall("call_1", "set_unit", {"unit": "celsius"})
+    base = [Message("user", "weather?"), Message("assistant", "", tool_calls=(call,))]
+    short = asyncio.run(complete(tool_backend,
+                                 [*base, Message("tool", "ok", tool_call_id="call_1")],
+                                 GenerateOptions(max_tokens=1, tools=(UNIT,))))
+    long = asyncio.run(complete(tool_backend, [*base, Message("tool", "ok" + "z" * 200,
+                                                               tool_call_id="call_1")],
+                                GenerateOptions(max_tokens=1, tools=(UNIT,))))
+    assert short.usage and long.usage
+    assert long.usage.prompt_tokens - short.usage.prompt_tokens >= 100

@@ -31,6 +31,7 @@ from qwenapp.models import (
     Usage,
     complete,
 )
+from qwenapp.models.events import NamedTool, ToolCall, ToolSpec
 from qwenapp.models.openai_compat import (
     PROVIDERS,
     OpenAICompatBackend,
@@ -168,6 +169,54 @@ def test_llama_cancel_then_next_request_works(llama_url: str) -> None:
             return await collect(b, GenerateOptions(max_tokens=4))
 
     assert run(go())[-1] == Finish("length")
+
+
+UNIT = ToolSpec("set_unit", "Choose the temperature unit.", {
+    "type": "object", "properties": {"unit": {"enum": ["celsius", "fahrenheit"]}},
+    "required": ["unit"], "additionalProperties": False})
+
+
+@pytest.fixture(scope="module")
+def llama_tools_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real llama-server running the tiny model with Qwen2.5's tool-aware chat template."""
+    pytest.importorskip("xllamacpp")
+    from qwenapp.testing.llama_server import running_llama_server
+    from qwenapp.testing.tiny_gguf import write_tiny_qwen_gguf
+
+    template = (Path(__file__).parent / "fixtures" / "qwen25_tools_template.jinja").read_text()
+    path = write_tiny_qwen_gguf(tmp_path_factory.mktemp("gguf") / "tools.gguf",
+                                chat_template=template)
+    with running_llama_server(path, ctx=4096, parallel=1) as url:
+        yield url
+
+
+def test_llama_server_forced_tool_call_is_parsed(llama_tools_url: str) -> None:
+    async def go() -> Any:
+        async with OpenAICompatBackend(llama_tools_url, "tiny", provider="llama.cpp") as b:
+            return await complete(b, [Message("user", "in fahrenheit please")], GenerateOptions(
+                max_tokens=200, seed=3, tools=(UNIT,), tool_choice=NamedTool("set_unit")))
+
+    out = run(go(), 60)
+    assert out.finish_reason == "tool_calls" and out.text == ""
+    [call] = out.tool_calls
+    assert call.name == "set_unit" and call.arguments["unit"] in ("celsius", "fahrenheit")
+
+
+def test_llama_server_takes_a_tool_round_trip(llama_tools_url: str) -> None:
+    call = ToolCall("call_7", "set_unit", {"unit": "celsius"})
+    convo = [Message("user", "weather?"), Message("assistant", "", tool_calls=(call,)),
+             Message("tool", "21 degrees " * 30, tool_call_id="call_7", name="set_unit")]
+
+    async def go(messages: list[Message]) -> Any:
+        async with OpenAICompatBackend(llama_tools_url, "tiny", provider="llama.cpp") as b:
+            return await complete(b, messages, GenerateOptions(max_tokens=2, tools=(UNIT,)))
+
+    with_result = run(go(convo), 60)
+    without = run(go(convo[:1]), 60)
+    assert with_result.finish_reason in ("length", "stop", "tool_calls")
+    assert with_result.usage and without.usage
+    # the call and its 330-character result are rendered into the prompt
+    assert with_result.usage.prompt_tokens - without.usage.prompt_tokens > 300
 
 
 # ---------------------------------------------------------------------------

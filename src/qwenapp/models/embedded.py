@@ -28,7 +28,13 @@ from typing import Any
 from ..errors import BackendError, ModelFileError
 from ..settings import Settings
 from .events import Event, GenerateOptions, Message
-from .profile import QwenProfile, error_from_payload, openai_chunks_to_events, request_body
+from .profile import (
+    QwenProfile,
+    error_from_payload,
+    offered_tools,
+    openai_chunks_to_events,
+    request_body,
+)
 
 __all__ = ["EmbeddedBackend", "EngineConfig", "default_threads", "loaded_engines"]
 
@@ -209,7 +215,7 @@ class EmbeddedBackend:
                     raise error_from_payload(item["error"])
                 yield item
 
-        events = openai_chunks_to_events(chunks())
+        events = openai_chunks_to_events(chunks(), offered_tools(options))
         try:
             async for event in events:
                 yield event

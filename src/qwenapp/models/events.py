@@ -4,10 +4,21 @@ A backend turns ``(messages, GenerateOptions)`` into a stream of
 :data:`Event` values. Everything above the model layer (assistant, CLI,
 HTTP API, report and deck pipelines) consumes only these types, never a
 wire format.
+
+Tools travel the same way: :class:`ToolSpec` definitions go in with the
+options, and the stream says what the model asked for with
+:class:`ToolCallDelta` (arguments as they arrive), then one
+:class:`ToolCall` per finished call (arguments parsed, repaired when a small
+model wrote them sloppily) or a :class:`ToolCallError` when they could not be
+read, and finally ``Finish("tool_calls")``. The results go back to the model
+as ``Message("tool", ..., tool_call_id=...)`` after the assistant message
+that carries the calls.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -18,23 +29,103 @@ __all__ = [
     "FinishReason",
     "GenerateOptions",
     "Message",
+    "NamedTool",
     "ReasoningDelta",
     "Role",
     "TextDelta",
+    "ToolCall",
+    "ToolCallDelta",
+    "ToolCallError",
+    "ToolChoice",
+    "ToolSpec",
     "Usage",
 ]
 
-Role = Literal["system", "user", "assistant"]
-FinishReason = Literal["stop", "length", "cancelled", "error"]
+Role = Literal["system", "user", "assistant", "tool"]
+FinishReason = Literal["stop", "length", "tool_calls", "cancelled", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """A function the model may call: a name, what it does, and a JSON schema of its arguments."""
+
+    name: str
+    description: str = ""
+    parameters: Mapping[str, Any] = field(
+        default_factory=lambda: {"type": "object", "properties": {}})
+
+    def to_openai(self) -> dict[str, Any]:
+        return {"type": "function", "function": {
+            "name": self.name, "description": self.description,
+            "parameters": dict(self.parameters)}}
+
+
+@dataclass(frozen=True, slots=True)
+class NamedTool:
+    """``tool_choice`` naming one function: the model must call exactly that one."""
+
+    name: str
+
+
+# "auto": the model decides; "none": answer in text; "required": call at least one tool.
+ToolChoice = Literal["auto", "none", "required"] | NamedTool
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """One finished call the model asked for. ``arguments`` is the parsed JSON object."""
+
+    id: str
+    name: str
+    arguments: Mapping[str, Any]
+    repaired: bool = False  # the model's JSON needed fixing before it parsed
+
+    @property
+    def arguments_json(self) -> str:
+        return json.dumps(dict(self.arguments), ensure_ascii=False)
+
+    def to_openai(self) -> dict[str, Any]:
+        return {"id": self.id, "type": "function",
+                "function": {"name": self.name, "arguments": self.arguments_json}}
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A piece of a call as it streams: the name once known, then argument text."""
+
+    index: int
+    id: str
+    name: str = ""
+    arguments: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallError:
+    """A call whose name or arguments could not be read (the raw text is kept)."""
+
+    id: str
+    name: str
+    raw: str
+    message: str
 
 
 @dataclass(frozen=True, slots=True)
 class Message:
     role: Role
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()  # an assistant message that asked for tools
+    tool_call_id: str | None = None  # a ``tool`` message: the call it answers
+    name: str | None = None  # a ``tool`` message: the tool that ran
 
-    def to_openai(self) -> dict[str, str]:
-        return {"role": self.role, "content": self.content}
+    def to_openai(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.tool_calls:
+            out["tool_calls"] = [c.to_openai() for c in self.tool_calls]
+        if self.tool_call_id is not None:
+            out["tool_call_id"] = self.tool_call_id
+        if self.name is not None and self.role == "tool":
+            out["name"] = self.name
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +146,11 @@ class GenerateOptions:
     presence_penalty: float | None = None
     repeat_penalty: float | None = None
     dry_multiplier: float | None = None
+    # function calling: what the model may call, whether it must, and whether it may
+    # ask for several calls in one answer
+    tools: tuple[ToolSpec, ...] = ()
+    tool_choice: ToolChoice = "auto"
+    parallel_tool_calls: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +175,8 @@ class Finish:
     reason: FinishReason
 
 
-Event = TextDelta | ReasoningDelta | Usage | Finish
+Event = (TextDelta | ReasoningDelta | ToolCallDelta | ToolCall | ToolCallError | Usage
+         | Finish)
 
 
 @dataclass(slots=True)
@@ -90,6 +187,8 @@ class Completion:
     reasoning: str = ""
     usage: Usage | None = None
     finish_reason: FinishReason | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    tool_errors: list[ToolCallError] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
 
     def add(self, event: Event) -> None:
@@ -100,5 +199,9 @@ class Completion:
             self.reasoning += event.text
         elif isinstance(event, Usage):
             self.usage = event
-        else:
+        elif isinstance(event, ToolCall):
+            self.tool_calls.append(event)
+        elif isinstance(event, ToolCallError):
+            self.tool_errors.append(event)
+        elif isinstance(event, Finish):
             self.finish_reason = event.reason

@@ -33,7 +33,7 @@ import httpx
 
 from ..errors import BackendError, BadRequestError, ContextOverflowError, InputError
 from .events import Event, GenerateOptions, Message
-from .profile import QwenProfile, openai_chunks_to_events, request_body
+from .profile import QwenProfile, offered_tools, openai_chunks_to_events, request_body
 
 __all__ = [
     "PROVIDERS",
@@ -273,7 +273,7 @@ class OpenAICompatBackend:
         body = _spell_thinking(body, self.provider)
         response = await self._send("POST", _CHAT, body=body)
         chunks = self._chunks(response)
-        events = openai_chunks_to_events(chunks)
+        events = openai_chunks_to_events(chunks, offered_tools(options))
         try:
             async for event in events:
                 yield event

@@ -7,24 +7,38 @@ or inline in ``content`` between ``<think>`` and ``</think>`` tags (raw
 templates, Ollama's older builds, LM Studio). :class:`ThinkSplitter` turns
 both into separate text and reasoning deltas, so nothing above the model
 layer ever sees a think tag, and reasoning never lands in an answer.
+
+Tool calls are read here too, for both backends (see :mod:`.toolcalls` for
+the shapes): native ``tool_calls`` deltas and calls written into the text are
+turned into the same :class:`~qwenapp.models.events.ToolCall` events, and an
+answer that called a tool finishes with ``"tool_calls"``. A forced
+``tool_choice`` (``required`` or a named function) is sent as a JSON-schema
+grammar for the call rather than as ``tool_choice``: llama.cpp (embedded and
+llama-server) accepts ``tool_choice`` but did not enforce it in our tests,
+while every server we support enforces a schema.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import BackendError, BadRequestError, ContextOverflowError
+from ..errors import BackendError, BadRequestError, ContextOverflowError, InputError
 from .events import (
     Event,
     Finish,
     FinishReason,
     GenerateOptions,
+    NamedTool,
     ReasoningDelta,
     TextDelta,
+    ToolCall,
+    ToolCallError,
+    ToolSpec,
     Usage,
 )
+from .toolcalls import NativeCalls, ToolTextParser, partial_suffix
 
 __all__ = [
     "QwenProfile",
@@ -75,7 +89,7 @@ class ThinkSplitter:
                 if not self._in_think:
                     self._lstrip = True  # Qwen puts a blank line after </think>
                 continue
-            keep = _partial_suffix(self._buf, tag)
+            keep = partial_suffix(self._buf, tag)
             out, self._buf = self._buf[: len(self._buf) - keep], self._buf[len(self._buf) - keep :]
             yield from self._emit(out)
             return
@@ -98,16 +112,34 @@ class ThinkSplitter:
         yield TextDelta(text)
 
 
-def _partial_suffix(buf: str, tag: str) -> int:
-    """Length of the longest suffix of *buf* that is a proper prefix of *tag*."""
-    for n in range(min(len(tag) - 1, len(buf)), 0, -1):
-        if buf.endswith(tag[:n]):
-            return n
-    return 0
+def offered_tools(options: GenerateOptions) -> tuple[ToolSpec, ...]:
+    """The tools a request really offers (none when ``tool_choice`` is ``"none"``)."""
+    return () if options.tool_choice == "none" else options.tools
+
+
+def call_schema(options: GenerateOptions) -> dict[str, Any] | None:
+    """The JSON schema of the call a forced ``tool_choice`` demands (None when not forced)."""
+    tools = offered_tools(options)
+    choice = options.tool_choice
+    if not tools or choice == "auto":
+        return None
+    if isinstance(choice, NamedTool):
+        chosen = [t for t in tools if t.name == choice.name]
+        if not chosen:
+            raise InputError(f"tool_choice names {choice.name!r}, which is not among the tools",
+                             f"offer it in tools, or name one of: "
+                             f"{', '.join(t.name for t in tools)}")
+        tools = tuple(chosen)
+    variants = [{"type": "object",
+                 "properties": {"name": {"const": t.name},
+                                "arguments": dict(t.parameters) or {"type": "object"}},
+                 "required": ["name", "arguments"], "additionalProperties": False}
+                for t in tools]
+    return variants[0] if len(variants) == 1 else {"anyOf": variants}
 
 
 def request_body(
-    messages: list[dict[str, str]],
+    messages: list[dict[str, Any]],
     options: GenerateOptions,
     profile: QwenProfile,
     *,
@@ -134,10 +166,22 @@ def request_body(
         value = getattr(options, name)
         if value is not None:
             body[name] = value
-    if options.json_schema is not None:
+    tools = offered_tools(options)
+    forced = call_schema(options)
+    if forced is not None and options.json_schema is not None:
+        raise InputError("a JSON schema for the answer and a forced tool call exclude each other",
+                         "use tool_choice auto, or drop response_format")
+    schema = forced if forced is not None else options.json_schema
+    if tools:
+        body["tools"] = [t.to_openai() for t in tools]
+        if forced is None:
+            body["tool_choice"] = "auto"
+        body["parallel_tool_calls"] = options.parallel_tool_calls
+    if schema is not None:
         body["response_format"] = {
             "type": "json_schema",
-            "json_schema": {"name": "output", "strict": True, "schema": options.json_schema},
+            "json_schema": {"name": "tool_call" if forced is not None else "output",
+                            "strict": True, "schema": schema},
         }
     kwargs = profile.template_kwargs(options.think)
     if kwargs:
@@ -151,23 +195,36 @@ _FINISH: dict[str, FinishReason] = {
     "stop": "stop",
     "eos": "stop",
     "length": "length",
-    "tool_calls": "stop",
+    "tool_calls": "tool_calls",
+    "function_call": "tool_calls",
     "content_filter": "error",
 }
 
 
 async def openai_chunks_to_events(
     chunks: AsyncIterator[dict[str, Any]],
+    tools: Sequence[ToolSpec] = (),
 ) -> AsyncGenerator[Event, None]:
     """Translate OpenAI ``chat.completion.chunk`` dicts into our events.
 
-    The one place that knows the wire shape. Raises :class:`BackendError` on
-    an error chunk, a malformed chunk, or a stream that ends without a
-    finish reason.
+    The one place that knows the wire shape. ``tools`` are the tools the
+    request offered: with them, calls written into the text are read too.
+    Raises :class:`BackendError` on an error chunk, a malformed chunk, or a
+    stream that ends without a finish reason.
     """
     splitter = ThinkSplitter()
+    native = NativeCalls()
+    calls = ToolTextParser([t.name for t in tools]) if tools else None
+    called = False
     finish: FinishReason | None = None
     usage: Usage | None = None
+
+    def text_events(evs: Iterator[TextDelta | ReasoningDelta]) -> Iterator[Event]:
+        for ev in evs:
+            if calls is not None and isinstance(ev, TextDelta):
+                yield from calls.feed(ev.text)
+            else:
+                yield ev
     async for chunk in chunks:
         if not isinstance(chunk, dict):
             raise BackendError("the server sent a malformed stream chunk",
@@ -195,18 +252,30 @@ async def openai_chunks_to_events(
                 yield ReasoningDelta(reasoning)
             content = delta.get("content")
             if content:
-                for ev in splitter.feed(content):
+                for ev in text_events(splitter.feed(content)):
                     yield ev
+            for call in native.feed(delta.get("tool_calls")):
+                yield call
             reason = choice.get("finish_reason")
             if reason:
                 finish = _FINISH.get(reason, "stop")
-    for ev in splitter.flush():
+    for ev in text_events(splitter.flush()):
         yield ev
+    tail: list[Event] = list(calls.flush()) if calls is not None else []
+    tail.extend(native.finish())
+    for ev in tail:
+        called = called or isinstance(ev, ToolCall | ToolCallError)
+        yield ev
+    called = called or (calls is not None and calls.count > 0)
     if finish is None:
         raise BackendError("the model stream stopped before the answer was finished",
                            "the server may have crashed or dropped the connection; try again")
     if usage is not None:
         yield usage
+    if called and finish in ("stop", "tool_calls"):
+        finish = "tool_calls"
+    elif finish == "tool_calls":
+        finish = "stop"  # the server said so, but no call could be read
     yield Finish(finish)
 
 

@@ -8,6 +8,14 @@ prompt; they stream in fixed-size chunks; every call is recorded in
 
 Reply text may contain ``<think>...</think>``: it is split into reasoning
 exactly as a real Qwen3 stream would be.
+
+Tool calls are scripted as :class:`ScriptedToolCalls` (or, in a script file,
+``{"tool_calls": [{"name": ..., "arguments": {...}}], "content": "..."}``):
+they stream as OpenAI ``tool_calls`` deltas, arguments a few characters at a
+time. A text reply may also write Qwen's ``<tool_call>...</tool_call>`` form.
+Either way the stream goes through the one chunk translator
+(:func:`~qwenapp.models.profile.openai_chunks_to_events`), so scripted calls
+are parsed exactly as a real server's are.
 """
 
 from __future__ import annotations
@@ -16,15 +24,29 @@ import asyncio
 import json
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from .events import Event, Finish, GenerateOptions, Message, Usage
-from .profile import ThinkSplitter
+from .events import Event, GenerateOptions, Message
+from .profile import offered_tools, openai_chunks_to_events
 
-__all__ = ["ScriptedCall", "ScriptedModel", "minimal_instance"]
+__all__ = ["ScriptedCall", "ScriptedModel", "ScriptedToolCalls", "minimal_instance"]
 
-Reply = str | dict[str, Any] | list[Any] | Exception
+
+@dataclass(frozen=True, slots=True)
+class ScriptedToolCalls:
+    """A scripted answer that calls tools: ``calls`` are ``(name, arguments)`` pairs.
+
+    ``arguments`` may be a dict or raw text (to script malformed JSON);
+    ``content`` is any text said before the calls.
+    """
+
+    calls: tuple[tuple[str, dict[str, Any] | str], ...]
+    content: str = ""
+    ids: tuple[str, ...] = field(default=())
+
+
+Reply = str | dict[str, Any] | list[Any] | ScriptedToolCalls | Exception
 Responder = Callable[[Sequence[Message], GenerateOptions], Reply]
 
 
@@ -91,33 +113,68 @@ class ScriptedModel:
         reply = self._reply(messages, options)
         if isinstance(reply, Exception):
             raise reply
-        text = reply if isinstance(reply, str) else json.dumps(reply, ensure_ascii=False)
+        if isinstance(reply, dict) and isinstance(reply.get("tool_calls"), list):
+            reply = _tool_reply(reply)
+        events = openai_chunks_to_events(self._chunks(reply, messages, options),
+                                         offered_tools(options))
+        try:
+            async for event in events:
+                yield event
+        finally:
+            await events.aclose()
+
+    async def _chunks(self, reply: Reply, messages: Sequence[Message],
+                      options: GenerateOptions) -> AsyncIterator[dict[str, Any]]:
+        """The reply as OpenAI stream chunks, ``chunk_size`` characters each."""
+        calls: ScriptedToolCalls | None = reply if isinstance(reply, ScriptedToolCalls) \
+            else None
+        if calls is not None:
+            text = calls.content
+        else:
+            text = reply if isinstance(reply, str) else json.dumps(reply, ensure_ascii=False)
         if not (options.think and self._thinking):
             text = _strip_think(text)
         limit = options.max_tokens
-        finish: Any = "stop"
+        finish = "stop"
         produced = 0
-        splitter = ThinkSplitter()
-        for i in range(0, len(text), self.chunk_size):
+        pieces: list[dict[str, Any]] = [{"content": text[i: i + self.chunk_size]}
+                                        for i in range(0, len(text), self.chunk_size)]
+        if calls is not None:
+            pieces.extend(self._call_deltas(calls))
+            finish = "tool_calls"
+        for delta in pieces:
             if limit is not None and produced >= limit:
                 finish = "length"
                 break
-            piece = text[i : i + self.chunk_size]
             produced += 1
-            if self.delay:
-                await asyncio.sleep(self.delay)
-            else:
-                await asyncio.sleep(0)
-            for ev in splitter.feed(piece):
-                yield ev
-        for ev in splitter.flush():
-            yield ev
+            await asyncio.sleep(self.delay)
+            yield {"choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
         prompt_tokens = sum(len(m.content) for m in messages) // self.chunk_size + 1
-        yield Usage(prompt_tokens=prompt_tokens, completion_tokens=produced)
-        yield Finish(finish)
+        yield {"choices": [{"index": 0, "delta": {}, "finish_reason": finish}],
+               "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": produced}}
+
+    def _call_deltas(self, calls: ScriptedToolCalls) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for i, (name, args) in enumerate(calls.calls):
+            call_id = calls.ids[i] if i < len(calls.ids) else f"call_scripted_{i}"
+            raw = args if isinstance(args, str) else json.dumps(args, ensure_ascii=False)
+            out.append({"tool_calls": [{"index": i, "id": call_id, "type": "function",
+                                        "function": {"name": name, "arguments": ""}}]})
+            out.extend({"tool_calls": [{"index": i, "function": {
+                "arguments": raw[k: k + self.chunk_size]}}]}
+                for k in range(0, len(raw), self.chunk_size))
+        return out
 
     async def aclose(self) -> None:
         return None
+
+
+def _tool_reply(data: dict[str, Any]) -> ScriptedToolCalls:
+    """``{"tool_calls": [{"name", "arguments", "id"?}], "content"?}`` from a script file."""
+    calls = tuple((str(c["name"]), c.get("arguments") or {}) for c in data["tool_calls"])
+    ids = tuple(str(c["id"]) for c in data["tool_calls"] if c.get("id"))
+    return ScriptedToolCalls(calls, str(data.get("content") or ""),
+                             ids if len(ids) == len(calls) else ())
 
 
 def _strip_think(text: str) -> str:
