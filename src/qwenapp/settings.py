@@ -57,6 +57,8 @@ class Settings:
     request_timeout: float = 900.0
     offline: bool = False  # never try the network for model fetching
     endpoints: Mapping[str, EndpointConfig] = field(default_factory=dict)
+    # reverse proxies whose X-Forwarded-* headers `serve` believes (none: nobody's)
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def db_path(self) -> Path:
@@ -111,6 +113,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             api_key=key, thinking=bool(ep.get("thinking", True)),
         )
     offline_raw = str(env.get("QWENAPP_OFFLINE", cfg.get("offline", ""))).lower()
+    proxies_raw: Any = env.get("QWENAPP_TRUST_PROXY", cfg.get("trust_proxy", ()))
+    if isinstance(proxies_raw, str):
+        proxies_raw = proxies_raw.split(",")
+    if not isinstance(proxies_raw, list | tuple):
+        raise InputError("trust_proxy must be a list of proxy addresses, e.g. [\"127.0.0.1\"]")
     return Settings(
         home=home,
         model=str(env.get("QWENAPP_MODEL") or cfg.get("model") or DEFAULT_MODEL),
@@ -121,4 +128,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         request_timeout=float(env.get("QWENAPP_TIMEOUT", cfg.get("request_timeout", 900.0))),
         offline=offline_raw in {"1", "true", "yes", "on"},
         endpoints=endpoints,
+        trusted_proxies=tuple(str(p).strip() for p in proxies_raw if str(p).strip()),
     )

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import os
 import socket
+from typing import Any
 
 import click
 
@@ -37,6 +38,32 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _proxies(option: str | None, configured: tuple[str, ...]) -> tuple[str, ...]:
+    from ..server.middleware import parse_proxies
+
+    named = tuple(p for p in (option.split(",") if option else configured) if p.strip())
+    try:
+        parse_proxies(named)
+    except ValueError as e:
+        raise InputError(f"--trust-proxy: {e}", "name the proxy by address or network, "
+                         "e.g. --trust-proxy 127.0.0.1 or 10.0.0.0/24") from None
+    return named
+
+
+def uvicorn_config(app: Any, log_level: str = "info") -> Any:
+    """uvicorn's settings for ``qwenapp serve`` (shared with the tests).
+
+    ``proxy_headers`` is off: uvicorn would otherwise believe X-Forwarded-For and
+    -Proto from any loopback peer, so anyone on the machine (or a page's fetch through
+    a local proxy) could pick the address the login rate limit counts, or make cookies
+    Secure. The app's ProxyHeaders middleware believes only the proxies named.
+    """
+    import uvicorn
+
+    return uvicorn.Config(app, log_level=log_level, access_log=False, proxy_headers=False,
+                          forwarded_allow_ips="", timeout_graceful_shutdown=5, lifespan="on")
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. Anything but loopback needs accounts "
@@ -50,8 +77,11 @@ def _bind(host: str, port: int) -> socket.socket:
               help="An embeddings server to answer /v1/embeddings.")
 @click.option("--secure-cookies/--no-secure-cookies", default=None,
               help="Mark session cookies Secure (default: when the request came over https).")
-@click.option("--trust-proxy", is_flag=True,
-              help="Believe X-Forwarded-Proto from a TLS-terminating reverse proxy.")
+@click.option("--trust-proxy", "trust_proxy", is_flag=False, flag_value="127.0.0.1,::1",
+              default=None, metavar="ADDR[,ADDR]",
+              help="Believe X-Forwarded-For/-Proto from this reverse proxy (addresses or "
+                   "networks; alone: a proxy on this machine). Default: $QWENAPP_TRUST_PROXY "
+                   "or `trust_proxy` in config.toml, else nobody's.")
 @click.option("--streams-per-user", default=4, show_default=True, type=click.IntRange(1),
               help="Chat answers one user may generate at once.")
 @click.option("--rate", "per_minute", default=120, show_default=True, type=click.IntRange(1),
@@ -76,7 +106,7 @@ def _bind(host: str, port: int) -> socket.socket:
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 @click.pass_obj
 def serve(state: AppState, host: str, port: int, models: tuple[str, ...], embed: str | None,
-          secure_cookies: bool | None, trust_proxy: bool, streams_per_user: int,
+          secure_cookies: bool | None, trust_proxy: str | None, streams_per_user: int,
           per_minute: int, max_streams: int, jobs_per_user: int, max_jobs: int,
           web: bool, search: str | None, allow_hosts: tuple[str, ...], upload_mb: int,
           log_level: str) -> None:
@@ -106,8 +136,9 @@ def serve(state: AppState, host: str, port: int, models: tuple[str, ...], embed:
                           jobs_per_user=jobs_per_user, running_jobs=max_jobs,
                           upload_bytes=upload_mb * MB)
     env = os.environ  # read here, at the edge, once
+    proxies = _proxies(trust_proxy, settings.trusted_proxies)
     config = ServerConfig(host=host, port=port, limits=limits, secure_cookies=secure_cookies,
-                          trust_proxy=trust_proxy, web=web,
+                          trust_proxy=bool(proxies), web=web,
                           search=search or env.get("QWENAPP_SEARCH") or "duckduckgo",
                           search_env={k: v for k, v in env.items() if k.endswith("_API_KEY")},
                           web_allowed_hosts=frozenset(h.lower() for h in allow_hosts))
@@ -123,14 +154,13 @@ def serve(state: AppState, host: str, port: int, models: tuple[str, ...], embed:
             state.err.print(f"[dim]loading {b.name}…[/]")
             load()
     sock = _bind(host, port)
-    app = create_app(settings, backends, config, embedder=embedder)
+    app = create_app(settings, backends, config, embedder=embedder, trusted_proxies=proxies)
     bound = sock.getsockname()[1]
     shown = f"[{host.strip('[]')}]" if ":" in host.strip("[]") else host
     state.err.print(f"[bold]qwenapp[/] serving on http://{shown}:{bound} "
                     f"(models: {', '.join(b.name for b in backends)}; "
                     f"{'login required' if not is_loopback(host) else 'loopback'})")
-    server = uvicorn.Server(uvicorn.Config(app, log_level=log_level, access_log=False,
-                                           timeout_graceful_shutdown=5, lifespan="on"))
+    server = uvicorn.Server(uvicorn_config(app, log_level))
     try:
         server.run(sockets=[sock])
     finally:

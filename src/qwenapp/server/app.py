@@ -32,7 +32,7 @@ from .config import MB, ServerConfig
 from .errors import HttpError, error_body, from_core
 from .jobs import DeckJob, JobKind, JobManager, JobServices, JobStore, ReportJob
 from .limits import Gate, RateLimiter, StreamLimiter
-from .middleware import BodyLimit, HostCheck, SecurityHeaders
+from .middleware import BodyLimit, HostCheck, ProxyHeaders, SecurityHeaders, parse_proxies
 from .models import ModelRegistry
 from .ownership import Ownership
 from .state import ServerState
@@ -55,8 +55,14 @@ def create_app(
     embedder: Embedder | None = None,
     kinds: Mapping[str, JobKind] | None = None,
     hasher: PasswordHasher | None = None,
+    trusted_proxies: Sequence[str] | None = None,
 ) -> FastAPI:
-    """A ready-to-serve app. The caller owns ``backends`` (and closes them)."""
+    """A ready-to-serve app. The caller owns ``backends`` (and closes them).
+
+    ``trusted_proxies`` names the reverse proxies whose ``X-Forwarded-*`` headers are
+    believed; with ``config.trust_proxy`` and none named, a proxy on this machine
+    (loopback). Nobody else's forwarded headers count.
+    """
     config = config or ServerConfig()
     registry = ModelRegistry(backends, embedder)
     data_dir = config.data_dir or settings.home / "server"
@@ -104,6 +110,11 @@ def create_app(
     if config.loopback:
         app.add_middleware(HostCheck, allowed={*_LOOPBACK_NAMES, config.host.lower()})
     app.add_middleware(SecurityHeaders)
+    proxies = list(trusted_proxies or ())
+    if config.trust_proxy and not proxies:
+        proxies = ["127.0.0.1", "::1"]
+    if proxies:
+        app.add_middleware(ProxyHeaders, trusted=parse_proxies(proxies))  # outermost
     return app
 
 

@@ -52,12 +52,12 @@ class Principal:
     csrf_token: str | None = None
 
 
-def is_https(request: Request, trust_proxy: bool) -> bool:
-    if trust_proxy:
-        proto = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
-        if proto:
-            return proto == "https"
-    return request.url.scheme == "https"
+def is_https(request: Request, trust_proxy: bool = False) -> bool:
+    """Whether the page came over https. ``X-Forwarded-Proto`` is never read here: the
+    :class:`~.middleware.ProxyHeaders` middleware has already set the scheme from it, for
+    requests from a proxy the operator named, and only for those (``trust_proxy`` is
+    kept for callers' signatures)."""
+    return request.url.scheme in ("https", "wss")
 
 
 def _unauthorized(message: str, code: str) -> HttpError:

@@ -1,4 +1,5 @@
-"""ASGI middleware: security headers, a Host check on loopback, and an upload size cap.
+"""ASGI middleware: security headers, a Host check on loopback, an upload size cap, and
+forwarded headers from a named proxy only.
 
 Plain ASGI (not Starlette's BaseHTTPMiddleware), so streaming responses pass
 through untouched and a client's disconnect still reaches the handler.
@@ -6,6 +7,7 @@ through untouched and a client's disconnect still reaches the handler.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Iterable
 
@@ -14,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import error_body
 
-__all__ = ["BodyLimit", "HostCheck", "SecurityHeaders"]
+__all__ = ["BodyLimit", "HostCheck", "ProxyHeaders", "SecurityHeaders", "parse_proxies"]
 
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
             "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
@@ -123,3 +125,60 @@ class BodyLimit:
             return msg
 
         await self.app(scope, counted, send)
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_proxies(spec: Iterable[str]) -> tuple[Network, ...]:
+    """Addresses or networks (``10.0.0.5``, ``10.0.0.0/24``, ``::1``); ValueError if bad."""
+    out: list[Network] = []
+    for item in spec:
+        for part in item.split(","):
+            part = part.strip().strip("[]")
+            if part:
+                out.append(ipaddress.ip_network(part, strict=False))
+    return tuple(out)
+
+
+def _in(host: str, networks: tuple[Network, ...]) -> bool:
+    try:
+        addr = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return any(addr in n for n in networks)
+
+
+class ProxyHeaders:
+    """Believe ``X-Forwarded-For`` / ``-Proto`` only from the proxies the operator named.
+
+    Without this, the server's notion of the client (the login rate limit's
+    key) and of https (the cookie's Secure flag) would be whatever a caller
+    wrote in a header. From a named proxy, the client is the rightmost
+    forwarded address that is not itself a named proxy (what the proxy saw),
+    and the scheme is the proxy's ``X-Forwarded-Proto``. From anyone else both
+    headers are ignored. (uvicorn's own proxy handling is turned off by
+    ``qwenapp serve``: this is the one place.)
+    """
+
+    def __init__(self, app: ASGIApp, trusted: tuple[Network, ...]) -> None:
+        self.app = app
+        self.trusted = trusted
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client")
+        if scope["type"] in ("http", "websocket") and self.trusted and client \
+                and _in(str(client[0]), self.trusted):
+            headers = {k.lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+            forwarded = [h.strip() for h in headers.get(b"x-forwarded-for", "").split(",")
+                         if h.strip()]
+            scope = dict(scope)
+            for host in reversed(forwarded):
+                if not _in(host, self.trusted):
+                    scope["client"] = (host, 0)
+                    break
+            proto = headers.get(b"x-forwarded-proto", "").split(",")[-1].strip().lower()
+            if proto in ("http", "https"):
+                scope["scheme"] = proto if scope["type"] == "http" else \
+                    {"http": "ws", "https": "wss"}[proto]
+        await self.app(scope, receive, send)
