@@ -12,6 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
+
+from qwenapp.documents import DocumentError, Limits, Section, extract
+from qwenapp.library import Library, chunk_sections, estimate_tokens
+from qwenapp.library.worker import DocumentWorker
+from qwenapp.store import open_db
 from reliability_files import (
     aes_pdf,
     flate_bomb_pdf,
@@ -20,11 +25,6 @@ from reliability_files import (
     simple_pdf,
     unpunctuated_docx,
 )
-
-from qwenapp.documents import DocumentError, Limits, Section, extract
-from qwenapp.library import Library, chunk_sections, estimate_tokens
-from qwenapp.library.worker import DocumentWorker
-from qwenapp.store import open_db
 
 
 def _cost(text: str) -> float:
@@ -96,7 +96,7 @@ def test_password_pdfs_and_bombs_are_clean_refusals(tmp_path: Path,
         extract(bomb)  # in process too: pypdf's limit error is mapped, not raised
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 9 0 R >> endobj\n")
-    with pytest.raises(DocumentError, match="broken.pdf"):
+    with pytest.raises(DocumentError, match=r"broken\.pdf"):
         worker.prepare(broken)
 
 

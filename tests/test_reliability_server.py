@@ -14,12 +14,12 @@ from typing import Any
 
 import httpx
 import pytest
-from reliability_files import flate_bomb_pdf, one_line_text, unpunctuated_docx
 
 from qwenapp.models.scripted import ScriptedModel
 from qwenapp.server import ServerConfig, ServerLimits, create_app
 from qwenapp.server.testing import api_client, live_server
 from qwenapp.settings import load_settings
+from reliability_files import flate_bomb_pdf, one_line_text, unpunctuated_docx
 
 
 @pytest.fixture(scope="module")
