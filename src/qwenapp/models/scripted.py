@@ -24,11 +24,11 @@ import asyncio
 import json
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .events import Event, GenerateOptions, Message
-from .profile import offered_tools, openai_chunks_to_events
+from .profile import call_schema, offered_tools, openai_chunks_to_events
 
 __all__ = ["ScriptedCall", "ScriptedModel", "ScriptedToolCalls", "minimal_instance"]
 
@@ -110,7 +110,9 @@ class ScriptedModel:
         self, messages: Sequence[Message], options: GenerateOptions
     ) -> AsyncIterator[Event]:
         self.calls.append(ScriptedCall(tuple(messages), options))
-        reply = self._reply(messages, options)
+        forced = call_schema(options)  # a forced tool call is a schema, as on a real engine
+        reply = self._reply(messages, options if forced is None
+                            else replace(options, json_schema=forced))
         if isinstance(reply, Exception):
             raise reply
         if isinstance(reply, dict) and isinstance(reply.get("tool_calls"), list):

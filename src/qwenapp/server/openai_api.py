@@ -6,6 +6,16 @@ non-streaming answer is the same stream collected. Reasoning (Qwen3
 thinking) is returned as ``reasoning_content``, as vLLM and SGLang do.
 ``response_format`` with a JSON schema is passed to the engine as a
 grammar. Errors use OpenAI's ``{"error": {...}}`` shape.
+
+Tools follow OpenAI's function calling: ``tools``, ``tool_choice`` (auto,
+none, required, or a named function), ``parallel_tool_calls``, assistant
+messages with ``tool_calls`` and ``tool`` messages answering them. The model
+layer reads the calls (whatever shape the model wrote them in); here they
+become ``message.tool_calls`` or, streamed, ``delta.tool_calls`` chunks: the
+first names the call (``index``, ``id``, ``type``, ``function.name``, empty
+``arguments``), the next carries its arguments, and the answer ends with
+``finish_reason: "tool_calls"``. A call is sent once it is complete and
+parsed, so the argument text a client joins is always the repaired JSON.
 """
 
 from __future__ import annotations
@@ -30,8 +40,13 @@ from ..models.events import (
     Finish,
     GenerateOptions,
     Message,
+    NamedTool,
     ReasoningDelta,
     TextDelta,
+    ToolCall,
+    ToolCallError,
+    ToolChoice,
+    ToolSpec,
     Usage,
 )
 from ..store import new_id
@@ -57,10 +72,50 @@ class ContentPart(BaseModel):
     text: str | None = None
 
 
+class FunctionCallIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str
+    arguments: str | dict[str, Any] = ""
+
+
+class ToolCallIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str = Field(min_length=1, max_length=200)
+    type: Literal["function"] = "function"
+    function: FunctionCallIn
+
+
 class ChatMessageIn(BaseModel):
     model_config = ConfigDict(extra="allow")
     role: Literal["system", "developer", "user", "assistant", "tool"]
     content: str | list[ContentPart] | None = None
+    tool_calls: list[ToolCallIn] | None = None  # assistant messages
+    tool_call_id: str | None = None  # tool messages
+    name: str | None = None
+
+
+class FunctionSpecIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    description: str = ""
+    parameters: dict[str, Any] = Field(
+        default_factory=lambda: {"type": "object", "properties": {}})
+    strict: bool | None = None
+
+
+class ToolIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: Literal["function"]
+    function: FunctionSpecIn
+
+
+class NamedFunction(BaseModel):
+    name: str
+
+
+class ToolChoiceFunction(BaseModel):
+    type: Literal["function"]
+    function: NamedFunction
 
 
 class JsonSchemaSpec(BaseModel):
@@ -96,7 +151,9 @@ class ChatCompletionRequest(BaseModel):
     seed: int | None = None
     n: int = Field(default=1, ge=1, le=1, description="Only 1 is supported.")
     response_format: ResponseFormat | None = None
-    tools: list[dict[str, Any]] | None = None
+    tools: list[ToolIn] | None = Field(default=None, max_length=128)
+    tool_choice: Literal["auto", "none", "required"] | ToolChoiceFunction | None = None
+    parallel_tool_calls: bool | None = None
     enable_thinking: bool | None = Field(
         default=None, description="Qwen3 thinking (also read from chat_template_kwargs).")
     chat_template_kwargs: dict[str, Any] | None = None
@@ -111,10 +168,22 @@ class EmbeddingRequest(BaseModel):
 
 # -- response models (for the OpenAPI document) ----------------------------------------
 
+class FunctionCallOut(BaseModel):
+    name: str
+    arguments: str
+
+
+class ToolCallOut(BaseModel):
+    id: str
+    type: Literal["function"] = "function"
+    function: FunctionCallOut
+
+
 class AssistantMessage(BaseModel):
     role: Literal["assistant"] = "assistant"
     content: str | None
     reasoning_content: str | None = None
+    tool_calls: list[ToolCallOut] | None = None
 
 
 class Choice(BaseModel):
@@ -185,21 +254,73 @@ def _text(content: str | list[ContentPart] | None) -> str:
 
 
 def _messages(req: ChatCompletionRequest) -> list[Message]:
-    out = []
-    for m in req.messages:
+    out: list[Message] = []
+    asked: dict[str, str] = {}  # tool_call_id -> function name, from assistant messages
+    for i, m in enumerate(req.messages):
         if m.role == "tool":
-            raise HttpError(400, "tool messages are not supported", code="unsupported_role",
-                            param="messages")
+            call_id = m.tool_call_id
+            if not call_id:
+                raise HttpError(400, f"messages[{i}] is a tool message without tool_call_id",
+                                code="invalid_tool_message", param=f"messages.{i}")
+            if call_id not in asked:
+                raise HttpError(400, f"messages[{i}] answers tool_call_id {call_id!r}, which no "
+                                "earlier assistant message asked for",
+                                code="unknown_tool_call_id", param=f"messages.{i}.tool_call_id",
+                                hint="send the assistant message with its tool_calls before the "
+                                     "tool results, with the same ids")
+            out.append(Message("tool", _text(m.content), tool_call_id=call_id,
+                               name=m.name or asked[call_id]))
+            continue
+        calls: tuple[ToolCall, ...] = ()
+        if m.tool_calls:
+            if m.role != "assistant":
+                raise HttpError(400, f"messages[{i}]: only assistant messages carry tool_calls",
+                                code="invalid", param=f"messages.{i}.tool_calls")
+            calls = tuple(_call_in(c, i) for c in m.tool_calls)
+            asked.update((c.id, c.name) for c in calls)
         role: Literal["system", "user", "assistant"] = "system" if m.role == "developer" \
             else m.role
-        out.append(Message(role, _text(m.content)))
+        out.append(Message(role, _text(m.content), tool_calls=calls))
     return out
 
 
+def _call_in(c: ToolCallIn, i: int) -> ToolCall:
+    """An assistant message's earlier call, as the model layer keeps it."""
+    args = c.function.arguments
+    if isinstance(args, dict):
+        return ToolCall(c.id, c.function.name, args)
+    try:
+        parsed = json.loads(args) if args.strip() else {}
+    except json.JSONDecodeError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise HttpError(400, f"messages[{i}]: the arguments of tool call {c.id!r} are not a "
+                        "JSON object", code="invalid", param=f"messages.{i}.tool_calls")
+    return ToolCall(c.id, c.function.name, parsed)
+
+
+def _tools(req: ChatCompletionRequest) -> tuple[tuple[ToolSpec, ...], ToolChoice]:
+    tools = tuple(ToolSpec(t.function.name, t.function.description, t.function.parameters)
+                  for t in req.tools or ())
+    names = [t.name for t in tools]
+    if len(set(names)) != len(names):
+        raise HttpError(400, "two tools have the same name", code="invalid", param="tools")
+    choice: ToolChoice = "auto"
+    if isinstance(req.tool_choice, ToolChoiceFunction):
+        name = req.tool_choice.function.name
+        if name not in names:
+            raise HttpError(400, f"tool_choice names {name!r}, which is not among the tools",
+                            code="invalid", param="tool_choice")
+        choice = NamedTool(name)
+    elif req.tool_choice is not None:
+        choice = req.tool_choice
+    if choice == "required" and not tools:
+        raise HttpError(400, "tool_choice is required but no tools were given", code="invalid",
+                        param="tool_choice")
+    return tools, choice
+
+
 def _options(req: ChatCompletionRequest) -> GenerateOptions:
-    if req.tools:
-        raise HttpError(400, "tool calling is not supported by this server", code="unsupported",
-                        param="tools")
     schema: dict[str, Any] | None = None
     fmt = req.response_format
     if fmt is not None and fmt.type == "json_schema":
@@ -209,6 +330,10 @@ def _options(req: ChatCompletionRequest) -> GenerateOptions:
         schema = fmt.json_schema.schema_
     elif fmt is not None and fmt.type == "json_object":
         schema = {"type": "object"}
+    tools, choice = _tools(req)
+    if schema is not None and tools and choice not in ("auto", "none"):
+        raise HttpError(400, "response_format and a forced tool_choice exclude each other",
+                        code="invalid", param="tool_choice")
     think = req.enable_thinking
     if think is None and req.chat_template_kwargs:
         value = req.chat_template_kwargs.get("enable_thinking")
@@ -216,11 +341,20 @@ def _options(req: ChatCompletionRequest) -> GenerateOptions:
     stop = (req.stop,) if isinstance(req.stop, str) else tuple(req.stop or ())
     return GenerateOptions(temperature=req.temperature, top_p=req.top_p,
                            max_tokens=req.max_completion_tokens or req.max_tokens,
-                           stop=stop, seed=req.seed, json_schema=schema, think=think)
+                           stop=stop, seed=req.seed, json_schema=schema, think=think,
+                           tools=tools, tool_choice=choice,
+                           parallel_tool_calls=req.parallel_tool_calls is not False)
+
+
+def _call_out(ev: ToolCall | ToolCallError) -> ToolCallOut:
+    """A call for the client. One the model garbled goes out as it was written (OpenAI's
+    own API may return invalid JSON arguments too); the client's tool loop reports it."""
+    args = ev.arguments_json if isinstance(ev, ToolCall) else ev.raw
+    return ToolCallOut(id=ev.id, function=FunctionCallOut(name=ev.name, arguments=args))
 
 
 def _finish(reason: str | None) -> str:
-    return "length" if reason == "length" else "stop"
+    return reason if reason in ("length", "tool_calls") else "stop"
 
 
 def _usage(u: Usage | None) -> dict[str, int] | None:
@@ -273,12 +407,16 @@ async def chat_completions(state: State, who: Caller, body: ChatCompletionReques
             raise from_core(e) from None
         finally:
             lease.release()
-        message = AssistantMessage(content=result.text, reasoning_content=result.reasoning or
-                                   None)
+        calls = [_call_out(c) for c in _client_calls(result)]
+        message = AssistantMessage(content=result.text or (None if calls else ""),
+                                   reasoning_content=result.reasoning or None,
+                                   tool_calls=calls or None)
+        finish = result.finish_reason
+        if finish == "tool_calls" and not calls:
+            finish = "stop"  # nothing the client could run: a call with no name
         return JSONResponse(ChatCompletion(
             id=cid, created=created, model=backend.name,
-            choices=[Choice(index=0, message=message,
-                            finish_reason=_finish(result.finish_reason))],
+            choices=[Choice(index=0, message=message, finish_reason=_finish(finish))],
             usage=_completion_usage(result.usage),
         ).model_dump(exclude_none=True))
     events = backend.stream(messages, options)
@@ -293,6 +431,12 @@ async def chat_completions(state: State, who: Caller, body: ChatCompletionReques
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
     source = _chunks(events, first, cid, created, backend.name, include_usage)
     return EventStream(source, on_close=lease.release)
+
+
+def _client_calls(result: Completion) -> list[ToolCall | ToolCallError]:
+    """The calls of an answer in stream order; an error without a name is dropped."""
+    return [e for e in result.events
+            if isinstance(e, ToolCall) or (isinstance(e, ToolCallError) and e.name)]
 
 
 async def _collect(backend: Backend, messages: list[Message],
@@ -320,6 +464,7 @@ async def _chunks(events: AsyncIterator[Event], first: Event | None, cid: str, c
 
     usage: Usage | None = None
     finish: str | None = None
+    calls = 0
     yield chunk({"role": "assistant", "content": ""})
     try:
         pending = [first] if first is not None else []
@@ -335,6 +480,14 @@ async def _chunks(events: AsyncIterator[Event], first: Event | None, cid: str, c
                 yield delta("content", ev.text)
             elif isinstance(ev, ReasoningDelta):
                 yield delta("reasoning_content", ev.text)
+            elif isinstance(ev, ToolCall | ToolCallError) and ev.name:
+                out = _call_out(ev)
+                yield chunk({"tool_calls": [{"index": calls, "id": out.id, "type": "function",
+                                             "function": {"name": out.function.name,
+                                                          "arguments": ""}}]})
+                yield chunk({"tool_calls": [{"index": calls, "function": {
+                    "arguments": out.function.arguments}}]})
+                calls += 1
             elif isinstance(ev, Usage):
                 usage = ev
             elif isinstance(ev, Finish):
@@ -347,6 +500,8 @@ async def _chunks(events: AsyncIterator[Event], first: Event | None, cid: str, c
         closer = getattr(events, "aclose", None)
         if closer is not None:
             await closer()
+    if finish == "tool_calls" and not calls:
+        finish = "stop"
     yield chunk({}, _finish(finish))
     if include_usage and usage is not None:
         yield encode_data({"id": cid, "object": "chat.completion.chunk", "created": created,
