@@ -13,6 +13,7 @@ from qwenapp.slides.checks import (
     placeholder_reason,
     similar,
 )
+from qwenapp.slides.content import long_lines, parse_slide, quotable
 from qwenapp.slides.language import LANGUAGES, cjk_ratio, in_language, resolve_language
 from qwenapp.slides.outline import (
     Invalid,
@@ -22,7 +23,6 @@ from qwenapp.slides.outline import (
     outline_schema,
     parse_json,
     parse_outline,
-    parse_slide,
     slide_budget,
     slide_schema,
 )
@@ -100,7 +100,11 @@ def test_outline_is_clamped_to_the_count_and_deduplicated() -> None:
 
 def test_outline_with_too_few_distinct_slides_is_invalid() -> None:
     with pytest.raises(Invalid, match="only 2 distinct"):
-        parse_outline(outline_json(["Licensing", "Sizes", "Licensing"]), 3, ["bullets"], rules())
+        parse_outline(outline_json(["Licensing", "Sizes", "Licensing", "licensing"]), 6,
+                      ["bullets"], rules())
+    # at least half: the pipeline asks for the missing headings one by one
+    out = parse_outline(outline_json(["Licensing", "Sizes", "Licensing"]), 3, ["bullets"], rules())
+    assert [s.heading for s in out.slides] == ["Licensing", "Sizes"]
 
 
 def test_outline_copied_from_a_template_is_invalid() -> None:
@@ -120,25 +124,25 @@ def test_outline_kinds_are_sanitised_and_balanced() -> None:
     out = parse_outline(outline_json(heads, ["table"] * 5 + ["chart"]), 6,
                         ["bullets", "compare", "table"], rules())
     kinds = [s.kind for s in out.slides]
-    assert kinds.count("table") == 2 and "chart" not in kinds
+    assert kinds.count("table") == 1 and "chart" not in kinds  # variety: one of each kind
 
 
 def test_schema_bounds_keep_answers_short() -> None:
     lim = limits_for(EN)
-    schema = outline_schema(5, ["bullets", "chart"], lim)
+    schema = outline_schema(5, ["bullets", "kpi"], lim)
     assert schema["properties"]["slides"]["minItems"] == schema["properties"]["slides"]["maxItems"]
     bullets = slide_schema("bullets", lim, ["S1", "S2"])
     assert bullets["properties"]["points"]["maxItems"] == 5
     assert bullets["properties"]["src"]["items"]["enum"] == ["S1", "S2"]
     for lang in (EN, ZH):
-        for kind in ("bullets", "compare", "table", "chart"):
-            assert 150 <= slide_budget(kind, limits_for(lang), True) <= 512
+        for kind in ("bullets", "compare", "table", "kpi", "quote", "process", "timeline"):
+            assert 100 <= slide_budget(kind, limits_for(lang), True) <= 512
 
 
 def test_the_minimal_schema_instance_is_rejected() -> None:
     """What a model that only satisfies the grammar would send: not content."""
     lim = limits_for(EN)
-    for kind in ("bullets", "compare", "table", "chart"):
+    for kind in ("bullets", "compare", "table", "kpi", "quote", "process", "timeline"):
         reply = json.dumps(minimal_instance(slide_schema(kind, lim)))  # type: ignore[arg-type]
         with pytest.raises(Invalid):
             parse_slide(reply, PlannedSlide(kind, "Licensing"), rules())  # type: ignore[arg-type]
@@ -156,25 +160,58 @@ def test_bullets_are_cleaned_deduplicated_and_noted() -> None:
     assert slide.notes  # empty notes are repaired from the slide's own words
 
 
-def test_chart_numbers_must_come_from_the_sources() -> None:
-    ok = json.dumps({"chart": {"type": "bar", "labels": ["Qwen", "Llama"], "values": [40, 35]},
-                     "points": ["Qwen leads"], "notes": "Downloads in millions."})
-    r = rules(numbers=frozenset({40.0, 35.0}))
-    slide = parse_slide(ok, PlannedSlide("chart", "Downloads"), r).slide
-    assert slide.kind == "chart" and slide.chart is not None
-    assert slide.chart.series[0].values == [40, 35]
-    made_up = json.dumps({"chart": {"type": "bar", "labels": ["Qwen", "Llama"],
-                                    "values": [40, 99]},
-                          "points": ["Qwen leads downloads", "Llama follows closely"],
-                          "notes": "Downloads in millions."})
-    parsed = parse_slide(made_up, PlannedSlide("chart", "Downloads"), r)
-    assert parsed.slide.kind == "bullets" and parsed.slide.chart is None  # the chart is dropped
-    assert "99" in parsed.warnings[0]
-    no_points = json.dumps({"chart": {"type": "pie", "labels": ["A", "B"], "values": [7, 8]},
-                            "points": [], "notes": "Shares."})
+def test_kpi_figures_must_come_from_the_sources() -> None:
+    r = rules(numbers=frozenset({40.0, 35.0, 12.0}))
+    ok = json.dumps({"stats": [{"v": "40 M", "l": "Qwen downloads"},
+                               {"v": "35 M", "l": "Llama downloads"}], "notes": "Downloads."})
+    slide = parse_slide(ok, PlannedSlide("kpi", "Downloads at a glance"), r).slide
+    assert [s.value for s in slide.stats] == ["40 M", "35 M"]
+    made_up = json.dumps({"stats": [{"v": "40 M", "l": "Qwen downloads"},
+                                    {"v": "99%", "l": "satisfaction"}], "notes": "x"})
     with pytest.raises(Invalid) as e:
-        parse_slide(no_points, PlannedSlide("chart", "Shares"), r)
-    assert e.value.numbers
+        parse_slide(made_up, PlannedSlide("kpi", "Downloads"), r)
+    assert e.value.numbers and "99" in e.value.reason
+
+
+def test_a_quote_must_be_verbatim_from_a_source() -> None:
+    text = ("The licence lets any company ship products on the weights, said the lead "
+            "maintainer, and that changed how teams plan.")
+    offered = [Passage("S1", "interview.md", "page 2", f"Intro. {text} More text follows.")]
+    assert quotable(offered) == [text]
+    reply = json.dumps({"q": text, "by": "the lead maintainer", "notes": "A quote."})
+    slide = parse_slide(reply, PlannedSlide("quote", "In their words"), rules(), offered).slide
+    assert slide.quote is not None and slide.quote.attribution == "the lead maintainer"
+    assert [s.id for s in slide.sources] == ["S1"]
+    invented = json.dumps({"q": "Open models will replace every closed model by next year.",
+                           "by": "Someone", "notes": "A quote."})
+    with pytest.raises(Invalid, match="word for word"):
+        parse_slide(invented, PlannedSlide("quote", "In their words"), rules(), offered)
+
+
+def test_process_and_timeline_steps() -> None:
+    steps = {"steps": [{"l": "Assess", "t": "List the tasks a model could take over"},
+                       {"l": "Pilot", "t": "Run one task on a small model for a month"},
+                       {"l": "Scale", "t": "Move the tasks that worked onto shared servers"}],
+             "notes": "Three steps."}
+    slide = parse_slide(json.dumps(steps), PlannedSlide("process", "Adoption path"),
+                        rules()).slide
+    assert [s.label for s in slide.steps] == ["Assess", "Pilot", "Scale"]
+    with pytest.raises(Invalid, match="date or period"):  # a timeline needs dates
+        parse_slide(json.dumps(steps), PlannedSlide("timeline", "Milestones"), rules())
+    dated = {"steps": [{"l": "2023", "t": "First open release"},
+                       {"l": "2024", "t": "Coder models ship"},
+                       {"l": "2025", "t": "Adoption spreads to enterprises"}], "notes": "x"}
+    slide = parse_slide(json.dumps(dated), PlannedSlide("timeline", "Milestones"),
+                        rules(numbers=frozenset({2023.0, 2024.0, 2025.0}))).slide
+    assert [s.label for s in slide.steps] == ["2023", "2024", "2025"]
+
+
+def test_bullets_that_restate_the_heading_are_dropped() -> None:
+    """The data.md case: three bullets that were the heading with a quarter in front."""
+    reply = json.dumps({"points": ["Q1: Qwen downloads by quarter", "Q2: Qwen downloads by quarter",
+                                   "Q3: Qwen downloads by quarter"], "notes": ""})
+    with pytest.raises(Invalid, match="restate the heading"):
+        parse_slide(reply, PlannedSlide("bullets", "Qwen downloads by quarter"), rules())
 
 
 def test_table_rows_are_repaired_to_the_header_width() -> None:
@@ -212,7 +249,7 @@ def test_json_is_found_in_fences_and_truncation_is_invalid() -> None:
 def test_prompts_hold_no_copyable_example_content() -> None:
     for lang in (EN, ZH):
         messages = outline_messages(Brief("Qwen adoption", lang), 5,
-                                    ["bullets", "compare", "table", "chart"], "", [40.0, 35.0])
+                                    ["bullets", "compare", "table", "kpi"], "")
         text = "\n".join(m.content for m in messages)
         assert "{" not in text.replace('"', "")  # no JSON sample to copy
         for sample in ("Presentation Title", "First bullet", "Row 1", "Example", "例如", "示例"):
@@ -221,22 +258,24 @@ def test_prompts_hold_no_copyable_example_content() -> None:
             assert "简体中文" in messages[0].content
 
 
-def test_long_lines_are_cut_at_a_clause_not_mid_word() -> None:
-    from qwenapp.slides.outline import clip
-
+def test_long_lines_are_never_cut_but_listed_for_shortening() -> None:
     text = ("Qwen ships open weights under Apache 2.0, which lets teams build products, "
             "and that matters more than any benchmark number they could quote")
-    out = clip(text, 90)
-    assert out == "Qwen ships open weights under Apache 2.0, which lets teams build products"
-    assert clip("short", 90) == "short"
-    assert clip("word " * 40, 50).endswith("word…")
-    assert len(clip("千问" * 40 + "，" + "模型" * 40, 60)) <= 61
+    reply = json.dumps({"points": [text, "Sizes run from 0.5B to 72B"], "notes": ""})
+    slide = parse_slide(reply, PlannedSlide("bullets", "Licensing"), rules()).slide
+    assert slide.bullets[0] == text  # kept whole: the pipeline asks for a shorter version
+    assert long_lines(slide, 64, 100) == [text]
+    cut = json.dumps({"points": ["Developers like them due to their efficiency and…",
+                                 "Sizes run from 0.5B to 72B", "Apache 2.0 covers most sizes"],
+                      "notes": ""})
+    slide = parse_slide(cut, PlannedSlide("bullets", "Licensing"), rules()).slide
+    assert slide.bullets == ["Sizes run from 0.5B to 72B", "Apache 2.0 covers most sizes"]
 
 
 def test_schemas_leave_string_lengths_to_validation() -> None:
     """maxLength makes llama.cpp grammars very slow; lengths are checked after decoding."""
     blob = json.dumps([slide_schema(k, limits_for(EN), ["S1"])  # type: ignore[arg-type]
-                       for k in ("bullets", "compare", "table", "chart")])
+                       for k in ("bullets", "compare", "table", "kpi", "process")])
     assert "maxLength" not in blob and "minLength" not in blob
 
 

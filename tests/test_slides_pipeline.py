@@ -18,11 +18,11 @@ from qwenapp.slides import (
     DeckError,
     DeckGenerated,
     DeckRequest,
-    Note,
     OutlineReady,
     OutlineRetry,
     Passage,
     Rendered,
+    SlideChanged,
     SlideRetry,
     SlideWritten,
     build_deck,
@@ -74,7 +74,7 @@ def test_slide_count_is_what_was_asked(n: int, content: int, agenda: bool) -> No
     assert (deck.slides[1].kind == "agenda") is agenda
     outline_call = model.calls[0].options.json_schema
     assert outline_call is not None
-    assert outline_call["properties"]["slides"]["maxItems"] == content + 1  # one spare
+    assert outline_call["properties"]["slides"]["maxItems"] == content + 2  # two spares
 
 
 def test_every_call_is_bounded_and_constrained() -> None:
@@ -86,13 +86,16 @@ def test_every_call_is_bounded_and_constrained() -> None:
         assert call.options.think is False
 
 
-def test_numbers_in_the_request_allow_a_chart_built_from_them() -> None:
+def test_a_series_in_the_request_becomes_a_native_chart_by_code() -> None:
     model = ScriptedModel(responder=deck_responder())
     deck = deck_of(run(events_of(model, DeckRequest(
-        "Qwen had 40 million downloads against 35 million for Llama and 12 for Mistral"))))
+        "Qwen downloads by quarter: Q1 10, Q2 14, Q3 18, Q4 25"))))
     charts = [s for s in deck.slides if s.kind == "chart"]
     assert len(charts) == 1
-    assert charts[0].chart.series[0].values == [12.0, 35.0, 40.0]
+    chart = charts[0].chart
+    assert chart.type == "line" and chart.categories == ["Q1", "Q2", "Q3", "Q4"]
+    assert chart.series[0].values == [10.0, 14.0, 18.0, 25.0]  # the request's, not the model's
+    assert charts[0].takeaway  # the model wrote only the heading and the takeaway
 
 
 def test_chinese_request_gives_a_chinese_deck() -> None:
@@ -126,18 +129,19 @@ def test_invalid_output_is_retried_with_the_reason() -> None:
     events = run(events_of(model, model_parallel_1))
     retries = [e for e in events if isinstance(e, OutlineRetry | SlideRetry)]
     assert len(retries) == 2
-    assert "placeholder" in retries[0].reason
-    assert "placeholder" in model.calls[1].messages[-1].content  # the retry says why
+    assert "headings" in retries[0].reason  # both headings were template text
+    assert "placeholder" in retries[1].reason
+    assert any("placeholder" in c.messages[-1].content for c in model.calls[3:])  # says why
     deck = deck_of(events)
     assert {s.bullets[0] for s in deck.slides[1:3]} == {"Apache 2.0 allows commercial use",
                                                         "Sizes from 0.5B to 72B parameters"}
 
 
-def test_output_still_invalid_after_retries_is_an_error() -> None:
+def test_an_outline_still_invalid_after_retries_is_an_early_error() -> None:
     model = ScriptedModel()  # answers every schema with its minimal instance: "xx..."
-    with pytest.raises(DeckError, match="still invalid after 3 attempts"):
+    with pytest.raises(DeckError, match="outline is still invalid after 3 attempts"):
         run(events_of(model, DeckRequest("Qwen adoption", slides=4)))
-    assert len(model.calls) == 3
+    assert len(model.calls) == 3  # it fails at the first stage, not after minutes of slides
 
 
 def test_a_chinese_request_answered_in_english_fails_rather_than_passes() -> None:
@@ -186,27 +190,30 @@ def test_a_heading_that_repeats_the_title_gives_way_to_the_spare() -> None:
     assert [s.title for s in deck.slides[1:3]] == ["Open licensing", "Model sizes"]
 
 
-def test_duplicate_slides_are_rewritten_then_dropped() -> None:
+def test_a_duplicate_slide_is_rewritten_then_replaced_on_a_new_heading() -> None:
     same = _bullets("Apache 2.0 allows commercial use", "No separate agreement is needed")
-    model = ScriptedModel([_outline(["Open licensing", "Licensing terms"]), same, same, same,
-                           same, same], )
+    model = ScriptedModel([_outline(["Open licensing", "Licensing terms"]), same, same, same],
+                          responder=deck_responder())
     events = run(events_of(model, DeckRequest("Qwen adoption", slides=4, parallel=1)))
-    assert any(isinstance(e, Note) and "dropped" in e.text for e in events)
+    changed = [e for e in events if isinstance(e, SlideChanged)]
+    assert [c.action for c in changed] == ["replaced"] and "repeated" in changed[0].reason
     deck = deck_of(events)
-    assert [s.kind for s in deck.slides] == ["title", "bullets", "closing"]
+    assert [s.kind for s in deck.slides] == ["title", "bullets", "bullets", "closing"]
+    assert deck.slides[2].title not in ("Open licensing", "Licensing terms")
 
 
-def test_chart_with_made_up_numbers_is_dropped() -> None:
+def test_made_up_figures_never_reach_a_slide() -> None:
     model = ScriptedModel([
-        _outline(["Downloads by model", "Why it matters"], ["chart", "bullets"]),
-        {"chart": {"type": "bar", "labels": ["Qwen", "Llama"], "values": [40, 77]},
-         "points": ["Qwen is ahead on downloads", "Llama is second"], "notes": "Downloads."},
+        _outline(["Downloads by model", "Why it matters"]),
+        _bullets("Qwen passed 77 million downloads", "Llama reached 35 million",
+                 "Qwen leads on downloads"),
         _bullets("Developers try what others use", "Downloads feed fine-tunes"),
     ])
     events = run(events_of(model, DeckRequest("Qwen has 40 million downloads, Llama 35",
                                               slides=4, parallel=1)))
-    assert any(isinstance(e, Note) and "77" in e.text for e in events)
-    assert all(s.kind != "chart" for s in deck_of(events).slides)
+    bullets = [b for s in deck_of(events).slides for b in s.bullets]
+    assert "Llama reached 35 million" in bullets
+    assert not any("77" in b for b in bullets)
 
 
 def test_slides_are_written_concurrently_within_the_slot_limit() -> None:
@@ -326,13 +333,14 @@ def test_chinese_notes_label() -> None:
     assert "用户的补充说明（对澄清问题的回答）：\n- 重点：开源许可" in user
 
 
-def test_numbers_in_the_notes_may_be_charted() -> None:
-    notes = "Qwen had 40 million downloads against 35 million for Llama and 12 for Mistral"
+def test_a_series_in_the_notes_is_charted() -> None:
+    notes = "Downloads in millions: Qwen 40, Llama 35, Mistral 12"
     model = ScriptedModel(responder=deck_responder())
     deck = deck_of(run(events_of(model, DeckRequest("Open model downloads", notes=notes))))
     charts = [s for s in deck.slides if s.kind == "chart"]
     assert len(charts) == 1
-    assert charts[0].chart.series[0].values == [12.0, 35.0, 40.0]
+    assert charts[0].chart.series[0].values == [40.0, 35.0, 12.0]
+    assert charts[0].chart.type in ("bar", "pie") and charts[0].chart.categories[0] == "Qwen"
 
 
 def test_over_long_notes_are_an_input_error() -> None:

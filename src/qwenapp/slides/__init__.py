@@ -36,13 +36,23 @@ from .pipeline import (
     OutlineRetry,
     OutlineStarted,
     Progress,
+    SlideChanged,
     SlideRetry,
     SlideStarted,
     SlideWritten,
+    StageReused,
     generate_deck,
 )
 from .render import render_pptx
-from .sources import Passage, load_passages, passages_from_documents, passages_from_report
+from .sources import (
+    Passage,
+    load_passages,
+    load_sources,
+    passages_from_documents,
+    passages_from_report,
+)
+from .stages import DirStages, MemoryStages, Stages
+from .tables import DataTable, find_tables
 from .themes import THEMES, Theme, get_theme, load_template
 
 __all__ = [
@@ -50,6 +60,7 @@ __all__ = [
     "BuildEvent",
     "Chart",
     "Column",
+    "DataTable",
     "Deck",
     "DeckBuilt",
     "DeckError",
@@ -57,8 +68,10 @@ __all__ = [
     "DeckRequest",
     "DeckResult",
     "DeckStats",
+    "DirStages",
     "ExportError",
     "Exported",
+    "MemoryStages",
     "Note",
     "OutlineReady",
     "OutlineRetry",
@@ -69,18 +82,23 @@ __all__ = [
     "Rendering",
     "Series",
     "Slide",
+    "SlideChanged",
     "SlideRetry",
     "SlideStarted",
     "SlideWritten",
     "SourceRef",
+    "StageReused",
+    "Stages",
     "Table",
     "TemplateError",
     "Theme",
     "build_deck",
     "deck_from_passages",
+    "find_tables",
     "generate_deck",
     "get_theme",
     "load_passages",
+    "load_sources",
     "load_template",
     "make_deck",
     "passages_from_documents",

@@ -23,7 +23,10 @@ from .output import check_output, write_atomic
 from .pipeline import DeckGenerated, DeckRequest, DeckStats, Progress, check_request, generate_deck
 from .render import render_pptx
 from .sources import Passage
+from .stages import Stages
+from .tables import DataTable
 from .themes import THEMES, Theme
+from .write import Fit
 
 __all__ = [
     "BuildEvent",
@@ -83,6 +86,16 @@ def save_deck(deck: Deck, theme: Theme, out: Path) -> float:
     return seconds
 
 
+def _fit(theme: Theme) -> Fit | None:
+    """The layout's overflow check for ``theme`` (problems; empty when a slide fits)."""
+    from . import layout
+
+    check = getattr(layout, "overflow", None)
+    if check is None:
+        return None
+    return lambda slide: list(check(slide, theme))
+
+
 async def _export(out: Path, pdf: bool, png: bool) -> tuple[Path | None, list[Path]]:
     if pdf:
         made = await asyncio.to_thread(export_pdf, out, out.with_suffix(".pdf"))
@@ -100,17 +113,25 @@ async def build_deck(
     *,
     theme: Theme | None = None,
     passages: Sequence[Passage] = (),
+    tables: Sequence[DataTable] | None = None,
+    stages: Stages | None = None,
     pdf: bool = False,
     png: bool = False,
 ) -> AsyncIterator[BuildEvent]:
-    """Generate, render and write a deck, yielding progress; ends with :class:`DeckBuilt`."""
+    """Generate, render and write a deck, yielding progress; ends with :class:`DeckBuilt`.
+
+    ``tables`` are the sources' tables (None: found in the passages);
+    ``stages`` keeps each finished stage, so a run with the stages of an
+    interrupted one resumes (the server's deck job passes its folder).
+    """
     theme = theme or THEMES["light"]
     check_request(request, bool(passages))
     out = check_output(out)
     require_tools(pdf, png)
     started = time.perf_counter()
     generated: DeckGenerated | None = None
-    async for event in generate_deck(backend, request, passages):
+    async for event in generate_deck(backend, request, passages, tables=tables, stages=stages,
+                                     fit=_fit(theme)):
         if isinstance(event, DeckGenerated):
             generated = event
         yield event

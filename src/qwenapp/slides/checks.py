@@ -14,11 +14,16 @@ __all__ = [
     "clean_line",
     "contained",
     "copied_instruction",
+    "echoes",
     "extract_numbers",
+    "likeness",
+    "near_duplicate",
     "number_in",
     "placeholder_reason",
     "similar",
     "tokens",
+    "truncated",
+    "unsupported_numbers",
 ]
 
 _PLACEHOLDER_PATTERNS = [
@@ -131,3 +136,70 @@ def extract_numbers(text: str) -> set[float]:
 def number_in(value: float, allowed: set[float]) -> bool:
     """Whether ``value`` is one of the numbers in the sources (to float precision)."""
     return any(abs(value - n) <= 1e-9 * max(1.0, abs(n)) for n in allowed)
+
+
+def _bigrams(text: str) -> set[str]:
+    t = "".join(ch for ch in text.lower() if ch.isalnum())
+    return {t[i : i + 2] for i in range(len(t) - 1)}
+
+
+def likeness(a: str, b: str) -> float:
+    """How alike two lines are, 0..1: the larger of word-set Jaccard and character-bigram
+    Dice. Words catch reordered restatements, bigrams catch inflected or lightly
+    edited copies ("They work by analysing…" / "They work by analyzing…"); Han text
+    is measured by character pairs in both, so it is CJK aware."""
+    ta, tb = tokens(a), tokens(b)
+    words = len(ta & tb) / len(ta | tb) if ta and tb else 0.0
+    ba, bb = _bigrams(a), _bigrams(b)
+    chars = 2 * len(ba & bb) / (len(ba) + len(bb)) if ba and bb else 0.0
+    return max(words, chars)
+
+
+def near_duplicate(a: str, b: str, threshold: float = 0.7) -> bool:
+    """Whether two bullets say the same thing (measured by :func:`likeness`)."""
+    return likeness(a, b) >= threshold
+
+
+def echoes(line: str, heading: str) -> bool:
+    """Whether a bullet only restates its slide's heading (e.g. "Q1: downloads by quarter"
+    under "Downloads by quarter"): it holds nearly all the heading's words and little else."""
+    th, tl = tokens(heading), tokens(line)
+    if not th or not tl:
+        return False
+    covered = len(th & tl) / len(th)
+    extra = len(tl - th)
+    return likeness(line, heading) >= 0.75 or (covered >= 0.8 and extra <= max(2, len(th) // 2))
+
+
+_DANGLING = re.compile(r"(?:\b(?:the|a|an|of|and|or|with|its|their|than|due to|such as)|"
+                       r"[,;:，、；：的和与及])\s*$",
+                       re.IGNORECASE)
+
+
+def truncated(text: str) -> bool:
+    """Whether a line looks cut off: an ellipsis, or a dangling "of the"/"and"/comma."""
+    t = text.rstrip()
+    return t.endswith(("…", "...")) or bool(_DANGLING.search(t))
+
+
+# A digit glued to letters is a name ("Qwen2.5", "GPT-4", "7B"), not a figure.
+_FIGURE = re.compile(r"(?<![\w.\-])[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w.])|"
+                     r"(?<![\w.\-])[-−]?\d+(?:\.\d+)?(?![\w]|\.\d)")
+
+
+def unsupported_numbers(text: str, allowed: set[float]) -> list[str]:
+    """The figures in ``text`` that are not among ``allowed`` (the request's and sources').
+
+    Small whole numbers (up to 10) are words more than figures ("three steps"),
+    and digits glued to letters are names; neither is checked.
+    """
+    out: list[str] = []
+    for m in _FIGURE.finditer(text):
+        raw = m.group(0)
+        value = float(raw.replace(",", "").replace("−", "-"))
+        pct = text[m.end() : m.end() + 1] in ("%", "％")
+        if not pct and value == int(value) and 0 <= value <= 10:
+            continue
+        if not number_in(value, allowed) and not number_in(abs(value), allowed):
+            out.append(raw)
+    return out

@@ -1,17 +1,14 @@
-"""The model's structured output: JSON schemas, then validation and repair.
+"""The model's structured output: JSON schemas, the outline and its validation.
 
-Two kinds of request go to the model: one outline (deck title and one
-heading and kind per content slide), then one content request per slide.
-Each has a compact JSON schema (short keys, bounded item counts; together
-with a bounded ``max_tokens`` a constrained decoder cannot loop) and a parser
-that turns the reply into deck data, repairing what it can (over-long lines
-are cut at a clause boundary), or raises :class:`Invalid` with a reason the
-pipeline can retry on.
+Three kinds of request go to the model: one outline (deck title and one
+heading and kind per content slide, plus spare headings), one content
+request per slide (parsed in :mod:`.content`), and short repair requests
+(a shorter line, a heading for a data slide). Each has a compact JSON
+schema (short keys, bounded item counts; together with a bounded
+``max_tokens`` a constrained decoder cannot loop).
 
-What is invalid, from watching small local models fail: placeholder or
-template text, the instructions copied back, a slide in the wrong language,
-duplicate slides, too few slides, chart numbers that are not in the request
-or the sources (the chart is dropped), a table of the wrong shape.
+Text is never cut to fit: a line over its length is sent back to the model
+for a shorter version (see :mod:`.write`), so nothing here truncates.
 """
 
 from __future__ import annotations
@@ -24,37 +21,39 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from .checks import (
-    clean_line,
-    contained,
-    copied_instruction,
-    number_in,
-    placeholder_reason,
-    similar,
-)
-from .deck import Chart, Column, Series, Slide, SourceRef, Table
+from .checks import clean_line, copied_instruction, likeness, placeholder_reason, truncated
 from .language import Language, in_language
 from .sources import Passage
 
 __all__ = [
+    "ALL_KINDS",
     "ContentKind",
     "Invalid",
     "Limits",
     "Outline",
-    "Parsed",
     "PlannedSlide",
     "Rules",
+    "check_line",
+    "data_schema",
     "limits_for",
+    "outline_from_json",
+    "outline_json",
     "outline_schema",
     "parse_json",
+    "parse_model",
     "parse_outline",
-    "parse_slide",
+    "shorten_schema",
     "slide_budget",
     "slide_schema",
 ]
 
-ContentKind = Literal["bullets", "compare", "table", "chart"]
-ALL_KINDS: tuple[ContentKind, ...] = ("bullets", "compare", "table", "chart")
+ContentKind = Literal["bullets", "compare", "kpi", "quote", "process", "timeline", "table",
+                      "chart"]
+ALL_KINDS: tuple[ContentKind, ...] = ("bullets", "compare", "kpi", "quote", "process",
+                                      "timeline", "table", "chart")
+# kinds the outline may choose; chart (and data tables) are planned by code from the sources
+PLANNED_KINDS: tuple[ContentKind, ...] = ("bullets", "compare", "kpi", "quote", "process",
+                                          "timeline", "table")
 
 
 class Invalid(Exception):
@@ -63,7 +62,7 @@ class Invalid(Exception):
     def __init__(self, reason: str, *, numbers: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.numbers = numbers  # a chart used numbers that are in no source
+        self.numbers = numbers  # figures that are in no source: asking again invites more
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,14 +78,17 @@ class Limits:
 
 def limits_for(lang: Language) -> Limits:
     if lang.script == "latin":
-        return Limits(heading=70, point=110, notes=300, cell=28, chars_per_token=3.2)
-    return Limits(heading=28, point=48, notes=140, cell=12, chars_per_token=1.1)
+        return Limits(heading=64, point=100, notes=220, cell=28, chars_per_token=3.2)
+    return Limits(heading=24, point=44, notes=100, cell=12, chars_per_token=1.1)
 
 
 @dataclass(frozen=True, slots=True)
 class PlannedSlide:
+    """One planned content slide; ``data`` indexes the deck's data tables (-1: none)."""
+
     kind: ContentKind
     heading: str
+    data: int = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,20 @@ class Outline:
     title: str
     subtitle: str
     slides: tuple[PlannedSlide, ...]
+    spares: tuple[str, ...] = ()  # headings kept back, for a slide dropped as a repeat
+
+
+def outline_json(o: Outline) -> str:
+    return json.dumps({"title": o.title, "subtitle": o.subtitle, "spares": list(o.spares),
+                       "slides": [[s.kind, s.heading, s.data] for s in o.slides]},
+                      ensure_ascii=False)
+
+
+def outline_from_json(text: str) -> Outline:
+    d = json.loads(text)
+    return Outline(d["title"], d["subtitle"],
+                   tuple(PlannedSlide(k, h, int(x)) for k, h, x in d["slides"]),
+                   tuple(d.get("spares", ())))
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,24 +119,18 @@ class Rules:
     language: Language
     limits: Limits
     instructions: str  # the fixed prompt text: output copying it is invalid
-    numbers: frozenset[float] = frozenset()  # numbers a chart may use
+    numbers: frozenset[float] = frozenset()  # figures the request and the sources hold
     passages: Mapping[str, Passage] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Parsed:
-    slide: Slide
-    warnings: tuple[str, ...] = ()
+    grounded: bool = False  # there are sources: every figure must come from them
 
 
 # ---------------------------------------------------------------- schemas
 
 
-def _str(lo: int, hi: int) -> dict[str, Any]:
-    """A string. Its length bounds are checked after decoding, not put in the schema:
+def _str() -> dict[str, Any]:
+    """A string. Length bounds are checked after decoding, not put in the schema:
     llama.cpp expands ``maxLength: 110`` into 110 nested grammar rules, and sampling
     through them was measured five times slower than the same schema without them."""
-    del lo, hi
     return {"type": "string"}
 
 
@@ -134,53 +144,63 @@ def _obj(props: dict[str, Any]) -> dict[str, Any]:
 
 
 def outline_schema(count: int, kinds: Sequence[ContentKind], lim: Limits) -> dict[str, Any]:
-    """Deck title, subtitle and exactly ``count`` slide headings with kinds.
+    """Deck title, subtitle and exactly ``count`` slide headings with kinds."""
+    del lim
+    slide = _obj({"head": _str(), "kind": {"type": "string", "enum": list(kinds)}})
+    return _obj({"title": _str(), "sub": _str(), "slides": _arr(slide, count, count)})
 
-    Callers ask for one heading more than they need (see :func:`parse_outline`).
+
+def slide_schema(kind: ContentKind, lim: Limits, source_ids: Sequence[str] = (),
+                 quotes: Sequence[str] = ()) -> dict[str, Any]:
+    """The content of one slide of ``kind``; ``src`` (cited source ids) when there are sources.
+
+    A quote slide chooses its quotation from ``quotes`` (sentences of the
+    sources, an enum), so the words are verbatim by construction.
     """
-    slide = _obj({"head": _str(2, lim.heading), "kind": {"type": "string", "enum": list(kinds)}})
-    return _obj({
-        "title": _str(2, lim.heading),
-        "sub": _str(0, lim.heading + 30),
-        "slides": _arr(slide, count, count),
-    })
-
-
-def slide_schema(kind: ContentKind, lim: Limits, source_ids: Sequence[str] = ()) -> dict[str, Any]:
-    """The content of one slide of ``kind``; ``src`` (cited source ids) when there are sources."""
-    point = _str(4, lim.point)
+    del lim
     props: dict[str, Any] = {}
     if source_ids:
         props["src"] = _arr({"type": "string", "enum": list(source_ids)}, 1, 3)
-    if kind == "bullets":
-        props["points"] = _arr(point, 3, 5)
-    elif kind == "compare":
-        col = _obj({"head": _str(2, lim.heading // 2 + 6),
-                    "points": _arr(_str(4, _short(lim)), 2, 4)})
+    if kind == "compare":
+        col = _obj({"head": _str(), "points": _arr(_str(), 2, 4)})
         props["left"] = col
         props["right"] = col
     elif kind == "table":
-        cell = _str(1, lim.cell)
-        props["cols"] = _arr(cell, 2, 4)
-        props["rows"] = _arr(_arr(cell, 2, 4), 2, 4)
+        props["cols"] = _arr(_str(), 2, 4)
+        props["rows"] = _arr(_arr(_str(), 2, 4), 2, 4)
+    elif kind == "kpi":
+        props["stats"] = _arr(_obj({"v": _str(), "l": _str()}), 2, 4)
+    elif kind == "quote":
+        props["q"] = {"type": "string", "enum": list(quotes)} if quotes else _str()
+        props["by"] = _str()
+    elif kind in ("process", "timeline"):
+        props["steps"] = _arr(_obj({"l": _str(), "t": _str()}), 3, 5)
     else:
-        props["chart"] = _obj({
-            "type": {"type": "string", "enum": ["bar", "line", "pie"]},
-            "labels": _arr(_str(1, lim.cell), 2, 6),
-            "values": _arr({"type": "number"}, 2, 6),
-        })
-        props["points"] = _arr(point, 1, 3)
-    props["notes"] = _str(10, lim.notes)
+        props["points"] = _arr(_str(), 3, 5)
+    props["notes"] = _str()
     return _obj(props)
 
 
+def data_schema() -> dict[str, Any]:
+    """A data slide (chart or table built by code): its heading and one-sentence takeaway."""
+    return _obj({"head": _str(), "take": _str()})
+
+
+def shorten_schema(count: int) -> dict[str, Any]:
+    return _obj({"lines": _arr(_str(), count, count)})
+
+
 def slide_budget(kind: ContentKind, lim: Limits, with_sources: bool) -> int:
-    """``max_tokens`` for one slide: the schema's longest answer (text and JSON), no more."""
+    """``max_tokens`` for one slide: the schema's longest sensible answer, no more."""
     chars, items = {
         "bullets": (5 * lim.point, 6),
-        "compare": (8 * _short(lim) + 2 * (lim.heading // 2 + 6), 11),
+        "compare": (8 * _short(lim) + 2 * lim.heading // 2, 11),
         "table": (20 * lim.cell, 25),
-        "chart": (6 * lim.cell + 6 * 8 + 3 * lim.point, 16),
+        "kpi": (4 * (lim.cell + lim.point // 2), 10),
+        "quote": (3 * lim.point, 4),
+        "process": (5 * (lim.cell + lim.point), 12),
+        "timeline": (5 * (lim.cell + lim.point), 12),
+        "chart": (lim.heading + 2 * lim.point, 4),
     }[kind]
     tokens = (chars + lim.notes) / lim.chars_per_token + 3 * items + 30
     return int(tokens) + (12 if with_sources else 0)
@@ -191,7 +211,7 @@ def _short(lim: Limits) -> int:
     return lim.point * 2 // 3
 
 
-# ---------------------------------------------------------------- wire models
+# ---------------------------------------------------------------- parsing
 
 
 class _Plan(BaseModel):
@@ -203,28 +223,6 @@ class _Outline(BaseModel):
     title: str
     sub: str = ""
     slides: list[_Plan]
-
-
-class _Col(BaseModel):
-    head: str
-    points: list[str]
-
-
-class _ChartData(BaseModel):
-    type: str = "bar"
-    labels: list[str]
-    values: list[float]
-
-
-class _Content(BaseModel):
-    src: list[str] = []
-    points: list[str] = []
-    left: _Col | None = None
-    right: _Col | None = None
-    cols: list[str] = []
-    rows: list[list[str]] = []
-    chart: _ChartData | None = None
-    notes: str = ""
 
 
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
@@ -245,7 +243,7 @@ def parse_json(text: str) -> Any:
     raise Invalid("the reply was not valid JSON (it may have been cut off)")
 
 
-def _model(cls: type[BaseModel], text: str) -> Any:
+def parse_model(cls: type[BaseModel], text: str) -> Any:
     data = parse_json(text)
     if not isinstance(data, dict):
         raise Invalid("the reply was not a JSON object")
@@ -257,12 +255,11 @@ def _model(cls: type[BaseModel], text: str) -> Any:
         raise Invalid(f"the JSON does not match the schema at {where}: {first['msg']}") from None
 
 
-# ---------------------------------------------------------------- checks
-
-
-def _line(text: str, rules: Rules, what: str, limit: int, *, heading: bool = False) -> str:
-    """A cleaned, checked single line of slide text (raises Invalid)."""
-    line = clean_line(text)
+def check_line(text: str, rules: Rules, what: str) -> str:
+    """A cleaned, checked single line of slide text (raises Invalid); never shortened."""
+    line = clean_line(text).rstrip("…").rstrip()
+    if line.endswith("..."):
+        line = line[:-3].rstrip()
     reason = placeholder_reason(line)
     if reason:
         raise Invalid(f"{what} is {reason}")
@@ -271,53 +268,7 @@ def _line(text: str, rules: Rules, what: str, limit: int, *, heading: bool = Fal
     letters = sum(1 for c in line if c.isalpha())
     if letters >= 8 and not in_language(line, rules.language, lenient=True):
         raise Invalid(f"{what} is not written in {rules.language.name}")
-    return clip_heading(line, limit) if heading else clip(line, limit)
-
-
-_CLAUSE = re.compile(r"[.;:!?。；：！？]\s|[,，、]\s?")
-
-
-def clip(text: str, limit: int) -> str:
-    """``text`` cut to about ``limit`` characters, at a clause end when there is one."""
-    if len(text) <= limit:
-        return text
-    ends = [m.start() + 1 for m in _CLAUSE.finditer(text, 0, limit + 1) if m.start() >= limit // 2]
-    if ends:
-        return text[: ends[-1]].rstrip(" ,;:，、；：")
-    cut = text[:limit]
-    if " " in cut:
-        cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip(" ,;:，、；：") + "…"
-
-
-_TRAILING = re.compile(r"(?:[\s,;:–—-]+(?:the|a|an|of|in|on|for|to|and|or|with|by|at|its|their|"
-                       r"de|la|le|des|der|die|das|und|el|los|y))+$|[\s,;:的和与及]+$",
-                       re.IGNORECASE)
-
-
-def clip_heading(text: str, limit: int) -> str:
-    """A heading cut to ``limit`` at a word, without an ellipsis or a dangling "of the"."""
-    if len(text) <= limit:
-        return text
-    cut = text[:limit]
-    if " " in cut:
-        cut = cut.rsplit(" ", 1)[0]
-    prev = None
-    while prev != cut:
-        prev, cut = cut, _TRAILING.sub("", cut)
-    return cut.rstrip(" ,;:")
-
-
-def _lines(items: Sequence[str], rules: Rules, what: str, lo: int, hi: int) -> list[str]:
-    out: list[str] = []
-    for i, item in enumerate(items, 1):
-        line = _line(item, rules, f"{what} {i}", rules.limits.point)
-        if any(similar([line], [prev], 0.85) or contained(line, prev) for prev in out):
-            continue  # a repeated point, or one restating another
-        out.append(line)
-    if len(out) < lo:
-        raise Invalid(f"{what}: {len(out)} distinct points, at least {lo} needed")
-    return out[:hi]
+    return line
 
 
 def _whole(texts: Sequence[str], rules: Rules, what: str) -> None:
@@ -325,159 +276,70 @@ def _whole(texts: Sequence[str], rules: Rules, what: str) -> None:
         raise Invalid(f"{what} is not written in {rules.language.name}")
 
 
-def parse_outline(text: str, count: int, kinds: Sequence[ContentKind], rules: Rules) -> Outline:
-    """Validate and repair the outline: distinct headings, exactly ``count``, sane kinds."""
-    raw: _Outline = _model(_Outline, text)
-    title = _line(raw.title, rules, "the deck title", rules.limits.heading, heading=True)
+_GENERIC = re.compile(
+    r"^(?:introduction|overview|background|summary|conclusions?|key (?:points|takeaways)|"
+    r"next steps|q ?& ?a|questions|agenda|thank you|details|more|miscellaneous|"
+    r"引言|概述|背景|总结|结论|要点|下一步|问答|目录|谢谢|详情)\W*$", re.IGNORECASE)
+
+
+def generic(heading: str) -> bool:
+    """A heading that could top a slide of any deck ("Overview", "Conclusion")."""
+    return bool(_GENERIC.match(heading.strip()))
+
+
+def same_heading(a: str, b: str) -> bool:
+    """Two headings that name the same slide (near-identical wording counts)."""
+    return likeness(a, b) >= 0.75
+
+
+__all__ += ["PLANNED_KINDS", "generic", "same_heading"]
+
+
+def parse_outline(text: str, count: int, kinds: Sequence[ContentKind], rules: Rules,
+                  taken: Sequence[str] = ()) -> Outline:
+    """Validate and repair the outline: distinct headings, exactly ``count``, sane kinds.
+
+    ``taken`` are headings already used (the data slides'); a heading that
+    repeats one of them, or the deck title, or another heading, is dropped;
+    headings beyond ``count`` are kept as spares.
+    """
+    raw: _Outline = parse_model(_Outline, text)
+    title = check_line(raw.title, rules, "the deck title")
     try:
-        subtitle = _line(raw.sub, rules, "the subtitle", rules.limits.heading + 30)
+        subtitle = check_line(raw.sub, rules, "the subtitle")
     except Invalid:
         subtitle = ""  # optional: dropped rather than retried
     slides: list[PlannedSlide] = []
     for i, plan in enumerate(raw.slides, 1):
-        head = _line(plan.head, rules, f"the heading of slide {i}", rules.limits.heading,
-                     heading=True)
-        if any(similar([head], [s.heading], 0.8) for s in slides):
-            continue  # a duplicate slide: dropped
+        try:
+            head = check_line(plan.head, rules, f"the heading of slide {i}")
+            if truncated(plan.head.strip()) or truncated(head) or generic(head):
+                continue
+        except Invalid:
+            continue  # one bad heading: the spares make up for it
+        if any(same_heading(head, s.heading) for s in slides) or any(
+                same_heading(head, t) for t in taken) or same_heading(head, title):
+            continue
         kind: ContentKind = plan.kind if plan.kind in kinds else "bullets"  # type: ignore[assignment]
         slides.append(PlannedSlide(kind, head))
-    # The schema asks for one spare heading: a heading that only repeats the deck
-    # title (small models open with one) gives way to it.
-    if len(slides) > count:
-        echo = next((s for s in slides if similar([s.heading], [title], 0.8)), None)
-        if echo is not None:
-            slides.remove(echo)
-    slides = slides[:count]
-    if len(slides) < count:
-        raise Invalid(f"only {len(slides)} distinct slide headings, {count} needed")
+    if len(slides) < min(count, max(1, (count + 1) // 2)):
+        raise Invalid(f"only {len(slides)} distinct, usable slide headings, {count} needed")
     _whole([title, *(s.heading for s in slides)], rules, "the outline")
-    return Outline(title, subtitle, tuple(_balance(slides)))
+    spares = tuple(s.heading for s in slides[count:])
+    return Outline(title, subtitle, tuple(_balance(slides[:count])), spares)
 
 
 def _balance(slides: list[PlannedSlide]) -> list[PlannedSlide]:
-    """At most a third of the slides are tables, a third charts, a half comparisons."""
-    caps = {"table": max(1, len(slides) // 3), "chart": max(1, len(slides) // 3),
-            "compare": max(1, len(slides) // 2), "bullets": len(slides)}
+    """No kind but bullets more than once in small decks (a third in large ones);
+    comparisons at most half. Variety is the point of the other kinds."""
+    n = len(slides)
+    cap = max(1, n // 4)
+    caps = {k: cap for k in ALL_KINDS}
+    caps["compare"] = max(1, n // 3)
+    caps["bullets"] = n
     used = dict.fromkeys(caps, 0)
     out: list[PlannedSlide] = []
     for s in slides:
         used[s.kind] += 1
         out.append(s if used[s.kind] <= caps[s.kind] else PlannedSlide("bullets", s.heading))
     return out
-
-
-def _sources(ids: Sequence[str], offered: Sequence[Passage]) -> list[SourceRef]:
-    """Cited ids that were offered, mapped to refs; the offered passages when none is."""
-    by_id = {p.id: p for p in offered}
-    cited = [by_id[i].ref() for i in dict.fromkeys(ids) if i in by_id]
-    return cited or [p.ref() for p in offered[:3]]
-
-
-def parse_slide(
-    text: str, planned: PlannedSlide, rules: Rules, offered: Sequence[Passage] = (),
-    others: Sequence[str] = (),
-) -> Parsed:
-    """Validate and repair one slide's content (raises Invalid).
-
-    ``others`` are the other slides' headings: a column heading that copies one
-    of them is a small model echoing its prompt, not a side of a comparison.
-    """
-    raw: _Content = _model(_Content, text)
-    lim = rules.limits
-    heading = planned.heading
-    notes_raw = clean_line(raw.notes)
-    notes = "" if placeholder_reason(notes_raw) else notes_raw
-    if notes and not in_language(notes, rules.language, lenient=True):
-        raise Invalid(f"the speaker notes are not written in {rules.language.name}")
-    notes = clip(notes, lim.notes * 2)
-    sources = _sources(raw.src, offered) if offered else []
-    warnings: list[str] = []
-    slide: Slide
-    if planned.kind == "bullets":
-        points = _lines(raw.points, rules, "point", 2, 6)
-        slide = Slide(kind="bullets", title=heading, bullets=points)
-        texts = points
-    elif planned.kind == "compare":
-        if raw.left is None or raw.right is None:
-            raise Invalid("a comparison needs a left and a right column")
-        cols = []
-        for side, col in (("left", raw.left), ("right", raw.right)):
-            head = _line(col.head, rules, f"the {side} column heading", lim.heading)
-            cols.append(Column(heading=head, bullets=_lines(col.points, rules, f"{side} point",
-                                                            1, 4)))
-        if similar([cols[0].heading], [cols[1].heading], 0.9):
-            raise Invalid("both columns of the comparison have the same heading")
-        if any(similar([c.heading], [o], 0.9) for c in cols for o in others):
-            raise Invalid("the column headings copy other slides' headings; name the two "
-                          "sides being compared")
-        slide = Slide(kind="compare", title=heading, left=cols[0], right=cols[1])
-        texts = [c.heading for c in cols] + cols[0].bullets + cols[1].bullets
-    elif planned.kind == "table":
-        slide, texts = _table(raw, heading, rules)
-    else:
-        slide, texts, warnings = _chart(raw, heading, rules)
-    _whole([*texts, notes], rules, f"slide {heading!r}")
-    if not notes:
-        notes = " ".join(texts)  # notes on every content slide: the slide's own words
-    return Parsed(slide.model_copy(update={"notes": notes, "sources": sources}), tuple(warnings))
-
-
-def _table(raw: _Content, heading: str, rules: Rules) -> tuple[Slide, list[str]]:
-    lim = rules.limits.cell
-    cols = [_line(c, rules, f"column {i}", lim) for i, c in enumerate(raw.cols, 1)][:5]
-    if len(cols) < 2:
-        raise Invalid("a table needs at least two columns")
-    rows: list[list[str]] = []
-    for r, row in enumerate(raw.rows, 1):
-        cells = [clean_line(c) for c in row][: len(cols)]
-        cells += [""] * (len(cols) - len(cells))
-        if not any(cells) or cells in rows:
-            continue
-        for c, cell in enumerate(cells, 1):
-            if cell and placeholder_reason(cell) and not re.fullmatch(r"[-–—✓✗x/]+", cell):
-                raise Invalid(f"table cell {r},{c} is {placeholder_reason(cell)}")
-        rows.append([_cut(c, lim) for c in cells])
-    if len(rows) < 2:
-        raise Invalid("a table needs at least two distinct rows")
-    texts = cols + [c for row in rows for c in row if c]
-    return Slide(kind="table", title=heading, table=Table(header=cols, rows=rows[:7])), texts
-
-
-def _cut(text: str, limit: int) -> str:
-    return clip(text, limit * 2)
-
-
-def _chart(raw: _Content, heading: str, rules: Rules) -> tuple[Slide, list[str], list[str]]:
-    points = [_line(p, rules, f"point {i}", rules.limits.point)
-              for i, p in enumerate(raw.points, 1)]
-    c = raw.chart
-    problem = ""
-    if c is None:
-        problem = "the chart slide has no chart"
-    else:
-        n = min(len(c.labels), len(c.values))
-        labels = [clean_line(x) for x in c.labels[:n]]
-        values = c.values[:n]
-        bad = [v for v in values if not number_in(v, set(rules.numbers))]
-        if n < 2:
-            problem = "a chart needs at least two values"
-        elif bad:
-            problem = (f"chart value {_fmt(bad[0])} is not a number from the request or the "
-                       "sources")
-        elif len(set(labels)) < n or any(placeholder_reason(x) for x in labels):
-            problem = "the chart labels are missing, repeated or placeholders"
-        elif c.type == "pie" and any(v <= 0 for v in values):
-            problem = "a pie chart needs positive values"
-    if problem:
-        if len(points) >= 2:  # drop the chart, keep the slide as bullets
-            return Slide(kind="bullets", title=heading, bullets=points), points, [problem]
-        raise Invalid(problem, numbers=True)
-    assert c is not None
-    kind = c.type if c.type in ("bar", "line", "pie") else "bar"
-    chart = Chart(type=kind, categories=labels,  # type: ignore[arg-type]
-                  series=[Series(name=heading, values=values)])
-    return Slide(kind="chart", title=heading, chart=chart, bullets=points), [*points, *labels], []
-
-
-def _fmt(v: float) -> str:
-    return str(int(v)) if v == int(v) else str(v)

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 
 from ..models.events import Message
 from .language import Language
-from .outline import ContentKind, Outline, PlannedSlide
+from .outline import ContentKind, Outline
 from .sources import Passage
 
-__all__ = ["Brief", "instruction_text", "outline_messages", "retry_note", "slide_messages"]
+__all__ = ["Brief", "data_messages", "heading_messages", "instruction_text", "outline_messages",
+           "retry_note", "shorten_messages", "slide_messages"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +45,7 @@ _EN = {
     "notes": "The user's notes (answers to clarifying questions):\n{notes}",
     "lang": "Write every text in {language}.",
     "sources": "Base the deck on these source excerpts:",
-    "numbers": "Numbers that may be charted (use no other numbers): {numbers}",
+    "taken": "These slides are already planned (do not repeat them): {heads}",
     "outline": (
         'In the JSON, "title" is the deck title, specific to the topic; "sub" is a one-line '
         'subtitle; "slides" lists exactly {count} content slides in a logical order, each '
@@ -55,33 +56,42 @@ _EN = {
     "kind_bullets": '"bullets" for key points',
     "kind_compare": '"compare" for two sides or options side by side',
     "kind_table": '"table" for facts about a few items in rows and columns',
-    "kind_chart": '"chart" only for the numbers given above',
+    "kind_kpi": '"kpi" for two to four key figures from the sources',
+    "kind_quote": '"quote" for a striking sentence quoted from a source',
+    "kind_process": '"process" for steps in order',
+    "kind_timeline": '"timeline" for events by date',
     "deck": "The deck: {title}",
     "all": "Its slides:",
     "write": 'Now write the content of slide {index}: "{heading}".',
     "cite": (
         'Use only facts from these sources, and list the ids of the sources you use in "src":'
     ),
-    "bullets": (
-        '"points": three to five short, concrete bullet points of at most fifteen words each, '
-        'specific to this slide. "notes": what the speaker says, two or three sentences.'
-    ),
-    "compare": (
-        '"left" and "right" are the two sides compared, each with "head" (the short name of '
-        'that side) and "points" (two to four short points). "notes": what the speaker says, '
-        "two or three sentences."
-    ),
-    "table": (
-        '"cols": two to four column names. "rows": two to four rows, each with one short cell '
-        'per column. "notes": what the speaker says, two or three sentences.'
-    ),
-    "chart": (
-        '"chart" has "type" (bar compares items, line shows a trend over time, pie shows '
-        'shares of a whole), "labels" (the name of each item or year) and "values" (one '
-        'number per label, only numbers given above). "points": one to three short points on '
-        'what the numbers show. "notes": what the speaker says, two or three sentences.'
-    ),
-    "avoid": "Do not repeat the heading or the other slides.",
+    "said": "Already said on other slides (say something else): {said}",
+    "notes_field": '"notes": one sentence the speaker adds.',
+    "bullets": ('"points": three to five short, concrete points of at most twelve words each, '
+                "each a complete statement that adds to the heading, not a copy of it."),
+    "compare": ('"left" and "right" are the two things compared, each with "head" (its short '
+                'name, not a slide heading) and "points" (two to four short points where they '
+                "differ)."),
+    "table": ('"cols": two to four column names. "rows": two to four rows, one short cell per '
+              "column."),
+    "kpi": ('"stats": two to four key figures from the sources, each "v" (the figure as '
+            'written, such as 45% or 1.2 M) and "l" (what it counts, a few words).'),
+    "quote": ('"q": the sentence to quote. "by": who said or wrote it, as the source names '
+              "them."),
+    "process": ('"steps": three to five steps in order, each "l" (a short name) and "t" (one '
+                "short sentence)."),
+    "timeline": ('"steps": three to five events in date order, each "l" (the date or period, '
+                 'from the sources) and "t" (what happened, one short sentence).'),
+    "data": ('This slide shows the data below as a {what}. Write "head": a specific heading '
+             'of at most eight words saying what the data is about, and "take": one sentence '
+             "on what it shows, using only figures from the data."),
+    "chart_word": "chart",
+    "table_word": "table",
+    "shorten": ("Rewrite each line below in at most {limit} characters, keeping its meaning, "
+                'as a complete phrase. "lines": the rewritten lines, in the same order.'),
+    "heading": ('Write "head": one new specific slide heading of at most eight words on an '
+                'aspect the deck does not cover yet, and "take": one sentence it will say.'),
     "retry": "Your previous answer was rejected: {reason}. Write a new, correct answer.",
 }
 
@@ -94,7 +104,7 @@ _ZH = {
     "notes": "用户的补充说明（对澄清问题的回答）：\n{notes}",
     "lang": "所有文字都必须用{language}书写。",
     "sources": "根据以下资料摘录来制作：",
-    "numbers": "图表只能使用这些数字：{numbers}",
+    "taken": "以下幻灯片已经规划（不要重复）：{heads}",
     "outline": (
         "JSON 中，\"title\" 是紧扣主题的演示标题；\"sub\" 是一行副标题；\"slides\" 按合理顺序"
         "列出正好 {count} 张内容幻灯片，每张有 \"head\"（不超过十五个字的具体标题，各讲主题的"
@@ -103,29 +113,35 @@ _ZH = {
     "kind_bullets": "\"bullets\" 表示要点",
     "kind_compare": "\"compare\" 表示两方面的对比",
     "kind_table": "\"table\" 表示用行列呈现几项事实",
-    "kind_chart": "\"chart\" 仅用于上面给出的数字",
+    "kind_kpi": "\"kpi\" 表示资料中的二到四个关键数字",
+    "kind_quote": "\"quote\" 表示引用资料中的一句话",
+    "kind_process": "\"process\" 表示按顺序的步骤",
+    "kind_timeline": "\"timeline\" 表示按日期的事件",
     "deck": "演示文稿：{title}",
     "all": "全部幻灯片：",
     "write": "现在撰写第 {index} 张幻灯片的内容：“{heading}”。",
     "cite": "只使用以下资料中的事实，并在 \"src\" 中列出所用资料的编号：",
-    "bullets": (
-        "\"points\"：三到五条简短、具体的要点，每条不超过三十个字，紧扣本页标题。"
-        "\"notes\"：演讲者要说的话，两三句。"
-    ),
-    "compare": (
-        "\"left\" 和 \"right\" 是对比的两方面，各有 \"head\"（该方面的简短名称）和 "
-        "\"points\"（二到四条简短要点）。\"notes\"：演讲者要说的话，两三句。"
-    ),
-    "table": (
-        "\"cols\"：二到四个列名。\"rows\"：二到四行，每行每列一个简短单元格。"
-        "\"notes\"：演讲者要说的话，两三句。"
-    ),
-    "chart": (
-        "\"chart\" 包含 \"type\"（bar 比较各项，line 表示随时间的趋势，pie 表示占比）、"
-        "\"labels\"（每项或每年的名称）和 \"values\"（每个标签一个数字，只用上面给出的数字）。"
-        "\"points\"：一到三条简短要点，说明数字的含义。\"notes\"：演讲者要说的话，两三句。"
-    ),
-    "avoid": "不要重复标题或其他幻灯片的内容。",
+    "said": "其他幻灯片已经说过（请说别的）：{said}",
+    "notes_field": "\"notes\"：演讲者补充的一句话。",
+    "bullets": ("\"points\"：三到五条简短、具体的要点，每条不超过二十五个字，每条都是完整的陈述，"
+                "补充标题而不是重复标题。"),
+    "compare": ("\"left\" 和 \"right\" 是对比的两个对象，各有 \"head\"（对象的简短名称，不是幻灯片"
+                "标题）和 \"points\"（二到四条简短要点，说明两者的不同）。"),
+    "table": "\"cols\"：二到四个列名。\"rows\"：二到四行，每行每列一个简短单元格。",
+    "kpi": ("\"stats\"：资料中的二到四个关键数字，每个有 \"v\"（原文中的数字，如 45% 或 1.2 亿）"
+            "和 \"l\"（它表示什么，几个字）。"),
+    "quote": "\"q\"：要引用的句子。\"by\"：说这句话或写这句话的人（按资料的写法）。",
+    "process": "\"steps\"：按顺序的三到五个步骤，每步有 \"l\"（简短名称）和 \"t\"（一句短话）。",
+    "timeline": ("\"steps\"：按日期排列的三到五个事件，每个有 \"l\"（资料中的日期或时期）和 "
+                 "\"t\"（发生了什么，一句短话）。"),
+    "data": ("这张幻灯片用{what}展示下面的数据。写 \"head\"：不超过十五个字的具体标题，说明数据"
+             "的内容；\"take\"：一句话说明数据表明了什么，只用数据中的数字。"),
+    "chart_word": "图表",
+    "table_word": "表格",
+    "shorten": ("把下面每一行改写为不超过 {limit} 个字，保留原意，写成完整的短语。"
+                "\"lines\"：改写后的各行，顺序不变。"),
+    "heading": ("写 \"head\"：一个新的具体幻灯片标题（不超过十五个字），讲演示文稿尚未涉及的方面；"
+                "\"take\"：这一页要说的一句话。"),
     "retry": "上一次的回答无效：{reason}。请重新给出正确的回答。",
 }
 
@@ -156,45 +172,75 @@ def _head(brief: Brief) -> list[str]:
     return lines
 
 
-def _numbers(numbers: Sequence[float]) -> str:
-    return ", ".join(str(int(n)) if n == int(n) else str(n) for n in numbers)
-
-
 def outline_messages(
     brief: Brief, count: int, kinds: Sequence[ContentKind], source_digest: str,
-    numbers: Sequence[float],
+    taken: Sequence[str] = (),
 ) -> list[Message]:
     t = _t(brief.language)
     lines = _head(brief)
     if source_digest:
         lines += [t["sources"], source_digest]
-    if "chart" in kinds and numbers:
-        lines.append(t["numbers"].format(numbers=_numbers(numbers)))
+    if taken:
+        lines.append(t["taken"].format(heads="; ".join(taken)))
     kind_text = "; ".join(t[f"kind_{k}"] for k in kinds)
     lines.append(t["outline"].format(count=count, kinds=kind_text))
     return [Message("system", t["system"]), Message("user", "\n".join(lines))]
 
 
-def slide_messages(
-    brief: Brief, outline: Outline, index: int, planned: PlannedSlide,
-    passages: Sequence[Passage], numbers: Sequence[float], kind: ContentKind | None = None,
-) -> list[Message]:
-    """The request for one slide: a deck-wide prefix (cached), then this slide."""
+def _deck(brief: Brief, outline: Outline) -> list[str]:
+    """The deck-wide prefix of every slide request (the same each time: prompt-cached)."""
     t = _t(brief.language)
-    kind = kind or planned.kind
     lines = _head(brief)
     lines.append(t["deck"].format(title=outline.title))
     lines.append(t["all"])
     lines += [f"{i}. {s.heading}" for i, s in enumerate(outline.slides, 1)]
-    lines.append(t["write"].format(index=index, heading=planned.heading))
+    return lines
+
+
+def slide_messages(
+    brief: Brief, outline: Outline, index: int, heading: str, kind: ContentKind,
+    passages: Sequence[Passage] = (), said: Sequence[str] = (),
+) -> list[Message]:
+    """The request for one slide: a deck-wide prefix (cached), then this slide."""
+    t = _t(brief.language)
+    lines = _deck(brief, outline)
+    lines.append(t["write"].format(index=index, heading=heading))
     if passages:
         lines.append(t["cite"])
         lines += [f"[{p.id}] {p.title}, {p.location}: {p.text}" for p in passages]
-    if kind == "chart" and numbers:
-        lines.append(t["numbers"].format(numbers=_numbers(numbers)))
-    lines.append(t[kind])
-    lines.append(t["avoid"])
+    if said:
+        lines.append(t["said"].format(said=" / ".join(said)))
+    lines.append(t[kind] + " " + t["notes_field"])
     return [Message("system", t["system"]), Message("user", "\n".join(lines))]
+
+
+def data_messages(brief: Brief, table_text: str, chart: bool,
+                  taken: Sequence[str] = ()) -> list[Message]:
+    """The request for a data slide's heading and takeaway (the data itself is code's)."""
+    t = _t(brief.language)
+    lines = _head(brief)
+    if taken:
+        lines.append(t["taken"].format(heads="; ".join(taken)))
+    lines.append(t["data"].format(what=t["chart_word" if chart else "table_word"]))
+    lines.append(table_text)
+    return [Message("system", t["system"]), Message("user", "\n".join(lines))]
+
+
+def heading_messages(brief: Brief, outline: Outline, covered: Sequence[str]) -> list[Message]:
+    """A request for one new heading the deck does not yet cover (to replace a repeat)."""
+    t = _t(brief.language)
+    lines = _head(brief)
+    lines.append(t["deck"].format(title=outline.title))
+    lines.append(t["taken"].format(heads="; ".join(covered)))
+    lines.append(t["heading"])
+    return [Message("system", t["system"]), Message("user", "\n".join(lines))]
+
+
+def shorten_messages(lang: Language, lines: Sequence[str], limit: int) -> list[Message]:
+    t = _t(lang)
+    body = "\n".join(f"{i}. {x}" for i, x in enumerate(lines, 1))
+    return [Message("system", t["system"]),
+            Message("user", t["shorten"].format(limit=limit) + "\n" + body)]
 
 
 def retry_note(messages: list[Message], lang: Language, reason: str) -> list[Message]:

@@ -62,20 +62,30 @@ def _heading(text: str) -> tuple[int, str]:
     return (int(m.group(1)), m.group(2)) if m else (1, "the slide")
 
 
-def _numbers(text: str) -> list[float]:
-    m = re.search(r"(?:use no other numbers\): |图表只能使用这些数字：)(.+)", text)
-    if not m:
-        return []
-    return [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?", m.group(1))]
+# A point is an opener, a word and a closer; with 9 openers and 11 closers (coprime)
+# no two of the first 99 points share both, so they never read as near-duplicates.
+_EN_OPEN = ["Most teams underestimate", "Early work on", "Clear ownership of",
+            "Vendors now compete on", "Regulators increasingly ask about",
+            "Open communities move fastest on", "Budget reviews single out",
+            "Customer interviews keep returning to", "Hiring plans now cover"]
+_EN_CLOSE = ["before the first pilot", "across every product line", "in regulated industries",
+             "when budgets tighten", "for small startups", "inside large enterprises",
+             "after the second release", "during procurement", "at the planning stage",
+             "once usage grows", "in public tenders"]
+_ZH_OPEN = ["多数团队低估了", "早期投入", "明确负责", "厂商如今竞争", "监管机构关注",
+            "开源社区推进", "预算评审关注", "客户反复提到", "招聘计划涵盖"]
+_ZH_CLOSE = ["在首个试点之前", "贯穿每条产品线", "在受监管行业中", "在预算收紧时",
+             "对小型创业公司而言", "在大型企业内部", "在第二次发布之后", "在采购阶段",
+             "在规划阶段", "在用量增长之后", "在公开招标中"]
 
 
 def _phrase(zh: bool, index: int, n: int) -> str:
     words = _ZH_WORDS if zh else _EN_WORDS
-    a = words[(index * 5 + n) % len(words)]
-    b = words[(index * 5 + n + 17) % len(words)]
-    if zh:
-        return f"{a}与{b}的实际进展值得关注"
-    return f"Teams report steady progress on {a} and {b}"
+    k = index * 3 + n
+    opener = (_ZH_OPEN if zh else _EN_OPEN)[k % 9]
+    closer = (_ZH_CLOSE if zh else _EN_CLOSE)[k % 11]
+    word = words[(k * 7) % len(words)]
+    return f"{opener}{word}{closer}" if zh else f"{opener} {word} {closer}"
 
 
 def _points(zh: bool, index: int, count: int) -> list[str]:
@@ -89,24 +99,30 @@ def _notes(zh: bool, heading: str) -> str:
 
 
 def _content(props: dict[str, Any], zh: bool, index: int, heading: str,
-             numbers: list[float]) -> dict[str, Any]:
+             numbers: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if "src" in props:
         out["src"] = props["src"]["items"]["enum"][:1]
     if "left" in props:
         left, right = ("开源方案", "闭源方案") if zh else ("Open models", "Closed models")
         out["left"] = {"head": left, "points": _points(zh, index, 2)}
-        out["right"] = {"head": right, "points": _points(zh, index + 7, 2)}
+        out["right"] = {"head": right, "points": _points(zh, index + 40, 2)}
     elif "cols" in props:
         words = _ZH_WORDS if zh else _EN_WORDS
         out["cols"] = ["方面", "现状", "下一步"] if zh else ["Area", "Today", "Next step"]
         n = len(words)
         out["rows"] = [[words[(index * 3 + r + k) % n] for k in (0, 9, 21)] for r in range(3)]
-    elif "chart" in props:
-        values = numbers[:4] if len(numbers) >= 2 else [1.0, 2.0]
-        labels = [f"{'组' if zh else 'Group'} {chr(65 + i)}" for i in range(len(values))]
-        out["chart"] = {"type": "bar", "labels": labels, "values": values}
-        out["points"] = _points(zh, index, 2)
+    elif "stats" in props:
+        labels = ["采用率", "节省成本", "团队数量"] if zh else ["adoption", "cost saved",
+                                                          "teams using it"]
+        out["stats"] = [{"v": v, "l": lab} for v, lab in zip(numbers[:3], labels, strict=False)]
+    elif "q" in props:
+        options = props["q"].get("enum") or ["(no sentence offered)"]
+        out["q"] = options[0]
+        out["by"] = ""
+    elif "steps" in props:
+        out["steps"] = [{"l": (f"第{n + 1}步" if zh else ["Assess", "Pilot", "Scale", "Review"][n]),
+                         "t": _phrase(zh, index + 5, n)} for n in range(3)]
     else:
         out["points"] = _points(zh, index, 3)
     out["notes"] = _notes(zh, heading)
@@ -117,7 +133,8 @@ def _outline(schema: dict[str, Any], zh: bool, topic: str) -> dict[str, Any]:
     slides = schema["properties"]["slides"]
     count = int(slides["minItems"])
     kinds = slides["items"]["properties"]["kind"]["enum"]
-    order = [k for k in ("bullets", "compare", "chart", "table") if k in kinds]
+    order = [k for k in ("bullets", "compare", "process", "table", "kpi", "quote", "timeline")
+             if k in kinds]
     heads = _ZH_HEADS if zh else _EN_HEADS
     return {
         "title": topic[:24] if zh else topic[:60],
@@ -127,8 +144,23 @@ def _outline(schema: dict[str, Any], zh: bool, topic: str) -> dict[str, Any]:
     }
 
 
+def _figures(text: str) -> list[str]:
+    """Figures with a unit in the prompt (for a KPI slide), as written."""
+    return list(dict.fromkeys(re.findall(r"\d[\d,.]*\s?(?:%|million|万|亿)", text)))
+
+
+def _data(text: str, zh: bool) -> dict[str, Any]:
+    table = text.split("\n")[-1]
+    first = table.split(" | ")[0].strip() or "the data"
+    if zh:
+        return {"head": f"数据概览：{first}", "take": "数据显示了明显的变化。"}
+    return {"head": f"What the figures show from {first}",
+            "take": "The figures rise across the period."}
+
+
 def deck_responder() -> Any:
     """A ScriptedModel responder that answers deck requests with valid, distinct content."""
+    used: list[str] = []
 
     def respond(messages: Sequence[Message], options: GenerateOptions) -> Reply:
         schema = options.json_schema or {}
@@ -137,8 +169,22 @@ def deck_responder() -> Any:
         zh = _is_zh(messages)
         if "slides" in props:
             return _outline(schema, zh, _topic(text))
+        if "lines" in props:
+            n = int(props["lines"]["minItems"])
+            lines = [x.split(". ", 1)[-1] for x in text.splitlines()[-n:]]
+            return {"lines": [" ".join(x.split()[:8]) for x in lines]}
+        if "take" in props:
+            if "This slide shows the data" in text or "展示下面的数据" in text:
+                return _data(text, zh)
+            heads = _ZH_HEADS if zh else _EN_HEADS
+            head = next((h for h in reversed(heads) if h not in text and h not in used),
+                        heads[-1])
+            used.append(head)
+            return {"head": head, "take": ""}
         index, heading = _heading(text)
-        return _content(props, zh, index, heading, _numbers(text))
+        # a rewrite or a replacement gets other words than the first draft
+        index += 31 * (sum(map(ord, heading)) % 5) + 17 * text.count("rejected")
+        return _content(props, zh, index, heading, _figures(text))
 
     return respond
 
@@ -148,22 +194,33 @@ def cli_script(path: Path, topic: str, slides: int, *, zh: bool = False,
     """Write a ``scripted:PATH`` file whose rules answer one CLI deck run.
 
     The outline is fixed by the rules, so each slide request is matched by its
-    index; ``charts`` must say whether the topic holds two or more numbers.
+    index. ``charts`` is kept for callers; charts now come from code (a series
+    of numbers in the topic becomes a chart slide whose heading a rule answers).
     """
+    del charts
     agenda = slides >= 7
     count = slides - 2 - (1 if agenda else 0)
-    kinds = ["bullets", "compare", "table"] + (["chart"] if charts else [])
-    outline_schema = {"properties": {"slides": {"minItems": count, "items": {"properties": {
-        "kind": {"enum": kinds}}}}}}
+    from .pipeline import choose_kinds
+    from .tables import series_in_request
+
+    data = 1 if series_in_request(topic) is not None else 0
+    kinds = choose_kinds(topic, [])
+    outline_schema = {"properties": {"slides": {"minItems": count - data + 2, "items": {
+        "properties": {"kind": {"enum": kinds}}}}}}
     outline = _outline(outline_schema, zh, topic)
-    numbers = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", topic)]
     rules = []
-    for i, plan in enumerate(outline["slides"], 1):
-        props: dict[str, Any] = {{"compare": "left", "table": "cols", "chart": "chart",
-                                  "bullets": "points"}[plan["kind"]]: {}}
-        reply = _content(props, zh, i, plan["head"], numbers)
+    for i in range(1, count + 1):
+        plan = outline["slides"][i - 1 - (1 if data and i > 2 else 0)]
+        props: dict[str, Any] = {{"compare": "left", "table": "cols", "bullets": "points",
+                                  "process": "steps", "kpi": "stats", "timeline": "steps",
+                                  "quote": "q"}[plan["kind"]]: {}}
+        reply = _content(props, zh, i, plan["head"], _figures(topic))
         needle = f"第 {i} 张幻灯片的内容" if zh else f"content of slide {i}:"
         rules.append({"contains": needle, "reply": reply})
+    rules.append({"contains": "展示下面的数据" if zh else "This slide shows the data",
+                  "reply": {"head": "数据趋势" if zh else "How the figures moved",
+                            "take": "数据显示了明显的变化。" if zh else
+                            "The figures rise over the period."}})
     rules.append({"contains": "为以下主题规划" if zh else "Plan a slide deck", "reply": outline})
     path.write_text(json.dumps({"rules": rules}, ensure_ascii=False), encoding="utf-8")
     return path

@@ -19,11 +19,13 @@ from .deck import SourceRef
 if TYPE_CHECKING:
     from ..documents import Document
     from ..reports.model import Report
+    from .tables import DataTable
 
 __all__ = [
     "Passage",
     "digest",
     "load_passages",
+    "load_sources",
     "numbers_in",
     "passages_from_documents",
     "passages_from_report",
@@ -66,6 +68,20 @@ def load_passages(paths: Sequence[Path]) -> list[Passage]:
     from ..documents import extract
 
     return passages_from_documents(extract(p) for p in paths)
+
+
+def load_sources(paths: Sequence[Path]) -> tuple[list[Passage], list[DataTable]]:
+    """Passages and tables of each file (raises DocumentError on a bad file).
+
+    Tables are found in the whole documents (a sheet or a long table is not
+    cut into passages first) and cite the passage they are in.
+    """
+    from ..documents import extract
+    from .tables import cite_tables, find_tables
+
+    docs = [extract(p) for p in paths]
+    passages = passages_from_documents(docs)
+    return passages, cite_tables(find_tables(docs), passages)
 
 
 _CITATION = re.compile(r"\[(\d+)\]")

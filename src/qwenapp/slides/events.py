@@ -1,0 +1,157 @@
+"""What a deck request is, what a run measures, and the progress events it yields.
+
+Kept apart from the stages so the CLI, the server job and the stages
+themselves share one vocabulary without importing each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .deck import Deck
+from .outline import ContentKind, Outline
+
+__all__ = [
+    "DeckGenerated",
+    "DeckRequest",
+    "DeckStats",
+    "Emit",
+    "Note",
+    "OutlineReady",
+    "OutlineRetry",
+    "OutlineStarted",
+    "Progress",
+    "SlideChanged",
+    "SlideRetry",
+    "SlideStarted",
+    "SlideWritten",
+    "StageReused",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class DeckRequest:
+    """What the user asked for. ``slides`` counts every slide, title and closing included."""
+
+    topic: str
+    slides: int = 8
+    audience: str = ""
+    tone: str = ""
+    notes: str = ""  # the user's answers to clarifying questions, or extra instructions
+    language: str | None = None  # None: the language of the topic
+    seed: int | None = 0
+    parallel: int = 4  # concurrent model calls (engine slots)
+    attempts: int = 3  # tries per model call before a slide is simplified
+
+
+@dataclass(slots=True)
+class DeckStats:
+    outline_seconds: float = 0.0
+    slides_seconds: float = 0.0
+    calls: int = 0
+    retries: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    outline_tokens: int = 0
+    slide_tokens: list[int] = field(default_factory=list)  # per content slide, retries included
+    model_call_seconds: float = 0.0  # time inside model calls (the rest is code)
+    degraded: int = 0  # slides rewritten as a simpler kind
+    dropped: int = 0  # slides left out (after every other remedy)
+    replaced: int = 0  # slides dropped as repeats and replaced by a new heading
+    shortened: int = 0  # lines the model rewrote shorter
+    data_slides: int = 0  # charts and tables built by code from the sources
+    tables_found: int = 0  # usable tables found in the sources and the request
+    tables_offered: int = 0  # of those, the ones the deck has room for (half its slides)
+    render_seconds: float = 0.0
+    total_seconds: float = 0.0
+
+    @property
+    def model_seconds(self) -> float:
+        return self.outline_seconds + self.slides_seconds
+
+
+@dataclass(frozen=True, slots=True)
+class OutlineStarted:
+    content_slides: int
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutlineRetry:
+    attempt: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutlineReady:
+    outline: Outline
+
+
+@dataclass(frozen=True, slots=True)
+class SlideStarted:
+    index: int  # 1-based among content slides
+    total: int
+    heading: str
+    kind: ContentKind
+
+
+@dataclass(frozen=True, slots=True)
+class SlideRetry:
+    index: int
+    heading: str
+    attempt: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SlideWritten:
+    index: int
+    total: int
+    heading: str
+    kind: str
+    tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class SlideChanged:
+    """A slide made differently from the plan: ``action`` is "simplified" (rewritten as a
+    simpler kind), "replaced" (a repeat, replaced by a slide on a new heading) or
+    "dropped" (left out, the last resort); ``reason`` says why."""
+
+    index: int
+    heading: str
+    action: str
+    reason: str
+    kind: str = ""  # the kind it became
+
+    def text(self) -> str:
+        what = {"simplified": f"was made a {self.kind} slide",
+                "replaced": "was replaced by a slide on a new heading",
+                "dropped": "was left out"}.get(self.action, self.action)
+        return f"slide {self.index} ({self.heading}) {what}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class StageReused:
+    """A stage saved by an earlier, interrupted run was loaded instead of redone."""
+
+    stage: str
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Something the user may want to know (a duplicate removed, a line shortened)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeckGenerated:
+    deck: Deck
+    stats: DeckStats
+
+
+Progress = (OutlineStarted | OutlineRetry | OutlineReady | SlideStarted | SlideRetry
+            | SlideWritten | SlideChanged | StageReused | Note | DeckGenerated)
+Emit = Callable[[Progress], None]

@@ -1,0 +1,502 @@
+"""The model-facing stages of a deck: data slides, outline, slides, repeats.
+
+Every stage degrades instead of failing the deck:
+
+* a data slide (a chart or table built by code from a source table) whose
+  heading the model cannot write gets one from the table's own headers;
+* a slide still invalid after its retries is rewritten as bullets, and only
+  if that fails too is it replaced by a slide on a heading the deck does not
+  yet cover;
+* a slide that repeats an earlier one is rewritten once, then replaced;
+* a line over its length is sent back for a shorter version (one short
+  call for the whole slide), never cut.
+
+Each finished stage is saved (:mod:`.stages`), so a resumed run redoes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from ..models.base import Backend, complete
+from ..models.events import GenerateOptions, Message
+from .checks import echoes, near_duplicate, similar, truncated, unsupported_numbers
+from .content import Parsed, long_lines, parse_slide, quotable, replace_lines, slide_texts
+from .deck import Chart, Slide, Table
+from .errors import DeckError
+from .events import (
+    DeckRequest,
+    DeckStats,
+    Emit,
+    Note,
+    OutlineRetry,
+    SlideChanged,
+    SlideRetry,
+    SlideStarted,
+    SlideWritten,
+    StageReused,
+)
+from .outline import (
+    ContentKind,
+    Invalid,
+    Outline,
+    PlannedSlide,
+    Rules,
+    check_line,
+    data_schema,
+    outline_from_json,
+    outline_json,
+    outline_schema,
+    parse_model,
+    parse_outline,
+    same_heading,
+    shorten_schema,
+    slide_budget,
+    slide_schema,
+)
+from .prompts import (
+    Brief,
+    data_messages,
+    heading_messages,
+    outline_messages,
+    retry_note,
+    shorten_messages,
+    slide_messages,
+)
+from .sources import Passage, digest, select
+from .stages import Stages
+from .tables import DataTable, chart_or_table, table_numbers
+
+__all__ = ["Job", "data_slides", "plan_outline", "write_slides"]
+
+_HINT = "try again, use a larger --model, or ask for fewer --slides"
+Fit = Callable[[Slide], list[str]]
+
+
+@dataclass(slots=True)
+class Job:
+    """Everything the stages share for one deck (no behaviour but calls and saving)."""
+
+    backend: Backend
+    req: DeckRequest
+    brief: Brief
+    rules: Rules
+    passages: Sequence[Passage]
+    tables: Sequence[DataTable]
+    emit: Emit
+    slots: asyncio.Semaphore
+    stages: Stages
+    fit: Fit | None = None  # the layout's overflow check: problems, or [] when it fits
+    stats: DeckStats = field(default_factory=DeckStats)
+
+    async def call(self, messages: list[Message], schema: dict[str, Any], max_tokens: int,
+                   attempt: int) -> tuple[str, int]:
+        seed = None if self.req.seed is None else self.req.seed + 7919 * attempt
+        # DRY (llama.cpp's "don't repeat yourself" sampler) keeps a small model from
+        # repeating its own phrases across bullets; JSON quotes and colons are its
+        # sequence breakers, so the JSON syntax itself is not penalised.
+        options = GenerateOptions(temperature=0.3 if attempt == 0 else 0.8, top_p=0.9,
+                                  max_tokens=max_tokens, seed=seed, json_schema=schema,
+                                  think=False, dry_multiplier=0.5)
+        async with self.slots:
+            t0 = time.perf_counter()
+            done = await complete(self.backend, messages, options)
+            self.stats.model_call_seconds += time.perf_counter() - t0
+        tokens = done.usage.completion_tokens if done.usage else max(1, len(done.text) // 4)
+        self.stats.calls += 1
+        self.stats.completion_tokens += tokens
+        self.stats.prompt_tokens += done.usage.prompt_tokens if done.usage else 0
+        return done.text, tokens
+
+    def saved(self, key: str) -> Any:
+        text = self.stages.load(key)
+        if text is None:
+            return None
+        self.emit(StageReused(key))
+        return json.loads(text)
+
+    def save(self, key: str, value: Any) -> None:
+        self.stages.save(key, json.dumps(value, ensure_ascii=False))
+
+
+class _Head(BaseModel):
+    head: str
+    take: str = ""
+
+
+class _Lines(BaseModel):
+    lines: list[str]
+
+
+# ---------------------------------------------------------------- data slides
+
+
+def _fallback_heading(t: DataTable, zh: bool) -> str:
+    label = t.header[0].strip()
+    value = next((h.strip() for h in t.header[1:] if h.strip()), "")
+    if value and label:
+        return f"{value}（按{label}）" if zh else f"{value} by {label.lower()}"
+    return value or label or t.title
+
+
+def _check_take(text: str, allowed: set[float], rules: Rules) -> str:
+    take = check_line(text, rules, "the takeaway")
+    if truncated(take):
+        raise Invalid("the takeaway is not a complete sentence")
+    bad = unsupported_numbers(take, allowed)
+    if bad:
+        raise Invalid(f"the takeaway has the figure {bad[0]}, which is not in the data",
+                      numbers=True)
+    return take
+
+
+async def _data_slide(job: Job, t: DataTable, shown: Chart | Table, taken: list[str]) -> Slide:
+    chart = isinstance(shown, Chart)
+    messages = data_messages(job.brief, t.as_text(), chart, taken)
+    allowed = table_numbers(t) | set(job.rules.numbers)
+    head = take = ""
+    reason = ""
+    for attempt in range(2):
+        prompt = retry_note(messages, job.brief.language, reason) if reason else messages
+        text, _ = await job.call(prompt, data_schema(), int(160 / job.rules.limits
+                                                             .chars_per_token) + 60, attempt)
+        try:
+            raw: _Head = parse_model(_Head, text)
+            head = check_line(raw.head, job.rules, "the heading")
+            if any(same_heading(head, x) for x in taken) or truncated(head):
+                raise Invalid("the heading repeats another slide or is cut off")
+            take = _check_take(raw.take, allowed, job.rules) if raw.take.strip() else ""
+            break
+        except Invalid as e:
+            head, take, reason = "", "", e.reason
+            job.stats.retries += 1
+    if not head:
+        head = _fallback_heading(t, job.brief.language.script == "han")
+        job.emit(Note(f"the data slide from {t.title or 'the request'} got its heading from "
+                      f"the table ({reason})"))
+    ref = job.rules.passages.get(t.source_id)
+    where = f"{t.title}, {t.location}" if t.title else (t.location or "")
+    notes = " ".join(x for x in (take, where) if x) or head
+    slide = Slide(kind="chart" if chart else "table", title=head, takeaway=take, notes=notes,
+                  sources=[ref.ref()] if ref is not None else [])
+    if isinstance(shown, Chart):
+        return slide.model_copy(update={"chart": shown})
+    return slide.model_copy(update={"table": shown})
+
+
+async def data_slides(job: Job, most: int) -> list[Slide]:
+    """Stage: a chart or table slide for each of the first ``most`` source tables."""
+    saved = job.saved("data")
+    if saved is not None:
+        return [Slide.model_validate(s) for s in saved]
+    out: list[Slide] = []
+    for t in job.tables:
+        if len(out) >= most:
+            break
+        shown = chart_or_table(t)
+        if shown is None:
+            continue
+        out.append(await _data_slide(job, t, shown, [s.title for s in out]))
+    job.save("data", [s.model_dump(mode="json") for s in out])
+    return out
+
+
+# ---------------------------------------------------------------- outline
+
+
+async def _shorter(job: Job, lines: Sequence[str], limit: int) -> dict[str, str]:
+    """One short call: shorter versions of ``lines`` (only those that are shorter and whole)."""
+    if not lines:
+        return {}
+    lim = job.rules.limits
+    messages = shorten_messages(job.brief.language, lines, limit)
+    budget = int(len(lines) * (limit + 12) / lim.chars_per_token) + 30
+    text, _ = await job.call(messages, shorten_schema(len(lines)), budget, 0)
+    try:
+        got: _Lines = parse_model(_Lines, text)
+    except Invalid:
+        return {}
+    out: dict[str, str] = {}
+    for old, new in zip(lines, got.lines, strict=False):
+        try:
+            line = check_line(new, job.rules, "the shorter line")
+        except Invalid:
+            continue
+        if len(line) < len(old) and not truncated(line) and not unsupported_numbers(
+                line, set(job.rules.numbers)):
+            out[old] = line
+    job.stats.shortened += len(out)
+    return out
+
+
+async def plan_outline(job: Job, count: int, kinds: Sequence[ContentKind],
+                       taken: Sequence[str]) -> Outline:
+    """Stage: the deck title and ``count`` distinct headings (plus spares), in order."""
+    saved = job.saved("outline")
+    if saved is not None:
+        return outline_from_json(json.dumps(saved))
+    lim = job.rules.limits
+    asked = count + 2  # spares: for headings that repeat the title, or slides dropped later
+    messages = outline_messages(job.brief, asked, kinds, digest(job.passages, 1800), taken)
+    schema = outline_schema(asked, kinds, lim)
+    budget = int((asked * (lim.heading + 24) + 2 * lim.heading + 60) / lim.chars_per_token) + 40
+    reason = ""
+    for attempt in range(job.req.attempts):
+        prompt = retry_note(messages, job.brief.language, reason) if reason else messages
+        text, tokens = await job.call(prompt, schema, budget, attempt)
+        job.stats.outline_tokens += tokens
+        try:
+            outline = parse_outline(text, count, kinds, job.rules, taken)
+            break
+        except Invalid as e:
+            reason = e.reason
+            job.stats.retries += 1
+            job.emit(OutlineRetry(attempt + 1, reason))
+    else:
+        raise DeckError(f"the model's outline is still invalid after {job.req.attempts} "
+                        f"attempts: {reason}", _HINT)
+    covered = [*taken, *(s.heading for s in outline.slides), *outline.spares]
+    extra: list[PlannedSlide] = []
+    while len(outline.slides) + len(extra) < count:  # too few distinct headings: ask for more
+        head = await _new_heading(job, outline, covered, [])
+        if head is None:
+            break
+        covered.append(head)
+        extra.append(PlannedSlide("bullets", head))
+    if extra:
+        outline = Outline(outline.title, outline.subtitle, outline.slides + tuple(extra),
+                          outline.spares)
+    long = [s.heading for s in outline.slides if len(s.heading) > lim.heading]
+    if len(outline.title) > lim.heading + 16:
+        long.append(outline.title)
+    new = await _shorter(job, long, lim.heading)
+    outline = Outline(new.get(outline.title, outline.title), outline.subtitle,
+                      tuple(PlannedSlide(s.kind, new.get(s.heading, s.heading))
+                            for s in outline.slides), outline.spares)
+    job.save("outline", json.loads(outline_json(outline)))
+    return outline
+
+
+# ---------------------------------------------------------------- slides
+
+
+@dataclass(slots=True)
+class _Try:
+    slide: Slide | None
+    reason: str = ""
+
+
+async def _attempts(job: Job, outline: Outline, i: int, heading: str, kind: ContentKind,
+                    said: Sequence[str], tries: int, avoid: str = "") -> _Try:
+    """Up to ``tries`` calls for one slide of ``kind``; the slide, or the last reason."""
+    planned = PlannedSlide(kind, heading)
+    offered = select(job.passages, f"{heading} {outline.title}", 1200) if job.passages else []
+    ids = [p.id for p in offered]
+    quotes = quotable(offered) if kind == "quote" else []
+    if kind == "quote" and not quotes:
+        return _Try(None, "the sources offer no sentence to quote")
+    others = [s.heading for s in outline.slides if s.heading != heading]
+    lim = job.rules.limits
+    reason = avoid
+    for attempt in range(tries):
+        messages = slide_messages(job.brief, outline, i + 1, heading, kind, offered, said)
+        if reason:
+            messages = retry_note(messages, job.brief.language, reason)
+        text, tokens = await job.call(messages, slide_schema(kind, lim, ids, quotes),
+                                      slide_budget(kind, lim, bool(ids)), attempt)
+        job.stats.slide_tokens[i] += tokens
+        try:
+            parsed: Parsed = parse_slide(text, planned, job.rules, offered, others)
+        except Invalid as e:
+            reason = e.reason
+            job.stats.retries += 1
+            job.emit(SlideRetry(i + 1, heading, attempt + 1, reason))
+            if e.numbers:
+                break  # asking again for figures invites made-up ones: simplify instead
+            continue
+        return _Try(await _fitted(job, parsed.slide))
+    return _Try(None, reason)
+
+
+async def _fitted(job: Job, s: Slide) -> Slide:
+    """``s`` with its over-long lines rewritten shorter; lines that stay too long are
+    dropped where enough remain (a bullet slide keeps at least two), never cut."""
+    lim = job.rules.limits
+    long = long_lines(s, lim.heading, lim.point)
+    if job.fit is not None and not long:
+        problems = job.fit(s)
+        if problems:  # the layout cannot show it at an acceptable size: shorten everything
+            long = [x for x in [*s.bullets, s.takeaway] if x][:6]
+    if not long:
+        return s
+    s = replace_lines(s, await _shorter(job, long, lim.point * 3 // 4))
+    still = set(long_lines(s, lim.heading, lim.point))
+    if still and s.kind == "bullets":
+        kept = [b for b in s.bullets if b not in still]
+        if len(kept) >= 2:
+            s = s.model_copy(update={"bullets": kept})
+    return s
+
+
+async def _write(job: Job, outline: Outline, i: int, heading: str, kind: ContentKind,
+                 said: Sequence[str], avoid: str = "") -> Slide | None:
+    """One slide of ``kind``, or as bullets when it will not validate; None if neither."""
+    job.emit(SlideStarted(i + 1, len(outline.slides), heading, kind))
+    got = await _attempts(job, outline, i, heading, kind, said, job.req.attempts, avoid)
+    if got.slide is None and kind != "bullets":
+        got2 = await _attempts(job, outline, i, heading, "bullets", said, 2, avoid)
+        if got2.slide is not None:
+            job.stats.degraded += 1
+            job.emit(SlideChanged(i + 1, heading, "simplified", got.reason, "bullets"))
+        got = got2 if got2.slide is not None else got
+    if got.slide is not None:
+        job.emit(SlideWritten(i + 1, len(outline.slides), heading, got.slide.kind,
+                              job.stats.slide_tokens[i]))
+    return got.slide
+
+
+def _bullets_of(slides: Sequence[Slide]) -> list[str]:
+    out: list[str] = []
+    for s in slides:
+        out += s.bullets + [b for c in (s.left, s.right) if c for b in c.bullets]
+        out += [st.text for st in s.steps if st.text]
+    return out
+
+
+def _twin(s: Slide, earlier: Sequence[Slide]) -> Slide | None:
+    return next((k for k in earlier if similar(slide_texts(s), slide_texts(k), 0.6)
+                 or same_heading(s.title, k.title)), None)
+
+
+def _without_repeats(s: Slide, earlier: Sequence[Slide]) -> Slide | None:
+    """``s`` minus points said earlier in the deck; None when too few remain."""
+    said = _bullets_of(earlier)
+    if s.bullets:
+        kept = [b for b in s.bullets if not any(near_duplicate(b, x) for x in said)
+                and not echoes(b, s.title)]
+        if len(kept) < (2 if s.kind == "bullets" else 0):
+            return None
+        s = s.model_copy(update={"bullets": kept})
+    for side in ("left", "right"):
+        col = getattr(s, side)
+        if col is not None:
+            kept = [b for b in col.bullets if not any(near_duplicate(b, x) for x in said)]
+            if not kept:
+                return None
+            s = s.model_copy(update={side: col.model_copy(update={"bullets": kept})})
+    return s
+
+
+def _said(slides: Sequence[Slide], most: int = 6) -> list[str]:
+    return [b[:60] for b in _bullets_of(slides)[-most:]]
+
+
+async def _new_heading(job: Job, outline: Outline, covered: list[str],
+                       spares: list[str]) -> str | None:
+    while spares:
+        head = spares.pop(0)
+        if not any(same_heading(head, c) for c in covered):
+            return head
+    messages = heading_messages(job.brief, outline, covered)
+    for attempt in range(2):
+        text, _ = await job.call(messages, data_schema(),
+                                 int(160 / job.rules.limits.chars_per_token) + 40, attempt)
+        try:
+            head = check_line(parse_model(_Head, text).head, job.rules, "the heading")
+        except Invalid:
+            continue
+        if not any(same_heading(head, c) for c in covered) and not truncated(head):
+            return head
+    return None
+
+
+async def _final(job: Job, outline: Outline, i: int, draft: Slide | None, why: str,
+                 kept: list[Slide], spares: list[str]) -> Slide | None:
+    """The slide kept at position ``i``: the draft, a rewrite, or a replacement."""
+    planned = outline.slides[i]
+    s = draft
+    if s is not None and (twin := _twin(s, kept)) is not None:
+        rewrite = await _write(job, outline, i, planned.heading, "bullets", _said(kept),
+                               f"it repeats the slide {twin.title!r}; say something new")
+        s = rewrite if rewrite is not None and _twin(rewrite, kept) is None else None
+        why = f"it repeated the slide {twin.title!r}"
+    if s is not None:
+        s2 = _without_repeats(s, kept)
+        if s2 is None:
+            why = "its points were said on earlier slides"
+        s = s2
+    if s is not None:
+        return s
+    covered = [k.title for k in kept] + [p.heading for p in outline.slides[i:]]
+    for _ in range(2):
+        head = await _new_heading(job, outline, covered, spares)
+        if head is None:
+            break
+        covered.append(head)
+        new = await _write(job, outline, i, head, "bullets", _said(kept))
+        if new is not None and _twin(new, kept) is None:
+            new = _without_repeats(new, kept)
+            if new is not None:
+                job.stats.replaced += 1
+                job.emit(SlideChanged(i + 1, planned.heading, "replaced", why))
+                return new
+    job.stats.dropped += 1
+    job.emit(SlideChanged(i + 1, planned.heading, "dropped", why))
+    return None
+
+
+async def write_slides(job: Job, outline: Outline, data: Sequence[Slide]) -> list[Slide]:
+    """Stage: every content slide, validated, simplified or replaced; in outline order.
+
+    Drafts are written concurrently (within the engine's slots), each told the
+    points already made; then, in order, a draft that repeats an earlier slide
+    is rewritten or replaced. Each draft and each final slide is saved.
+    """
+    n = len(outline.slides)
+    job.stats.slide_tokens = [0] * n
+    finished: list[Slide] = []  # drafts as they finish, for "already said"
+    reasons: dict[int, str] = {}
+
+    async def draft(i: int) -> Slide | None:
+        p = outline.slides[i]
+        if p.data >= 0:
+            return data[p.data]
+        if (saved := job.saved(f"draft:{i}")) is not None:
+            return Slide.model_validate(saved["slide"]) if saved["slide"] else None
+        s = await _write(job, outline, i, p.heading, p.kind, _said(finished))
+        if s is None:
+            reasons[i] = "it was still invalid after its retries, as bullets too"
+        else:
+            finished.append(s)
+        job.save(f"draft:{i}", {"slide": s.model_dump(mode="json") if s else None})
+        return s
+
+    if job.req.parallel == 1:  # one at a time: each slide is told what the others said
+        drafts = [await draft(i) for i in range(n)]
+    else:
+        drafts = list(await asyncio.gather(*(draft(i) for i in range(n))))
+    kept: list[Slide] = []
+    spares = list(outline.spares)
+    for i in range(n):
+        if (saved := job.saved(f"slide:{i}")) is not None:
+            if saved["slide"]:
+                kept.append(Slide.model_validate(saved["slide"]))
+            continue
+        s = drafts[i]
+        if outline.slides[i].data < 0:
+            s = await _final(job, outline, i, s, reasons.get(i, ""), kept, spares)
+        if s is not None:
+            kept.append(s)
+        job.save(f"slide:{i}", {"slide": s.model_dump(mode="json") if s else None})
+    least = (n + 1) // 2
+    if len(kept) < least:
+        raise DeckError(f"only {len(kept)} of {n} content slides could be made (at least "
+                        f"{least} are needed for a useful deck)", _HINT)
+    return kept
