@@ -30,7 +30,14 @@ from typing import Any
 
 from .errors import InputError
 
-__all__ = ["DEFAULT_MODEL", "EndpointConfig", "Settings", "load_settings"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "EndpointConfig",
+    "McpServerConfig",
+    "Settings",
+    "ToolSettings",
+    "load_settings",
+]
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b-instruct"
 
@@ -59,6 +66,8 @@ class Settings:
     endpoints: Mapping[str, EndpointConfig] = field(default_factory=dict)
     # reverse proxies whose X-Forwarded-* headers `serve` believes (none: nobody's)
     trusted_proxies: tuple[str, ...] = ()
+    # tools in chat and MCP servers as tool sources ([tools], [mcp.servers.NAME]; see below)
+    tools: ToolSettings = field(default_factory=lambda: ToolSettings())
 
     @property
     def db_path(self) -> Path:
@@ -129,4 +138,70 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         offline=offline_raw in {"1", "true", "yes", "on"},
         endpoints=endpoints,
         trusted_proxies=tuple(str(p).strip() for p in proxies_raw if str(p).strip()),
+        tools=_tool_settings(cfg, env, config_path),
     )
+
+
+# -- tools and MCP servers (docs/tools.md) ---------------------------------------------
+#
+#     [tools]
+#     enabled = ["calculator", "convert_units", "current_time", "library_search"]
+#     max_rounds = 4
+#     search = "duckduckgo"            # provider of the web_search tool
+#
+#     [mcp.servers.files]              # a stdio server: a command qwenapp starts
+#     command = "npx"
+#     args = ["-y", "@modelcontextprotocol/server-filesystem", "/home/me/notes"]
+#     [mcp.servers.wiki]               # a streamable HTTP server
+#     url = "http://127.0.0.1:8765/mcp"
+
+_BOOL = {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True, slots=True)
+class McpServerConfig:
+    """One MCP server: a stdio ``command`` or a streamable-HTTP ``url``."""
+
+    name: str
+    command: str | None = None
+    args: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+    url: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    timeout: float = 30.0  # seconds to start, list tools, or answer one call
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSettings:
+    enabled: tuple[str, ...] = ()  # built-in tools chat offers (QWENAPP_TOOLS=a,b)
+    max_rounds: int = 4  # tool rounds per turn before the model must answer
+    search: str = "duckduckgo"  # the web_search tool's provider
+    mcp_servers: Mapping[str, McpServerConfig] = field(default_factory=dict)
+
+
+def _tool_settings(cfg: Mapping[str, Any], env: Mapping[str, str], path: Path) -> ToolSettings:
+    tools = cfg.get("tools") or {}
+    if not isinstance(tools, dict):
+        raise InputError(f"[tools] in {path} must be a table")
+    enabled: Any = env.get("QWENAPP_TOOLS", tools.get("enabled", ()))
+    if isinstance(enabled, str):
+        enabled = [] if enabled.strip().lower() in {"", "none", "off"} else enabled.split(",")
+    if not isinstance(enabled, list | tuple):
+        raise InputError("tools.enabled must be a list of tool names")
+    servers: dict[str, McpServerConfig] = {}
+    for name, sv in ((cfg.get("mcp") or {}).get("servers") or {}).items():
+        if not isinstance(sv, dict) or bool(sv.get("command")) == bool(sv.get("url")):
+            raise InputError(f"MCP server {name!r} in {path} needs either command or url",
+                             'write command = "..." (stdio) or url = "http://..." (HTTP)')
+        servers[name] = McpServerConfig(
+            name=str(name), command=sv.get("command"), args=tuple(map(str, sv.get("args", ()))),
+            env={str(k): str(v) for k, v in (sv.get("env") or {}).items()}, url=sv.get("url"),
+            headers={str(k): str(v) for k, v in (sv.get("headers") or {}).items()},
+            timeout=float(sv.get("timeout", 30.0)),
+            enabled=str(sv.get("enabled", True)).lower() in _BOOL)
+    return ToolSettings(
+        enabled=tuple(dict.fromkeys(str(t).strip() for t in enabled if str(t).strip())),
+        max_rounds=_int(env, "QWENAPP_TOOL_ROUNDS", tools.get("max_rounds", 4), 1),
+        search=str(env.get("QWENAPP_TOOL_SEARCH") or tools.get("search") or "duckduckgo"),
+        mcp_servers=servers)
