@@ -32,7 +32,14 @@ from .config import MB, ServerConfig
 from .errors import HttpError, error_body, from_core
 from .jobs import DeckJob, JobKind, JobManager, JobServices, JobStore, ReportJob
 from .limits import Gate, RateLimiter, StreamLimiter
-from .middleware import BodyLimit, HostCheck, ProxyHeaders, SecurityHeaders, parse_proxies
+from .middleware import (
+    BodyLimit,
+    HostCheck,
+    ProxyHeaders,
+    RequestSanity,
+    SecurityHeaders,
+    parse_proxies,
+)
 from .models import ModelRegistry
 from .ownership import Ownership
 from .state import ServerState
@@ -109,6 +116,7 @@ def create_app(
         ("/api/documents", limits.upload_bytes + MB), ("/api", 8 * MB), ("/v1", 32 * MB)])
     if config.loopback:
         app.add_middleware(HostCheck, allowed={*_LOOPBACK_NAMES, config.host.lower()})
+    app.add_middleware(RequestSanity)
     app.add_middleware(SecurityHeaders)
     proxies = list(trusted_proxies or ())
     if config.trust_proxy and not proxies:
@@ -160,6 +168,12 @@ def _errors(app: FastAPI) -> None:
         return JSONResponse(error_body(exc.status_code, detail, code=code),
                             status_code=exc.status_code, headers=exc.headers)
 
+    async def overflow(request: Request, exc: Exception) -> JSONResponse:
+        # a number past what the database can hold (the store clamps the known ones)
+        return JSONResponse(error_body(400, "a number in the request is out of range",
+                                       code="invalid_request"), status_code=400)
+
+    app.add_exception_handler(OverflowError, overflow)
     app.add_exception_handler(HttpError, http_error)
     app.add_exception_handler(QwenappError, core_error)
     app.add_exception_handler(RequestValidationError, invalid)

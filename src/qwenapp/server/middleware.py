@@ -16,7 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import error_body
 
-__all__ = ["BodyLimit", "HostCheck", "ProxyHeaders", "SecurityHeaders", "parse_proxies"]
+__all__ = ["BodyLimit", "HostCheck", "ProxyHeaders", "RequestSanity", "SecurityHeaders",
+           "parse_proxies"]
 
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
             "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
@@ -182,3 +183,36 @@ class ProxyHeaders:
                 scope["scheme"] = proto if scope["type"] == "http" else \
                     {"http": "ws", "https": "wss"}[proto]
         await self.app(scope, receive, send)
+
+
+class RequestSanity:
+    """Inputs no handler should see: refused (400) or dropped at the door.
+
+    * a NUL byte in the path or query (``?q=a%00b`` once reached SQLite FTS and
+      came back as a 503): 400;
+    * a ``Last-Event-ID`` that is not a plain ASCII number of at most 18 digits
+      (browsers send back only ids the server sent): dropped, so the stream
+      replays from ``?after=`` (``"²".isdigit()`` is true, ``int("²")`` fails).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            raw = scope.get("raw_path") or b""
+            query = scope.get("query_string") or b""
+            if b"%00" in query or b"%00" in raw or "\x00" in scope.get("path", ""):
+                await _send_error(send, 400, "the request contains a NUL character",
+                                  "invalid_request")
+                return
+            headers = scope.get("headers", [])
+            if any(k == b"last-event-id" and not _event_id(v) for k, v in headers):
+                scope = {**scope, "headers": [(k, v) for k, v in headers
+                                              if k != b"last-event-id" or _event_id(v)]}
+        await self.app(scope, receive, send)
+
+
+def _event_id(value: bytes) -> bool:
+    v = value.strip()
+    return 0 < len(v) <= 18 and all(48 <= c <= 57 for c in v)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..store import Conversation, transaction
-from ..store.db import db_path_of, storage_errors
+from ..store.db import bounded_int, db_path_of, storage_errors
 
 __all__ = ["OwnedDocument", "Ownership", "Purged"]
 
@@ -89,7 +89,7 @@ class Ownership:
                 "message_count FROM conversations c LEFT JOIN conversation_owners o "
                 f"ON o.conversation_id = c.id WHERE {_OWNER} "
                 "ORDER BY c.updated_at DESC, c.seq DESC LIMIT ? OFFSET ?",
-                (user_id, limit, offset)).fetchall()
+                (user_id, bounded_int(limit), bounded_int(offset))).fetchall()
         return [_conversation(r) for r in rows]
 
     def owned_conversations(self, user_id: str, ids: list[str]) -> set[str]:

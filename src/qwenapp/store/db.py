@@ -33,8 +33,10 @@ from ..errors import StorageError
 
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT",
+    "SQLITE_MAX_INT",
     "Migration",
     "applied_versions",
+    "bounded_int",
     "db_path_of",
     "load_migrations",
     "open_db",
@@ -44,6 +46,18 @@ __all__ = [
 ]
 
 DEFAULT_BUSY_TIMEOUT = 5.0  # seconds a writer waits for another one to finish
+
+SQLITE_MAX_INT = 2**63 - 1
+
+
+def bounded_int(n: int, low: int = 0, high: int = SQLITE_MAX_INT) -> int:
+    """``n`` clamped to what SQLite can bind (an offset or id past the end is just past it).
+
+    Python ints are unbounded and SQLite's are 64-bit: binding a bigger one raises
+    OverflowError, which a client can trigger with ``?offset=1e22``-style input.
+    """
+    return max(low, min(int(n), high))
+
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _HOME_HINT = "set QWENAPP_HOME to a writable folder"

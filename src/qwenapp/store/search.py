@@ -40,6 +40,9 @@ class SearchHit:
     created_at: datetime
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def search_terms(query: str) -> list[str]:
     """The terms of a user's search: words, or ``"quoted phrases"``; stray quotes dropped.
 
@@ -47,6 +50,8 @@ def search_terms(query: str) -> list[str]:
     (``-``, ``:``, ``*``, ``NEAR``, parentheses) is just text to find.
     """
     terms = []
+    # control characters (NUL ends an FTS5 string early) are separators, never text
+    query = _CONTROL.sub(" ", query)
     for phrase, word in re.findall(r'"([^"]*)"|([^\s"]+)', query):
         term = " ".join((phrase or word).split())
         if term:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from ...store import new_id, transaction
-from ...store.db import db_path_of, storage_errors
+from ...store.db import bounded_int, db_path_of, storage_errors
 
 __all__ = ["TERMINAL", "Artifact", "JobEventRow", "JobRow", "JobStatus", "JobStore"]
 
@@ -112,7 +112,7 @@ class JobStore:
             sql += " AND kind = ?"
             params.append(kind)
         sql += " ORDER BY id DESC LIMIT ?"
-        params.append(limit)
+        params.append(bounded_int(limit))
         with storage_errors(self._path):
             return [_job(r) for r in self.conn.execute(sql, params).fetchall()]
 
@@ -171,7 +171,7 @@ class JobStore:
         with storage_errors(self._path):
             rows = self.conn.execute(
                 "SELECT seq, type, data, created_at FROM server_job_events WHERE job_id = ? "
-                "AND seq > ? ORDER BY seq", (job_id, after)).fetchall()
+                "AND seq > ? ORDER BY seq", (job_id, bounded_int(after))).fetchall()
         return [JobEventRow(r[0], r[1], json.loads(r[2]), r[3]) for r in rows]
 
     # -- artifacts ------------------------------------------------------------------------
