@@ -25,6 +25,7 @@ from ..models.base import job_parallel
 from ..slides import (
     THEMES,
     BuildEvent,
+    DataTable,
     DeckBuilt,
     DeckGenerated,
     DeckRequest,
@@ -37,13 +38,15 @@ from ..slides import (
     Passage,
     Rendered,
     Rendering,
+    SlideChanged,
     SlideRetry,
     SlideStarted,
     SlideWritten,
+    StageReused,
     Theme,
     build_deck,
     get_theme,
-    load_passages,
+    load_sources,
     load_template,
     passages_from_report,
 )
@@ -74,12 +77,22 @@ def _print(err: Console, ev: BuildEvent) -> None:
     elif isinstance(ev, SlideWritten):
         err.print(f"[green]slide {ev.index}/{ev.total}[/] {escape(ev.heading)} "
                   f"[dim]({ev.kind}, {ev.tokens} tokens)[/]")
+    elif isinstance(ev, SlideChanged):
+        err.print(f"[yellow]changed:[/] {escape(ev.text())}")
+    elif isinstance(ev, StageReused):
+        err.print(f"[dim]reusing saved stage: {escape(ev.stage)}[/]")
     elif isinstance(ev, Note):
         err.print(f"[yellow]note:[/] {escape(ev.text)}")
     elif isinstance(ev, DeckGenerated):
         s = ev.stats
         err.print(f"generated in {s.model_seconds:.1f} s: {s.completion_tokens} tokens, "
                   f"{s.calls} call(s), {s.retries} retr{'y' if s.retries == 1 else 'ies'}")
+        changed = [f"{n} {what}" for n, what in ((s.degraded, "simplified"),
+                                                 (s.replaced, "replaced"),
+                                                 (s.dropped, "left out")) if n]
+        if changed or s.data_slides:
+            err.print(f"slides: {', '.join(changed) or 'none changed'}; {s.data_slides} chart(s) "
+                      f"or table(s) made from {s.tables_found} table(s) found")
     elif isinstance(ev, Rendering):
         err.print(f"[dim]rendering {ev.slides} slides…[/]")
     elif isinstance(ev, Rendered):
@@ -110,14 +123,15 @@ def _default_output(topic: str) -> Path:
 
 
 async def _run(state: AppState, model: str | None, request: DeckRequest, out: Path,
-               theme: Theme, passages: list[Passage], pdf: bool, png: bool) -> DeckResult:
+               theme: Theme, passages: list[Passage], tables: list[DataTable] | None,
+               pdf: bool, png: bool) -> DeckResult:
     backend = state.backend(model)
     request = dataclasses.replace(request, parallel=job_parallel(
         backend, state.settings.job_parallel, state.settings.parallel))
     try:
         result: DeckResult | None = None
         async for ev in build_deck(backend, request, out, theme=theme, passages=passages,
-                                   pdf=pdf, png=png):
+                                   tables=tables, pdf=pdf, png=png):
             _print(state.err, ev)
             if isinstance(ev, DeckBuilt):
                 result = ev.result
@@ -180,15 +194,18 @@ def slides(state: AppState, words: tuple[str, ...], output: Path | None, count: 
     theme = load_template(template) if template else get_theme(theme_name or "light")
     require_tools(pdf, png)
     passages: list[Passage] = list(report_passages)
+    tables: list[DataTable] | None = None  # None: found in the report's passages
     if files:
         for f in files:
             state.err.print(f"[dim]reading {escape(str(f))}…[/]")
-        passages += load_passages(files)
-        state.err.print(f"read {len(passages)} passage(s) from {len(files)} file(s)")
+        read, tables = load_sources(files)
+        passages += read
+        state.err.print(f"read {len(read)} passage(s) and {len(tables)} table(s) from "
+                        f"{len(files)} file(s)")
         if not passages:
             raise InputError("the --from documents hold no text to build a deck from",
                              "check that they are not scanned images or empty")
-    result = asyncio.run(_run(state, model, request, out, theme, passages, pdf, png))
+    result = asyncio.run(_run(state, model, request, out, theme, passages, tables, pdf, png))
     if as_json:
         click.echo(result.deck.model_dump_json(indent=2))
     else:

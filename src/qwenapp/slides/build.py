@@ -19,6 +19,7 @@ from ..models.base import Backend
 from .deck import Deck
 from .errors import DeckError
 from .export import export_pdf, export_pngs, require_tools
+from .layout import overflow
 from .output import check_output, write_atomic
 from .pipeline import DeckGenerated, DeckRequest, DeckStats, Progress, check_request, generate_deck
 from .render import render_pptx
@@ -86,14 +87,9 @@ def save_deck(deck: Deck, theme: Theme, out: Path) -> float:
     return seconds
 
 
-def _fit(theme: Theme) -> Fit | None:
+def _fit(theme: Theme) -> Fit:
     """The layout's overflow check for ``theme`` (problems; empty when a slide fits)."""
-    from . import layout
-
-    check = getattr(layout, "overflow", None)
-    if check is None:
-        return None
-    return lambda slide: list(check(slide, theme))
+    return lambda slide: overflow(slide, theme)
 
 
 async def _export(out: Path, pdf: bool, png: bool) -> tuple[Path | None, list[Path]]:

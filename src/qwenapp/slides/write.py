@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -325,18 +326,53 @@ async def _attempts(job: Job, outline: Outline, i: int, heading: str, kind: Cont
     return _Try(None, reason)
 
 
+_TOO_LONG = re.compile(r"\((\d+) characters\): cut it to about (\d+)")
+_TOO_MANY = re.compile(r"keep at most (\d+)")
+
+
+def _advice(s: Slide, problems: Sequence[str]) -> tuple[dict[str, int], int | None]:
+    """The layout's advice as {line: characters it should have} and a bullet cap."""
+    lines = [s.title, *s.bullets, s.takeaway, *(st.text for st in s.steps)]
+    for col in (s.left, s.right):
+        if col is not None:
+            lines += col.bullets
+    want: dict[str, int] = {}
+    cap: int | None = None
+    for p in problems:
+        if (m := _TOO_LONG.search(p)) is not None:
+            n, k = int(m.group(1)), int(m.group(2))
+            for x in lines:
+                if len(x) == n:
+                    want[x] = min(k, want.get(x, k))
+        elif (m := _TOO_MANY.search(p)) is not None:
+            cap = int(m.group(1))
+    return want, cap
+
+
 async def _fitted(job: Job, s: Slide) -> Slide:
-    """``s`` with its over-long lines rewritten shorter; lines that stay too long are
-    dropped where enough remain (a bullet slide keeps at least two), never cut."""
+    """``s`` with its over-long lines rewritten shorter (our length limits, then the
+    layout's advice); a bullet slide with more points than fit keeps the first ones.
+    Text is never cut: a line that stays too long is dropped where enough remain."""
     lim = job.rules.limits
-    long = long_lines(s, lim.heading, lim.point)
-    if job.fit is not None and not long:
-        problems = job.fit(s)
-        if problems:  # the layout cannot show it at an acceptable size: shorten everything
-            long = [x for x in [*s.bullets, s.takeaway] if x][:6]
-    if not long:
+    want = {x: lim.point * 3 // 4 for x in long_lines(s, lim.heading, lim.point)}
+    if s.title in want:
+        want[s.title] = lim.heading
+    cap: int | None = None
+    if job.fit is not None:
+        advice, cap = _advice(s, job.fit(s))
+        for x, k in advice.items():
+            want[x] = min(k, want.get(x, k))
+    if cap is not None and s.kind == "bullets" and cap >= 2 and len(s.bullets) > cap:
+        s = s.model_copy(update={"bullets": s.bullets[:cap]})
+        shown = {s.title, *slide_texts(s)}
+        want = {x: k for x, k in want.items() if x in shown}
+    if not want:
         return s
-    s = replace_lines(s, await _shorter(job, long, lim.point * 3 // 4))
+    new: dict[str, str] = {}
+    for limit in sorted(set(want.values())):
+        group = [x for x, k in want.items() if k == limit]
+        new.update(await _shorter(job, group, limit))
+    s = replace_lines(s, new)
     still = set(long_lines(s, lim.heading, lim.point))
     if still and s.kind == "bullets":
         kept = [b for b in s.bullets if b not in still]

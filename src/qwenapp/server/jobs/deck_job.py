@@ -1,10 +1,11 @@
 """Slide decks as jobs: :func:`qwenapp.slides.build_deck`, with PDF and thumbnails.
 
-A deck has no saved stages (the whole generation is one pass), so this kind
-is not resumable: a restart mid-run ends it as failed, saying to start it
-again. Artifacts: ``deck.pptx``, ``deck.json`` (the deck as data), and when
-LibreOffice and poppler are
-installed, ``deck.pdf`` and one ``deck-N.png`` thumbnail per slide.
+Resumable: the pipeline saves its stages (data slides, outline, each
+slide's draft and final version) in the job's folder as it goes, so a job
+interrupted by a restart loads them and makes only what is missing.
+Artifacts: ``deck.pptx``, ``deck.json`` (the deck as data), and when
+LibreOffice and poppler are installed, ``deck.pdf`` and one ``deck-N.png``
+thumbnail per slide.
 
 With ``from_job``, the deck presents a finished report job of the same user:
 the passages its report cited become the deck's sources (shown by their
@@ -31,6 +32,7 @@ from ...slides import (
     DeckBuilt,
     DeckGenerated,
     DeckRequest,
+    DirStages,
     Exported,
     Note,
     OutlineReady,
@@ -38,15 +40,19 @@ from ...slides import (
     OutlineStarted,
     Rendered,
     Rendering,
+    SlideChanged,
     SlideRetry,
     SlideStarted,
     SlideWritten,
+    StageReused,
     build_deck,
+    find_tables,
     get_theme,
     passages_from_documents,
     passages_from_report,
 )
 from ...slides.export import find_pdftoppm, find_soffice
+from ...slides.tables import cite_tables
 from ..errors import HttpError, not_found
 from .documents import owned_documents
 from .kinds import JobContext, JobEvent, JobRequestBase, JobServices
@@ -92,10 +98,19 @@ def _event(ev: BuildEvent) -> JobEvent | None:
     if isinstance(ev, SlideWritten):
         return JobEvent("slide_written", {"index": ev.index, "total": ev.total,
                                           "heading": ev.heading, "kind": ev.kind})
+    if isinstance(ev, SlideChanged):
+        return JobEvent("slide_changed", {"index": ev.index, "heading": ev.heading,
+                                          "action": ev.action, "kind": ev.kind,
+                                          "reason": ev.reason, "text": ev.text()})
+    if isinstance(ev, StageReused):
+        return JobEvent("stage_reused", {"stage": ev.stage})
     if isinstance(ev, Note):
         return JobEvent("note", {"text": ev.text})
     if isinstance(ev, DeckGenerated):
-        return JobEvent("generated", {"slides": len(ev.deck.slides)})
+        st = ev.stats
+        return JobEvent("generated", {"slides": len(ev.deck.slides),
+                                      "simplified": st.degraded, "replaced": st.replaced,
+                                      "dropped": st.dropped, "data_slides": st.data_slides})
     if isinstance(ev, Rendering):
         return JobEvent("rendering", {"slides": ev.slides})
     if isinstance(ev, Rendered):
@@ -123,7 +138,7 @@ def _source_report(job_id: str, user_id: str, services: JobServices) -> Report:
 
 class DeckJob:
     name: ClassVar[str] = "deck"
-    resumable: ClassVar[bool] = False
+    resumable: ClassVar[bool] = True
     request_model: ClassVar[type[BaseModel]] = DeckJobRequest
 
     def title(self, request: Any) -> str:
@@ -152,11 +167,14 @@ class DeckJob:
         extracted = [dataclasses.replace(await asyncio.to_thread(extract, Path(d.path)),
                                          path=Path(d.filename)) for d in docs]
         passages = passages_from_documents(extracted)
+        tables = cite_tables(find_tables(extracted), passages)
         topic = req.topic
         if req.from_job is not None:
             report = _source_report(req.from_job, ctx.user_id, services)
             uploads = {d.path: d.filename for d in services.owners.documents(ctx.user_id)}
-            passages = passages_from_report(report, uploads) + passages
+            from_report = passages_from_report(report, uploads)
+            passages = from_report + passages
+            tables = find_tables(passages=from_report) + tables
             topic = topic.strip() or report.title
         previews = services.config.deck_previews and find_soffice() is not None
         png = previews and find_pdftoppm() is not None
@@ -167,7 +185,9 @@ class DeckJob:
         out = ctx.workdir / "deck.pptx"
         built: DeckBuilt | None = None
         async for ev in build_deck(backend, core, out, theme=get_theme(req.theme),
-                                   passages=passages, pdf=previews, png=png):
+                                   passages=passages, tables=tables,
+                                   stages=DirStages(ctx.workdir / "stages"),
+                                   pdf=previews, png=png):
             if isinstance(ev, DeckBuilt):
                 built = ev
                 continue
