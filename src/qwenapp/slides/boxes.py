@@ -63,6 +63,7 @@ class TextBox:
     fill: Colour | None = None  # drawn as a filled autoshape of ``shape``
     shape: ShapeKind = "rect"
     italic: bool = False
+    nowrap: bool = False  # a short label (a number in a marker): never wrapped
 
     @property
     def indent(self) -> float:

@@ -282,6 +282,8 @@ class _Painter:
                     shape.left, shape.top, shape.width, shape.height = _box(item.frame)
                 shape.name = f"{item.role.title()} {n}"
                 self.text(shape.text_frame._txBody, item)
+                if item.nowrap:
+                    shape.text_frame._txBody.find(qn("a:bodyPr")).set("wrap", "none")
             elif isinstance(item, ChartBox):
                 self.chart(slide, item, n)
             elif isinstance(item, TableBox):

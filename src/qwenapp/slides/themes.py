@@ -71,32 +71,33 @@ THEMES: dict[str, Theme] = {
     t.name: t
     for t in (
         Theme(
-            "light", "white, navy titles, blue accents, sans-serif",
+            "light", "white, navy titles, blue accents, square markers, a side band",
             heading_font="Arial", body_font="Arial",
             palette=Palette("FFFFFF", "1F2A44", "2E3440", "6B7280", "2563EB", "EEF2FF", "FFFFFF",
                             ("2563EB", "F59E0B", "10B981", "EF4444", "8B5CF6", "14B8A6")),
-            rule="bar",
+            rule="bar", cover="band", card="rect", marker="square",
         ),
         Theme(
-            "dark", "deep navy background, light text, sky-blue accents",
+            "dark", "deep navy background, light text, sky-blue accents, rounded cards, circles",
             heading_font="Arial", body_font="Arial",
             palette=Palette("0F172A", "F8FAFC", "E2E8F0", "94A3B8", "38BDF8", "1E293B", "0F172A",
                             ("38BDF8", "FBBF24", "34D399", "F87171", "A78BFA", "2DD4BF")),
-            rule="underline",
+            rule="underline", cover="orbit", card="round", marker="circle",
         ),
         Theme(
-            "paper", "warm paper, serif headings, amber accents",
+            "paper", "warm paper, serif headings, amber and teal accents, thin rules",
             heading_font="Times New Roman", body_font="Arial",
             palette=Palette("FBF7F0", "3B2F2F", "3F3A36", "7C6F64", "B45309", "F3E8D8", "FFFFFF",
                             ("B45309", "0F766E", "7C3AED", "BE123C", "4D7C0F", "1D4ED8")),
-            title_align="center", rule="underline",
+            title_align="center", rule="underline", cover="rules", card="rect", marker="circle",
+            heading_ea="Noto Serif CJK SC", heading_bold=False,
         ),
         Theme(
-            "qwen", "white, Qwen purple accents, centred titles",
+            "qwen", "white, Qwen purple and teal accents, centred titles, a split cover",
             heading_font="Arial", body_font="Arial",
             palette=Palette("FFFFFF", "2B2154", "33334D", "6E6E8A", "615CED", "EFEEFE", "FFFFFF",
                             ("615CED", "00B3A4", "F5A524", "E5484D", "8E4EC6", "3E63DD")),
-            title_align="center", rule="bar",
+            title_align="center", rule="bar", cover="panel", card="round", marker="circle",
         ),
     )
 }

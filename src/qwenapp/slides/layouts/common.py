@@ -133,10 +133,10 @@ def numbered_rows(p: Planner, texts: Sequence[str], frame: Frame, hi: float, *,
     for i, (text, h) in enumerate(zip(texts, hs, strict=True)):
         line = p.height(["x"], tw, size)
         my = y + max(0.0, (line - d) / 2)
-        items.append(TextBox(Frame(frame.x, my, d, d), (numbers[i],),
-                             round(min(size, d * 0.5), 1), "label", bold=True,
+        nsize = round(min(size, d * 0.42), 1)
+        items.append(TextBox(Frame(frame.x, my, d, d), (numbers[i],), nsize, "label", bold=True,
                              align="center", anchor="middle", colour="on_accent", fill="accent",
-                             shape=kind))
+                             shape=kind, nowrap=True))
         items.append(TextBox(Frame(frame.x + d + 14, y, tw, h), (text,), size, "body"))
         y += h
         if i < n - 1:

@@ -86,12 +86,12 @@ def section(p: Planner, s: Slide, number: int) -> list[SlidePlan]:
     if p.theme.is_template:
         items = _title_and_sub(p, s, g.cover_title, g.cover_sub, "center")
         return [SlidePlan(s.kind, "section", tuple(items), s.notes_text(p.lang.sources))]
-    num_frame = Frame(w * 0.08, h * 0.2, w * 0.22, h * 0.4)
+    num_frame = Frame(w * 0.08, h * 0.26, w * 0.22, h * 0.4)
     items = [TextBox(num_frame, (f"{number:02d}",), 120, "value", bold=True,
                      colour="on_accent", anchor="bottom")]
-    items.append(Shape(Frame(w * 0.08 + 7, h * 0.62, w * 0.84 - 14, 3), fill="on_accent"))
-    t = Frame(w * 0.32, h * 0.2, w * 0.6, h * 0.4)
-    sub = Frame(w * 0.08, h * 0.66, w * 0.84, h * 0.18)
+    items.append(Shape(Frame(w * 0.08 + 7, h * 0.68, w * 0.84 - 14, 3), fill="on_accent"))
+    t = Frame(w * 0.32, h * 0.26, w * 0.6, h * 0.4 - 22)
+    sub = Frame(w * 0.08, h * 0.72, w * 0.84, h * 0.18)
     items += _title_and_sub(p, s, t, sub, "left", colour="on_accent", hi=44)
     return [SlidePlan(s.kind, "section", tuple(items), s.notes_text(p.lang.sources),
                       background="accent")]

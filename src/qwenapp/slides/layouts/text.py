@@ -55,16 +55,17 @@ def _cards(p: Planner, texts: list[str], body: Frame) -> list[Item] | None:
     n = len(texts)
     w = (body.w - GAP * (n - 1)) / n
     num_h = 44.0
-    inner_h = body.h - 2 * PAD - num_h - 10
+    inner_h = body.h - 2 * PAD - num_h - 16  # the text box of a card as tall as the body
     sizes = []
+    hi = {2: 34, 3: 30}.get(n, 28)
     for t in texts:
-        size = p.fits([t], Frame(0, 0, w - 2 * PAD, inner_h), 28, 18)
+        size = p.fits([t], Frame(0, 0, w - 2 * PAD, inner_h), hi, 18)
         if size is None:
             return None
         sizes.append(size)
     size = min(sizes)
     need = max(p.height([t], w - 2 * PAD, size) for t in texts)
-    h = min(body.h, max(body.h * 0.72, need + num_h + 2 * PAD + 30))
+    h = min(body.h, max(body.h * 0.66, need + num_h + 2 * PAD + 30))
     items: list[Item] = []
     for i, t in enumerate(texts):
         x = body.x + i * (w + GAP)
@@ -138,37 +139,45 @@ def compare(p: Planner, s: Slide) -> list[SlidePlan]:
 
 
 def quote(p: Planner, s: Slide) -> list[SlidePlan]:
+    """The quotation large on a panel, a big quotation mark, the attribution under it."""
     assert s.quote is not None
     body = p.geo.body
-    mark_w = 96.0
-    text_frame = Frame(body.x + mark_w, body.y + 8, body.w - mark_w - 24, body.h * 0.72)
     q = s.quote.text.strip()
-    size = p.fit([q], text_frame, 36, 18, labels="the quotation", head=True)
-    need = p.height([q], text_frame.w, size, head=True)
-    items: list[Item] = [
-        Shape(Frame(body.x, body.y, 8, body.h), "rect", "accent"),
-        TextBox(Frame(body.x + 16, body.y, mark_w - 20, 110), ("\u201c",), 120, "value",
-                bold=True, colour="accent", anchor="top"),
-        TextBox(Frame(text_frame.x, text_frame.y, text_frame.w, max(need, text_frame.h * 0.5)),
-                (q,), size, "quote", italic=p.theme.heading_font != p.theme.body_font,
-                anchor="bottom" if need < text_frame.h * 0.5 else "top"),
-    ]
-    used = max(need, text_frame.h * 0.5)
-    if s.quote.attribution.strip():
-        who = "\u2014 " + s.quote.attribution.strip()
-        af = Frame(text_frame.x, text_frame.y + used + 16, text_frame.w,
-                   body.bottom - (text_frame.y + used + 16))
-        asize = p.fit([who], af, 22, 14, labels="the attribution")
-        ah = min(af.h, p.height([who], af.w, asize))
-        items.append(TextBox(Frame(af.x, af.y, af.w, ah), (who,), asize, "subtitle"))
+    who = "\u2014 " + s.quote.attribution.strip() if s.quote.attribution.strip() else ""
+    mark_w = 92.0
+    x = body.x + 24 + mark_w
+    tw = body.w - (x - body.x) - 32
+    extra_h = 0.0
     if s.bullets:
-        top = items[-1].frame.bottom + 16 if isinstance(items[-1], TextBox) else body.y
-        bf = Frame(text_frame.x, top, text_frame.w, body.bottom - top)
-        if bf.h > 30:
-            bsize = p.fit(s.bullets, bf, 18, 12, labels=[f"bullet {i}" for i in
-                                                         range(1, len(s.bullets) + 1)],
-                          many="bullets", bullets=True)
-            items.append(TextBox(bf, tuple(s.bullets), bsize, "body", bullets=True))
+        extra_h = min(body.h * 0.3, p.height(s.bullets, body.w, 16, bullets=True))
+    panel_h = body.h - (extra_h + GAP if extra_h else 0)
+    room = panel_h - 2 * PAD - 20
+    who_size = 20.0
+    who_h = p.height([who], tw, who_size) if who else 0.0
+    tf = Frame(x, 0, tw, room - who_h - 12)
+    size = p.fit([q], tf, 40, 18, labels="the quotation", head=True)
+    need = p.height([q], tw, size, head=True)
+    if who:
+        who_size = p.fit([who], Frame(0, 0, tw, max(who_h, room - need - 12)), 22, 14,
+                         labels="the attribution")
+        who_h = p.height([who], tw, who_size)
+    block = need + (12 + who_h if who else 0)
+    y = body.y + max(PAD, (panel_h - block) / 2)
+    items: list[Item] = [
+        Shape(Frame(body.x, body.y, body.w, panel_h), card_kind(p), "surface", behind=True),
+        Shape(Frame(body.x, body.y, 8, panel_h)),
+        TextBox(Frame(body.x + 24, body.y + PAD, mark_w - 8, 150), ("\u201c",), 120, "value",
+                bold=True, colour="accent", nowrap=True),
+        TextBox(Frame(x, y, tw, need), (q,), size, "quote",
+                italic=p.theme.heading_font != p.theme.body_font and p.lang.script == "latin"),
+    ]
+    if who:
+        items.append(TextBox(Frame(x, y + need + 12, tw, who_h), (who,), who_size, "subtitle"))
+    if s.bullets:
+        bf = Frame(body.x, body.bottom - extra_h, body.w, extra_h)
+        bsize = p.fit(s.bullets, bf, 18, MIN_BODY, bullets=True, many="bullets",
+                      labels=[f"bullet {i}" for i in range(1, len(s.bullets) + 1)])
+        items.append(TextBox(bf, tuple(s.bullets), bsize, "body", bullets=True))
     return [content(p, s, items)]
 
 

@@ -54,7 +54,8 @@ def kpi(p: Planner, s: Slide) -> list[SlidePlan]:
     vsize = min(p.fit([st.value], value_f, 72 if n <= 2 else 60, 28,
                       labels=f"the number of stat {i}", head=True, bold=True)
                 for i, st in enumerate(s.stats, 1))
-    label_f = Frame(0, 0, inner, card_h * 0.38 - PAD)
+    label_h = card_h - (PAD + 6 + card_h * 0.5 + 6) - PAD
+    label_f = Frame(0, 0, inner, label_h)
     lsize = min(p.fit([st.label], label_f, 24, MIN_BODY, labels=f"the label of stat {i}")
                 for i, st in enumerate(s.stats, 1))
     items: list[Item] = []
@@ -65,8 +66,8 @@ def kpi(p: Planner, s: Slide) -> list[SlidePlan]:
         vy = body.y + PAD + 6
         items.append(TextBox(Frame(x + PAD, vy, inner, card_h * 0.5), (st.value,), vsize,
                              "value", bold=True, colour="accent", anchor="bottom"))
-        items.append(TextBox(Frame(x + PAD, vy + card_h * 0.5 + 6, inner,
-                                   card_h * 0.38 - PAD - 6 - 6), (st.label,), lsize, "body"))
+        items.append(TextBox(Frame(x + PAD, vy + card_h * 0.5 + 6, inner, label_h),
+                             (st.label,), lsize, "body"))
     top = body.y + card_h + GAP
     items += _context(p, s, Frame(body.x, top, body.w, body.bottom - top))
     return [content(p, s, items)]
@@ -85,11 +86,11 @@ def process(p: Planner, s: Slide) -> list[SlidePlan]:
                       bold=True) for i, st in enumerate(s.steps, 1))
     texts = [st.text for st in s.steps]
     top = body.y + ch + 18
-    tf = Frame(0, 0, w, body.bottom - top)
+    tf = Frame(0, 0, w - 4, body.bottom - top - PAD)
     tsize = min((p.fit([t], tf, 20, MIN_BODY if n <= 4 else MIN_SMALL,
                        labels=f"the text of step {i}")
                  for i, t in enumerate(texts, 1) if t), default=16.0)
-    need = max((p.height([t], w, tsize) for t in texts if t), default=0.0)
+    need = max((p.height([t], tf.w, tsize) for t in texts if t), default=0.0)
     items: list[Item] = []
     for i, st in enumerate(s.steps):
         x = body.x + i * (w + gap)
@@ -98,7 +99,7 @@ def process(p: Planner, s: Slide) -> list[SlidePlan]:
                              align="center", anchor="middle", colour="on_accent",
                              fill="accent" if i % 2 == 0 else "accent2", shape=kind))
         if st.text:
-            panel_h = max(need + 2 * PAD, (body.bottom - top) * 0.7)
+            panel_h = max(need + PAD, (body.bottom - top) * 0.7)
             panel_h = min(panel_h, body.bottom - top)
             items.append(Shape(Frame(x, top, w, panel_h), card_kind(p), "surface", behind=True))
             items.append(TextBox(Frame(x + 2, top + PAD / 2, w - 4, panel_h - PAD),
@@ -117,7 +118,7 @@ def timeline(p: Planner, s: Slide) -> list[SlidePlan]:
     lsize = min(p.fit([st.label], lf, 24, MIN_SMALL, labels=f"the date of event {i}",
                       head=True, bold=True) for i, st in enumerate(s.steps, 1))
     top = line_y + 26
-    tf = Frame(0, 0, w - 8, body.bottom - top)
+    tf = Frame(0, 0, w - 12, body.bottom - top - PAD)
     texts = [st.text for st in s.steps]
     tsize = min((p.fit([t], tf, 20, MIN_BODY if n <= 4 else MIN_SMALL,
                        labels=f"the text of event {i}") for i, t in enumerate(texts, 1) if t),
@@ -133,7 +134,7 @@ def timeline(p: Planner, s: Slide) -> list[SlidePlan]:
                              "heading", bold=True, align="center", anchor="bottom",
                              colour="accent"))
         if st.text:
-            ph = min(body.bottom - top, max(need + 2 * PAD, (body.bottom - top) * 0.65))
+            ph = min(body.bottom - top, max(need + PAD, (body.bottom - top) * 0.65))
             items.append(Shape(Frame(cx - (w - 8) / 2, top, w - 8, ph), card_kind(p), "surface",
                                behind=True))
             items.append(TextBox(Frame(cx - (w - 8) / 2 + 2, top + PAD / 2, w - 12, ph - PAD),

@@ -1,0 +1,134 @@
+"""Sample decks with every slide kind, short and long text, English and Chinese.
+
+Shared by the design tests and by the previews in docs/img (see
+``render_previews``), so what the tests measure is what the README shows.
+"""
+
+from __future__ import annotations
+
+from qwenapp.slides import Chart, Column, Deck, Series, Slide, SourceRef, Table
+from qwenapp.slides.deck import Quote, Stat, Step
+
+__all__ = ["every_kind"]
+
+_EN = {
+    "title": "Why open-weight models are winning developers",
+    "sub": "What changed in 2024, and what it means for our platform",
+    "agenda": ["Why now", "What developers get", "Cost", "Adoption", "Next steps"],
+    "section": "What developers get",
+    "b2": ["Weights you can run anywhere", "Licences that allow products"],
+    "b4": ["Run on a laptop", "Fine-tune on one GPU", "Ship under Apache 2.0",
+           "Audit every weight"],
+    "b6": ["Open weights let a team run the model on its own hardware, with no data leaving",
+           "Apache 2.0 licensing allows commercial products without a separate agreement",
+           "Quantised builds run on an ordinary laptop CPU at useful speeds",
+           "Fine-tuning on one GPU adapts a model to a domain in an afternoon",
+           "A wide range of sizes lets a team trade quality against cost",
+           "An active community ships tools, adapters and evaluations every week"],
+    "cmp": ("Hosted API", ["Pay per token", "No hardware to run", "Data leaves the company"],
+            "Open weights", ["Fixed hardware cost", "Runs on premises", "Data stays inside"]),
+    "kpi": [("40 M", "monthly downloads of Qwen models"), ("120 k", "derived models on the Hub"),
+            ("29", "languages supported")],
+    "quote": ("Open models turned AI from a service we rent into a tool we own.",
+              "an engineering lead, developer survey 2024"),
+    "steps": [("Pick a size", "Match the model to the hardware you have"),
+              ("Quantise", "Shrink it to 4 bits with little loss"),
+              ("Fine-tune", "Adapt it to your domain on one GPU"),
+              ("Ship", "Serve it behind an OpenAI-compatible API")],
+    "events": [("2023", "First open release"), ("2024 Q1", "Sizes from 0.5B to 72B"),
+               ("2024 Q3", "Coder and math models"), ("2025", "Reasoning models")],
+    "chart": (["Q1", "Q2", "Q3", "Q4"], [12, 18, 27, 40], "Downloads (millions)",
+              "Downloads more than tripled in a year"),
+    "table": (["Model", "Sizes", "Best for"],
+              [["Qwen2.5", "0.5B-72B", "General chat"], ["Qwen2.5-Coder", "0.5B-32B", "Code"],
+               ["Qwen2.5-Math", "1.5B-72B", "Maths"]],
+              "Every family has a size that runs on a laptop"),
+    "closing": ("Thank you", "Questions?"),
+}
+
+_ZH = {
+    "title": "开源大模型为何受到开发者欢迎",
+    "sub": "二〇二四年的变化，以及它对我们平台的意义",
+    "agenda": ["为什么是现在", "开发者得到什么", "成本", "采用情况", "下一步"],
+    "section": "开发者得到什么",
+    "b2": ["权重可以在任何地方运行", "许可证允许商业产品"],
+    "b4": ["在笔记本电脑上运行", "用一块显卡微调", "以 Apache 2.0 发布", "每个权重都可审计"],
+    "b6": ["开放权重让团队在自己的硬件上运行模型，数据不出公司",
+           "Apache 2.0 许可证允许商业产品，无需另签协议",
+           "量化版本可以在普通笔记本电脑的处理器上以可用的速度运行",
+           "用一块显卡微调，一个下午就能让模型适应特定领域",
+           "从小到大的多种规模，让团队在质量和成本之间取舍",
+           "活跃的社区每周都在发布工具、适配器和评测"],
+    "cmp": ("托管接口", ["按词元付费", "无需运维硬件", "数据离开公司"],
+            "开放权重", ["硬件成本固定", "可在本地运行", "数据留在内部"]),
+    "kpi": [("4000 万", "千问模型的月下载量"), ("12 万", "社区衍生模型"), ("29", "支持的语言")],
+    "quote": ("开源模型让人工智能从我们租用的服务，变成了我们拥有的工具。",
+              "一位工程负责人，二〇二四年开发者调查"),
+    "steps": [("选择规模", "让模型匹配现有的硬件"), ("量化", "压缩到四比特，损失很小"),
+              ("微调", "用一块显卡适应业务领域"), ("上线", "通过兼容接口提供服务")],
+    "events": [("2023", "首次开源发布"), ("2024 Q1", "覆盖 0.5B 到 72B"),
+               ("2024 Q3", "代码与数学模型"), ("2025", "推理模型")],
+    "chart": (["一季度", "二季度", "三季度", "四季度"], [12, 18, 27, 40], "下载量（百万）",
+              "一年内下载量增长了三倍多"),
+    "table": (["模型", "规模", "适用"],
+              [["Qwen2.5", "0.5B-72B", "通用对话"], ["Qwen2.5-Coder", "0.5B-32B", "代码"],
+               ["Qwen2.5-Math", "1.5B-72B", "数学"]],
+              "每个系列都有能在笔记本上运行的规模"),
+    "closing": ("谢谢", "欢迎提问"),
+}
+
+
+def _longer(text: str, zh: bool, times: int) -> str:
+    if times <= 1:
+        return text
+    more = ("，并且在实际部署中得到了多个团队的验证和长期使用" if zh
+            else ", which several teams have confirmed in production over many months")
+    return text + more * (times - 1)
+
+
+def every_kind(lang: str = "en", long: int = 1) -> Deck:
+    """A deck with one slide of every kind (bullets three ways); ``long`` > 1 lengthens the
+    sentences of every slide that many times (titles too), to test fitting and splitting."""
+    t = _ZH if lang == "zh" else _EN
+    zh = lang == "zh"
+
+    def L(x: str) -> str:
+        return _longer(x, zh, long)
+
+    src = [SourceRef(id="S1", title="survey.pdf", location="page 3")]
+    n = "Speaker notes." if not zh else "演讲备注。"
+    cats, vals, series, takeaway = t["chart"]
+    head, rows, tk = t["table"]
+    lh, lb, rh, rb = t["cmp"]
+    qt, qa = t["quote"]
+    slides = [
+        Slide(kind="title", title=t["title"], subtitle=L(t["sub"])),
+        Slide(kind="agenda", title="Agenda" if not zh else "目录", bullets=t["agenda"], notes=n),
+        Slide(kind="section", title=L(t["section"]), subtitle=""),
+        Slide(kind="bullets", title=L(t["b2"][0]), bullets=[L(b) for b in t["b2"]], notes=n,
+              sources=src),
+        Slide(kind="bullets", title=L(t["b4"][1]), bullets=[L(b) for b in t["b4"]], notes=n),
+        Slide(kind="bullets", title=L(t["b6"][0][:30]), bullets=[L(b) for b in t["b6"]],
+              notes=n),
+        Slide(kind="compare", title=L(f"{lh} / {rh}"), notes=n,
+              left=Column(heading=lh, bullets=[L(b) for b in lb]),
+              right=Column(heading=rh, bullets=[L(b) for b in rb])),
+        Slide(kind="kpi", title=L(t["kpi"][0][1]), notes=n,
+              stats=[Stat(value=v, label=L(lab)) for v, lab in t["kpi"]]),
+        Slide(kind="quote", title=L(t["quote"][1][:20]), notes=n,
+              quote=Quote(text=L(qt), attribution=qa)),
+        Slide(kind="process", title=L(t["steps"][0][0]), notes=n,
+              steps=[Step(label=a, text=L(b)) for a, b in t["steps"]]),
+        Slide(kind="timeline", title=L(t["events"][0][1]), notes=n,
+              steps=[Step(label=a, text=L(b)) for a, b in t["events"]]),
+        Slide(kind="chart", title=L(series), notes=n, takeaway=L(takeaway),
+              chart=Chart(type="line", categories=cats,
+                          series=[Series(name=series, values=vals)])),
+        Slide(kind="chart", title=L(series + " "), notes=n,
+              chart=Chart(type="bar", categories=cats, series=[Series(name=series, values=vals)])),
+        Slide(kind="table", title=L(head[0] + " / " + head[2]), notes=n, takeaway=L(tk),
+              table=Table(header=head, rows=[[L(c) if j == 2 else c for j, c in enumerate(r)]
+                                             for r in rows])),
+        Slide(kind="closing", title=t["closing"][0], subtitle=t["closing"][1]),
+    ]
+    return Deck(title=t["title"], subtitle=t["sub"], language=lang, slides=slides)
