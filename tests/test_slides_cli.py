@@ -86,8 +86,10 @@ def test_from_documents_cites_them(home: Path, tmp_path: Path) -> None:
     r = slides(home, TOPIC, "--from", str(md), str(csv), "-n", "4", "-o", str(out), "--json",
                "--model", script(tmp_path, n=4, charts=True))
     assert r.exit_code == 0, r.stderr
-    assert "read" in r.stderr and "passage(s) from 2 file(s)" in r.stderr
+    assert "read" in r.stderr and "1 table(s) from 2 file(s)" in r.stderr
     deck = json.loads(r.stdout)
+    chart = next(s["chart"] for s in deck["slides"] if s["kind"] == "chart")  # the CSV's
+    assert chart["categories"] == ["Qwen", "Llama"] and chart["series"][0]["values"] == [62, 48]
     cited = {s["title"] for slide in deck["slides"] for s in slide["sources"]}
     assert cited and cited <= {"qwen_adoption.md", "survey.csv"}
     notes = Presentation(str(out)).slides[1].notes_slide.notes_text_frame.text

@@ -471,7 +471,7 @@ async def _final(job: Job, outline: Outline, i: int, draft: Slide | None, why: s
     if s is not None:
         return s
     covered = [k.title for k in kept] + [p.heading for p in outline.slides[i:]]
-    for _ in range(2):
+    for _ in range(3):  # the spares may repeat too: then a heading asked for afresh
         head = await _new_heading(job, outline, covered, spares)
         if head is None:
             break
