@@ -80,8 +80,7 @@ def rm(state: AppState, username: str, yes: bool) -> None:
     if not yes:
         click.confirm(f"delete {user.username} and all their conversations, documents and "
                       "jobs?", abort=True)
-    purged = Ownership(store.conn).purge(user.id)
-    store.remove(user.username)
+    purged = Ownership(store.conn).purge(user.id, account=True)  # one transaction
     data = state.settings.home / "server"
     for name in purged.uploads:
         (data / "uploads" / name).unlink(missing_ok=True)

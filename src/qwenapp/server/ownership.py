@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..store import Conversation, transaction
-from ..store.db import bounded_int, db_path_of, storage_errors
+from ..store.db import bounded_int, compact_search, db_path_of, storage_errors
+from .jobs.store import delete_jobs
 
 __all__ = ["OwnedDocument", "Ownership", "Purged"]
 
@@ -133,20 +134,38 @@ class Ownership:
 
     # -- removing a user's data -----------------------------------------------------------
 
-    def purge(self, user_id: str) -> Purged:
-        """Delete every row ``user_id`` owns; the caller deletes the files named."""
+    def purge(self, user_id: str, *, account: bool = False) -> Purged:
+        """Delete every row ``user_id`` owns, in one transaction; with ``account``, the
+        account too (sessions, keys). The caller deletes the files named.
+
+        Everything derived goes with it: messages and their saved sources, document
+        chunks, jobs with their events, artifacts rows and reports (stages and
+        passages). The search indexes are then merged so no deleted term stays in
+        an old index segment (the database runs with ``secure_delete``, so freed
+        pages are zeroed).
+        """
         with transaction(self.conn) as c:
             convs = [r[0] for r in c.execute(
                 "SELECT conversation_id FROM conversation_owners WHERE user_id = ?",
                 (user_id,))]
             docs = c.execute("SELECT document_id, stored_name FROM document_owners "
                              "WHERE user_id = ?", (user_id,)).fetchall()
+            jobs = [r[0] for r in c.execute("SELECT id FROM server_jobs WHERE user_id = ?",
+                                            (user_id,))]
+            delete_jobs(c, jobs)
             for cid in convs:
+                c.execute("DELETE FROM server_message_sources WHERE message_id IN "
+                          "(SELECT id FROM messages WHERE conversation_id = ?)", (cid,))
+                c.execute("DELETE FROM messages WHERE conversation_id = ?", (cid,))
+                c.execute("DELETE FROM conversation_owners WHERE conversation_id = ?", (cid,))
                 c.execute("DELETE FROM conversations WHERE id = ?", (cid,))
             for d in docs:
                 c.execute("DELETE FROM library_chunks WHERE document_id = ?", (d[0],))
+                c.execute("DELETE FROM document_owners WHERE document_id = ?", (d[0],))
                 c.execute("DELETE FROM library_documents WHERE id = ?", (d[0],))
-            jobs = [r[0] for r in c.execute("SELECT id FROM server_jobs WHERE user_id = ?",
-                                            (user_id,))]
-            c.execute("DELETE FROM server_jobs WHERE user_id = ?", (user_id,))
+            if account:
+                c.execute("DELETE FROM server_sessions WHERE user_id = ?", (user_id,))
+                c.execute("DELETE FROM server_api_keys WHERE user_id = ?", (user_id,))
+                c.execute("DELETE FROM server_users WHERE id = ?", (user_id,))
+        compact_search(self.conn)
         return Purged(len(convs), [d[1] for d in docs], jobs)

@@ -37,6 +37,7 @@ __all__ = [
     "Migration",
     "applied_versions",
     "bounded_int",
+    "compact_search",
     "db_path_of",
     "load_migrations",
     "open_db",
@@ -265,6 +266,8 @@ def open_db(path: Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             conn.execute("PRAGMA foreign_keys = ON")
+            # deleted means deleted: freed pages are zeroed, not left readable in the file
+            conn.execute("PRAGMA secure_delete = ON")
             if not read_only:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL, fewer fsyncs
@@ -273,3 +276,22 @@ def open_db(path: Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         conn.close()
         raise
     return conn
+
+
+def compact_search(conn: sqlite3.Connection) -> None:
+    """Merge every FTS5 index into one segment, then checkpoint the WAL.
+
+    An FTS5 delete only adds a tombstone: the deleted text's terms stay in older
+    index segments until they merge. After a privacy deletion (a user removed)
+    this drops them at once; with ``secure_delete`` the freed pages are zeroed,
+    and the checkpoint copies that into the main file. Best effort: a busy
+    database just merges later.
+    """
+    tables = [r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE "
+        "'CREATE VIRTUAL TABLE%USING fts5%'")]
+    with suppress(sqlite3.Error, StorageError):
+        with transaction(conn):
+            for t in tables:
+                conn.execute(f'INSERT INTO "{t}" ("{t}") VALUES (\'optimize\')')
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -16,7 +16,8 @@ from typing import Any, Literal
 from ...store import new_id, transaction
 from ...store.db import bounded_int, db_path_of, storage_errors
 
-__all__ = ["TERMINAL", "Artifact", "JobEventRow", "JobRow", "JobStatus", "JobStore"]
+__all__ = ["TERMINAL", "Artifact", "JobEventRow", "JobRow", "JobStatus", "JobStore",
+           "delete_jobs"]
 
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
 TERMINAL: frozenset[str] = frozenset({"done", "failed", "cancelled"})
@@ -152,8 +153,10 @@ class JobStore:
                       (json.dumps(state, ensure_ascii=False), _now(), job_id))
 
     def delete(self, job_id: str) -> None:
+        """The job and everything derived from it, in one transaction (see
+        :func:`delete_jobs`); its folder of artifact files is the manager's to remove."""
         with transaction(self.conn) as c:
-            c.execute("DELETE FROM server_jobs WHERE id = ?", (job_id,))
+            delete_jobs(c, [job_id])
 
     # -- events ---------------------------------------------------------------------------
 
@@ -195,3 +198,42 @@ class JobStore:
                                   "server_job_artifacts WHERE job_id = ? AND name = ?",
                                   (job_id, name)).fetchone()
         return None if r is None else Artifact(*r)
+
+
+def _job_tables(c: sqlite3.Connection) -> list[str]:
+    """Every table with a ``job_id`` column (events, artifacts, any kind's saved stages)."""
+    names = [r[0] for r in c.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'server_jobs' "
+        "AND name NOT LIKE 'sqlite_%'")]
+    return [n for n in names
+            if any(col[1] == "job_id" for col in c.execute(f'PRAGMA table_info("{n}")'))]
+
+
+def delete_jobs(c: sqlite3.Connection, job_ids: list[str]) -> int:
+    """Inside the caller's transaction: jobs and all rows derived from them.
+
+    That is the job row, its events and artifacts rows, any other table keyed
+    by ``job_id`` (a kind's saved stages), and the report a report job wrote
+    (its row and every saved stage, which hold the passages gathered from the
+    user's documents). Each is deleted explicitly rather than by relying on
+    ``ON DELETE CASCADE``, so a second storage backend runs the same
+    statements. Returns how many jobs were deleted.
+    """
+    tables = _job_tables(c) if job_ids else []
+    n = 0
+    for job_id in job_ids:
+        row = c.execute("SELECT state FROM server_jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            continue
+        try:
+            state = json.loads(row[0] or "{}")
+        except ValueError:
+            state = {}
+        report_id = state.get("report_id") if isinstance(state, dict) else None
+        if isinstance(report_id, str) and report_id:
+            c.execute("DELETE FROM report_stages WHERE report_id = ?", (report_id,))
+            c.execute("DELETE FROM reports WHERE id = ?", (report_id,))
+        for table in tables:
+            c.execute(f'DELETE FROM "{table}" WHERE job_id = ?', (job_id,))
+        n += c.execute("DELETE FROM server_jobs WHERE id = ?", (job_id,)).rowcount
+    return n
