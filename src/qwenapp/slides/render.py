@@ -384,7 +384,8 @@ class _Painter:
     def paragraph(self, p: Any, text: str, size: float, *, align: str, space: float,
                   indent: float, bullet: Colour | None, heading: bool, bold: bool,
                   colour: Colour | None, field: bool = False, italic: bool = False) -> None:
-        ppr = etree.SubElement(p, qn("a:pPr"), algn=align)
+        # no hanging punctuation: a CJK comma may not hang past the measured line
+        ppr = etree.SubElement(p, qn("a:pPr"), algn=align, hangingPunct="0")
         etree.SubElement(etree.SubElement(ppr, qn("a:lnSpc")), qn("a:spcPct"), val="100000")
         etree.SubElement(etree.SubElement(ppr, qn("a:spcBef")), qn("a:spcPts"),
                          val=str(round(space * 100)))
