@@ -53,6 +53,17 @@ class Canary:
         self.httpd.server_close()
 
 
+# A citation in a top-level text node: the fragment, not an element, is its parent.
+TOP_LEVEL_CITE = "<div>Qwen is open.</div> [1]"
+
+# Shapes of output that once broke (or could break) rendering; none may throw.
+ODD_OUTPUTS = [TOP_LEVEL_CITE, "[1]", "[1] [2] [99]", "<p>[1]</p>[1]", "<code>[1]</code> [1]",
+               "`[1]` [1]", "$$", "$x$ [1]", "```", "```\n[1]", "QWMATH0QW [1]",
+               "<table><tr><td>[1]</td></tr></table>[1]", "<div>" * 3000 + "[1]",
+               "\u0000[1]\u202e", "<svg><text>[1]</text></svg>", "<math>[1]</math> [1]",
+               "<template>[1]</template>[1]", "<!-- [1] -->[1]", "\\[ [1] \\]", ""]
+
+
 def hostile(canary: str) -> str:
     """Model output written to attack the page."""
     return "\n\n".join([
@@ -108,6 +119,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, canary: Canary) -> Iterator
     script = write_demo_script(home / "script.json", extra_rules=[
         {"contains": "markdown please", "reply": MARKDOWN},
         {"contains": "attack", "reply": f"<think>{attack}</think>{attack}"},
+        {"contains": "cite at the top level", "reply": TOP_LEVEL_CITE},
         {"contains": "ponder", "reply": "<think>Let me weigh it.</think>**Decided.**"},
     ])
     slow = ScriptedModel(responder=lambda m, o: "slow " * 300, delay=0.02, name="slow")
@@ -327,6 +339,49 @@ def test_hostile_model_output_is_sanitised(browser: Any, server: str, canary: Ca
         assert "noopener" in rel and "noreferrer" in rel and target == "_blank"
     assert "window.__pwned='code'" in dom["code"]  # shown as code, not run
     assert answer.locator(".blocked-image").count() >= 2
+    context.close()
+
+
+def test_hostile_output_never_blanks_an_answer(browser: Any, server: str) -> None:
+    """``<div>Qwen is open.</div> [1]`` as an answer with an attached document renders
+    (text and citation chip), after a reload too; no odd output makes rendering throw."""
+    from qwenapp.server.testing import api_client, chat
+
+    with api_client(server) as c:
+        doc = c.post("/api/documents", files={"file": (
+            "open.md", b"# Open\n\nQwen is open.\n")}).json()
+        conv = c.post("/api/conversations", json={"title": "top-level citation"}).json()
+        chat(c, conv["id"], "cite at the top level", document_ids=[doc["id"]])
+    context = browser.new_context()
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(server + "/")
+    pg.wait_for_selector("#app:not([hidden])")
+    pg.locator("#conversations .conv", has_text="top-level citation").click()
+    answer = _last_answer(pg)
+    answer.locator(".cite", has_text="1").wait_for()
+    assert "Qwen is open." in answer.inner_text()
+    thrown = pg.evaluate("""async (outputs) => {
+        const { renderInto } = await import('/static/markdown.js');
+        const sources = [{ n: 1, filename: 'open.md', location: 'Open' }];
+        const failed = [];
+        for (const out of outputs) {
+          for (const opts of [{ sources }, {}, { sources: 'junk' }]) {
+            const div = document.createElement('div');
+            try { renderInto(div, out, opts); } catch (e) { failed.push([out, String(e)]); }
+            if (out && !div.textContent.trim() && !/^<(template|!--|svg)/.test(out)
+                && !/^(\\$\\$|```)$/.test(out)) failed.push([out, 'blank']);
+          }
+        }
+        for (const junk of [null, undefined, 42, {}]) {
+          try { renderInto(document.createElement('div'), junk, {}); }
+          catch (e) { failed.push([String(junk), String(e)]); }
+        }
+        return failed;
+    }""", ODD_OUTPUTS)
+    assert thrown == []
+    assert errors == []
     context.close()
 
 

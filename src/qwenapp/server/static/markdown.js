@@ -107,6 +107,13 @@ function putMath(root, maths) {
   }
 }
 
+// Whether a text node sits inside code. A text node at the top of the fragment has no
+// parent *element* (its parent is the fragment itself): `<div>Qwen is open.</div> [1]`.
+function inCode(node) {
+  const parent = node.parentNode;
+  return !!parent && parent.nodeType === Node.ELEMENT_NODE && !!parent.closest("code, pre");
+}
+
 // Turn [n] in text into citation chips when the turn has sources.
 function putCitations(root, sources, onCite) {
   if (!sources || !sources.length) return;
@@ -114,7 +121,7 @@ function putCitations(root, sources, onCite) {
   const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
   const hits = [];
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-    if (/\[\d+\]/.test(n.nodeValue) && !n.parentElement.closest("code, pre")) hits.push(n);
+    if (/\[\d+\]/.test(n.nodeValue) && !inCode(n)) hits.push(n);
   }
   for (const node of hits) {
     const frag = document.createDocumentFragment();
@@ -151,17 +158,35 @@ function decorateCode(root, copyLabel) {
   });
 }
 
-// Render untrusted Markdown into `target` (its children are replaced).
-export function renderInto(target, source, { sources = null, onCite = null,
-  copyLabel = "Copy" } = {}) {
+function render(source, sources, onCite, copyLabel) {
   installHooks();
   const maths = [];
-  const html = marked.parse(cutMath(source || "", maths), { gfm: true, breaks: false,
+  const html = marked.parse(cutMath(source, maths), { gfm: true, breaks: false,
     async: false });
   const frag = DOMPurify.sanitize(html, CONFIG);
   putMath(frag, maths);
   putCitations(frag, sources, onCite);
   decorateCode(frag, copyLabel);
+  return frag;
+}
+
+// Render untrusted Markdown into `target` (its children are replaced). Never throws: if
+// any step fails on some output nobody foresaw, the answer is shown as plain text (the
+// safest rendering there is) instead of leaving the message blank.
+export function renderInto(target, source, { sources = null, onCite = null,
+  copyLabel = "Copy" } = {}) {
+  const text = typeof source === "string" ? source : String(source ?? "");
+  let frag;
+  try {
+    frag = render(text, Array.isArray(sources) ? sources : null, onCite, copyLabel);
+  } catch (e) {
+    console.error("markdown rendering failed; showing plain text", e);
+    const pre = document.createElement("div");
+    pre.className = "plain-fallback";
+    pre.style.whiteSpace = "pre-wrap";
+    pre.textContent = text;
+    frag = pre;
+  }
   target.replaceChildren(frag);
 }
 
