@@ -7,6 +7,12 @@ render them. Persistence is a collaborator passed in (a
 :class:`~qwenapp.store.conversations.ConversationStore`, or ``None`` for an
 ephemeral chat).
 
+With a :class:`~qwenapp.tools.ToolBox`, a turn may call tools: the answer
+comes from :func:`~qwenapp.tools.run_with_tools` (bounded rounds, repeats
+refused, failures returned to the model as errors), its tool events are
+yielded between the text, and only the answer text is saved. Without one,
+a turn is exactly one model call, as before.
+
 Guarantees: reasoning is kept apart from the answer and saved in its own
 field; an answer that is cancelled (Ctrl-C, a dropped client) is saved with
 what was produced and marked ``interrupted``; a conversation too long for the
@@ -23,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ContextOverflowError, InputError
 from ..models.base import Backend
 from ..models.events import (
+    Event,
     Finish,
     GenerateOptions,
     Message,
@@ -30,6 +37,7 @@ from ..models.events import (
     TextDelta,
     Usage,
 )
+from ..tools import Confirm, ToolBox, ToolEvent, ToolFinished, ToolStarted, run_with_tools
 from .context import fit_messages
 from .events import ChatEvent, Notice, Saved, Started, Trimmed
 
@@ -55,6 +63,7 @@ class ChatResult:
     status: str = ""
     dropped: int = 0
     notices: list[str] = field(default_factory=list)
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, event: ChatEvent) -> None:
         if isinstance(event, TextDelta):
@@ -73,6 +82,15 @@ class ChatResult:
             self.notices.append(event.text)
         elif isinstance(event, Saved):
             self.message_id, self.status = event.message_id, event.status
+        elif isinstance(event, ToolStarted):
+            self.tool_calls.append({"id": event.call.id, "name": event.call.name,
+                                    "arguments": dict(event.call.arguments)})
+        elif isinstance(event, ToolFinished):
+            step = next((c for c in self.tool_calls if c["id"] == event.call_id), None)
+            if step is None:  # a call that could not be read never started
+                step = {"id": event.call_id, "name": event.name, "arguments": None}
+                self.tool_calls.append(step)
+            step.update(result=event.content, error=event.error)
 
     def to_dict(self) -> dict[str, Any]:
         usage = None
@@ -85,15 +103,32 @@ class ChatResult:
             "model": self.model, "content": self.text, "reasoning": self.reasoning,
             "usage": usage, "finish_reason": self.finish_reason, "status": self.status,
             "dropped_messages": self.dropped, "notices": self.notices,
+            **({"tool_calls": self.tool_calls} if self.tool_calls else {}),
         }
 
 
 class Assistant:
-    """Chat with memory over one backend."""
+    """Chat with memory over one backend, optionally with tools.
 
-    def __init__(self, backend: Backend, store: ConversationStore | None = None) -> None:
+    ``confirm`` is asked before a tool with side effects runs (none given: such
+    tools are refused); ``max_rounds`` bounds the tool rounds of one turn.
+    """
+
+    def __init__(self, backend: Backend, store: ConversationStore | None = None, *,
+                 tools: ToolBox | None = None, max_rounds: int = 4,
+                 confirm: Confirm | None = None) -> None:
         self.backend = backend
         self.store = store
+        self.tools = tools
+        self.max_rounds = max_rounds
+        self.confirm = confirm
+
+    def _stream(self, messages: list[Message], options: GenerateOptions
+                ) -> AsyncIterator[Event | ToolEvent]:
+        if not self.tools:
+            return self.backend.stream(messages, options)
+        return run_with_tools(self.backend, messages, options, self.tools,
+                              max_rounds=self.max_rounds, confirm=self.confirm)
 
     async def ask(self, prompt: str, **kwargs: Any) -> ChatResult:
         """One turn, collected."""
@@ -192,7 +227,9 @@ class Assistant:
                     yield Trimmed(fitted.dropped)
                 produced = False
                 try:
-                    async for event in self.backend.stream(fitted.messages, options):
+                    async for event in self._stream(fitted.messages, options):
+                        if isinstance(event, ToolStarted):
+                            produced = True  # a tool ran: never retry the turn
                         if isinstance(event, TextDelta):
                             text.append(event.text)
                             produced = True

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..models.events import Finish, ReasoningDelta, TextDelta, Usage
+from ..models.events import Event
+from ..tools.events import ToolEvent
 
 __all__ = ["ChatEvent", "Notice", "Saved", "Started", "Trimmed"]
 
@@ -41,4 +42,5 @@ class Saved:
     status: str
 
 
-ChatEvent = Started | Trimmed | Notice | Saved | TextDelta | ReasoningDelta | Usage | Finish
+# the model's events (text, reasoning, tool-call deltas, usage, finish) and the tool loop's
+ChatEvent = Started | Trimmed | Notice | Saved | Event | ToolEvent

@@ -8,6 +8,12 @@ answer is saved, marked interrupted); Ctrl-C or Ctrl-D at the prompt quits.
 With ``--attach`` (or ``/attach`` in a chat) or ``--library``, each turn is
 answered from numbered excerpts of the documents (:mod:`.attachments`), and
 the sources the answer cites as ``[n]`` are listed after it on stderr.
+
+With tools on (``--tools``, ``--tool NAME``, or ``[tools] enabled`` in the
+config), the model may call them: each call and its result is shown dimmed
+(on stderr when the answer goes to a pipe), and a tool with side effects
+asks first (``--yes`` allows them without asking; without a terminal to ask
+on, they are refused).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import sys
 from collections.abc import AsyncGenerator, Callable, Sequence
@@ -39,7 +46,8 @@ from ..chat import (
 )
 from ..errors import InputError
 from ..library import IngestOutcome
-from ..models.events import GenerateOptions, ReasoningDelta, TextDelta
+from ..models.events import GenerateOptions, ReasoningDelta, TextDelta, ToolCall
+from ..tools import DEFAULT_TOOLS, ToolBox, ToolFinished, ToolNotice, ToolStarted
 from .attachments import Attachments
 from .state import AppState
 
@@ -56,9 +64,27 @@ class _Printer:
     def __init__(self, out: Console, err: Console, *, interactive: bool) -> None:
         self.out, self.err, self.interactive = out, err, interactive
         self.thinking = False
+        self.mid_line = False  # answer text was written without a newline yet
+
+    def _tool(self, text: str, style: str = "dim") -> None:
+        target = self.out if self.interactive else self.err
+        if self.mid_line:
+            self.out.file.write("\n")
+            self.out.file.flush()
+            self.mid_line = False
+        target.print(text, style=style, markup=False, highlight=False)
 
     def __call__(self, event: ChatEvent) -> None:
-        if isinstance(event, ReasoningDelta):
+        if isinstance(event, ToolStarted):
+            self._tool(f"⚙ {event.call.name}({_args(event.call)})")
+        elif isinstance(event, ToolFinished):
+            body = " ".join(event.content.split())
+            body = body if len(body) <= 300 else body[:297] + "..."
+            self._tool(f"  {'✗' if event.error else '→'} {body}",
+                       "dim yellow" if event.error else "dim")
+        elif isinstance(event, ToolNotice):
+            self._tool(f"({event.text})")
+        elif isinstance(event, ReasoningDelta):
             target = self.out if self.interactive else self.err
             if not self.thinking:
                 target.print("[dim italic]thinking…[/]", markup=True)
@@ -70,6 +96,7 @@ class _Printer:
                 self.thinking = False
             self.out.file.write(event.text)
             self.out.file.flush()
+            self.mid_line = not event.text.endswith("\n")
         elif isinstance(event, Trimmed):
             self.err.print(f"[dim](left out the {event.dropped} oldest messages so the "
                            "conversation fits the model's context window)[/]")
@@ -78,6 +105,43 @@ class _Printer:
         elif isinstance(event, Saved):
             self.out.file.write("\n")
             self.out.file.flush()
+            self.mid_line = False
+
+
+def _args(call: ToolCall) -> str:
+    text = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in call.arguments.items())
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _tool_names(state: AppState, tools: bool | None, names: tuple[str, ...]) -> list[str]:
+    """The built-in tools this chat offers: --no-tools, --tool NAME..., --tools, config."""
+    if tools is False:
+        return []
+    if names:
+        return list(dict.fromkeys(names))
+    configured = list(state.settings.tools.enabled)
+    if tools:
+        return configured or list(DEFAULT_TOOLS)
+    return configured
+
+
+def _confirmer(console: Console, *, ask: bool, yes: bool) -> Any:
+    """Asks before a tool with side effects runs (None: refuse them all)."""
+    if yes:
+        async def allow(call: ToolCall) -> bool:
+            return True
+        return allow
+    if not ask:
+        return None
+
+    async def confirm(call: ToolCall) -> bool:
+        prompt = f"[yellow]allow[/] {escape(call.name)}({escape(_args(call))})? [y/N] "
+        try:
+            answer = await asyncio.to_thread(console.input, prompt)
+        except EOFError:
+            return False
+        return answer.strip().lower() in ("y", "yes")
+    return confirm
 
 
 async def _run_turn(
@@ -180,12 +244,21 @@ def _read_message(console: Console) -> str | None:
               "the document library; an unchanged file is not read again.")
 @click.option("--library", "whole_library", is_flag=True,
               help="Answer from the whole document library (see `qwenapp docs`).")
+@click.option("--tools/--no-tools", "tools", default=None,
+              help="Let the model call tools: those in [tools] enabled of the config, or "
+              f"else {', '.join(DEFAULT_TOOLS)}. Default: the config's.")
+@click.option("--tool", "tool_names", multiple=True, metavar="NAME",
+              help="Offer this built-in tool (repeatable): calculator, convert_units, "
+              "current_time, library_search, fetch_url, web_search.")
+@click.option("--yes", "yes", is_flag=True,
+              help="Run tools with side effects without asking.")
 @click.pass_obj
 def chat(
     state: AppState, prompt: str | None, model: str | None, system: str | None, continue_: bool,
     conversation: str | None, temperature: float | None, top_p: float | None,
     max_tokens: int | None, seed: int | None, stop: tuple[str, ...], think: bool | None,
-    as_json: bool, attach: tuple[Path, ...], whole_library: bool,
+    as_json: bool, attach: tuple[Path, ...], whole_library: bool, tools: bool | None,
+    tool_names: tuple[str, ...], yes: bool,
 ) -> None:
     """Chat with a local Qwen model: answer PROMPT once, or open an interactive chat."""
     piped = not sys.stdin.isatty()
@@ -206,19 +279,47 @@ def chat(
     if attach:
         _print_attached(state.err, docs.add(attach), all_=prompt is None)
     docs.check()
+    names = _tool_names(state, tools, tool_names)
     backend = state.backend(model)
-    assistant = Assistant(backend, store)
     kwargs: dict[str, Any] = {"conversation_id": conversation, "continue_latest": continue_,
                               "system": system, "options": options}
     loop = asyncio.new_event_loop()
+    box: ToolBox | None = None
     try:
+        box = loop.run_until_complete(_toolbox(state, names, Library(conn), tools))
+        interactive = prompt is None and sys.stdin.isatty()
+        assistant = Assistant(backend, store, tools=box,
+                              max_rounds=state.settings.tools.max_rounds,
+                              confirm=_confirmer(state.console, ask=interactive, yes=yes))
         if prompt is not None:
             _one_shot(loop, assistant, prompt, kwargs, state, as_json, docs)
         else:
             _interactive(loop, assistant, kwargs, state, as_json, docs)
     finally:
+        if box is not None:
+            loop.run_until_complete(box.aclose())
         loop.run_until_complete(backend.aclose())
         loop.close()
+
+
+async def _toolbox(state: AppState, names: list[str], library: Any, tools: bool | None
+                   ) -> ToolBox | None:
+    """The tools of this chat: the built-in ones named, plus the configured MCP servers'
+    whenever tools are on (a server that fails to start is a warning, not fatal)."""
+    from ..tools import builtin_toolbox
+
+    box = builtin_toolbox(names, library=library, search=state.settings.tools.search,
+                          env=dict(os.environ))
+    servers = [s for s in state.settings.tools.mcp_servers.values() if s.enabled]
+    if servers and tools is not False and (names or tools):
+        from ..mcp.client import add_mcp_tools
+
+        for problem in await add_mcp_tools(box, servers):
+            state.err.print(f"[yellow]warning:[/] {escape(problem)}")
+    if not box:
+        await box.aclose()
+        return None
+    return box
 
 
 def _one_shot(loop: asyncio.AbstractEventLoop, assistant: Assistant, prompt: str,

@@ -1,0 +1,164 @@
+"""The bounded tool loop: model round, tool calls, results back, until an answer.
+
+Why bounded and guarded: a small model can call tools forever, repeat the
+same call, or write calls nobody can read. The loop stops all three:
+
+* at most ``max_rounds`` rounds with tools; the round after that is run
+  with ``tool_choice="none"`` so the model must answer from what it has;
+* a call identical to an earlier one in the same turn is not run again: the
+  model is told it already has that result, and when a round holds only
+  repeats, the next round must answer;
+* a call that could not be parsed, names no tool, or fails goes back to the
+  model as an error result (``ERROR: ...``), so it can correct itself;
+* a tool with side effects runs only when ``confirm`` says yes.
+
+It yields the model's text and reasoning deltas as they stream, the tool
+events of :mod:`.events` in between, then one :class:`Usage` (summed over the
+rounds) and one :class:`Finish`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from dataclasses import replace
+
+from ..models.base import Backend
+from ..models.events import (
+    Event,
+    Finish,
+    FinishReason,
+    GenerateOptions,
+    Message,
+    ReasoningDelta,
+    TextDelta,
+    ToolCall,
+    ToolCallDelta,
+    ToolCallError,
+    ToolChoice,
+    Usage,
+)
+from .base import ToolResult
+from .events import ToolEvent, ToolFinished, ToolNotice, ToolStarted
+from .registry import ToolBox
+
+__all__ = ["DEFAULT_MAX_ROUNDS", "Confirm", "run_with_tools"]
+
+DEFAULT_MAX_ROUNDS = 4
+MAX_CALLS_PER_ROUND = 8
+
+Confirm = Callable[[ToolCall], Awaitable[bool]]
+
+
+def _key(call: ToolCall) -> tuple[str, str]:
+    return call.name, json.dumps(dict(call.arguments), sort_keys=True, ensure_ascii=False)
+
+
+def _choice(options: GenerateOptions, round_: int, answer_now: bool) -> ToolChoice:
+    if answer_now:
+        return "none"
+    if round_ > 1 and options.tool_choice not in ("auto", "none"):
+        return "auto"  # a forced call is forced once; after it the model may answer
+    return options.tool_choice
+
+
+async def run_with_tools(
+    backend: Backend,
+    messages: Sequence[Message],
+    options: GenerateOptions,
+    box: ToolBox,
+    *,
+    max_rounds: int = DEFAULT_MAX_ROUNDS,
+    confirm: Confirm | None = None,
+) -> AsyncGenerator[Event | ToolEvent, None]:
+    """Answer ``messages``, letting the model call the tools in ``box`` along the way."""
+    history = list(messages)
+    seen: dict[tuple[str, str], str] = {}
+    totals = [0, 0, 0]
+    counted = False
+    finish: FinishReason = "stop"
+    said_something = False
+    answer_now = False
+    for round_ in range(1, max_rounds + 2):
+        if round_ > max_rounds and not answer_now:
+            answer_now = True
+            yield ToolNotice(f"reached the limit of {max_rounds} tool rounds; "
+                             "the model answers with what it has")
+        opts = replace(options, tools=box.specs, tool_choice=_choice(options, round_,
+                                                                     answer_now))
+        text: list[str] = []
+        calls: list[ToolCall] = []
+        errors: list[ToolCallError] = []
+        async for ev in backend.stream(history, opts):
+            if isinstance(ev, TextDelta):
+                if not text and said_something:
+                    yield TextDelta("\n\n")
+                text.append(ev.text)
+                said_something = True
+                yield ev
+            elif isinstance(ev, ReasoningDelta | ToolCallDelta):
+                yield ev
+            elif isinstance(ev, ToolCall):
+                calls.append(ev)
+            elif isinstance(ev, ToolCallError):
+                errors.append(ev)
+            elif isinstance(ev, Usage):
+                counted = True
+                totals[0] += ev.prompt_tokens
+                totals[1] += ev.completion_tokens
+                totals[2] += ev.cached_tokens
+            elif isinstance(ev, Finish):
+                finish = ev.reason
+        if not calls and not errors:
+            break
+        if answer_now:
+            yield ToolNotice("the model asked for tools again after the last round; "
+                             "those calls were not run")
+            finish = "stop"
+            break
+        placeholders = tuple(ToolCall(e.id, e.name or "invalid", {}) for e in errors)
+        history.append(Message("assistant", "".join(text), tool_calls=(*calls, *placeholders)))
+        repeats = 0
+        for n, call in enumerate(calls):
+            if n >= MAX_CALLS_PER_ROUND:
+                result = ToolResult(f"not run: at most {MAX_CALLS_PER_ROUND} calls a round",
+                                    error=True)
+                started = time.monotonic()
+            elif _key(call) in seen:
+                repeats += 1
+                result = ToolResult(
+                    f"you already called {call.name} with these arguments in this turn, and "
+                    f"its result is above ({seen[_key(call)][:200]}). Do not call it again: "
+                    "answer the user, or call a different tool.", error=True)
+                started = time.monotonic()
+            else:
+                tool = box.get(call.name)
+                allowed = True
+                if tool is not None and tool.side_effects:
+                    allowed = bool(confirm is not None and await confirm(call))
+                yield ToolStarted(call, round_)
+                started = time.monotonic()
+                if allowed:
+                    result = await box.execute(call)
+                else:
+                    result = ToolResult(f"the user did not allow {call.name} to run; do not "
+                                        "try it again, answer without it", error=True)
+                seen[_key(call)] = result.content
+            yield ToolFinished(call.id, call.name, result.content, result.error,
+                               time.monotonic() - started)
+            history.append(Message("tool", f"ERROR: {result.content}" if result.error
+                                   else result.content, tool_call_id=call.id, name=call.name))
+        for err in errors:
+            message = (f"{err.message}. Call the tool again with the arguments as one JSON "
+                       "object.")
+            yield ToolFinished(err.id, err.name, message, True, 0.0)
+            history.append(Message("tool", f"ERROR: {message}", tool_call_id=err.id,
+                                   name=err.name or "invalid"))
+        if calls and repeats == len(calls):
+            answer_now = True
+            yield ToolNotice("the model repeated a call it had already made; "
+                             "it answers with what it has")
+    if counted:
+        yield Usage(*totals)
+    yield Finish(finish)
