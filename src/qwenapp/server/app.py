@@ -43,6 +43,7 @@ from .middleware import (
 from .models import ModelRegistry
 from .ownership import Ownership
 from .state import ServerState
+from .uploads import remove_orphans
 from .users import UserStore
 
 __all__ = ["create_app", "default_kinds"]
@@ -94,6 +95,9 @@ def create_app(
                                     limits.login_attempts_per_minute),
             jobs=jobs, data_dir=data_dir)
         app.state.server = state
+        # leftovers of a hard kill: answers left "streaming", half-done uploads
+        state.store.interrupt_streaming()
+        remove_orphans(state.uploads_dir, conn)
         jobs.recover()
         try:
             yield

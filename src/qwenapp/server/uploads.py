@@ -12,6 +12,9 @@ folder, so no part of a client's filename ever becomes part of a path.
 from __future__ import annotations
 
 import codecs
+import contextlib
+import re
+import sqlite3
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -19,7 +22,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from .errors import HttpError
 
-__all__ = ["Sniffed", "clean_filename", "sniff"]
+__all__ = ["Sniffed", "clean_filename", "remove_orphans", "sniff"]
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _TEXT_SAMPLE = 64 * 1024
@@ -110,3 +113,39 @@ def sniff(path: Path, filename: str) -> Sniffed:
     if ext in (".html", ".htm", ".xhtml"):
         return Sniffed("html", ".html", "text/html")
     return Sniffed("text", ".txt", "text/plain")
+
+
+_STORED = re.compile(r"^\.?[0-9A-HJKMNP-TV-Z]{26}(?:\.[a-z]{2,5}|\.part)$")
+
+
+def remove_orphans(uploads_dir: Path, conn: sqlite3.Connection) -> tuple[int, int]:
+    """At start: delete upload files no document row names, and rows whose file is gone.
+
+    A server killed mid-upload leaves a ``.ULID.part`` staging file, or a stored
+    file whose document was never claimed (the kill came between reading and
+    claiming), or a library row for it with no owner. Only names this module
+    gives (``<ULID>.<ext>``) are touched. Returns (files, rows) removed.
+    """
+    if not uploads_dir.is_dir():
+        return 0, 0
+    claimed = {r[0] for r in conn.execute("SELECT stored_name FROM document_owners "
+                                          "WHERE stored_name IS NOT NULL")}
+    files = 0
+    for f in uploads_dir.iterdir():
+        if f.is_file() and _STORED.match(f.name) and f.name not in claimed:
+            with contextlib.suppress(OSError):
+                f.unlink()
+                files += 1
+    prefix = str(uploads_dir.resolve()) + "/"
+    rows = [r[0] for r in conn.execute(
+        "SELECT d.id FROM library_documents d LEFT JOIN document_owners o "
+        "ON o.document_id = d.id WHERE o.document_id IS NULL AND substr(d.path, 1, ?) = ?",
+        (len(prefix), prefix))]
+    if rows:
+        from ..store import transaction
+
+        with transaction(conn) as c:
+            for doc_id in rows:
+                c.execute("DELETE FROM library_chunks WHERE document_id = ?", (doc_id,))
+                c.execute("DELETE FROM library_documents WHERE id = ?", (doc_id,))
+    return files, len(rows)

@@ -384,6 +384,22 @@ class ConversationStore:
                 self._touch(row["conversation_id"], _now())
         return self.message(message_id)
 
+    def interrupt_streaming(self) -> int:
+        """Mark every answer still ``streaming`` as ``interrupted``; returns how many.
+
+        Called when a server starts: no answer of this process is in flight yet, so
+        a ``streaming`` row is one a hard kill (``kill -9``, a power cut) left
+        behind, and it would otherwise say "still being written" forever. What was
+        saved (at most a second behind, see :mod:`qwenapp.chat.assistant`) is kept,
+        as Ctrl-C keeps it. (A ``qwenapp chat`` streaming at that very moment sets
+        its own final status when it finishes.)
+        """
+        with self._write() as c:
+            cur = c.execute("UPDATE messages SET status = 'interrupted', "
+                            "finish_reason = coalesce(finish_reason, 'interrupted') "
+                            "WHERE status = 'streaming'")
+            return int(cur.rowcount)
+
     def message(self, message_id: str) -> StoredMessage:
         """One message by its full id."""
         with self._read():
