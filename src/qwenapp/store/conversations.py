@@ -49,7 +49,8 @@ __all__ = [
 
 MessageStatus = Literal["complete", "interrupted", "error", "streaming"]
 _STATUSES: Final = get_args(MessageStatus)
-_ROLES: Final = get_args(Role)
+# The roles a saved message may have (the table's CHECK): not every wire Role (``tool``).
+_ROLES: Final = ("system", "user", "assistant")
 
 TITLE_LENGTH = 60  # characters of the first user message kept as a default title
 MIN_PREFIX = 4  # shortest id prefix accepted
