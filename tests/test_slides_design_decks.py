@@ -9,7 +9,7 @@ from __future__ import annotations
 from qwenapp.slides import Chart, Column, Deck, Series, Slide, SourceRef, Table
 from qwenapp.slides.deck import Quote, Stat, Step
 
-__all__ = ["every_kind"]
+__all__ = ["edge_cases", "every_kind"]
 
 _EN = {
     "title": "Why open-weight models are winning developers",
@@ -132,3 +132,45 @@ def every_kind(lang: str = "en", long: int = 1) -> Deck:
         Slide(kind="closing", title=t["closing"][0], subtitle=t["closing"][1]),
     ]
     return Deck(title=t["title"], subtitle=t["sub"], language=lang, slides=slides)
+
+
+def edge_cases(lang: str = "en") -> Deck:
+    """The odd shapes of content: one bullet, one and four stats, seven steps, a pie, a
+    chart with bullets and a takeaway, a quote with bullets, a table that splits."""
+    zh = lang == "zh"
+    n = "备注。" if zh else "Notes."
+    w = (lambda a, b: b if zh else a)  # noqa: E731
+    steps = [Step(label=w(f"Step {i}", f"第{i}步"), text=w(f"Do part {i} of the work",
+                                                         f"完成第{i}部分工作"))
+             for i in range(1, 8)]
+    return Deck(title=w("Edge cases", "边界情况"), language=lang, slides=[
+        Slide(kind="bullets", title=w("One message", "一句话"), notes=n,
+              bullets=[w("Open weights put the model where the data already is",
+                         "开放权重让模型留在数据所在的地方")]),
+        Slide(kind="kpi", title=w("One number", "一个数字"), notes=n,
+              stats=[Stat(value="72B", label=w("parameters in the largest model",
+                                                "最大模型的参数量"))]),
+        Slide(kind="kpi", title=w("Four numbers", "四个数字"), notes=n,
+              bullets=[w("All figures are from the 2024 survey", "数据来自二〇二四年调查")],
+              stats=[Stat(value=v, label=lab) for v, lab in
+                     [("40 M", w("downloads", "下载")), ("120 k", w("models", "模型")),
+                      ("29", w("languages", "语言")), ("0.5B", w("smallest size", "最小规模"))]]),
+        Slide(kind="process", title=w("Seven steps", "七个步骤"), notes=n, steps=steps),
+        Slide(kind="timeline", title=w("Seven events", "七个事件"), notes=n,
+              steps=[s.model_copy(update={"label": str(2019 + i)}) for i, s in enumerate(steps)]),
+        Slide(kind="chart", title=w("Share of fine-tunes", "微调份额"), notes=n,
+              takeaway=w("Qwen is the most fine-tuned base", "千问是被微调最多的基座"),
+              bullets=[w("Llama second", "Llama 第二"),
+                       w("Others share a quarter", "其余占四分之一")],
+              chart=Chart(type="pie", categories=["Qwen", "Llama", w("Other", "其他")],
+                          series=[Series(name="share", values=[45, 30, 25])])),
+        Slide(kind="quote", title=w("In their words", "他们的原话"), notes=n,
+              quote=Quote(text=w("We switched in a week.", "我们一周就完成了切换。"),
+                          attribution=w("a CTO", "一位技术负责人")),
+              bullets=[w("Migration took days, not months", "迁移只用了几天")]),
+        Slide(kind="table", title=w("Every model", "全部模型"), notes=n,
+              table=Table(header=[w("Model", "模型"), w("Size", "规模"), w("Use", "用途")],
+                          rows=[[f"Qwen-{i}", f"{i}B", w("General chat and coding help",
+                                                         "通用对话与编程辅助")]
+                                for i in range(1, 25)])),
+    ])

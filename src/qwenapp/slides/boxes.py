@@ -19,7 +19,7 @@ from typing import Literal
 from .deck import Chart, Deck, SlideKind, Table
 from .fonts import Measurer
 from .language import LANGUAGES, Language
-from .measure import INSET_X, INSET_Y, Frame, fit, text_height
+from .measure import INSET_X, INSET_Y, Frame, fit, text_height, wrap
 from .themes import Theme
 
 __all__ = [
@@ -211,6 +211,19 @@ class Planner:
     def note(self, message: str) -> None:
         """A misfit whose advice is already known."""
         self.misfits.append(Misfit((), (), lambda _: True, message=message))
+
+    def one_line(self, text: str, width: float, hi: float, lo: float, *, head: bool = False,
+                 bold: bool = False, label: str = "") -> float:
+        """The largest size in ``hi``..``lo`` at which ``text`` stays on one line (a big
+        number, a date); when none, a misfit is noted (with ``label``) and ``lo`` returned."""
+        m = self.head_m if head else self.body_m
+        for size in sizes(hi, lo):
+            if len(wrap(text, width - 2 * INSET_X, size, m, bold)) == 1:
+                return size
+        if label:
+            self.misfit(label, [text], lambda ts: len(wrap(ts[0], width - 2 * INSET_X, lo, m,
+                                                           bold)) == 1)
+        return lo
 
     def height(self, paragraphs: Sequence[str], width: float, size: float, *,
                head: bool = False, bold: bool = False, bullets: bool = False) -> float:

@@ -27,6 +27,7 @@ __all__ = [
     "PARA_SPACE",
     "WIDTH_SAFETY",
     "Frame",
+    "breaks_words",
     "content_fill",
     "fit",
     "line_widths",
@@ -87,6 +88,16 @@ _UNIT = re.compile(
 
 def wrap(text: str, width: float, size: float, m: Measurer, bold: bool = False) -> list[str]:
     """Greedy line breaking of ``text`` into lines at most ``width`` points wide."""
+    return _wrap(text, width, size, m, bold)[0]
+
+
+def breaks_words(text: str, width: float, size: float, m: Measurer, bold: bool = False) -> bool:
+    """Whether wrapping ``text`` at ``size`` has to break a word between its letters."""
+    return _wrap(text, width, size, m, bold)[1]
+
+
+def _wrap(text: str, width: float, size: float, m: Measurer,
+          bold: bool) -> tuple[list[str], bool]:
     limit = width / WIDTH_SAFETY
 
     def fits(s: str) -> bool:
@@ -94,6 +105,7 @@ def wrap(text: str, width: float, size: float, m: Measurer, bold: bool = False) 
 
     lines: list[str] = []
     cur = ""
+    broke = False
     for unit in _UNIT.findall(text):
         if fits(cur + unit):
             cur += unit
@@ -106,6 +118,7 @@ def wrap(text: str, width: float, size: float, m: Measurer, bold: bool = False) 
         else:
             cur = unit.lstrip()
         # one unit wider than the line: break it between characters
+        broke = True
         piece = ""
         for ch in cur:
             if piece and not fits(piece + ch):
@@ -115,7 +128,7 @@ def wrap(text: str, width: float, size: float, m: Measurer, bold: bool = False) 
         cur = piece
     if cur.strip() or not lines:
         lines.append(cur.rstrip())
-    return lines
+    return lines, broke
 
 
 def line_widths(text: str, width: float, size: float, m: Measurer,
@@ -137,13 +150,23 @@ def text_height(paragraphs: Sequence[str], width: float, size: float, m: Measure
 
 def fit(paragraphs: Sequence[str], frame: Frame, m: Measurer, sizes: Sequence[float], *,
         bold: bool = False, bullets: bool = False) -> float | None:
-    """The largest of ``sizes`` at which the text fits ``frame``, or None."""
+    """The largest of ``sizes`` at which the text fits ``frame``, or None.
+
+    A size at which a word would have to break between its letters ("Quantis-e") is passed
+    over while a smaller one keeps every word whole; only when none does is it taken."""
+    whole: float | None = None
+    broken: float | None = None
     for size in sizes:
         indent = round(size * 0.9, 1) if bullets else 0.0
         width = frame.w - 2 * INSET_X - indent
-        if width > 0 and text_height(paragraphs, width, size, m, bold) <= frame.h - 2 * INSET_Y:
-            return size
-    return None
+        if width <= 0 or text_height(paragraphs, width, size, m, bold) > frame.h - 2 * INSET_Y:
+            continue
+        if any(breaks_words(p, width, size, m, bold) for p in paragraphs):
+            broken = size if broken is None else broken
+            continue
+        whole = size
+        break
+    return whole if whole is not None else broken
 
 
 # ---------------------------------------------------------------- content fill

@@ -10,6 +10,7 @@ presenter can still edit it in PowerPoint or Impress.
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 from ..boxes import (
     MIN_BODY,
@@ -50,9 +51,8 @@ def kpi(p: Planner, s: Slide) -> list[SlidePlan]:
     card_h = body.h * (0.62 if extra else 0.86)
     w = (body.w - GAP * (n - 1)) / n
     inner = w - 2 * PAD
-    value_f = Frame(0, 0, inner, card_h * 0.5)
-    vsize = min(p.fit([st.value], value_f, 72 if n <= 2 else 60, 28,
-                      labels=f"the number of stat {i}", head=True, bold=True)
+    vsize = min(p.one_line(st.value, inner, {1: 110, 2: 80}.get(n, 60), 24, head=True, bold=True,
+                           label=f"the number of stat {i}")
                 for i, st in enumerate(s.stats, 1))
     label_h = card_h - (PAD + 6 + card_h * 0.5 + 6) - PAD
     label_f = Frame(0, 0, inner, label_h)
@@ -64,10 +64,11 @@ def kpi(p: Planner, s: Slide) -> list[SlidePlan]:
         items.append(Shape(Frame(x, body.y, w, card_h), card_kind(p), "surface", behind=True))
         items.append(Shape(Frame(x, body.y, w, 6), "rect", "accent" if i % 2 == 0 else "accent2"))
         vy = body.y + PAD + 6
+        align: Literal["left", "center"] = "center" if n == 1 else "left"
         items.append(TextBox(Frame(x + PAD, vy, inner, card_h * 0.5), (st.value,), vsize,
-                             "value", bold=True, colour="accent", anchor="bottom"))
+                             "value", bold=True, colour="accent", anchor="bottom", align=align))
         items.append(TextBox(Frame(x + PAD, vy + card_h * 0.5 + 6, inner, label_h),
-                             (st.label,), lsize, "body"))
+                             (st.label,), lsize, "body", align=align))
     top = body.y + card_h + GAP
     items += _context(p, s, Frame(body.x, top, body.w, body.bottom - top))
     return [content(p, s, items)]
@@ -163,7 +164,8 @@ def chart(p: Planner, s: Slide) -> list[SlidePlan]:
         tf = Frame(x + PAD, y, side - 2 * PAD, room)
         size = p.fit([tk], tf, 28, 16, labels="the takeaway", head=True, bold=True)
         need = min(room, p.height([tk], tf.w, size, head=True, bold=True))
-        items.append(Shape(Frame(x, y, 6, need)))
+        bar_y = y if s.bullets else y + (room - need) / 2
+        items.append(Shape(Frame(x, bar_y, 6, need)))
         items.append(TextBox(Frame(tf.x, y, tf.w, need if s.bullets else room), (tk,), size,
                              "heading", bold=True, colour="title",
                              anchor="top" if s.bullets else "middle"))
