@@ -1,9 +1,12 @@
-"""Stage 4, assemble: number the references, validate citations, flag weak support.
+"""Stage 4, assemble: number the references, keep sentence provenance, count the checks.
 
 Pure: no model, no I/O. References are numbered by first citation in the
 body (sections, then summary and conclusion); every ``[n]`` in the finished
 report is a reference number, and every reference names the passage behind
-it. The summary and conclusion may only cite what the sections cite.
+it. Each sentence keeps its passages and support score as data
+(:class:`~.model.ReportSentence`), so the saved report and ``report.json``
+say, sentence by sentence, what backs it. The summary and conclusion may
+only cite what the sections cite.
 """
 
 from __future__ import annotations
@@ -13,18 +16,22 @@ from collections.abc import Sequence
 from .cite import check_citations, cited_ids, overlap, renumber, sentences_with_citations
 from .language import NOTE_KEYS, label
 from .model import (
+    DraftSentence,
     Gathered,
     Passage,
     Plan,
     Reference,
     Report,
+    ReportQuality,
     ReportSection,
+    ReportSentence,
     SectionDraft,
 )
+from .verify import support
 
-__all__ = ["SUPPORT_THRESHOLD", "assemble", "citation_support"]
+__all__ = ["SUPPORT_THRESHOLD", "assemble", "citation_support", "sentence_supported"]
 
-SUPPORT_THRESHOLD = 0.25  # share of a sentence's words found in its cited passages
+SUPPORT_THRESHOLD = 0.25  # legacy: share of a sentence's words found in its cited passages
 
 
 def _weak(text: str, passages: dict[int, Passage]) -> int:
@@ -37,15 +44,31 @@ def _weak(text: str, passages: dict[int, Passage]) -> int:
     return weak
 
 
+def sentence_supported(text: str, passage_texts: Sequence[str], language: str,
+                       question: str = "") -> bool:
+    """The verifier's verdict on one report sentence (a quotation is checked unquoted)."""
+    return bool(passage_texts) and support(text.strip("“”\" "), passage_texts, question,
+                                           language).ok
+
+
+def _sentences(drafts: Sequence[DraftSentence], numbers: dict[int, int]) -> list[ReportSentence]:
+    return [ReportSentence(text=s.text, refs=[numbers[i] for i in s.passage_ids if i in numbers],
+                           passage_ids=[i for i in s.passage_ids if i in numbers],
+                           support=s.support, origin=s.origin, fact=s.fact) for s in drafts]
+
+
 def assemble(*, report_id: str, question: str, language: str, plan: Plan, gathered: Gathered,
              drafts: Sequence[SectionDraft], summary: str, conclusion: str, model: str = "",
-             created_at: str = "", warnings: Sequence[str] = ()) -> Report:
+             created_at: str = "", warnings: Sequence[str] = (),
+             summary_sentences: Sequence[DraftSentence] = (),
+             conclusion_sentences: Sequence[DraftSentence] = (),
+             frame_fallback: Sequence[str] = ()) -> Report:
     passages = {p.id: p for p in gathered.passages}
     warn = list(warnings)
     order: list[int] = []
     checked: list[tuple[SectionDraft, str]] = []
     for d in drafts:
-        # Defence in depth: the writer stage already validated against what it showed.
+        # Defence in depth: the writer stage already cites only what it was given.
         c = check_citations(d.text, d.passage_ids)
         if c.removed or d.removed_citations:
             n = len(c.removed) + len(d.removed_citations)
@@ -61,6 +84,7 @@ def assemble(*, report_id: str, question: str, language: str, plan: Plan, gather
     summary, conclusion = extra
     numbers = {pid: n for n, pid in enumerate(order, start=1)}
 
+    quality = ReportQuality()
     sections = []
     for d, text in checked:
         note = text in {label(language, k) for k in NOTE_KEYS}  # no claims, nothing to back
@@ -69,10 +93,36 @@ def assemble(*, report_id: str, question: str, language: str, plan: Plan, gather
             warn.append(f"section {d.heading!r} cites no source")
         if text == label(language, "empty"):
             warn.append(f"section {d.heading!r}: the model wrote nothing")
+        sents = _sentences(d.sentences, numbers)
+        thin = len(sents) < 2 and bool(d.passage_ids or note)
+        if d.fallback:
+            why = "; ".join(dict.fromkeys(d.problems)) or "it failed the checks"
+            warn.append(f"section {d.heading!r}: the model's text was not usable ({why}); "
+                        "the section quotes its sources instead")
+            quality.fallback_sections.append(d.heading)
+        elif d.dropped:
+            warn.append(f"section {d.heading!r}: {d.dropped} sentence(s) removed "
+                        f"({'; '.join(d.problems)})")
+        if thin:
+            quality.thin_sections.append(d.heading)
+            if text == label(language, "no_coverage") and d.passage_ids:
+                warn.append(f"section {d.heading!r}: no retrieved passage answers it")
+        quality.dropped += d.dropped
         sections.append(ReportSection(heading=d.heading, text=renumber(text, numbers),
                                       supported=supported,
                                       weak_sentences=_weak(text, passages),
-                                      attributed_citations=d.attributed_citations))
+                                      attributed_citations=d.attributed_citations,
+                                      sentences=sents, fallback=d.fallback, thin=thin,
+                                      dropped=d.dropped))
+    for kind in frame_fallback:
+        warn.append(f"the {kind} quotes the sections: the model's text was not usable")
+    summary_s = _sentences(summary_sentences, numbers)
+    conclusion_s = _sentences(conclusion_sentences, numbers)
+    for s in [*(x for sec in sections for x in sec.sentences), *summary_s, *conclusion_s]:
+        quality.sentences += 1
+        quality.extracts += s.origin == "extract"
+        texts = [passages[i].text for i in s.passage_ids if i in passages]
+        quality.supported += sentence_supported(s.text, texts, language, question)
     refs = [Reference(number=n, passage_id=pid, title=passages[pid].source.title,
                       locator=passages[pid].source.locator, location=passages[pid].source.location)
             for pid, n in numbers.items()]
@@ -81,7 +131,8 @@ def assemble(*, report_id: str, question: str, language: str, plan: Plan, gather
         summary=renumber(summary, numbers), sections=sections,
         conclusion=renumber(conclusion, numbers), references=refs,
         passages=gathered.passages, plan=plan, sources=gathered.sources, warnings=warn,
-        model=model, created_at=created_at,
+        model=model, created_at=created_at, summary_sentences=summary_s,
+        conclusion_sentences=conclusion_s, quality=quality,
     )
 
 

@@ -79,6 +79,9 @@ class SectionWritten:
     heading: str
     citations: int
     removed: int  # citations to passages the writer was not shown
+    fallback: bool = False  # the model's text failed the checks: quoted extracts instead
+    dropped: int = 0  # model sentences removed by the checks
+    sentences: int = 0
 
 
 @dataclass(frozen=True, slots=True)

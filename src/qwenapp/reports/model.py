@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 __all__ = [
     "Depth",
+    "DraftSentence",
     "Gathered",
     "Length",
     "Passage",
@@ -22,8 +23,10 @@ __all__ = [
     "PlanSection",
     "Reference",
     "Report",
+    "ReportQuality",
     "ReportRequest",
     "ReportSection",
+    "ReportSentence",
     "SectionDraft",
     "SourceNote",
     "SourceRef",
@@ -98,12 +101,36 @@ class Gathered(BaseModel):
     queries: list[str] = Field(default_factory=list)
 
 
+Origin = Literal["model", "extract"]
+
+
+class DraftSentence(BaseModel):
+    """One sentence of a section, summary or conclusion, with its provenance.
+
+    ``passage_ids`` are the passages that support it (global ids), ``support`` the
+    verifier's score against them, ``fact`` the source sentence it was written from.
+    ``origin`` is "model" (the model's rewording, verified) or "extract" (the source's
+    own sentence, quoted: the fallback).
+    """
+
+    text: str
+    passage_ids: list[int]
+    support: float = 0.0
+    origin: Origin = "model"
+    fact: str = ""
+
+
 class SectionDraft(BaseModel):
     """One written section; ``text`` cites global passage ids as ``[n]``."""
 
     heading: str
     text: str
-    passage_ids: list[int]  # what the writer was shown
+    passage_ids: list[int]  # what the section could draw on
+    sentences: list[DraftSentence] = Field(default_factory=list)
+    facts: int = 0  # facts chosen from the passages
+    fallback: bool = False  # the model's text failed the checks: quoted extracts instead
+    dropped: int = 0  # model sentences removed (unsupported, degenerate, duplicate)
+    problems: list[str] = Field(default_factory=list)  # why, in words
     removed_citations: list[int] = Field(default_factory=list)
     repaired_citations: int = 0
     model_citations: int = 0  # valid [n] the model wrote itself
@@ -114,6 +141,10 @@ class SectionDraft(BaseModel):
 class Summary(BaseModel):
     summary: str
     conclusion: str
+    summary_sentences: list[DraftSentence] = Field(default_factory=list)
+    conclusion_sentences: list[DraftSentence] = Field(default_factory=list)
+    fallback: list[str] = Field(default_factory=list)  # "summary", "conclusion": extracts
+    dropped: int = 0
 
 
 class Reference(BaseModel):
@@ -124,12 +155,39 @@ class Reference(BaseModel):
     location: str
 
 
+class ReportSentence(BaseModel):
+    """A sentence of the finished report: its text, the reference numbers it shows, the
+    passages behind them and the verifier's support score (sentence-level provenance)."""
+
+    text: str
+    refs: list[int] = Field(default_factory=list)
+    passage_ids: list[int] = Field(default_factory=list)
+    support: float = 0.0
+    origin: Origin = "model"
+    fact: str = ""
+
+
 class ReportSection(BaseModel):
     heading: str
     text: str
     supported: bool = True  # False: no valid citation backs the section
     weak_sentences: int = 0  # cited sentences whose passage shares few words with them
     attributed_citations: int = 0  # citations added by code (sentence restates a passage)
+    sentences: list[ReportSentence] = Field(default_factory=list)
+    fallback: bool = False  # quoted extracts: the model's draft failed the checks
+    thin: bool = False  # fewer than two sentences, or no source covers it
+    dropped: int = 0
+
+
+class ReportQuality(BaseModel):
+    """What the checks did, for the run's output and the benchmark."""
+
+    sentences: int = 0
+    supported: int = 0  # sentences the verifier accepts against their cited passages
+    extracts: int = 0  # quoted source sentences (fallbacks)
+    dropped: int = 0  # model sentences removed before the report was written
+    fallback_sections: list[str] = Field(default_factory=list)
+    thin_sections: list[str] = Field(default_factory=list)
 
 
 class Report(BaseModel):
@@ -147,6 +205,9 @@ class Report(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     model: str = ""
     created_at: str = ""
+    summary_sentences: list[ReportSentence] = Field(default_factory=list)
+    conclusion_sentences: list[ReportSentence] = Field(default_factory=list)
+    quality: ReportQuality = Field(default_factory=ReportQuality)
 
     def passage(self, number: int) -> Passage | None:
         """The passage behind citation ``[number]``."""

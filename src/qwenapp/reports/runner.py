@@ -33,12 +33,13 @@ from .events import (
     StageReused,
     Warned,
 )
+from .facts import plan_facts
 from .gather import SourceTools, gather
 from .language import label, resolve_language
 from .model import Gathered, Plan, ReportRequest, SectionDraft, Summary
 from .plan import make_plan
 from .store import ReportStore
-from .write import write_frame, write_section
+from .write import FACTS, write_frame, write_section
 
 __all__ = ["RunConfig", "run_report"]
 
@@ -147,6 +148,11 @@ async def _stages(store: ReportStore, rid: str, backend: Backend, req: ReportReq
         else:
             todo.append(i)
     sem = asyncio.Semaphore(max(1, config.parallel))
+    sections_in = [([s.heading, *s.questions],
+                    [by_id[j] for j in (gathered.by_section[i] if i < len(gathered.by_section)
+                                        else [])])
+                   for i, s in enumerate(plan.sections)]
+    facts = plan_facts(sections_in, req.question, FACTS[req.length], gathered.passages)
 
     async def one(i: int) -> tuple[int, SectionDraft]:
         async with sem:
@@ -154,7 +160,8 @@ async def _stages(store: ReportStore, rid: str, backend: Backend, req: ReportReq
             ids = gathered.by_section[i] if i < len(gathered.by_section) else []
             draft = await _bounded(
                 write_section(backend, req, lang, section, [by_id[j] for j in ids],
-                              allow_uncited=req.allow_uncited and not gathered.passages),
+                              allow_uncited=req.allow_uncited and not gathered.passages,
+                              pool=gathered.passages, facts=facts[i]),
                 t, f"section {section.heading!r}")
             store.save_stage(rid, f"section:{i}", draft)
             return i, draft
@@ -172,7 +179,8 @@ async def _stages(store: ReportStore, rid: str, backend: Backend, req: ReportReq
                 continue
             drafts[i] = draft
             yield SectionWritten(i + 1, total, draft.heading, len(cited_ids(draft.text)),
-                                 len(draft.removed_citations))
+                                 len(draft.removed_citations), fallback=draft.fallback,
+                                 dropped=draft.dropped, sentences=len(draft.sentences))
     finally:
         for task in tasks:
             task.cancel()
@@ -194,7 +202,9 @@ async def _stages(store: ReportStore, rid: str, backend: Backend, req: ReportReq
                       gathered=gathered, drafts=ordered, summary=summary.summary,
                       conclusion=summary.conclusion, model=backend.name,
                       created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                      warnings=warnings)
+                      warnings=warnings, summary_sentences=summary.summary_sentences,
+                      conclusion_sentences=summary.conclusion_sentences,
+                      frame_fallback=summary.fallback)
     store.finish(report)
     yield Finished(report)
 

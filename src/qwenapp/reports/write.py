@@ -1,191 +1,188 @@
-"""Stage 3, write: one bounded model call per section, then summary and conclusion.
+"""Stage 3, write: facts first, one short model call per section, then the frame.
 
-Each writer sees only its own passages, labelled ``[1]..[k]``; its answer
-is cleaned (reasoning tags, echoed headings, reference lists, repetition
-loops, a sentence cut by the token limit), its citations validated against
-exactly those labels, then mapped to the report-wide passage ids.
+For each section code picks the facts (:mod:`.facts`), the model rewords a
+short numbered list of them, and :mod:`.compose` keeps only sentences that
+pass the degeneracy screens and the support verifier, each cited by code
+from the fact it came from. A whole answer that is degenerate (marker runs,
+loops, scaffold, JSON) is asked for once more; if the second is no better,
+or too few of its sentences survive, the section *falls back* to its facts,
+quoted and cited, and says so. The summary and the conclusion are built the
+same way from the sections' own verified sentences, so they can only
+restate what the sections say, with the sections' citations.
 """
 
 from __future__ import annotations
 
-import asyncio
+import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from ..models.base import Backend, complete
 from ..models.events import GenerateOptions
-from .cite import attribute_uncited, check_citations, cited_ids, overlap, renumber
+from .compose import Point, Realised, cited_text, extract_sentences, realise
+from .degenerate import output_problems
+from .facts import Fact, select_facts
 from .language import label
-from .model import Length, Passage, PlanSection, ReportRequest, SectionDraft, Summary
-from .prompts import section_messages, summary_messages
+from .model import (
+    DraftSentence,
+    Length,
+    Passage,
+    PlanSection,
+    ReportRequest,
+    SectionDraft,
+    Summary,
+)
+from .prompts import frame_messages, section_messages, uncited_messages
+from .sentences import stem_terms
 
-__all__ = ["LENGTHS", "clean_model_text", "write_frame", "write_section", "write_summary"]
+__all__ = ["FACTS", "LENGTHS", "clean_model_text", "write_frame", "write_section"]
 
-COPY_THRESHOLD = 0.85  # a summary sharing this much of its words with one section copied it
+# (sentences per section, max_tokens per section): the facts a section gets, and the cap
+LENGTHS: dict[Length, tuple[int, int]] = {"short": (4, 240), "medium": (6, 400),
+                                          "long": (9, 600)}
+FACTS = {k: v[0] for k, v in LENGTHS.items()}
+_TOKENS_PER_SENTENCE = 60  # a reworded fact; the cap is this times the facts, plus a margin
+_FRAME_POINTS = {"summary": 4, "conclusion": 3}
 
-# (sentences per section, max_tokens per section)
-LENGTHS: dict[Length, tuple[int, int]] = {"short": (4, 240), "medium": (7, 420),
-                                          "long": (12, 700)}
-SUMMARY_MAX_TOKENS = 260
-
-_CITES = re.compile(r"\[\d+\]")
 _THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL)
-# a sentence ends at . ! ? followed by a space (not "2.5"), at CJK stops, or at a line end
-_SENTENCE = re.compile(r".+?(?:[.!?]+(?:\s*\[\d+\])*(?=\s|$)|[。！？]+(?:\[\d+\])*|\n|$)",
-                       re.DOTALL)
 
 
-_SUBJECT_EN = re.compile(r"(^|(?<=[.!?])\s+|\n)((?:\[\d+\]\s*)+)(?=[a-z])")
-_SUBJECT_ZH = re.compile(r"(^|(?<=[。！？])|\n)((?:\[\d+\])+)(?=[\u4e00-\u9fff])")
-
-
-def _subject_citations(text: str, lang: str) -> str:
-    """"… market. [1] stated that …" → "… market. Source [1] stated that …".
-
-    A model that uses a citation as a sentence's subject would otherwise have it read as
-    the previous sentence's citation, and the sentence would lose its subject.
-    """
-    if lang.startswith("zh"):
-        return _SUBJECT_ZH.sub(lambda m: f"{m.group(1)}来源{m.group(2)}", text)
-    return _SUBJECT_EN.sub(lambda m: f"{m.group(1)}Source {m.group(2)}", text)
-
-
-def _dedupe_sentences(text: str) -> str:
-    """Drop repeated sentences: the loop a small model falls into."""
-    seen: dict[str, int] = {}
-    out: list[str] = []
-    for m in _SENTENCE.finditer(text):
-        s = m.group(0)
-        key = re.sub(r"\W+", "", re.sub(r"\[\d+\]", "", s)).lower()
-        if key:
-            seen[key] = seen.get(key, 0) + 1
-            if seen[key] > 1:
-                continue
-        out.append(s)
-    return "".join(out)
+def _options(req: ReportRequest, max_tokens: int, attempt: int) -> GenerateOptions:
+    # Mild anti-repetition: the model is meant to copy names and numbers from its facts,
+    # so the penalties only break loops (DRY) rather than push it off the facts' words.
+    return GenerateOptions(max_tokens=max_tokens, temperature=0.2 + 0.3 * attempt,
+                           seed=None if req.seed is None else req.seed + attempt,
+                           think=False, repeat_penalty=1.05, dry_multiplier=0.4,
+                           stop=("\n\n\n",))
 
 
 def clean_model_text(text: str, heading: str = "", *, truncated: bool = False) -> str:
-    """Model prose made safe to print: no reasoning, no headings, no loops, no half sentence."""
-    text = _THINK.sub("", text).replace("</think>", "")
-    lines = text.strip().splitlines()
+    """Free model prose made printable (only for uncited sections): no reasoning, no
+    heading, no half sentence."""
+    text = _THINK.sub("", text).replace("</think>", "").strip()
+    lines = [ln for ln in text.splitlines()]
     while lines and (not lines[0].strip() or lines[0].lstrip().startswith("#")
                      or (heading and lines[0].strip().strip("*:# ").lower()
                          == heading.strip().lower())):
         lines.pop(0)
-    kept: list[str] = []
-    for line in lines:
-        bare = line.strip().strip("*#: ").lower()
-        if bare in ("references", "sources", "参考文献", "参考资料", "来源"):
-            break  # the model's own reference list: ours is built from data
-        if line.lstrip().startswith("#"):
-            line = line.lstrip("# ").strip()
-        kept.append(line)
-    text = "\n".join(kept).strip()
-    if heading and text.lower().startswith(heading.strip().lower()):  # "Heading? Body..."
-        rest = text[len(heading.strip()):]
-        if rest[:1] in ("", " ", ":", "：", "?", "？", ".", "\n"):
-            text = rest.lstrip(" :：?？.\n")
-    text = re.sub(r"\n{3,}", "\n\n", text)
-    text = _dedupe_sentences(text)
-    if truncated:  # drop the sentence the token limit cut in half
-        ends = list(re.finditer(r"[.!?](?:\s*\[\d+\])*(?=\s|$)|[。！？](?:\[\d+\])*", text))
+    text = "\n".join(ln.lstrip("# ") if ln.lstrip().startswith("#") else ln for ln in lines)
+    if truncated:
+        ends = list(re.finditer(r"[.!?](?=\s|$)|[。！？]", text))
         if ends and ends[-1].end() > len(text) // 3:
             text = text[: ends[-1].end()]
-    return text.strip()
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+async def _attempts(backend: Backend, req: ReportRequest, messages: list, points: Sequence[Point],
+                    *, question: str, lang: str, max_tokens: int, problems: list[str]
+                    ) -> Realised | None:
+    """Ask (at most twice) until enough sentences pass; None: fall back to extracts."""
+    need = max(1, math.ceil(len(points) / 2))
+    for attempt in range(2):
+        result = await complete(backend, messages, _options(req, max_tokens, attempt))
+        bad = output_problems(_THINK.sub("", result.text))
+        if bad:
+            problems.extend(bad)
+            continue
+        realised = realise(result.text, points, question=question, lang=lang)
+        if realised.model_sentences >= need:
+            problems.extend(f"{n}× {why}" for why, n in realised.problems.items())
+            return realised
+        problems.append(f"only {realised.model_sentences} of {len(points)} sentences passed "
+                        "the checks")
+    return None
 
 
 async def write_section(backend: Backend, req: ReportRequest, lang: str, section: PlanSection,
-                        passages: Sequence[Passage], *, allow_uncited: bool = False
+                        passages: Sequence[Passage], *, allow_uncited: bool = False,
+                        pool: Sequence[Passage] = (), facts: Sequence[Fact] | None = None
                         ) -> SectionDraft:
-    """One section from its passages. With none: a fixed "not covered" sentence, or, when
-    the user asked for an uncited report, the model's own words (marked unsupported)."""
-    if not passages and not allow_uncited:
+    """One section from the facts in its passages (see the module docstring); ``pool``:
+    every passage of the report, for term statistics; ``facts``: chosen already (by
+    :func:`~.facts.plan_facts`, which keeps sections from repeating each other)."""
+    ids = [p.id for p in passages]
+    if not passages:
+        if not allow_uncited:
+            return SectionDraft(heading=section.heading, text=label(lang, "no_coverage"),
+                                passage_ids=[])
+        result = await complete(backend, uncited_messages(req, lang, section, FACTS[req.length]),
+                                _options(req, LENGTHS[req.length][1], 0))
+        text = clean_model_text(result.text, section.heading,
+                                truncated=result.finish_reason == "length")
+        return SectionDraft(heading=section.heading, text=text or label(lang, "empty"),
+                            passage_ids=[], finish_reason=result.finish_reason)
+    by_id = {p.id: p for p in passages}
+    if facts is None:
+        facts = select_facts([section.heading, *section.questions], req.question, passages,
+                             FACTS[req.length], pool=pool)
+    if not facts:
         return SectionDraft(heading=section.heading, text=label(lang, "no_coverage"),
-                            passage_ids=[])
-    sentences, max_tokens = LENGTHS[req.length]
-    local = list(enumerate(passages, start=1))
-    messages = section_messages(req, lang, section, local, sentences)
-    text, finish = "", None
-    for attempt in range(2):  # a small model sometimes answers with a heading and stops
-        options = GenerateOptions(
-            max_tokens=max_tokens, temperature=0.3 + 0.3 * attempt, think=False,
-            seed=None if req.seed is None else req.seed + attempt,
-            stop=("\n## ", "\nReferences:", "\n参考文献") if attempt == 0 else ())
-        result = await complete(backend, messages, options)
-        finish = result.finish_reason
-        text = clean_model_text(result.text, section.heading, truncated=finish == "length")
-        if text:
-            break
-    if not text:
-        return SectionDraft(heading=section.heading, text=label(lang, "empty"),
-                            passage_ids=[p.id for p in passages], finish_reason=finish)
-    check = check_citations(_subject_citations(text, lang), range(1, len(passages) + 1))
-    cited, attributed = attribute_uncited(check.text, {n: p.text for n, p in local})
-    mapping = {n: p.id for n, p in local}
-    return SectionDraft(
-        heading=section.heading, text=renumber(cited, mapping),
-        passage_ids=[p.id for p in passages],
-        removed_citations=check.removed, repaired_citations=check.repaired,
-        attributed_citations=attributed, model_citations=len(_CITES.findall(check.text)),
-        finish_reason=finish,
-    )
+                            passage_ids=ids, problems=["no passage answers its questions"])
+    points = [Point(f.text, (f.passage_id,), (by_id[f.passage_id].text,)) for f in facts]
+    problems: list[str] = []
+    max_tokens = min(LENGTHS[req.length][1], _TOKENS_PER_SENTENCE * len(points) + 40)
+    realised = await _attempts(backend, req, section_messages(req, lang, section,
+                                                              [f.text for f in facts]),
+                               points, question=" ".join([section.heading, *section.questions]),
+                               lang=lang, max_tokens=max_tokens, problems=problems)
+    if realised is None:
+        sentences = extract_sentences(points, lang)
+        return SectionDraft(heading=section.heading, text=cited_text(sentences, lang),
+                            passage_ids=ids, sentences=sentences, facts=len(facts),
+                            fallback=True, problems=problems)
+    return SectionDraft(heading=section.heading, text=cited_text(realised.sentences, lang),
+                        passage_ids=ids, sentences=realised.sentences, facts=len(facts),
+                        dropped=realised.dropped, problems=problems)
 
 
-async def write_summary(backend: Backend, req: ReportRequest, lang: str, body: str,
-                        kind: str) -> str:
-    """An executive summary or conclusion over the written sections (``kind``)."""
-    options = GenerateOptions(max_tokens=SUMMARY_MAX_TOKENS, temperature=0.3, seed=req.seed,
-                              think=False)
-    result = await complete(backend, summary_messages(req, lang, body, kind), options)
-    return clean_model_text(result.text, truncated=result.finish_reason == "length")
+def _rank(sentences: Sequence[DraftSentence], question: str) -> list[DraftSentence]:
+    q = stem_terms(question)
+    return sorted(sentences, key=lambda s: (-len(stem_terms(s.fact or s.text) & q),
+                                            s.origin != "model"))
 
 
-def _sentences(text: str) -> list[str]:
-    return [m.group(0).strip() for m in _SENTENCE.finditer(text) if m.group(0).strip()]
+def _frame_points(drafts: Sequence[SectionDraft], question: str
+                  ) -> tuple[list[DraftSentence], list[DraftSentence]]:
+    """Summary points (each section's best sentence) and conclusion points (the next)."""
+    ranked = [_rank(d.sentences, question) for d in drafts if d.sentences]
+    summary = [r[0] for r in ranked][: _FRAME_POINTS["summary"]]
+    if len(ranked) == 1:
+        summary = ranked[0][:2]
+    rest = [s for r in ranked for s in r[1:2] if s not in summary]
+    # with one sentence a section, the conclusion answers from the summary's points
+    conclusion = rest[: _FRAME_POINTS["conclusion"]] or summary[-2:]
+    return summary, conclusion
 
 
-def _digest(drafts: Sequence[SectionDraft], per_section: int = 3) -> str:
-    """The sections, shortened: less to copy, and a shorter prompt on a slow CPU."""
-    return "\n\n".join(f"## {d.heading}\n" + " ".join(_sentences(d.text)[:per_section])
-                        for d in drafts)
-
-
-def _extractive(drafts: Sequence[SectionDraft], pick: int) -> str:
-    """One cited sentence per section (first or last): a fallback that cannot invent."""
-    out = []
-    for d in drafts:
-        cited = [x for x in _sentences(d.text) if cited_ids(x)]
-        if cited:
-            out.append(cited[pick])
-    return " ".join(out[:4])
-
-
-def _copied(text: str, others: Sequence[str]) -> bool:
-    return any(o and overlap(text, o) >= COPY_THRESHOLD for o in others)
+async def _frame_part(backend: Backend, req: ReportRequest, lang: str, kind: str,
+                      chosen: Sequence[DraftSentence], passages: Mapping[int, Passage]
+                      ) -> tuple[list[DraftSentence], bool, int]:
+    """(sentences, fell back, dropped) for the summary or the conclusion."""
+    if not chosen:
+        return [], False, 0
+    points = [Point(s.fact or s.text, tuple(s.passage_ids),
+                    tuple(passages[i].text for i in s.passage_ids if i in passages),
+                    origin=s.origin, support=s.support, shown=s.text) for s in chosen]
+    messages = frame_messages(req, lang, [p.text for p in points], kind)
+    realised = await _attempts(backend, req, messages, points, question=req.question,
+                               lang=lang, max_tokens=_TOKENS_PER_SENTENCE * len(points) + 40,
+                               problems=[])
+    if realised is None:
+        return extract_sentences(points, lang), True, 0
+    return realised.sentences, False, realised.dropped
 
 
 async def write_frame(backend: Backend, req: ReportRequest, lang: str,
                       drafts: Sequence[SectionDraft], passages: dict[int, Passage]) -> Summary:
-    """The executive summary and the conclusion, checked.
-
-    Citations may only be ones the sections make; uncited sentences that restate a cited
-    passage are attributed. A small model often copies a section as its "summary": a copy
-    (or an empty answer) is replaced by cited sentences taken from the sections.
-    """
-    body = _digest(drafts)
-    summary, conclusion = await asyncio.gather(
-        write_summary(backend, req, lang, body, "summary"),
-        write_summary(backend, req, lang, body, "conclusion"))
-    cited = {i for d in drafts for i in cited_ids(d.text)}
-    texts = {i: passages[i].text for i in cited if i in passages}
-    sections = [d.text for d in drafts]
-    summary = attribute_uncited(check_citations(summary, cited).text, texts)[0]
-    conclusion = attribute_uncited(check_citations(conclusion, cited).text, texts)[0]
-    if not summary or _copied(summary, sections):
-        summary = _extractive(drafts, 0)
-    if not conclusion or _copied(conclusion, [*sections, summary]):
-        conclusion = _extractive(drafts, -1)
-        if _copied(conclusion, [summary]):
-            conclusion = ""
-    return Summary(summary=summary, conclusion=conclusion)
+    """The executive summary and the conclusion, from the sections' verified sentences."""
+    summary_pts, conclusion_pts = _frame_points(drafts, req.question)
+    summary, s_fb, s_drop = await _frame_part(backend, req, lang, "summary", summary_pts,
+                                              passages)
+    conclusion, c_fb, c_drop = await _frame_part(backend, req, lang, "conclusion",
+                                                 conclusion_pts, passages)
+    fallback = [k for k, fb in (("summary", s_fb), ("conclusion", c_fb)) if fb]
+    joiner = "" if lang.startswith(("zh", "ja")) else " "
+    return Summary(summary=cited_text(summary, lang).replace("\n\n", joiner),
+                   conclusion=cited_text(conclusion, lang).replace("\n\n", joiner),
+                   summary_sentences=summary, conclusion_sentences=conclusion,
+                   fallback=fallback, dropped=s_drop + c_drop)

@@ -1,0 +1,218 @@
+"""From a model's numbered answer to verified, cited sentences (pure).
+
+The writer was given numbered points (facts, or a report's own sentences)
+and asked for one sentence per number. Here each sentence of its answer is
+
+1. cleaned (reasoning tags, bold, any citation marker it typed: citations
+   are code's job),
+2. screened by :mod:`.degenerate` (scaffold, heading, filler, marker runs),
+3. matched to a point: the one it is numbered with, else the one it
+   overlaps most, and
+4. verified by :mod:`.verify` against that point (the one sentence it rewords: a
+   passage may hold two stories, and a sentence must not borrow from the other).
+
+A sentence that fails is replaced by its point's own sentence, quoted (a
+rewrite that cannot invent), or dropped when that point is already used.
+The survivor carries its citation as data (``passage_ids``) and code writes
+``[n]`` after it: the model never types a citation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .degenerate import sentence_problem
+from .model import DraftSentence
+from .sentences import split_sentences, stem_terms
+from .verify import support
+
+__all__ = [
+    "Point",
+    "Realised",
+    "cited_text",
+    "extract_sentences",
+    "parse_answer",
+    "quote",
+    "realise",
+    "strip_markers",
+]
+
+_THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL)
+_NUMBERED = re.compile(r"^\s*(?:[-*•]\s*)?(?:\*\*)?\(?(\d{1,2})(?:[.)、:：]|\s*-)\s*(?:\*\*)?\s*(.*)$")
+_MARKERS = re.compile(r"\s*(?:\[\s*(?:\^|#|source\s*|ref\s*)?\d+(?:\s*[,，、;\-–]\s*\d+)*\s*\]|"
+                      r"【\s*\d+\s*】|［\d+］)", re.IGNORECASE)
+_CJK_STOP = re.compile(r"[。！？]$")
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """What one output sentence must say: ``text``, backed by ``passages`` (their texts)."""
+
+    text: str
+    passage_ids: tuple[int, ...]
+    passages: tuple[str, ...]
+    origin: str = "fact"  # "fact" (a source sentence) or a report sentence's origin
+    support: float = 0.0
+    shown: str = ""  # for a report sentence: its text, reused as is on a fallback
+
+
+@dataclass
+class Realised:
+    sentences: list[DraftSentence] = field(default_factory=list)
+    dropped: int = 0
+    replaced: int = 0
+    problems: Counter[str] = field(default_factory=Counter)
+    used: set[int] = field(default_factory=set)  # indexes of points a model sentence covers
+
+    @property
+    def model_sentences(self) -> int:
+        return sum(1 for s in self.sentences if s.origin == "model")
+
+
+def strip_markers(text: str) -> str:
+    out = _MARKERS.sub("", text)
+    out = re.sub(r"\*\*|__", "", out)
+    return re.sub(r"\s+([.,;:!?。，；：！？])", r"\1", out).strip()
+
+
+def parse_answer(text: str) -> list[tuple[int | None, str]]:
+    """(number, sentence) pairs of an answer; unnumbered lines continue the last number."""
+    text = _THINK.sub("", text).replace("</think>", "")
+    out: list[tuple[int | None, str]] = []
+    current: int | None = None
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        m = _NUMBERED.match(line)
+        if m and m.group(2).strip():
+            current = int(m.group(1))
+            line = m.group(2)
+        elif m:
+            current = int(m.group(1))
+            continue
+        for s in split_sentences(line):
+            out.append((current, s))
+    return out
+
+
+def quote(text: str, lang: str) -> str:
+    """A source sentence shown as a quotation (the extractive fallback)."""
+    body = text.strip().strip("\"“”'").strip()
+    if body.endswith(("。", "；")) or (body.endswith(".") and not body.endswith("..")):
+        body = body[:-1]
+    return f"“{body}”"
+
+
+def _candidates(number: int | None, sentence: str, points: Sequence[Point]) -> list[int]:
+    terms = stem_terms(sentence)
+    order = sorted(range(len(points)),
+                   key=lambda i: -len(terms & stem_terms(points[i].text)))
+    if number is not None and 1 <= number <= len(points):
+        order.remove(number - 1)
+        order.insert(0, number - 1)
+    return order[:3]
+
+
+def realise(answer: str, points: Sequence[Point], *, question: str, lang: str,
+            replace_failed: bool = True) -> Realised:
+    """Verified sentences from ``answer``; see the module docstring."""
+    out = Realised()
+    seen: list[set[str]] = []
+    for number, raw in parse_answer(answer):
+        sentence = strip_markers(raw)
+        if not sentence:
+            continue
+        problem = sentence_problem(sentence, question)
+        if problem:
+            out.problems[problem] += 1
+            out.dropped += 1
+            continue
+        terms = stem_terms(sentence)
+        if any(len(terms & s) >= 0.8 * max(1, len(terms)) for s in seen):
+            out.problems["repeats an earlier sentence"] += 1
+            out.dropped += 1
+            continue
+        accepted = False
+        first = None
+        for i in _candidates(number, sentence, points):
+            p = points[i]
+            # against the fact it rewords, not the whole passage: a page often holds two
+            # stories, and a sentence must not borrow from the other one
+            check = support(sentence, [p.text], question, lang)
+            first = first if first is not None else (i, check)
+            if check.ok:
+                out.sentences.append(DraftSentence(text=sentence, passage_ids=list(p.passage_ids),
+                                                   support=check.score, origin="model",
+                                                   fact=p.text))
+                out.used.add(i)
+                seen.append(terms)
+                accepted = True
+                break
+        if accepted:
+            continue
+        assert first is not None
+        i, check = first
+        why = ("a number or name not in its source" if not check.facts_ok
+               else "not supported by its source")
+        out.problems[why] += 1
+        if replace_failed and i not in out.used:
+            out.sentences.append(_extract(points[i], lang))
+            out.used.add(i)
+            out.replaced += 1
+            seen.append(stem_terms(points[i].text))
+        else:
+            out.dropped += 1
+    return out
+
+
+def _extract(p: Point, lang: str) -> DraftSentence:
+    """A point as it stands: a source fact quoted, or a report sentence reused."""
+    if p.origin != "fact":
+        return DraftSentence(text=p.shown or p.text, passage_ids=list(p.passage_ids),
+                             support=p.support,
+                             origin="extract" if p.origin == "extract" else "model",
+                             fact=p.text)
+    score = support(p.text, p.passages, "", lang).score
+    return DraftSentence(text=quote(p.text, lang), passage_ids=list(p.passage_ids),
+                         support=score, origin="extract", fact=p.text)
+
+
+def extract_sentences(points: Sequence[Point], lang: str) -> list[DraftSentence]:
+    """The points themselves, quoted and cited: the fallback that cannot invent."""
+    return [_extract(p, lang) for p in points]
+
+
+def _with_citation(s: DraftSentence, cjk: bool) -> str:
+    marks = "".join(f"[{i}]" for i in s.passage_ids)
+    text = s.text.strip()
+    if not marks:
+        return text
+    if s.origin == "extract" or text.endswith(("”", "\"")):
+        return f"{text}{marks}。" if cjk else f"{text} {marks}."
+    m = re.search(r"([.!?。！？]+)$", text)
+    if m:
+        stop = m.group(1)
+        return f"{text[:m.start()]}{marks}{stop}" if cjk else \
+            f"{text[:m.start()]} {marks}{stop}"
+    return f"{text}{marks}。" if cjk else f"{text} {marks}."
+
+
+def cited_text(sentences: Sequence[DraftSentence], lang: str) -> str:
+    """The sentences as paragraphs, each followed by its ``[passage id]`` citations.
+
+    A new paragraph starts where the source changes after three sentences or more,
+    so one source's story reads as one paragraph.
+    """
+    cjk = lang.startswith(("zh", "ja"))
+    paras: list[list[str]] = [[]]
+    last: list[int] | None = None
+    for s in sentences:
+        if paras[-1] and last != s.passage_ids and len(paras[-1]) >= 3:
+            paras.append([])
+        paras[-1].append(_with_citation(s, cjk))
+        last = s.passage_ids
+    joiner = "" if cjk else " "
+    return "\n\n".join(joiner.join(p) for p in paras if p)
