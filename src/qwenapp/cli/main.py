@@ -32,6 +32,7 @@ _COMMANDS = [
     "slides_cmd:slides",
     "serve_cmd:serve",
     "users_cmd:users",
+    "mcp_cmd:mcp",
 ]
 
 
