@@ -87,6 +87,10 @@ async def run_with_tools(
                              "the model answers with what it has")
         opts = replace(options, tools=box.specs, tool_choice=_choice(options, round_,
                                                                      answer_now))
+        if answer_now and round_ > 1 and history[-1].role == "tool":
+            # small models otherwise write the same call again as text
+            history.append(Message("user", "Answer my question now in plain words, using "
+                                   "the tool results above. Do not call a tool."))
         text: list[str] = []
         calls: list[ToolCall] = []
         errors: list[ToolCallError] = []
