@@ -44,6 +44,10 @@ _EN = {
                ["Qwen2.5-Math", "1.5B-72B", "Maths"]],
               "Every family has a size that runs on a laptop"),
     "closing": ("Thank you", "Questions?"),
+    "heads": ["Two reasons teams switch", "What a small team can do", "Six reasons it sticks",
+              "Hosted API or open weights", "Adoption in numbers", "What developers say",
+              "From download to production", "Two years of releases", "Downloads per quarter",
+              "Quarter by quarter", "The model family"],
 }
 
 _ZH = {
@@ -75,6 +79,9 @@ _ZH = {
                ["Qwen2.5-Math", "1.5B-72B", "数学"]],
               "每个系列都有能在笔记本上运行的规模"),
     "closing": ("谢谢", "欢迎提问"),
+    "heads": ["团队转向的两个理由", "小团队能做什么", "留下来的六个原因", "托管接口还是开放权重",
+              "采用情况一览", "开发者怎么说", "从下载到上线", "两年来的发布", "每季度下载量",
+              "逐季对比", "模型家族"],
 }
 
 
@@ -101,32 +108,33 @@ def every_kind(lang: str = "en", long: int = 1) -> Deck:
     head, rows, tk = t["table"]
     lh, lb, rh, rb = t["cmp"]
     qt, qa = t["quote"]
+    h = t["heads"]
     slides = [
         Slide(kind="title", title=t["title"], subtitle=L(t["sub"])),
         Slide(kind="agenda", title="Agenda" if not zh else "目录", bullets=t["agenda"], notes=n),
         Slide(kind="section", title=L(t["section"]), subtitle=""),
-        Slide(kind="bullets", title=L(t["b2"][0]), bullets=[L(b) for b in t["b2"]], notes=n,
+        Slide(kind="bullets", title=L(h[0]), bullets=[L(b) for b in t["b2"]], notes=n,
               sources=src),
-        Slide(kind="bullets", title=L(t["b4"][1]), bullets=[L(b) for b in t["b4"]], notes=n),
-        Slide(kind="bullets", title=L(t["b6"][0][:30]), bullets=[L(b) for b in t["b6"]],
+        Slide(kind="bullets", title=L(h[1]), bullets=[L(b) for b in t["b4"]], notes=n),
+        Slide(kind="bullets", title=L(h[2]), bullets=[L(b) for b in t["b6"]],
               notes=n),
-        Slide(kind="compare", title=L(f"{lh} / {rh}"), notes=n,
+        Slide(kind="compare", title=L(h[3]), notes=n,
               left=Column(heading=lh, bullets=[L(b) for b in lb]),
               right=Column(heading=rh, bullets=[L(b) for b in rb])),
-        Slide(kind="kpi", title=L(t["kpi"][0][1]), notes=n,
+        Slide(kind="kpi", title=L(h[4]), notes=n,
               stats=[Stat(value=v, label=L(lab)) for v, lab in t["kpi"]]),
-        Slide(kind="quote", title=L(t["quote"][1][:20]), notes=n,
+        Slide(kind="quote", title=L(h[5]), notes=n,
               quote=Quote(text=L(qt), attribution=qa)),
-        Slide(kind="process", title=L(t["steps"][0][0]), notes=n,
+        Slide(kind="process", title=L(h[6]), notes=n,
               steps=[Step(label=a, text=L(b)) for a, b in t["steps"]]),
-        Slide(kind="timeline", title=L(t["events"][0][1]), notes=n,
+        Slide(kind="timeline", title=L(h[7]), notes=n,
               steps=[Step(label=a, text=L(b)) for a, b in t["events"]]),
-        Slide(kind="chart", title=L(series), notes=n, takeaway=L(takeaway),
+        Slide(kind="chart", title=L(h[8]), notes=n, takeaway=L(takeaway),
               chart=Chart(type="line", categories=cats,
                           series=[Series(name=series, values=vals)])),
-        Slide(kind="chart", title=L(series + " "), notes=n,
+        Slide(kind="chart", title=L(h[9]), notes=n,
               chart=Chart(type="bar", categories=cats, series=[Series(name=series, values=vals)])),
-        Slide(kind="table", title=L(head[0] + " / " + head[2]), notes=n, takeaway=L(tk),
+        Slide(kind="table", title=L(h[10]), notes=n, takeaway=L(tk),
               table=Table(header=head, rows=[[L(c) if j == 2 else c for j, c in enumerate(r)]
                                              for r in rows])),
         Slide(kind="closing", title=t["closing"][0], subtitle=t["closing"][1]),

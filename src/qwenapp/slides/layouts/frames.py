@@ -104,12 +104,12 @@ def closing(p: Planner, s: Slide) -> list[SlidePlan]:
         plain = _title_and_sub(p, s, g.cover_title, g.cover_sub, "center")
         return [SlidePlan(s.kind, "section", tuple(plain), s.notes_text(p.lang.sources))]
     items: list[Item] = []
-    t = Frame(w * 0.1, h * 0.24, w * 0.8, h * 0.3)
-    sub = Frame(t.x, t.bottom + 36, t.w, h * 0.18)
-    d = 22.0
+    t = Frame(w * 0.1, h * 0.22, w * 0.8, h * 0.3)
+    sub = Frame(t.x, t.bottom + 48, t.w, h * 0.18)
+    d = 16.0
     fills: tuple[Colour, ...] = ("accent", "accent2", "surface")
     for k, fill in enumerate(fills):
-        items.append(Shape(Frame(w / 2 - 1.5 * d - 12 + k * (d + 12), t.bottom + 8, d, d),
+        items.append(Shape(Frame(w / 2 - 1.5 * d - 12 + k * (d + 12), t.bottom + 16, d, d),
                            "ellipse" if p.theme.marker == "circle" else "rect", fill))
     items += _title_and_sub(p, s, t, sub, "center", hi=54)
     if p.theme.cover == "band":
