@@ -41,7 +41,8 @@ __all__ = [
 ]
 
 _THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL)
-_NUMBERED = re.compile(r"^\s*(?:[-*•]\s*)?(?:\*\*)?\(?(\d{1,2})(?:[.)、:：]|\s*-)\s*(?:\*\*)?\s*(.*)$")
+_NUMBERED = re.compile(r"^\s*(?:[-*•]\s*)?(?:\*\*)?\(?(\d{1,2})(?:[.)、:：]|\s*-)"
+                       r"\s*(?:\*\*)?\s*(.*)$")
 _MARKERS = re.compile(r"\s*(?:\[\s*(?:\^|#|source\s*|ref\s*)?\d+(?:\s*[,，、;\-–]\s*\d+)*\s*\]|"
                       r"【\s*\d+\s*】|［\d+］)", re.IGNORECASE)
 _CJK_STOP = re.compile(r"[。！？]$")

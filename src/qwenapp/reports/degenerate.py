@@ -31,7 +31,8 @@ __all__ = [
 MAX_MARKER_RUN = 3  # more citation markers in a row than this is a marker run
 MAX_REPEAT_SHARE = 0.3  # an answer whose 4-grams repeat this much is a loop
 
-_MARKER = r"(?:\[\s*(?:\^|#|source\s*|ref\s*)?\d+(?:\s*[,，、;\-–]\s*\d+)*\s*\]|【\s*\d+\s*】|［\d+］)"
+_MARKER = (r"(?:\[\s*(?:\^|#|source\s*|ref\s*)?\d+(?:\s*[,，、;\-–]\s*\d+)*\s*\]"
+           r"|【\s*\d+\s*】|［\d+］)")
 _MARKER_RUN = re.compile(rf"{_MARKER}(?:[\s,，、;.。]*{_MARKER})*", re.IGNORECASE)
 _ONE_MARKER = re.compile(_MARKER, re.IGNORECASE)
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from .model import Passage
@@ -69,7 +69,7 @@ def candidate_sentences(passage: Passage) -> list[tuple[int, str]]:
     return [(i, s) for i, s in enumerate(split_sentences(passage.text)) if _usable(s, False)]
 
 
-def _bm25(query: Counter[str], docs: list[set[str]], lengths: list[int],
+def _bm25(query: Mapping[str, float], docs: list[set[str]], lengths: list[int],
           stats: list[set[str]] | None = None) -> list[float]:
     """BM25 of each doc; IDF from ``stats`` (all the report's sentences) when given."""
     pool = stats or docs
@@ -99,7 +99,7 @@ def select_facts(questions: Sequence[str], context: str, passages: Sequence[Pass
     Ordered for reading: facts of the best passage first, each passage's facts in
     their original order, so one source's story stays together.
     """
-    query: Counter[str] = Counter()
+    query: dict[str, float] = {}
     for q in questions:
         for t in stem_terms(q):
             query[t] = 1.0
@@ -121,7 +121,7 @@ def select_facts(questions: Sequence[str], context: str, passages: Sequence[Pass
     # the section's own words (not the report question's): a fact must hit one of them,
     # or every section would collect the same generic "Qwen is popular" sentences
     own = strong - stem_terms(context)
-    own_scores = _bm25(Counter(dict.fromkeys(own, 1.0)), docs, lengths, stats) \
+    own_scores = _bm25(dict.fromkeys(own, 1.0), docs, lengths, stats) \
         if own else scores
     own_best = max(own_scores)
     best = max(scores)

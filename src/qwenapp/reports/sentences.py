@@ -57,7 +57,8 @@ def _join_lines(para: str) -> str:
     return out
 
 
-_ITEM = re.compile(r"\n(?=\s*(?:[-*•#]|\d+[.)、]|第[一二三四五六七八九十百千零]+条)\s*)")
+_ITEM = re.compile(r"\n(?=\s*(?:[-*•#]|\d+[.)、]|第[一二三四五六七八九十百千零]+条)"
+                   r"\s*)")
 _ENDS = tuple(".!?。！？;；:：,，\"”’)")
 
 

@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from ..models.base import Backend, complete
-from ..models.events import GenerateOptions
+from ..models.events import GenerateOptions, Message
 from .compose import Point, Realised, cited_text, extract_sentences, realise
 from .degenerate import output_problems
 from .facts import Fact, select_facts
@@ -73,7 +73,8 @@ def clean_model_text(text: str, heading: str = "", *, truncated: bool = False) -
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
-async def _attempts(backend: Backend, req: ReportRequest, messages: list, points: Sequence[Point],
+async def _attempts(backend: Backend, req: ReportRequest, messages: list[Message],
+                    points: Sequence[Point],
                     *, question: str, lang: str, max_tokens: int, problems: list[str]
                     ) -> Realised | None:
     """Ask (at most twice) until enough sentences pass; None: fall back to extracts."""
