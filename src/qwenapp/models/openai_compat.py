@@ -22,18 +22,25 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
-import re
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
 from ..errors import BackendError, BadRequestError, ContextOverflowError, InputError
 from .events import Event, GenerateOptions, Message
-from .profile import QwenProfile, offered_tools, openai_chunks_to_events, request_body
+from .profile import (
+    PROVIDERS,
+    Provider,
+    QwenProfile,
+    detect_provider,
+    is_context_overflow,
+    offered_tools,
+    openai_chunks_to_events,
+    request_body,
+)
 
 __all__ = [
     "PROVIDERS",
@@ -46,81 +53,8 @@ __all__ = [
 _CHAT = "/chat/completions"
 _RETRY_STATUSES = frozenset({502, 503, 504})
 _MAX_RETRY_DELAY = 30.0  # a server asking us to wait longer gets an error instead
-_CONTEXT_OVERFLOW = re.compile(
-    r"context[ _-]?(length|size|window)|maximum context|exceed_context|too many tokens"
-    r"|prompt is too long|input length|input is too long|longer than the model",
-    re.IGNORECASE,
-)
 _KEY_HINT = ("set the key: QWENAPP_API_KEY (or OPENAI_API_KEY) for --model openai:..., "
              "or api_key / api_key_env under [endpoints.NAME] in config.toml")
-
-
-@dataclass(frozen=True, slots=True)
-class Provider:
-    """How one server family spells the Qwen3 thinking switch.
-
-    ``thinking_on`` / ``thinking_off`` are the extra request fields sent when
-    thinking is asked for or not (``chat_template_kwargs`` is merged, other
-    keys are set). ``hosts`` (host-name suffixes) and ``ports`` let
-    :func:`detect_provider` recognise the server from its base URL.
-    """
-
-    name: str
-    thinking_on: Mapping[str, Any]
-    thinking_off: Mapping[str, Any]
-    hosts: tuple[str, ...] = ()
-    ports: tuple[int, ...] = ()
-
-
-def _template_switch(on: bool) -> dict[str, Any]:
-    return {"chat_template_kwargs": {"enable_thinking": on}}
-
-
-PROVIDERS: Mapping[str, Provider] = {
-    p.name: p
-    for p in (
-        # Unknown server: send both spellings; servers ignore fields they do not know.
-        Provider("openai", {**_template_switch(True), "enable_thinking": True},
-                 {**_template_switch(False), "enable_thinking": False}),
-        Provider("vllm", _template_switch(True), _template_switch(False)),
-        Provider("sglang", _template_switch(True), _template_switch(False)),
-        Provider("llama.cpp", _template_switch(True), _template_switch(False)),
-        Provider("lmstudio", _template_switch(True), _template_switch(False)),
-        # DashScope reads a top-level enable_thinking (the SDK's extra_body).
-        Provider("dashscope", {"enable_thinking": True}, {"enable_thinking": False},
-                 hosts=("dashscope.aliyuncs.com", "dashscope-intl.aliyuncs.com")),
-        # Ollama thinks by default on capable models; reasoning_effort "none" turns it off.
-        Provider("ollama", {}, {"reasoning_effort": "none"}, ports=(11434,)),
-    )
-}
-
-
-def detect_provider(base_url: str) -> Provider:
-    """The :data:`PROVIDERS` row a base URL points at; ``openai`` when unsure."""
-    parts = urlsplit(base_url)
-    host = (parts.hostname or "").lower()
-    for p in PROVIDERS.values():
-        if any(host == h or host.endswith("." + h) for h in p.hosts):
-            return p
-    for p in PROVIDERS.values():
-        if parts.port in p.ports:
-            return p
-    return PROVIDERS["openai"]
-
-
-def _spell_thinking(body: dict[str, Any], provider: Provider) -> dict[str, Any]:
-    """Rewrite ``request_body``'s thinking switch the way *provider* reads it."""
-    kwargs = body.get("chat_template_kwargs")
-    if not isinstance(kwargs, dict) or "enable_thinking" not in kwargs:
-        return body
-    extra = provider.thinking_on if kwargs["enable_thinking"] else provider.thinking_off
-    out = {k: v for k, v in body.items() if k not in ("chat_template_kwargs", "enable_thinking")}
-    rest = {k: v for k, v in kwargs.items() if k != "enable_thinking"}
-    rest.update(extra.get("chat_template_kwargs", {}))
-    if rest:
-        out["chat_template_kwargs"] = rest
-    out.update({k: v for k, v in extra.items() if k != "chat_template_kwargs"})
-    return out
 
 
 async def iter_sse_data(lines: AsyncIterator[str]) -> AsyncIterator[str]:
@@ -269,8 +203,7 @@ class OpenAICompatBackend:
         self, messages: Sequence[Message], options: GenerateOptions
     ) -> AsyncIterator[Event]:
         body = request_body([m.to_openai() for m in messages], options, self._profile,
-                            model=self.model, stream=True)
-        body = _spell_thinking(body, self.provider)
+                            model=self.model, stream=True, provider=self.provider)
         response = await self._send("POST", _CHAT, body=body)
         chunks = self._chunks(response)
         events = openai_chunks_to_events(chunks, offered_tools(options))
@@ -458,7 +391,7 @@ class OpenAICompatBackend:
                                 f"wait and try again, or check your quota{said}",
                                 status=status, retryable=True)
         if status in (400, 413, 422):
-            if _CONTEXT_OVERFLOW.search(detail) or _CONTEXT_OVERFLOW.search(
+            if is_context_overflow(detail) or is_context_overflow(
                     raw.decode("utf-8", errors="replace")):
                 return ContextOverflowError(
                     f"the prompt does not fit in the model's context window{said}",

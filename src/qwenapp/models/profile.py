@@ -1,4 +1,10 @@
-"""Qwen-family quirks, in one place.
+"""The OpenAI chat wire format and Qwen-family quirks, in one place.
+
+Both backends speak the OpenAI chat format (the embedded engine is llama.cpp's
+server in-process), so the request body (:func:`request_body`, with each
+server family's spelling of the thinking switch, :data:`PROVIDERS`), the chunk
+translator (:func:`openai_chunks_to_events`) and the error classifier
+(:func:`error_from_payload`, :func:`is_context_overflow`) live here once.
 
 Qwen3 reasons before answering. Depending on the server, that reasoning
 arrives either as a separate ``reasoning_content`` field (llama.cpp with a
@@ -20,9 +26,11 @@ while every server we support enforces a schema.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
+import re
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..errors import BackendError, BadRequestError, ContextOverflowError, InputError
 from .events import (
@@ -41,9 +49,13 @@ from .events import (
 from .toolcalls import NativeCalls, ToolTextParser, partial_suffix
 
 __all__ = [
+    "PROVIDERS",
+    "Provider",
     "QwenProfile",
     "ThinkSplitter",
+    "detect_provider",
     "error_from_payload",
+    "is_context_overflow",
     "openai_chunks_to_events",
     "request_body",
 ]
@@ -138,6 +150,72 @@ def call_schema(options: GenerateOptions) -> dict[str, Any] | None:
     return variants[0] if len(variants) == 1 else {"anyOf": variants}
 
 
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """How one server family spells the Qwen3 thinking switch.
+
+    ``thinking_on`` / ``thinking_off`` are the extra request fields sent when
+    thinking is asked for or not (``chat_template_kwargs`` is merged, other
+    keys are set). ``hosts`` (host-name suffixes) and ``ports`` let
+    :func:`detect_provider` recognise the server from its base URL.
+    """
+
+    name: str
+    thinking_on: Mapping[str, Any]
+    thinking_off: Mapping[str, Any]
+    hosts: tuple[str, ...] = ()
+    ports: tuple[int, ...] = ()
+
+
+def _template_switch(on: bool) -> dict[str, Any]:
+    return {"chat_template_kwargs": {"enable_thinking": on}}
+
+
+PROVIDERS: Mapping[str, Provider] = {
+    p.name: p
+    for p in (
+        # Unknown server: send both spellings; servers ignore fields they do not know.
+        Provider("openai", {**_template_switch(True), "enable_thinking": True},
+                 {**_template_switch(False), "enable_thinking": False}),
+        Provider("vllm", _template_switch(True), _template_switch(False)),
+        Provider("sglang", _template_switch(True), _template_switch(False)),
+        Provider("llama.cpp", _template_switch(True), _template_switch(False)),
+        Provider("lmstudio", _template_switch(True), _template_switch(False)),
+        # DashScope reads a top-level enable_thinking (the SDK's extra_body).
+        Provider("dashscope", {"enable_thinking": True}, {"enable_thinking": False},
+                 hosts=("dashscope.aliyuncs.com", "dashscope-intl.aliyuncs.com")),
+        # Ollama thinks by default on capable models; reasoning_effort "none" turns it off.
+        Provider("ollama", {}, {"reasoning_effort": "none"}, ports=(11434,)),
+    )
+}
+
+
+def detect_provider(base_url: str) -> Provider:
+    """The :data:`PROVIDERS` row a base URL points at; ``openai`` when unsure."""
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "").lower()
+    for p in PROVIDERS.values():
+        if any(host == h or host.endswith("." + h) for h in p.hosts):
+            return p
+    for p in PROVIDERS.values():
+        if parts.port in p.ports:
+            return p
+    return PROVIDERS["openai"]
+
+
+_CONTEXT_OVERFLOW = re.compile(
+    r"context[ _-]?(length|size|window)|maximum context|exceed_context|too many tokens"
+    r"|prompt is too long|input length|input is too long|longer than the model",
+    re.IGNORECASE,
+)
+
+
+def is_context_overflow(text: str) -> bool:
+    """True when a server's error text says the prompt did not fit the context (every
+    server family words it differently; this is the one place that knows how)."""
+    return bool(_CONTEXT_OVERFLOW.search(text))
+
+
 def request_body(
     messages: list[dict[str, Any]],
     options: GenerateOptions,
@@ -145,8 +223,13 @@ def request_body(
     *,
     model: str | None = None,
     stream: bool = True,
+    provider: Provider | None = None,
 ) -> dict[str, Any]:
-    """The OpenAI-style chat request both the embedded engine and servers accept."""
+    """The OpenAI-style chat request both the embedded engine and servers accept.
+
+    ``provider``: how the server reads the thinking switch (default: llama.cpp's spelling,
+    ``chat_template_kwargs``, which the embedded engine reads); spelled here, once.
+    """
     body: dict[str, Any] = {"messages": messages, "stream": stream}
     if model is not None:
         body["model"] = model
@@ -185,9 +268,13 @@ def request_body(
         }
     kwargs = profile.template_kwargs(options.think)
     if kwargs:
-        body["chat_template_kwargs"] = kwargs
-        # vLLM/SGLang read the same switch from extra_body; DashScope reads enable_thinking.
-        body["enable_thinking"] = kwargs["enable_thinking"]
+        switch = provider or PROVIDERS["llama.cpp"]
+        extra = switch.thinking_on if kwargs["enable_thinking"] else switch.thinking_off
+        template = {k: v for k, v in kwargs.items() if k != "enable_thinking"}
+        template.update(extra.get("chat_template_kwargs", {}))
+        if template:
+            body["chat_template_kwargs"] = template
+        body.update({k: v for k, v in extra.items() if k != "chat_template_kwargs"})
     return body
 
 
@@ -288,9 +375,7 @@ def error_from_payload(err: Any, status: int | None = None) -> BackendError:
         status = status or (code if isinstance(code, int) else None)
     else:
         msg, kind = str(err), ""
-    low = (kind + " " + msg).lower()
-    if "exceed_context" in low or "context length" in low or "context size" in low \
-            or "maximum context" in low:
+    if is_context_overflow(kind + " " + msg):
         return ContextOverflowError(f"the conversation is too long for the model: {msg}",
                                     "start a new conversation or raise QWENAPP_CONTEXT",
                                     status=status)
