@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import shutil
+import socket
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -46,6 +48,8 @@ def cli_env(home: Path) -> Iterator[dict[str, str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QWENAPP_")}
     env.update(QWENAPP_HOME=str(home), QWENAPP_THREADS="2", QWENAPP_PARALLEL="2",
                QWENAPP_CONTEXT="2048", PYTHONUNBUFFERED="1")
+    if os.environ.get("QWENAPP_OFFLINE") == "1":  # set by _no_real_models outside smoke tests
+        env["QWENAPP_OFFLINE"] = "1"
     yield env
 
 
@@ -91,6 +95,47 @@ def _smoke_model_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
     if request.node.get_closest_marker("smoke"):
         path = request.getfixturevalue("smoke_model")
         monkeypatch.setenv("QWENAPP_SMOKE_MODEL", str(path))
+
+
+def _loopback(address: Any) -> bool:
+    """True for an address a test may connect to: a Unix socket or a loopback host."""
+    if not isinstance(address, tuple):
+        return True  # AF_UNIX path (or an abstract name)
+    host = str(address[0])
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False  # a name that is not localhost: resolving it is already the network
+
+
+@pytest.fixture(autouse=True)
+def _no_real_models(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outside the smoke tests, nothing may fetch a model or reach beyond loopback.
+
+    Model fetching is switched off (``QWENAPP_OFFLINE``, also for the console scripts the
+    tests start through ``cli_env``), and a connection to any non-loopback address from
+    the test process fails the test with the address, instead of silently waiting on a
+    network this machine may not have (or downloading a gigabyte).
+    """
+    if request.node.get_closest_marker("smoke"):
+        return
+    monkeypatch.setenv("QWENAPP_OFFLINE", "1")
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def guarded(name: str, real: Any) -> Any:
+        def connect(self: socket.socket, address: Any) -> Any:
+            if self.family in (socket.AF_INET, socket.AF_INET6) and not _loopback(address):
+                raise AssertionError(f"a test tried to reach {address!r}: only loopback is "
+                                     "allowed outside the smoke tests")
+            return real(self, address)
+        connect.__name__ = name
+        return connect
+
+    monkeypatch.setattr(socket.socket, "connect", guarded("connect", real_connect))
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded("connect_ex", real_connect_ex))
 
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
