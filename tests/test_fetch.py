@@ -19,13 +19,14 @@ from typing import ClassVar
 import pytest
 from rich.console import Console
 
+from qwenapp.cli.progress import ConsoleProgress
 from qwenapp.errors import ModelFetchError
 from qwenapp.models.catalogue import CatalogueEntry, get_entry
 from qwenapp.models.fetch import (
-    FetchProgress,
     HuggingFaceHub,
     LocalCache,
     PipMirror,
+    SilentProgress,
     SourceFailed,
     ensure_model,
     model_path,
@@ -231,7 +232,7 @@ def test_unreachable_hub_fails_fast(tmp_path: Path, entry: CatalogueEntry) -> No
     start = time.monotonic()
     with pytest.raises(SourceFailed, match=r"cannot reach 127\.0\.0\.1"):
         HuggingFaceHub(endpoint="http://127.0.0.1:9", probe_timeout=2).fetch(
-            hub_entry, tmp_path, FetchProgress(None))
+            hub_entry, tmp_path, SilentProgress())
     assert time.monotonic() - start < 5
 
 
@@ -281,7 +282,8 @@ def test_hub_download_through_a_local_fake_hub(tmp_path: Path, tiny_gguf: Path,
     entry = fake_entry(tiny_gguf.read_bytes(), (), hf_repo="Qwen/Tiny-GGUF",
                        hf_filename="tiny.gguf")
     out = io.StringIO()
-    path = ensure_model(entry, tmp_path, console=Console(file=out, force_terminal=True),
+    path = ensure_model(entry, tmp_path,
+                        progress=ConsoleProgress(Console(file=out, force_terminal=True)),
                         sources=[LocalCache(), HuggingFaceHub(endpoint=fake_hub)])
     assert path.read_bytes() == tiny_gguf.read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != ".locks") == [
@@ -360,7 +362,7 @@ def test_progress_draws_on_a_console(tmp_path: Path, tiny_gguf: Path, entry: Cat
                                      mirror: PipMirror) -> None:
     out = io.StringIO()
     console = Console(file=out, force_terminal=True, width=100)
-    path = ensure_model(entry, tmp_path, console=console, sources=[mirror])
+    path = ensure_model(entry, tmp_path, progress=ConsoleProgress(console), sources=[mirror])
     assert path.read_bytes() == tiny_gguf.read_bytes()
     assert "fake-model" in out.getvalue()
 

@@ -18,6 +18,7 @@ from rich.table import Table
 from ..errors import ModelFileError
 from ..models.catalogue import CATALOGUE, CatalogueEntry, get_entry
 from ..models.fetch import ensure_model, model_path, remove_model
+from .progress import ConsoleProgress
 from .state import AppState
 
 __all__ = ["models"]
@@ -89,7 +90,7 @@ def pull(ctx: click.Context, name: str | None) -> None:
     state = _state(ctx)
     entry = get_entry(name or state.settings.model)
     path = ensure_model(entry, state.settings.models_dir, offline=state.settings.offline,
-                        console=state.err)
+                        progress=ConsoleProgress(state.err))
     click.echo(str(path))
 
 

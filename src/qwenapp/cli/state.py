@@ -22,5 +22,7 @@ class AppState:
     def backend(self, spec: str | None = None) -> Backend:
         """The backend for a ``--model`` value (``None``: the configured default)."""
         from ..models.resolve import resolve_backend
+        from .progress import ConsoleProgress
 
-        return resolve_backend(spec or self.settings.model, self.settings, console=self.err)
+        return resolve_backend(spec or self.settings.model, self.settings,
+                               progress=ConsoleProgress(self.err))

@@ -10,7 +10,8 @@ header, moves it into place with ``os.replace`` and records the sidecar.
 
 Also here: :class:`Source` (the protocol a source implements),
 :class:`SourceFailed` (how it says no) and :class:`FetchProgress` (what it
-draws progress on). :mod:`.fetch` re-exports the public names.
+reports progress to: a callback object the CLI implements, so nothing in
+``models/`` draws on a terminal). :mod:`.fetch` re-exports the public names.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any, Protocol
 from .catalogue import CatalogueEntry
 from .gguf_check import check_gguf
 
-__all__ = ["FetchProgress", "Source", "SourceFailed"]
+__all__ = ["FetchProgress", "SilentProgress", "Source", "SourceFailed"]
 
 _CHUNK = 1 << 20
 
@@ -35,74 +36,44 @@ class SourceFailed(Exception):
     """A source cannot provide the model; ``str`` is the one-line reason."""
 
 
-class FetchProgress:
-    """Progress for a fetch, drawn on a rich *console* (``None``: nothing at all).
+class FetchProgress(Protocol):
+    """What a fetch reports its progress to (the CLI draws it; the core never prints).
 
-    On a terminal: live bars, started only when there is something to show (a
-    cache hit prints nothing) and erased when done. Elsewhere (a log, a pipe):
-    one plain line per step instead of bars.
+    ``add`` starts a task (a file being downloaded, with its size when known) and
+    returns its id; ``update`` moves it; ``done`` ends it; ``note`` is a one-line
+    message ("waiting for another download…"); ``close`` ends everything.
     """
 
-    def __init__(self, console: Any = None) -> None:
-        self._console = console
-        self._bars: Any = None
-        self._next_id = 0
+    def add(self, description: str, total: int | None, completed: int = 0) -> int: ...
 
-    def __enter__(self) -> FetchProgress:
-        return self
+    def update(self, task: int, *, description: str | None = None, advance: int = 0,
+               completed: int | None = None) -> None: ...
 
-    def __exit__(self, *exc: object) -> None:
-        if self._bars is not None:
-            self._bars.stop()
-            self._bars = None
+    def done(self, task: int) -> None: ...
 
-    def _live(self) -> Any:
-        if self._bars is None:
-            from rich.progress import (
-                BarColumn,
-                DownloadColumn,
-                Progress,
-                TextColumn,
-                TimeRemainingColumn,
-                TransferSpeedColumn,
-            )
+    def note(self, text: str) -> None: ...
 
-            self._bars = Progress(
-                TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                TransferSpeedColumn(), TimeRemainingColumn(), console=self._console,
-                transient=True,
-            )
-            self._bars.start()
-        return self._bars
+    def close(self) -> None: ...
 
-    def _say(self, description: str) -> None:
-        self._console.print(f"{description}…", markup=False, highlight=False)
+
+class SilentProgress:
+    """A :class:`FetchProgress` that shows nothing (the default)."""
 
     def add(self, description: str, total: int | None, completed: int = 0) -> int:
-        """Start a bar; returns its id."""
-        if self._console is None:
-            return 0
-        if not self._console.is_terminal:
-            self._say(description)
-            self._next_id += 1
-            return self._next_id
-        return int(self._live().add_task(description, total=total or None, completed=completed))
+        return 0
 
     def update(self, task: int, *, description: str | None = None, advance: int = 0,
                completed: int | None = None) -> None:
-        if self._console is None:
-            return
-        if not self._console.is_terminal:
-            if description:
-                self._say(description)
-            return
-        self._live().update(task, description=description, advance=advance or None,
-                            completed=completed)
+        return None
 
     def done(self, task: int) -> None:
-        """Remove a bar (again: harmless)."""
-        if self._bars is not None and task in self._bars.task_ids:
-            self._bars.remove_task(task)
+        return None
+
+    def note(self, text: str) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
 
 
 class Source(Protocol):

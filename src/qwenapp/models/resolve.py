@@ -15,16 +15,20 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from ..settings import Settings
 from .base import Backend
 
+if TYPE_CHECKING:
+    from .fetch import FetchProgress
+
 __all__ = ["resolve_backend"]
 
 
-def resolve_backend(spec: str, settings: Settings, *, console: Any = None) -> Backend:
+def resolve_backend(spec: str, settings: Settings, *,
+                    progress: FetchProgress | None = None) -> Backend:
     spec = spec.strip()
     if not spec:
         raise InputError("--model is empty", "give a catalogue name, a .gguf path or an endpoint")
@@ -56,6 +60,7 @@ def resolve_backend(spec: str, settings: Settings, *, console: Any = None) -> Ba
     from .fetch import ensure_model
 
     entry = get_entry(spec)
-    path = ensure_model(entry, settings.models_dir, offline=settings.offline, console=console)
+    path = ensure_model(entry, settings.models_dir, offline=settings.offline,
+                        progress=progress)
     return EmbeddedBackend(path, name=entry.name, settings=settings,
                            thinking=entry.thinking, expected_size=entry.size)
