@@ -35,7 +35,8 @@ __all__ = [
     "tables_in_text",
 ]
 
-MAX_CATEGORIES = 12  # more bars or points than this is unreadable on a slide
+MAX_CATEGORIES = 12  # more bars than this is unreadable on a slide
+MAX_POINTS = 24  # points of a line: a longer series is sampled evenly, first and last kept
 MAX_SERIES = 3
 MAX_TABLE_ROWS = 7
 MAX_TABLE_COLS = 5
@@ -98,7 +99,7 @@ def table_numbers(table: DataTable) -> set[float]:
 
 # ---------------------------------------------------------------- finding tables
 
-_YEAR = re.compile(r"^(?:19|20)\d{2}$")
+_YEAR = re.compile(r"^(?:1[5-9]|20)\d{2}$")
 _SEP_ROW = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
 _ALIGNED = re.compile(r"\S(?:.*?\S)?(?=\s{2,}|\t|$)")
 
@@ -136,9 +137,53 @@ def _block(rows: list[list[str]]) -> tuple[tuple[str, ...], tuple[tuple[str, ...
     if sum(1 for c in header if c) < 2:
         return None
     if sum(parse_number(c) is not None and not _YEAR.match(c.strip()) for c in header) * 2 \
-            > len(header):
-        return None  # a run of data rows without its header (a table cut by chunking)
+            >= len(header):
+        # a run of data rows without its header (a table cut by chunking), or a list of
+        # contents ("THE BEND, 59": a name and a page number) that only looks like one
+        return None
     return header, tuple(body)
+
+
+_TOKEN_NUM = re.compile(r"^[(\-−+]?[$€£¥]?\d[\d,]*(?:\.\d+)?%?\)?$")
+
+
+def _numbers_at_end(line: str) -> tuple[list[str], list[str]]:
+    """A line's words split into its label and the run of numbers that ends it."""
+    words = line.split()
+    k = len(words)
+    while k > 0 and _TOKEN_NUM.match(words[k - 1]):
+        k -= 1
+    return words[:k], words[k:]
+
+
+def _spaced_table(lines: Sequence[str], i: int
+                  ) -> tuple[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]], int] | None:
+    """A table as PDF text extraction gives it: a header line of words, then rows of a
+    short label and the same number of figures, columns separated by single spaces
+    ("Quarter Qwen Llama" / "Q1 10 12" / "Q2 14 13"). Returns the block and the index
+    after it. Prose does not pass: its lines do not end in the same count of figures
+    under a header with one word per figure column."""
+    head = lines[i].split()
+    if not 2 <= len(head) <= MAX_TABLE_COLS + 3 or i + 3 > len(lines):
+        return None
+    label, nums = _numbers_at_end(lines[i + 1])
+    k = len(nums)
+    if k < 1 or k >= len(head) or not label or len(label) > 4:
+        return None
+    if any(_TOKEN_NUM.match(w) and not _YEAR.match(w) for w in head):
+        return None
+    body: list[tuple[str, ...]] = []
+    j = i + 1
+    while j < len(lines):
+        label, nums = _numbers_at_end(lines[j])
+        if len(nums) != k or not label or len(label) > 4:
+            break
+        body.append((" ".join(label), *nums))
+        j += 1
+    if len(body) < 2:
+        return None
+    header = (" ".join(head[: len(head) - k]), *head[len(head) - k:])
+    return (header, tuple(body)), j
 
 
 def tables_in_text(text: str) -> list[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]]:
@@ -169,6 +214,11 @@ def tables_in_text(text: str) -> list[tuple[tuple[str, ...], tuple[tuple[str, ..
             # aligned text is only a table when most rows hold numbers
             if block is not None and _numeric_columns(block[0], block[1]):
                 found.append(block)
+            continue
+        spaced = _spaced_table(lines, i)
+        if spaced is not None:
+            block, i = spaced
+            found.append(block)
             continue
         i += 1
     return found
@@ -239,10 +289,10 @@ def series_in_request(text: str) -> DataTable | None:
 # ---------------------------------------------------------------- how to show one
 
 _TIME = re.compile(
-    r"^(?:q[1-4]|h[12]|fy\s?\d{2,4}|(?:19|20)\d{2}(?:[-/ ]?(?:q[1-4]|h[12]|\d{1,2}))?|"
+    r"^(?:q[1-4]|h[12]|fy\s?\d{2,4}|(?:1[5-9]|20)\d{2}(?:[-/ ]?(?:q[1-4]|h[12]|\d{1,2}))?|"
     r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?: \d{2,4})?|"
     r"(?:week|wk|month|day|quarter|year) ?\d+|\d{1,2}[-/]\d{4}|"
-    r"第?[一二三四1-4]季度|\d{1,2}月|(?:19|20)\d{2}年.*|q[1-4] ?(?:19|20)?\d{2})$",
+    r"第?[一二三四1-4]季度|\d{1,2}月|(?:1[5-9]|20)\d{2}年.*|q[1-4] ?(?:19|20)?\d{2})$",
     re.IGNORECASE)
 _SHARE = re.compile(r"share|percent|%|proportion|portion|breakdown|split|占比|份额|比例|构成",
                     re.IGNORECASE)
@@ -270,13 +320,16 @@ def chart_or_table(t: DataTable) -> Chart | Table | None:
     headed as a share, with at most six parts; bars otherwise. Columns on a
     very different scale from the first are left out (they would flatten it).
     """
-    numeric = _numeric_columns(t.header, t.rows)
-    rows = [r for r in t.rows if any(c.strip() for c in r)]
+    rows: list[Sequence[str]] = [r for r in t.rows if any(c.strip() for c in r)]
+    if len(rows) > MAX_POINTS and _is_time([r[0] for r in rows]):
+        rows = _sample(rows, MAX_POINTS)  # a long series over time: its shape, end to end
+        t = DataTable(t.header, tuple(tuple(r) for r in rows), t.title, t.location, t.source_id)
+    numeric = _numeric_columns(t.header, rows)
     if numeric and len(rows) >= 2:
         label_col = next((c for c in range(len(t.header)) if c not in numeric), None)
-        if label_col is None and len(numeric) >= 2 and _is_time([r[0] for r in rows]):
-            label_col = 0
-            numeric = numeric[1:]
+        if 0 in numeric and len(numeric) >= 2 and _is_time([r[0] for r in rows]):
+            label_col = 0  # years in the first column label the rows, even beside text
+            numeric = [c for c in numeric if c != 0]
         heads = [t.header[c].strip() for c in numeric]
         if label_col is not None and len(numeric) >= 3 and _is_time(heads) \
                 and len(rows) <= MAX_SERIES:  # periods across the top: one line per row
@@ -291,15 +344,24 @@ def chart_or_table(t: DataTable) -> Chart | Table | None:
     return Table(header=list(t.header), rows=[list(r) for r in rows[:MAX_TABLE_ROWS]])
 
 
+def _sample(rows: Sequence[Sequence[str]], most: int) -> list[Sequence[str]]:
+    """At most ``most`` rows spread evenly over ``rows``, the first and the last kept."""
+    step = (len(rows) - 1) / (most - 1)
+    picked = sorted({round(k * step) for k in range(most)})
+    return [rows[i] for i in picked]
+
+
 def _chart(t: DataTable, rows: Sequence[Sequence[str]], label_col: int,
            numeric: Sequence[int]) -> Chart | None:
     labels = [r[label_col].strip() for r in rows]
     if len(set(labels)) < len(labels) or not all(labels):
         return None
     time = _is_time(labels)
-    if len(rows) > MAX_CATEGORIES:  # the latest periods, or the first categories
-        rows = rows[-MAX_CATEGORIES:] if time else rows[:MAX_CATEGORIES]
-        labels = [r[label_col].strip() for r in rows]
+    if time and len(rows) > MAX_POINTS:  # a series over time: sampled end to end
+        rows = _sample(rows, MAX_POINTS)
+    elif not time and len(rows) > MAX_CATEGORIES:  # the first categories
+        rows = rows[:MAX_CATEGORIES]
+    labels = [r[label_col].strip() for r in rows]
     series: list[Series] = []
     scale = 0.0
     for c in numeric[:MAX_SERIES]:

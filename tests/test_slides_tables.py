@@ -1,0 +1,115 @@
+"""Tables in real documents become native charts by code (issue 15), and lists that only
+look like tables do not.
+
+Real files throughout: the Global Carbon Project's CO2 table and the 35-page Riis PDF of
+``bench/corpus``, and DOCX, XLSX, HTML and PDF files written by their own libraries
+(the PDF by LibreOffice, as a user's exported report would be).
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from qwenapp.slides import Chart, load_sources
+from qwenapp.slides.tables import MAX_POINTS, chart_or_table, tables_in_text
+
+CORPUS = Path(__file__).resolve().parent.parent / "bench" / "corpus"
+ROWS = [("Quarter", "Qwen", "Llama"), ("Q1", "10", "12"), ("Q2", "14", "13"),
+        ("Q3", "18", "15"), ("Q4", "25", "16")]
+
+
+def _chart(path: Path) -> Chart:
+    _, tables = load_sources([path])
+    assert len(tables) == 1, tables
+    shown = chart_or_table(tables[0])
+    assert isinstance(shown, Chart), shown
+    return shown
+
+
+def test_real_co2_table_becomes_a_line_over_its_whole_span() -> None:
+    """1750-2024 in 275 rows, later columns empty in early years: a line of the total
+    from the first year to the last, its values the file's own cells."""
+    path = CORPUS / "co2" / "global.csv"
+    chart = _chart(path)
+    assert chart.type == "line"
+    assert len(chart.categories) <= MAX_POINTS
+    assert chart.categories[0] == "1750" and chart.categories[-1] == "2024"
+    with path.open(encoding="utf-8") as f:
+        cells = {r["Year"]: r for r in csv.DictReader(f)}
+    total = next(s for s in chart.series if s.name == "Total")
+    assert total.values == [float(cells[y]["Total"]) for y in chart.categories]
+    assert total.values[-1] == 10527.0
+
+
+def test_a_list_of_illustrations_with_page_numbers_is_not_a_table() -> None:
+    """The Riis PDF's list of illustrations ("THE BEND, 59") was turned into bar charts of
+    page numbers."""
+    _, tables = load_sources([CORPUS / "tenements" / "how_the_other_half_lives_riis_1890.pdf"])
+    assert tables == []
+    text = "HILL,   30\nUPSTAIRS IN BLINDMAN'S ALLEY,   34\nAN OLD REAR-TENEMENT,   45\n"
+    assert tables_in_text(text) == []
+
+
+def test_docx_xlsx_and_html_tables_become_charts(tmp_path: Path) -> None:
+    import docx
+    import openpyxl
+
+    d = docx.Document()
+    d.add_heading("Downloads", 1)
+    t = d.add_table(rows=len(ROWS), cols=3)
+    for i, row in enumerate(ROWS):
+        for j, c in enumerate(row):
+            t.cell(i, j).text = c
+    d.save(tmp_path / "d.docx")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    for row in ROWS:
+        ws.append([row[0], *(int(c) if c.isdigit() else c for c in row[1:])])
+    wb.save(tmp_path / "s.xlsx")
+    cells = "".join(f"<tr>{''.join(f'<td>{c}</td>' for c in r)}</tr>" for r in ROWS)
+    (tmp_path / "p.html").write_text(
+        "<html><head><title>Downloads</title></head><body><h1>Model downloads</h1><p>The "
+        "table below lists the downloads of each model family per quarter, as counted by "
+        f"the hub in its quarterly statement.</p><table>{cells}</table><p>Growth was "
+        "strongest in the fourth quarter.</p></body></html>", encoding="utf-8")
+    for name in ("d.docx", "s.xlsx", "p.html"):
+        chart = _chart(tmp_path / name)
+        assert chart.type == "line", name
+        assert chart.categories == ["Q1", "Q2", "Q3", "Q4"], name
+        assert [s.name for s in chart.series] == ["Qwen", "Llama"], name
+        assert chart.series[0].values == [10.0, 14.0, 18.0, 25.0], name
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="needs LibreOffice")
+def test_a_pdf_table_single_spaced_by_extraction_becomes_a_chart(tmp_path: Path) -> None:
+    """pdf text extraction gives "Q1 10 12": one space between columns."""
+    import docx
+
+    d = docx.Document()
+    d.add_heading("Model downloads", 1)
+    d.add_paragraph("The hub counted the downloads of each model per quarter, in millions.")
+    t = d.add_table(rows=len(ROWS), cols=3)
+    t.style = "Table Grid"
+    for i, row in enumerate(ROWS):
+        for j, c in enumerate(row):
+            t.cell(i, j).text = c
+    d.save(tmp_path / "t.docx")
+    profile = (tmp_path / "profile").as_uri()
+    subprocess.run(["soffice", f"-env:UserInstallation={profile}", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(tmp_path / "t.docx")],
+                   check=True, capture_output=True, timeout=180)
+    chart = _chart(tmp_path / "t.pdf")
+    assert chart.categories == ["Q1", "Q2", "Q3", "Q4"]
+    assert [s.values for s in chart.series] == [[10, 14, 18, 25], [12, 13, 15, 16]]
+
+
+def test_prose_ending_in_numbers_is_not_a_table() -> None:
+    text = ("The city grew quickly in those years\nand by the census of 1880 it had 1206299\n"
+            "people in 1890 and 1515301\nin 1900, a rise of 25 per cent.\n")
+    assert tables_in_text(text) == []
