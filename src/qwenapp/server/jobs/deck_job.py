@@ -14,7 +14,6 @@ upload names), and its title is the topic unless one is given.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
-from ...documents import extract
+from ...documents import Document, DocumentError
 from ...errors import QwenappError
 from ...models.base import job_parallel
 from ...reports import Report, load_report
@@ -120,6 +119,21 @@ def _event(ev: BuildEvent) -> JobEvent | None:
     return None
 
 
+async def _read(services: JobServices, stored: Path, filename: str) -> Document:
+    """A user's document, read in the library's bounded child process (CPU, memory and
+    time limits), as uploads are: a hostile file costs that child, never the server.
+    The document is named by its upload name, never by the server's file name."""
+    library = services.library
+    # the limits it was accepted under at upload
+    limits = dataclasses.replace(library.limits,
+                                 max_file_bytes=services.config.limits.upload_bytes)
+    try:
+        prepared = await library.worker.aprepare(stored, limits)
+    except DocumentError as e:
+        raise DocumentError(e.message.replace(stored.name, filename), e.hint) from None
+    return dataclasses.replace(prepared.document, path=Path(filename))
+
+
 def _source_report(job_id: str, user_id: str, services: JobServices) -> Report:
     """The report a finished report job of ``user_id`` wrote (404 for anyone else's)."""
     job = JobStore(services.conn).get(job_id, user_id)
@@ -163,9 +177,7 @@ class DeckJob:
         services = ctx.services
         backend = services.models.get(req.model)
         docs = owned_documents(req.document_ids, ctx.user_id, services)
-        # Passages name each source by its upload name, never by the server's file name.
-        extracted = [dataclasses.replace(await asyncio.to_thread(extract, Path(d.path)),
-                                         path=Path(d.filename)) for d in docs]
+        extracted = [await _read(services, Path(d.path), d.filename) for d in docs]
         passages = passages_from_documents(extracted)
         tables = cite_tables(find_tables(extracted), passages)
         topic = req.topic
