@@ -17,6 +17,8 @@ import pytest
 
 from conftest import qwenapp_cmd
 from qwenapp.reports import load_report
+from qwenapp.reports.degenerate import longest_marker_run, scaffold_leaks
+from qwenapp.reports.quality import measure
 
 pytestmark = pytest.mark.smoke
 
@@ -51,3 +53,11 @@ def test_real_model_writes_a_cited_report(cli_env: dict[str, str], tmp_path: Pat
         assert report.passage(n) is not None
     # the 0.5B model does not always cite, but the validator must leave only real ids
     assert all(r.locator.startswith(str(docs)) for r in report.references)
+    # what issue 16 requires of every report, judged on the output (not the pipeline's word)
+    body = md.split("## References")[0]
+    figures = measure(report)
+    assert scaffold_leaks(body) == [] and figures.leaks == [], figures.leaks
+    assert longest_marker_run(body) <= 3 and figures.longest_marker_run <= 3
+    assert figures.cited_sentences >= 3, figures.as_dict()
+    assert figures.supported_share >= 0.8, figures.as_dict()
+    assert figures.numbers_names_share >= 0.9, figures.as_dict()

@@ -44,7 +44,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         chat(alice, conv["id"], "my secret plan is zanzibar")
         msgs = alice.get(f"/api/conversations/{conv['id']}").json()["messages"]
         doc = alice.post("/api/documents", files={"file": (
-            "private.md", b"# Private\n\nAlice's confidential zanzibar notes.\n")}).json()
+            "private.md", b"# Private\n\nAlice's confidential zanzibar notes say that Qwen models "
+            b"are released under the Apache 2.0 license.\n")}).json()
         job = alice.post("/api/jobs", json={"kind": "report", "question": "zanzibar?",
                                             "depth": "quick", "document_ids": [doc["id"]]}
                          ).json()

@@ -29,7 +29,8 @@ from .model import (
 )
 from .verify import support
 
-__all__ = ["SUPPORT_THRESHOLD", "assemble", "citation_support", "sentence_supported"]
+__all__ = ["SUPPORT_THRESHOLD", "assemble", "citation_support", "draft_warnings",
+           "sentence_supported"]
 
 SUPPORT_THRESHOLD = 0.25  # legacy: share of a sentence's words found in its cited passages
 
@@ -42,6 +43,18 @@ def _weak(text: str, passages: dict[int, Passage]) -> int:
             if overlap(s.text, joined) < SUPPORT_THRESHOLD:
                 weak += 1
     return weak
+
+
+def draft_warnings(d: SectionDraft) -> list[str]:
+    """What the checks did to one written section, in words (the run prints these too)."""
+    if d.fallback:
+        why = "; ".join(dict.fromkeys(d.problems)) or "it failed the checks"
+        return [f"section {d.heading!r}: the model's text was not usable ({why}); "
+                "the section quotes its sources instead"]
+    if d.dropped:
+        return [f"section {d.heading!r}: {d.dropped} sentence(s) removed "
+                f"({'; '.join(dict.fromkeys(d.problems))})"]
+    return []
 
 
 def sentence_supported(text: str, passage_texts: Sequence[str], language: str,
@@ -95,14 +108,9 @@ def assemble(*, report_id: str, question: str, language: str, plan: Plan, gather
             warn.append(f"section {d.heading!r}: the model wrote nothing")
         sents = _sentences(d.sentences, numbers)
         thin = len(sents) < 2 and bool(d.passage_ids or note)
+        warn.extend(draft_warnings(d))
         if d.fallback:
-            why = "; ".join(dict.fromkeys(d.problems)) or "it failed the checks"
-            warn.append(f"section {d.heading!r}: the model's text was not usable ({why}); "
-                        "the section quotes its sources instead")
             quality.fallback_sections.append(d.heading)
-        elif d.dropped:
-            warn.append(f"section {d.heading!r}: {d.dropped} sentence(s) removed "
-                        f"({'; '.join(d.problems)})")
         if thin:
             quality.thin_sections.append(d.heading)
             if text == label(language, "no_coverage") and d.passage_ids:

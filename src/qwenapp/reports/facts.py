@@ -117,7 +117,12 @@ def select_facts(questions: Sequence[str], context: str, passages: Sequence[Pass
     docs, lengths = [c[3] for c in cands], [len(c[3]) for c in cands]
     scores = _bm25(query, docs, lengths, stats)
     strong = {t for t, w in query.items() if w >= 1.0} or set(query)
-    need = 1
+    # a sentence must answer the section, not share one word with it ("states" in
+    # "What risks does Alibaba face in the United States?" and in an egg recall story):
+    # two of the section's terms, or one when its passage as a whole has two or more
+    # (a sentence about GGUF in a passage about running models on a CPU)
+    vouched = {p.id for p in passages if len(stem_terms(p.text) & strong) >= 2}
+    need = 2 if len(strong) >= 3 else 1
     # the section's own words (not the report question's): a fact must hit one of them,
     # or every section would collect the same generic "Qwen is popular" sentences
     own = strong - stem_terms(context)
@@ -137,7 +142,8 @@ def select_facts(questions: Sequence[str], context: str, passages: Sequence[Pass
             p, _, s, terms = cands[i]
             if len(chosen) >= limit or scores[i] < share * best:
                 break
-            if i in chosen or len(terms & strong) < need or per[p.id] >= per_passage \
+            if i in chosen or len(terms & strong) < (1 if p.id in vouched else need) \
+                    or per[p.id] >= per_passage \
                     or s in exclude:
                 continue
             if own_best > 0 and own_scores[i] < own_share * own_best:

@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from ..errors import BackendError
 from ..models.base import Backend
-from .assemble import assemble
+from .assemble import assemble, draft_warnings
 from .cite import cited_ids
 from .errors import NoSourcesError
 from .events import (
@@ -181,6 +181,8 @@ async def _stages(store: ReportStore, rid: str, backend: Backend, req: ReportReq
             yield SectionWritten(i + 1, total, draft.heading, len(cited_ids(draft.text)),
                                  len(draft.removed_citations), fallback=draft.fallback,
                                  dropped=draft.dropped, sentences=len(draft.sentences))
+            for message in draft_warnings(draft):
+                yield Warned(message)
     finally:
         for task in tasks:
             task.cancel()
