@@ -68,6 +68,12 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     # tools in chat and MCP servers as tool sources ([tools], [mcp.servers.NAME]; see below)
     tools: ToolSettings = field(default_factory=lambda: ToolSettings())
+    # the key for --model openai:URL#MODEL (QWENAPP_API_KEY, else OPENAI_API_KEY)
+    api_key: str | None = None
+    embed: str | None = None  # default embedding endpoint (QWENAPP_EMBED, or embed = "...")
+    search: str = "duckduckgo"  # web search provider of reports (QWENAPP_SEARCH)
+    # search providers' keys (every *_API_KEY variable: BRAVE_API_KEY, TAVILY_API_KEY, ...)
+    search_keys: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def db_path(self) -> Path:
@@ -99,7 +105,11 @@ def _int(env: Mapping[str, str], key: str, value: Any, minimum: int) -> int:
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Read defaults, then the config file, then ``QWENAPP_*`` variables."""
+    """Read defaults, then the config file, then ``QWENAPP_*`` variables.
+
+    This is the only place the environment is read for settings: everything below the
+    edge gets a :class:`Settings` (search keys and the API key included).
+    """
     env = os.environ if env is None else env
     home = Path(env["QWENAPP_HOME"]).expanduser() if env.get("QWENAPP_HOME") else _default_home()
     config_path = Path(env.get("QWENAPP_CONFIG") or home / "config.toml").expanduser()
@@ -139,6 +149,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         endpoints=endpoints,
         trusted_proxies=tuple(str(p).strip() for p in proxies_raw if str(p).strip()),
         tools=_tool_settings(cfg, env, config_path),
+        api_key=env.get("QWENAPP_API_KEY") or env.get("OPENAI_API_KEY") or None,
+        embed=str(env.get("QWENAPP_EMBED") or cfg.get("embed") or "") or None,
+        search=str(env.get("QWENAPP_SEARCH") or cfg.get("search") or "duckduckgo"),
+        search_keys={k: v for k, v in env.items() if k.endswith("_API_KEY") and v},
     )
 
 

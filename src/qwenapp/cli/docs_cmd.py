@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 import click
@@ -21,8 +20,8 @@ def _library(state: AppState) -> Library:
     return Library(open_db(state.settings.db_path))
 
 
-def _embed_spec(spec: str | None) -> str | None:
-    return spec or os.environ.get("QWENAPP_EMBED") or None
+def _embed_spec(state: AppState, spec: str | None) -> str | None:
+    return spec or state.settings.embed
 
 
 @click.group("docs")
@@ -55,7 +54,7 @@ def add(state: AppState, paths: tuple[Path, ...], embed: str | None) -> None:
         else:
             failed += 1
             err.print(f"[red]failed[/]    {name}: {escape(o.reason)}")
-    spec = _embed_spec(embed)
+    spec = _embed_spec(state, embed)
     if spec:
         embedder = parse_embedder(spec)
 
@@ -95,7 +94,7 @@ def search(state: AppState, query: str, limit: int, hybrid: bool, embed: str | N
     """Search the library (BM25; --hybrid adds embeddings)."""
     lib = _library(state)
     if hybrid:
-        spec = _embed_spec(embed)
+        spec = _embed_spec(state, embed)
         if not spec:
             raise InputError("--hybrid needs an embedding endpoint",
                              "pass --embed openai:URL#MODEL or set QWENAPP_EMBED")

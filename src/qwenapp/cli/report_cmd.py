@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import sys
 from pathlib import Path
 
@@ -99,7 +98,7 @@ def _print_event(err: Console, ev: ReportEvent) -> None:
 def _request(question: str | None, docs: tuple[Path, ...], urls: tuple[str, ...], web: bool,
              search: str | None, use_library: bool, depth: str, length: str, language: str,
              audience: str, notes: str, allow_uncited: bool, allow_private_urls: bool,
-             allow_host: tuple[str, ...]) -> ReportRequest:
+             allow_host: tuple[str, ...], default_search: str = "duckduckgo") -> ReportRequest:
     if not question or not question.strip():
         raise InputError("give a question", 'qwenapp report "What drove X?" --docs ./folder')
     if len(notes.strip()) > MAX_NOTES:
@@ -111,7 +110,7 @@ def _request(question: str | None, docs: tuple[Path, ...], urls: tuple[str, ...]
         question=question.strip(), depth=depth, length=length,  # type: ignore[arg-type]
         language=language, audience=audience, notes=notes.strip(),
         docs=[str(d.expanduser().resolve()) for d in docs], urls=list(urls), web=web,
-        search=search or os.environ.get("QWENAPP_SEARCH") or "duckduckgo",
+        search=search or default_search,
         use_library=use_library, allow_uncited=allow_uncited,
         allow_private_urls=allow_private_urls, allowed_hosts=list(allow_host),
     )
@@ -125,7 +124,7 @@ async def _run(state: AppState, model: str | None, request: ReportRequest,
     embedder: OpenAIEmbeddings | None = parse_embedder(embed) if embed else None
     backend = state.backend(model)
     try:
-        async with source_tools(Library(conn), request, search_env=os.environ,
+        async with source_tools(Library(conn), request, search_env=settings.search_keys,
                                 url_timeout=url_timeout, embedder=embedder) as tools:
             result: Finished | None = None
             async for ev in run_report(conn, backend, request, tools, report_id=report_id,
@@ -215,7 +214,7 @@ def report(state: AppState, question: str | None, docs: tuple[Path, ...],
     else:
         request = _request(question, docs, urls, web, search, use_library, depth, length,
                            language, audience, notes, allow_uncited, allow_private_urls,
-                           allow_host)
+                           allow_host, state.settings.search)
         rid = None
         if not (request.docs or request.urls or request.web or request.use_library):
             lib = Library(open_db(state.settings.db_path))
@@ -227,7 +226,7 @@ def report(state: AppState, question: str | None, docs: tuple[Path, ...],
                                      "add --docs, --url or --web, or pass --allow-uncited")
     holder: dict[str, str] = {}
     try:
-        embed = embed or os.environ.get("QWENAPP_EMBED") or None
+        embed = embed or state.settings.embed
         if embed:
             split_embed_spec(embed)  # a malformed spec fails before the model loads
         finished = asyncio.run(_run(state, model, request, rid, url_timeout, embed, holder))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import socket
 from typing import Any
 
@@ -135,12 +134,10 @@ def serve(state: AppState, host: str, port: int, models: tuple[str, ...], embed:
                           active_streams=max_streams, queued_streams=max_streams,
                           jobs_per_user=jobs_per_user, running_jobs=max_jobs,
                           upload_bytes=upload_mb * MB)
-    env = os.environ  # read here, at the edge, once
     proxies = _proxies(trust_proxy, settings.trusted_proxies)
     config = ServerConfig(host=host, port=port, limits=limits, secure_cookies=secure_cookies,
                           trust_proxy=bool(proxies), web=web,
-                          search=search or env.get("QWENAPP_SEARCH") or "duckduckgo",
-                          search_env={k: v for k, v in env.items() if k.endswith("_API_KEY")},
+                          search=search or settings.search, search_env=settings.search_keys,
                           web_allowed_hosts=frozenset(h.lower() for h in allow_hosts))
     backends = [state.backend(spec) for spec in (models or (settings.model,))]
     embedder = None

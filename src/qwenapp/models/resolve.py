@@ -43,8 +43,8 @@ def resolve_backend(spec: str, settings: Settings, *,
         if not sep or not url or not model:
             raise InputError(f"cannot read the endpoint {spec!r}",
                              "write it as openai:http://host:8000/v1#MODEL_NAME")
-        key = os.environ.get("QWENAPP_API_KEY") or os.environ.get("OPENAI_API_KEY")
-        return OpenAICompatBackend(url, model, key, timeout=settings.request_timeout)
+        return OpenAICompatBackend(url, model, settings.api_key,
+                                   timeout=settings.request_timeout)
     if spec in settings.endpoints:
         from .openai_compat import OpenAICompatBackend
 
