@@ -100,3 +100,77 @@ def test_passages_from_report_use_display_names() -> None:
     got = passages_from_report(report, {"/srv/f1.pdf": "Quarterly results.pdf"})
     assert [p.title for p in got] == ["Quarterly results.pdf", "title 2"]
     assert passages_from_report(report.model_copy(update={"passages": []})) == []
+
+
+def _verified_report() -> Report:
+    """Two sections of verified sentences (support >= 0.5, citing passages) and one that
+    the verifier mostly rejected."""
+    from qwenapp.reports.model import ReportSentence
+
+    report = _report(["", "", ""], {1: 1, 2: 2, 3: 3})
+    s1 = [ReportSentence(text="Qwen models are released under the Apache 2.0 licence [1].",
+                         refs=[1], passage_ids=[1], support=0.9),
+          ReportSentence(text="Developers can fine-tune them without asking anyone [1].",
+                         refs=[1], passage_ids=[1], support=0.7),
+          ReportSentence(text="This sentence was not supported by its passage [2].",
+                         refs=[2], passage_ids=[2], support=0.2)]
+    s2 = [ReportSentence(text="Quantised builds run on a laptop CPU [2].", refs=[2],
+                         passage_ids=[2], support=0.8),
+          ReportSentence(text="A 1.5B model answers in a few seconds on two cores [3].",
+                         refs=[3], passage_ids=[3], support=0.6, origin="extract")]
+    s3 = [ReportSentence(text="Only one sentence here survives [1].", refs=[1],
+                         passage_ids=[1], support=0.9),
+          ReportSentence(text="Made up [2].", refs=[2], passage_ids=[2], support=0.1)]
+    sections = [ReportSection(heading="Licensing terms", text="", sentences=s1),
+                ReportSection(heading="Running on ordinary hardware", text="", sentences=s2),
+                ReportSection(heading="Thin section", text="", sentences=s3)]
+    return report.model_copy(update={"sections": sections})
+
+
+def test_findings_are_a_reports_verified_sentences_without_markers() -> None:
+    from qwenapp.slides import Finding, findings_from_report
+
+    assert findings_from_report(_verified_report()) == [
+        Finding("Licensing terms", ("Qwen models are released under the Apache 2.0 licence.",
+                                    "Developers can fine-tune them without asking anyone."),
+                ("1",)),
+        Finding("Running on ordinary hardware",
+                ("Quantised builds run on a laptop CPU.",
+                 "A 1.5B model answers in a few seconds on two cores."), ("2", "3")),
+    ]
+
+
+def test_a_deck_from_a_report_reuses_its_verified_sentences() -> None:
+    """Issue 15: "a deck made from a report reuses the report's verified sentences": the
+    report's sections lead the deck, their bullets the sentences themselves, their notes
+    citing the passages behind them; the model plans only the rest."""
+    import asyncio
+
+    from qwenapp.models.scripted import ScriptedModel
+    from qwenapp.slides import DeckGenerated, DeckRequest, findings_from_report, generate_deck
+    from qwenapp.slides.scripted import deck_responder
+
+    report = _verified_report()
+    passages = passages_from_report(report)
+
+    async def go() -> list[object]:
+        model = ScriptedModel(responder=deck_responder())
+        return [ev async for ev in generate_deck(
+            model, DeckRequest("Why developers adopt Qwen", slides=6), passages,
+            findings=findings_from_report(report))]
+
+    events = asyncio.run(go())
+    done = events[-1]
+    assert isinstance(done, DeckGenerated)
+    deck = done.deck
+    assert len(deck.slides) == 6
+    content = deck.slides[1:-1]
+    assert [s.title for s in content[:2]] == ["Licensing terms", "Running on ordinary hardware"]
+    assert content[0].bullets == ["Qwen models are released under the Apache 2.0 licence.",
+                                  "Developers can fine-tune them without asking anyone."]
+    assert content[1].bullets[0] == "Quantised builds run on a laptop CPU."
+    assert [r.id for r in content[1].sources] == ["2", "3"]
+    assert "title 3, page 3" in content[1].notes_text()
+    assert done.stats.report_slides == 2
+    assert all(s.title != "Thin section" for s in deck.slides)
+    assert len(content) == 4  # the model's slides fill the rest

@@ -45,7 +45,9 @@ from .pipeline import (
 )
 from .render import render_pptx
 from .sources import (
+    Finding,
     Passage,
+    findings_from_report,
     load_passages,
     load_sources,
     passages_from_documents,
@@ -71,6 +73,7 @@ __all__ = [
     "DirStages",
     "ExportError",
     "Exported",
+    "Finding",
     "MemoryStages",
     "Note",
     "OutlineReady",
@@ -95,6 +98,7 @@ __all__ = [
     "build_deck",
     "deck_from_passages",
     "find_tables",
+    "findings_from_report",
     "generate_deck",
     "get_theme",
     "load_passages",

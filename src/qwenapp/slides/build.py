@@ -23,7 +23,7 @@ from .layout import overflow
 from .output import check_output, write_atomic
 from .pipeline import DeckGenerated, DeckRequest, DeckStats, Progress, check_request, generate_deck
 from .render import render_pptx
-from .sources import Passage
+from .sources import Finding, Passage
 from .stages import Stages
 from .tables import DataTable
 from .themes import THEMES, Theme
@@ -110,13 +110,15 @@ async def build_deck(
     theme: Theme | None = None,
     passages: Sequence[Passage] = (),
     tables: Sequence[DataTable] | None = None,
+    findings: Sequence[Finding] = (),
     stages: Stages | None = None,
     pdf: bool = False,
     png: bool = False,
 ) -> AsyncIterator[BuildEvent]:
     """Generate, render and write a deck, yielding progress; ends with :class:`DeckBuilt`.
 
-    ``tables`` are the sources' tables (None: found in the passages);
+    ``tables`` are the sources' tables (None: found in the passages); ``findings`` a
+    report's verified sentences by section (the deck's first slides, as they are);
     ``stages`` keeps each finished stage, so a run with the stages of an
     interrupted one resumes (the server's deck job passes its folder).
     """
@@ -126,8 +128,8 @@ async def build_deck(
     require_tools(pdf, png)
     started = time.perf_counter()
     generated: DeckGenerated | None = None
-    async for event in generate_deck(backend, request, passages, tables=tables, stages=stages,
-                                     fit=_fit(theme)):
+    async for event in generate_deck(backend, request, passages, tables=tables,
+                                     findings=findings, stages=stages, fit=_fit(theme)):
         if isinstance(event, DeckGenerated):
             generated = event
         yield event
@@ -153,6 +155,7 @@ async def make_deck(
     *,
     theme: Theme | None = None,
     passages: Sequence[Passage] = (),
+    findings: Sequence[Finding] = (),
     pdf: bool = False,
     png: bool = False,
     on_progress: Callable[[BuildEvent], None] | None = None,
@@ -160,7 +163,7 @@ async def make_deck(
     """:func:`build_deck` for callers that want only the result (and maybe a callback)."""
     result: DeckResult | None = None
     async for event in build_deck(backend, request, out, theme=theme, passages=passages,
-                                  pdf=pdf, png=png):
+                                  findings=findings, pdf=pdf, png=png):
         if on_progress is not None:
             on_progress(event)
         if isinstance(event, DeckBuilt):
@@ -181,15 +184,18 @@ async def deck_from_passages(
     tone: str = "",
     theme: Theme | None = None,
     parallel: int = 4,
+    findings: Sequence[Finding] = (),
     on_progress: Callable[[BuildEvent], None] | None = None,
 ) -> DeckResult:
     """A deck from cited passages, e.g. a saved report's sources: ``--from-report``.
 
     ``passages`` are ``Passage`` objects or ``(source_id, title, location, text)``
     tuples; the ids are kept, so speaker notes cite the report's own sources.
+    ``findings`` (:func:`~.sources.findings_from_report`) make the report's verified
+    sentences the deck's first slides.
     """
     items = [p if isinstance(p, Passage) else Passage(*p) for p in passages]
     request = DeckRequest(topic=brief, slides=slides, audience=audience, tone=tone,
                           language=language, parallel=parallel)
     return await make_deck(backend, request, out, theme=theme, passages=items,
-                           on_progress=on_progress)
+                           findings=findings, on_progress=on_progress)

@@ -61,6 +61,7 @@ class DeckStats:
     replaced: int = 0  # slides dropped as repeats and replaced by a new heading
     shortened: int = 0  # lines the model rewrote shorter
     data_slides: int = 0  # charts and tables built by code from the sources
+    report_slides: int = 0  # slides made of a report's verified sentences
     tables_found: int = 0  # usable tables found in the sources and the request
     tables_offered: int = 0  # of those, the ones the deck has room for (half its slides)
     render_seconds: float = 0.0

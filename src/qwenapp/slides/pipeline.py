@@ -53,10 +53,10 @@ from .events import (
 from .language import Language, resolve_language
 from .outline import ContentKind, Outline, PlannedSlide, Rules, limits_for
 from .prompts import Brief, instruction_text
-from .sources import Passage, numbers_in
+from .sources import Finding, Passage, numbers_in
 from .stages import MemoryStages, Stages
 from .tables import DataTable, find_tables, series_in_request, table_numbers
-from .write import Fit, Job, data_slides, plan_outline, write_slides
+from .write import Fit, Job, data_slides, plan_outline, report_slides, write_slides
 
 __all__ = [
     "MAX_NOTES",
@@ -131,20 +131,23 @@ def choose_kinds(text: str, passages: Sequence[Passage]) -> list[ContentKind]:
     return kinds
 
 
-def _merge(outline: Outline, data: Sequence[Slide], count: int) -> Outline:
-    """The outline with the data slides spread among the model's (one after the first,
-    then every other slide), ``count`` content slides in all."""
+def _merge(outline: Outline, data: Sequence[Slide], count: int, first: int = 0) -> Outline:
+    """The outline with the slides made by code in it, ``count`` content slides in all:
+    the first ``first`` of ``data`` (a report's sections) lead, in order; the rest (the
+    data slides) are spread among the model's, one after the first, then every other."""
     model = list(outline.slides)
     spares = list(outline.spares)
     while len(model) < count - len(data) and spares:
         model.append(PlannedSlide("bullets", spares.pop(0)))
-    planned = [PlannedSlide("chart" if d.kind == "chart" else "table", d.title, k)
+    planned = [PlannedSlide("chart" if d.kind == "chart" else
+                            "table" if d.kind == "table" else "bullets", d.title, k)
                for k, d in enumerate(data)]
-    merged: list[PlannedSlide] = []
+    merged: list[PlannedSlide] = planned[:first]
+    planned = planned[first:]
     j = 0
     for p in model:
         merged.append(p)
-        if j < len(planned) and len(merged) % 2 == 1:
+        if j < len(planned) and (len(merged) - first) % 2 == 1:
             merged.append(planned[j])
             j += 1
     merged += planned[j:]
@@ -171,8 +174,8 @@ def _topic_from(passages: Sequence[Passage]) -> str:
 
 
 async def _generate(backend: Backend, req: DeckRequest, passages: Sequence[Passage],
-                    tables: Sequence[DataTable] | None, stages: Stages, fit: Fit | None,
-                    emit: Emit) -> None:
+                    tables: Sequence[DataTable] | None, findings: Sequence[Finding],
+                    stages: Stages, fit: Fit | None, emit: Emit) -> None:
     check_request(req, bool(passages))
     started = time.perf_counter()
     topic = " ".join(req.topic.split()) or _topic_from(passages)
@@ -194,15 +197,21 @@ async def _generate(backend: Backend, req: DeckRequest, passages: Sequence[Passa
     brief = Brief(topic, lang, req.audience.strip(), req.tone.strip(), notes)
     job = Job(backend, req, brief, rules, passages, found, emit,
               asyncio.Semaphore(req.parallel), stages, fit)
-    room = min(len(found), max(1, count // 2)) if found else 0
-    job.stats.tables_found, job.stats.tables_offered = len(found), room
     emit(OutlineStarted(count, lang.name))
     t0 = time.perf_counter()
+    # a report's sections first (its verified sentences), leaving the model one slide
+    from_report = await report_slides(job, findings, count - 1) if findings else []
+    job.stats.report_slides = len(from_report)
+    rest = count - len(from_report)
+    room = min(len(found), max(1, rest // 2)) if found else 0
+    job.stats.tables_found, job.stats.tables_offered = len(found), room
     data = await data_slides(job, room)
     job.stats.data_slides = len(data)
     kinds = choose_kinds(asked, passages)
-    outline = await plan_outline(job, count - len(data), kinds, [d.title for d in data])
-    outline = _merge(outline, data, count)
+    fixed = [*from_report, *data]
+    outline = await plan_outline(job, count - len(fixed), kinds, [d.title for d in fixed])
+    outline = _merge(outline, fixed, count, len(from_report))
+    data = fixed
     job.stats.outline_seconds = time.perf_counter() - t0
     emit(OutlineReady(outline))
     t0 = time.perf_counter()
@@ -219,12 +228,15 @@ _END = object()
 async def generate_deck(backend: Backend, request: DeckRequest,
                         passages: Sequence[Passage] = (), *,
                         tables: Sequence[DataTable] | None = None,
+                        findings: Sequence[Finding] = (),
                         stages: Stages | None = None,
                         fit: Fit | None = None) -> AsyncIterator[Progress]:
     """Yield progress while generating; the last event is :class:`DeckGenerated`.
 
     ``tables``: the sources' tables (:func:`~.tables.find_tables` of the
-    documents); None finds them in the passages. ``stages``: where finished
+    documents); None finds them in the passages. ``findings``: a report's sections as
+    verified sentences (:func:`~.sources.findings_from_report`), which become the
+    deck's first content slides as they are. ``stages``: where finished
     stages are saved and, on a resumed run, loaded from. ``fit``: the
     layout's overflow check for a slide. Raises InputError for a bad request
     and DeckError when too few slides could be made for a useful deck.
@@ -234,7 +246,8 @@ async def generate_deck(backend: Backend, request: DeckRequest,
 
     async def work() -> None:
         try:
-            await _generate(backend, request, passages, tables, store, fit, queue.put_nowait)
+            await _generate(backend, request, passages, tables, findings, store, fit,
+                            queue.put_nowait)
         except Exception as e:  # handed to the consumer, re-raised there
             queue.put_nowait(e)
         finally:

@@ -22,8 +22,10 @@ if TYPE_CHECKING:
     from .tables import DataTable
 
 __all__ = [
+    "Finding",
     "Passage",
     "digest",
+    "findings_from_report",
     "load_passages",
     "load_sources",
     "numbers_in",
@@ -104,6 +106,44 @@ def passages_from_report(report: Report, names: Mapping[str, str] | None = None
     chosen = [p for p in report.passages if p.id in cited] or report.passages
     return [Passage(str(p.id), names.get(p.source.locator, p.source.title), p.source.location,
                     p.text) for p in chosen]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One section of a report as its verified sentences, for a deck that presents it.
+
+    ``sentences`` are the section's sentences the report's verifier accepted against
+    the passages they cite; ``source_ids`` those passages (ids of
+    :func:`passages_from_report`), so the slide's notes cite the report's sources.
+    """
+
+    heading: str
+    sentences: tuple[str, ...]
+    source_ids: tuple[str, ...] = ()
+
+
+_MARKER = re.compile(r"\s*\[\d+(?:[,，]\s*\d+)*\]")
+MIN_SUPPORT = 0.5  # the report verifier's own threshold (qwenapp.reports.verify)
+
+
+def findings_from_report(report: Report) -> list[Finding]:
+    """A saved report's sections as :class:`Finding`\\ s: each section's verified sentences,
+    citation markers removed; sections with fewer than two such sentences are left out
+    (the deck plans its own slide there instead)."""
+    out: list[Finding] = []
+    for section in report.sections:
+        kept: list[str] = []
+        ids: list[str] = []
+        for sentence in section.sentences:
+            if sentence.support < MIN_SUPPORT or not sentence.passage_ids:
+                continue
+            text = _MARKER.sub("", sentence.text).strip()
+            if text and text not in kept:
+                kept.append(text)
+                ids += [str(i) for i in sentence.passage_ids if str(i) not in ids]
+        if len(kept) >= 2:
+            out.append(Finding(section.heading.strip(), tuple(kept), tuple(ids)))
+    return out
 
 
 def _chunks(text: str, size: int) -> Iterable[str]:

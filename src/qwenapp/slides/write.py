@@ -71,11 +71,11 @@ from .prompts import (
     shorten_messages,
     slide_messages,
 )
-from .sources import Passage, digest, select
+from .sources import Finding, Passage, digest, select
 from .stages import Stages
 from .tables import DataTable, chart_or_table, table_numbers
 
-__all__ = ["Job", "data_slides", "plan_outline", "write_slides"]
+__all__ = ["Job", "data_slides", "plan_outline", "report_slides", "write_slides"]
 
 _HINT = "try again, use a larger --model, or ask for fewer --slides"
 Fit = Callable[[Slide], list[str]]
@@ -206,6 +206,32 @@ async def data_slides(job: Job, most: int) -> list[Slide]:
             continue
         out.append(await _data_slide(job, t, shown, [s.title for s in out]))
     job.save("data", [s.model_dump(mode="json") for s in out])
+    return out
+
+
+# ---------------------------------------------------------------- report slides
+
+
+async def report_slides(job: Job, findings: Sequence[Finding], most: int) -> list[Slide]:
+    """Stage: a bullet slide for each of the first ``most`` report sections, made of the
+    report's own verified sentences (shorter versions where one does not fit; a line
+    that cannot be made to fit is left out), citing the passages they rest on."""
+    saved = job.saved("report")
+    if saved is not None:
+        return [Slide.model_validate(s) for s in saved]
+    out: list[Slide] = []
+    for f in findings:
+        if len(out) >= most:
+            break
+        if any(same_heading(f.heading, s.title) for s in out) or not f.heading:
+            continue
+        refs = [job.rules.passages[i].ref() for i in f.source_ids if i in job.rules.passages]
+        slide = Slide(kind="bullets", title=f.heading, bullets=list(f.sentences[:5]),
+                      notes=" ".join(f.sentences), sources=refs)
+        slide = await _fitted(job, slide)
+        if len(slide.bullets) >= 2:
+            out.append(slide)
+    job.save("report", [s.model_dump(mode="json") for s in out])
     return out
 
 

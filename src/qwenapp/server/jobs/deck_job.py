@@ -9,7 +9,8 @@ thumbnail per slide.
 
 With ``from_job``, the deck presents a finished report job of the same user:
 the passages its report cited become the deck's sources (shown by their
-upload names), and its title is the topic unless one is given.
+upload names), its sections' verified sentences become the first slides,
+and its title is the topic unless one is given.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from ...slides import (
     DeckRequest,
     DirStages,
     Exported,
+    Finding,
     Note,
     OutlineReady,
     OutlineRetry,
@@ -46,6 +48,7 @@ from ...slides import (
     StageReused,
     build_deck,
     find_tables,
+    findings_from_report,
     get_theme,
     passages_from_documents,
     passages_from_report,
@@ -109,7 +112,8 @@ def _event(ev: BuildEvent) -> JobEvent | None:
         st = ev.stats
         return JobEvent("generated", {"slides": len(ev.deck.slides),
                                       "simplified": st.degraded, "replaced": st.replaced,
-                                      "dropped": st.dropped, "data_slides": st.data_slides})
+                                      "dropped": st.dropped, "data_slides": st.data_slides,
+                                      "report_slides": st.report_slides})
     if isinstance(ev, Rendering):
         return JobEvent("rendering", {"slides": ev.slides})
     if isinstance(ev, Rendered):
@@ -181,11 +185,13 @@ class DeckJob:
         passages = passages_from_documents(extracted)
         tables = cite_tables(find_tables(extracted), passages)
         topic = req.topic
+        findings: list[Finding] = []
         if req.from_job is not None:
             report = _source_report(req.from_job, ctx.user_id, services)
             uploads = {d.path: d.filename for d in services.owners.documents(ctx.user_id)}
             from_report = passages_from_report(report, uploads)
             passages = from_report + passages
+            findings = findings_from_report(report)  # its verified sentences, as slides
             tables = find_tables(passages=from_report) + tables
             topic = topic.strip() or report.title
         previews = services.config.deck_previews and find_soffice() is not None
@@ -197,7 +203,7 @@ class DeckJob:
         out = ctx.workdir / "deck.pptx"
         built: DeckBuilt | None = None
         async for ev in build_deck(backend, core, out, theme=get_theme(req.theme),
-                                   passages=passages, tables=tables,
+                                   passages=passages, tables=tables, findings=findings,
                                    stages=DirStages(ctx.workdir / "stages"),
                                    pdf=previews, png=png):
             if isinstance(ev, DeckBuilt):
