@@ -49,13 +49,13 @@ def test_unreadable_and_unsupported_files_are_reported(conn: sqlite3.Connection,
     d.mkdir()
     (d / "ok.txt").write_text("fine text")
     (d / "bad.pdf").write_bytes(b"%PDF-1.4 broken")
-    (d / "pic.png").write_bytes(b"\x89PNG")
+    (d / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42")  # pictures are read (OCR)
     (d / ".hidden.txt").write_text("ignored: hidden")
     outcomes = {o.path.name: o for o in Library(conn).ingest([d])}
-    assert set(outcomes) == {"ok.txt", "bad.pdf", "pic.png"}
+    assert set(outcomes) == {"ok.txt", "bad.pdf", "clip.mp4"}
     assert outcomes["ok.txt"].status == "added"
     assert outcomes["bad.pdf"].status == "failed" and "corrupt PDF" in outcomes["bad.pdf"].reason
-    assert outcomes["pic.png"].status == "skipped" and ".png" in outcomes["pic.png"].reason
+    assert outcomes["clip.mp4"].status == "skipped" and ".mp4" in outcomes["clip.mp4"].reason
 
 
 def test_missing_folder(conn: sqlite3.Connection, tmp_path: Path) -> None:

@@ -47,14 +47,14 @@ def test_docs_add_reports_failures(cli_env: dict[str, str], tmp_path: Path) -> N
     tmp_path.mkdir()
     (tmp_path / "ok.md").write_text("# Fine\nreadable text\n")
     (tmp_path / "bad.pdf").write_bytes(b"%PDF-1.4 broken")
-    (tmp_path / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    (tmp_path / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42")  # pictures: test_ocr
     p = run(cli_env, "docs", "add", str(tmp_path))
     assert p.returncode == 2 and "Traceback" not in p.stderr
-    assert "added" in p.stderr and "skipped   " in p.stderr and "photo.jpg" in p.stderr
+    assert "added" in p.stderr and "skipped   " in p.stderr and "clip.mp4" in p.stderr
     assert "failed    " in p.stderr and "bad.pdf: corrupt PDF" in p.stderr
     assert "error: 1 of 3 file(s) could not be added" in p.stderr
-    named = run(cli_env, "docs", "add", str(tmp_path / "photo.jpg"))
-    assert named.returncode == 2 and "unsupported file type '.jpg'" in named.stderr
+    named = run(cli_env, "docs", "add", str(tmp_path / "clip.mp4"))
+    assert named.returncode == 2 and "unsupported file type '.mp4'" in named.stderr
 
 
 def test_docs_bad_input(cli_env: dict[str, str], tmp_path: Path) -> None:

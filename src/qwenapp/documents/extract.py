@@ -1,5 +1,9 @@
 """``extract(path) -> Document``: the one entry point, dispatching on the extension.
 
+Pictures (PNG, JPEG, WebP, TIFF) and the pages of a PDF that have no text
+layer are read by OCR (:mod:`.ocr`), within the page and time budget of
+:class:`Limits`.
+
 Limits are checked before any parser runs (size first, then the zip
 directory for OOXML) and the extracted text after. Every failure, including
 a parser's unexpected exception, is a :class:`DocumentError` that names the
@@ -16,6 +20,7 @@ from pathlib import Path
 from .html import html_sections, html_title
 from .limits import DEFAULT_LIMITS, Limits, check_file, check_text, check_zip
 from .model import Document, DocumentError, DocumentKind, Section
+from .ocr import Progress
 from .text import decode, markdown_sections, split_csv, table_text, text_sections
 from .text import title_from_markdown as md_title
 
@@ -38,6 +43,12 @@ EXTENSIONS: dict[str, DocumentKind] = {
     ".text": "text",
     ".rst": "text",
     ".log": "text",
+    ".png": "image",
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".webp": "image",
+    ".tif": "image",
+    ".tiff": "image",
 }
 
 
@@ -53,8 +64,13 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def extract(path: Path, limits: Limits = DEFAULT_LIMITS) -> Document:
-    """Read one file into located sections, or raise :class:`DocumentError`."""
+def extract(path: Path, limits: Limits = DEFAULT_LIMITS,
+            progress: Progress | None = None) -> Document:
+    """Read one file into located sections, or raise :class:`DocumentError`.
+
+    Pictures and PDF pages without a text layer are read by OCR (:mod:`.ocr`);
+    ``progress(done, total)`` is called as those pages are recognised.
+    """
     path = Path(path)
     kind = kind_of(path)
     if kind is None:
@@ -66,7 +82,7 @@ def extract(path: Path, limits: Limits = DEFAULT_LIMITS) -> Document:
         check_zip(path, limits, kind.upper())
     sha = _sha256(path)
     try:
-        title, sections = _parse(path, kind, limits)
+        title, sections = _parse(path, kind, limits, progress)
     except DocumentError:
         raise
     except MemoryError:
@@ -82,11 +98,16 @@ def extract(path: Path, limits: Limits = DEFAULT_LIMITS) -> Document:
     return Document(path=path, title=title or path.stem, kind=kind, sha256=sha, sections=sections)
 
 
-def _parse(path: Path, kind: DocumentKind, limits: Limits) -> tuple[str | None, list[Section]]:
+def _parse(path: Path, kind: DocumentKind, limits: Limits,
+           progress: Progress | None) -> tuple[str | None, list[Section]]:
     if kind == "pdf":
         from .pdf import pdf_sections
 
-        return pdf_sections(path, limits)
+        return pdf_sections(path, limits, progress)
+    if kind == "image":
+        from .images import image_sections
+
+        return image_sections(path, limits, progress)
     if kind in ("docx", "pptx", "xlsx"):
         return _office(path, kind, limits)
     text = decode(path.read_bytes(), path.name)

@@ -5,7 +5,9 @@ archive claims; a 40 KB zip bomb can expand to gigabytes. The central
 directory is read (cheap, nothing inflated) and refused when it has too many
 entries, too much uncompressed data, or an implausible compression ratio.
 Password-protected Office files are not zips at all but OLE containers, and
-are named as such rather than reported as "corrupt".
+are named as such rather than reported as "corrupt". Pictures get the same
+treatment: their dimensions are read from the header and an image bomb (a
+tiny file claiming a gigapixel) is refused before a pixel is decoded.
 """
 
 from __future__ import annotations
@@ -35,6 +37,14 @@ class Limits:
     cpu_seconds: int = 60
     memory_bytes: int = 2048 * MB  # address space on top of the reader's own
     wall_seconds: float = 180.0
+    # Pictures (images, PDF pages without a text layer): see qwenapp.documents.ocr.
+    # OCR's options travel here because this is what reaches the reader's child process.
+    max_image_pixels: int = 64_000_000  # per picture, checked before it is decoded
+    ocr: bool = True
+    ocr_languages: str = "eng+chi_sim"  # Tesseract's names; those not installed are left out
+    ocr_max_pages: int = 100  # pages recognised per document
+    ocr_seconds: float = 300.0  # OCR time per document, on top of cpu_/wall_seconds
+    ocr_command: str = "tesseract"
 
 
 DEFAULT_LIMITS = Limits()

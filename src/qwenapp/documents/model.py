@@ -16,7 +16,8 @@ from ..errors import InputError
 
 __all__ = ["Document", "DocumentError", "DocumentKind", "Section"]
 
-DocumentKind = Literal["pdf", "docx", "pptx", "xlsx", "csv", "markdown", "html", "text"]
+DocumentKind = Literal["pdf", "docx", "pptx", "xlsx", "csv", "markdown", "html", "text",
+                       "image"]
 
 
 class DocumentError(InputError):

@@ -1,5 +1,13 @@
 """PDF through pypdf: one section per page, located as "page N".
 
+Pages without a text layer (a scanner's pages: one picture each) are read by
+OCR (:mod:`.ocr`), and only those: in a mixed PDF the typed pages are read as
+text, the scanned ones recognised, and every section keeps its page number.
+The page's pictures are taken out of the PDF as they are (no renderer is
+needed), each checked against ``max_image_pixels`` from its dictionary before
+it is decoded. Text drawn as vector outlines, with no picture and no text
+layer, cannot be read.
+
 Every pypdf failure becomes a :class:`DocumentError` naming the reason:
 damaged files, passwords, AES without its crypto backend, and pypdf's own
 resource limits (a FlateDecode stream that would inflate past its cap, a
@@ -12,14 +20,83 @@ from __future__ import annotations
 import contextlib
 import logging
 from pathlib import Path
+from typing import Any
 
+from PIL import Image
+
+from .images import check_pixels
 from .limits import Limits
 from .model import DocumentError, Section
+from .ocr import INSTALL_HINT, PageSource, Progress, engine_status, read_pages
 
 __all__ = ["pdf_sections"]
 
+_SCANNED_CHARS = 16  # a page with less text than this and a picture is a scan (a stamp,
+#                      a page number or a scanner app's watermark is all its text layer holds)
+_MIN_SIDE = 32  # smaller pictures are icons and rules, not text
 
-def pdf_sections(path: Path, limits: Limits) -> tuple[str | None, list[Section]]:
+
+def _pictures(page: Any) -> list[tuple[Any, int, int]]:
+    """(key in ``page.images``, width, height) of the page's pictures, from their dictionaries."""
+    out: list[tuple[Any, int, int]] = []
+    for key in page.images.keys():  # noqa: SIM118 (iterating decodes every image)
+        ids = key if isinstance(key, list) else [key]
+        if ids[0].startswith("~"):  # an inline image: small by nature; size it when decoded
+            out.append((key, 0, 0))
+            continue
+        obj = page
+        try:
+            for k in ids:
+                obj = obj["/Resources"].get_object()["/XObject"].get_object()[k].get_object()
+            w, h = int(obj.get("/Width", 0)), int(obj.get("/Height", 0))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
+        if w >= _MIN_SIDE and h >= _MIN_SIDE:
+            out.append((key, w, h))
+    return out
+
+
+def _page_picture(name: str, page: Any, number: int, pictures: list[tuple[Any, int, int]],
+                  limits: Limits) -> Image.Image | None:
+    """The page's pictures as one image (stacked top to bottom when there are several)."""
+    for _, w, h in pictures:
+        check_pixels(f"{name}, page {number}", w, h, limits)
+    check_pixels(f"{name}, page {number}", max([w for _, w, _ in pictures] or [1]),
+                 sum(h for _, _, h in pictures) or 1, limits)
+    images: list[Image.Image] = []
+    for key, _, _ in pictures:
+        try:
+            img = page.images[key].image
+        except Exception as e:  # pypdf's decoders raise many kinds on a damaged stream
+            raise DocumentError(f"{name}: the picture on page {number} cannot be decoded "
+                                f"({type(e).__name__}: {str(e)[:160]})") from None
+        if img is not None and min(img.size) >= _MIN_SIDE:
+            check_pixels(f"{name}, page {number}", img.width, img.height, limits)
+            images.append(img)
+    if len(images) <= 1:
+        return images[0] if images else None
+    width = max(i.width for i in images)
+    canvas = Image.new("L", (width, sum(i.height for i in images) + 20 * len(images)), 255)
+    y = 0
+    for img in images:
+        canvas.paste(img.convert("L"), (0, y))
+        y += img.height + 20
+        img.close()
+    return canvas
+
+
+def _dpi(page: Any, pictures: list[tuple[Any, int, int]]) -> int | None:
+    if len(pictures) != 1 or not pictures[0][1]:
+        return None
+    try:
+        inches = float(page.mediabox.width) / 72
+    except (TypeError, ValueError, AttributeError):
+        return None
+    return round(pictures[0][1] / inches) if inches > 0.5 else None
+
+
+def pdf_sections(path: Path, limits: Limits,
+                 progress: Progress | None = None) -> tuple[str | None, list[Section]]:
     from pypdf import PdfReader
     from pypdf.errors import (
         DependencyError,
@@ -55,11 +132,19 @@ def pdf_sections(path: Path, limits: Limits) -> tuple[str | None, list[Section]]
         meta = reader.metadata
         if meta is not None and meta.title and str(meta.title).strip():
             title = str(meta.title).strip()
-        sections: list[Section] = []
+        found: dict[int, Section] = {}
+        scanned: list[tuple[int, Any, list[tuple[Any, int, int]]]] = []
         for i, page in enumerate(reader.pages, start=1):
             text = (page.extract_text() or "").strip()
-            if text:
-                sections.append(Section(text=text, location=f"page {i}"))
+            if len("".join(text.split())) >= _SCANNED_CHARS:
+                found[i] = Section(text=text, location=f"page {i}")
+                continue
+            pictures = _pictures(page)
+            if pictures:
+                scanned.append((i, page, pictures))
+            if text:  # kept unless OCR reads more
+                found[i] = Section(text=text, location=f"page {i}")
+        unread = _recognise(path.name, scanned, found, n_pages, limits, progress)
     except DocumentError:
         raise
     except FileNotDecryptedError:
@@ -76,9 +161,35 @@ def pdf_sections(path: Path, limits: Limits) -> tuple[str | None, list[Section]]
             RecursionError, OSError, NotImplementedError) as e:
         # pypdf raises a wide range of errors on damaged files; each one is a reason to report
         raise DocumentError(f"{path.name}: corrupt PDF ({type(e).__name__}: {e})") from None
-    if not sections and n_pages:
-        raise DocumentError(
-            f"{path.name}: no extractable text in {n_pages} page(s) (a scanned PDF?)",
-            "OCR is not supported; add a PDF with a text layer",
-        )
-    return title, sections
+    if not found and n_pages:
+        raise DocumentError(f"{path.name}: no extractable text in {n_pages} page(s)"
+                            + (f" ({unread})" if unread else ""),
+                            INSTALL_HINT if unread and "not installed" in unread else
+                            "add a PDF with a text layer, or a scan of text")
+    return title, [found[i] for i in sorted(found)]
+
+
+def _recognise(name: str, scanned: list[tuple[int, Any, list[tuple[Any, int, int]]]],
+               found: dict[int, Section], n_pages: int, limits: Limits,
+               progress: Progress | None) -> str:
+    """OCR the scanned pages into ``found``; returns why pages stayed unread ("" if none)."""
+    if not scanned:
+        return ""
+    status = engine_status(limits)
+    if isinstance(status, str):
+        if found:
+            return status  # the typed pages are still worth having
+        return f"a scanned PDF: {status}"
+
+    def source(i: int, page: Any, pictures: list[tuple[Any, int, int]]) -> PageSource:
+        return (f"page {i}", lambda: _page_picture(name, page, i, pictures, limits),
+                _dpi(page, pictures))
+
+    pages = read_pages(name, (source(*s) for s in scanned), len(scanned), limits, progress)
+    empty = 0
+    for (i, _, _), (location, page) in zip(scanned, pages, strict=True):
+        if not page.empty and len(page.text) > len(found[i].text if i in found else ""):
+            found[i] = Section(text=page.text, location=location)
+        elif page.empty:
+            empty += 1
+    return f"no text found in the {empty} scanned page(s)" if empty and not found else ""

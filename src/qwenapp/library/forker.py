@@ -12,7 +12,8 @@ Protocol, one JSON object per line. In (stdin): ``{"id", "path", "out",
 "chunk_tokens", "limits": {Limits fields}}``. Out (stdout): ``{"id", "exit",
 "timeout"}`` once the child has ended; ``exit`` 0 means the pickled result
 (``("ok", Prepared)`` or ``("error", (message, hint))`` or ``("memory",
-None)``) is in the file ``out``. A child gets ``RLIMIT_CPU`` and
+None)``) is in the file ``out``. While it reads, a child may also write
+``{"id", "progress": [done, total]}`` (pages recognised by OCR). A child gets ``RLIMIT_CPU`` and
 ``RLIMIT_AS`` before it reads a byte, and is killed at its wall-clock
 deadline. End of stdin (the parent went away, even by ``kill -9``) ends
 this process and its children.
@@ -36,7 +37,9 @@ from typing import Any
 __all__ = ["main"]
 
 PRELOAD = ("qwenapp.library.worker", "qwenapp.documents.pdf", "qwenapp.documents.office",
-           "qwenapp.documents.html", "pypdf", "docx", "pptx", "openpyxl")
+           "qwenapp.documents.html", "qwenapp.documents.images", "pypdf", "docx", "pptx",
+           "openpyxl", "PIL.PngImagePlugin", "PIL.JpegImagePlugin", "PIL.TiffImagePlugin",
+           "PIL.WebPImagePlugin")
 
 
 def _vm_bytes() -> int:
@@ -64,8 +67,14 @@ def _child(req: dict[str, Any]) -> None:
             cap = _vm_bytes() + limits.memory_bytes
             resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
         path = Path(req["path"])
+
+        def progress(done: int, total: int) -> None:  # one line, one write: atomic in a pipe
+            os.write(1, (json.dumps({"id": req["id"], "progress": [done, total]}) + "\n")
+                     .encode())
+
         try:
-            result: tuple[str, Any] = ("ok", prepare_here(path, limits, req["chunk_tokens"]))
+            result: tuple[str, Any] = ("ok", prepare_here(path, limits, req["chunk_tokens"],
+                                                          progress))
         except DocumentError as e:
             result = ("error", (e.message, e.hint))
         except MemoryError:

@@ -13,9 +13,10 @@ rankings are fused (reciprocal rank fusion).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -135,12 +136,19 @@ class Library:
                                    "check the path given to --docs / docs add")
         return files
 
-    def ingest(self, paths: Iterable[Path]) -> Iterator[IngestOutcome]:
-        """Add files and folders (recursively), yielding one outcome per file."""
-        for path in self.expand(paths):
-            yield self.ingest_file(path)
+    def ingest(self, paths: Iterable[Path], progress: Callable[[Path, int, int], None] | None
+               = None) -> Iterator[IngestOutcome]:
+        """Add files and folders (recursively), yielding one outcome per file.
 
-    def ingest_file(self, path: Path) -> IngestOutcome:
+        ``progress(path, done, total)`` reports the pages of a scan OCR has read.
+        """
+        for path in self.expand(paths):
+            yield self.ingest_file(path, None if progress is None else
+                                   functools.partial(progress, path.resolve()))
+
+    def ingest_file(self, path: Path,
+                    progress: Callable[[int, int], None] | None = None) -> IngestOutcome:
+        """Add one file; ``progress(done, total)`` reports the pages of a scan OCR has read."""
         path = path.resolve()
         if kind_of(path) is None:
             return IngestOutcome(path, "skipped",
@@ -160,7 +168,7 @@ class Library:
                                  "" if same else f"same content as {row['path']}",
                                  row["id"], row["title"], row["sections"], n)
         try:
-            prepared = self.worker.prepare(path, self.limits)
+            prepared = self.worker.prepare(path, self.limits, progress)
         except DocumentError as e:
             return IngestOutcome(path, "failed", e.message.removeprefix(f"{path.name}: "))
         return self._store(prepared.document, path, chunks=prepared.chunks)

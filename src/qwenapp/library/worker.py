@@ -31,12 +31,13 @@ import subprocess
 import sys
 import tempfile
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..documents import DEFAULT_LIMITS, Document, DocumentError, Limits, extract
+from ..documents import DEFAULT_LIMITS, Document, DocumentError, Limits, extract, kind_of
 from ..documents.limits import human_size
+from ..documents.ocr import Progress
 from .chunking import Chunk, chunk_sections
 
 __all__ = ["DocumentWorker", "Prepared", "prepare_here"]
@@ -50,9 +51,9 @@ class Prepared:
 
 
 def prepare_here(path: Path, limits: Limits = DEFAULT_LIMITS,
-                 chunk_tokens: int = 200) -> Prepared:
+                 chunk_tokens: int = 200, progress: Progress | None = None) -> Prepared:
     """Extraction and chunking in this process (what the child runs)."""
-    doc = extract(path, limits)
+    doc = extract(path, limits, progress)
     return Prepared(doc, chunk_sections(doc.sections, chunk_tokens))
 
 
@@ -72,24 +73,34 @@ class DocumentWorker:
         self._slots = threading.BoundedSemaphore(self.parallel)
         self._async_slots: asyncio.Semaphore | None = None
 
-    def prepare(self, path: Path, limits: Limits | None = None) -> Prepared:
-        """Read ``path`` in a child process; raises :class:`DocumentError` on any failure."""
+    def prepare(self, path: Path, limits: Limits | None = None,
+                progress: Progress | None = None) -> Prepared:
+        """Read ``path`` in a child process; raises :class:`DocumentError` on any failure.
+
+        ``progress(done, total)`` is called (on a reader thread) as OCR recognises pages.
+        """
         limits = limits or self.limits
         with self._slots:
             if not hasattr(os, "fork"):  # pragma: no cover - Windows
-                return prepare_here(path, limits, self.chunk_tokens)
-            return self._run(Path(path), limits)
+                return prepare_here(path, limits, self.chunk_tokens, progress)
+            return self._run(Path(path), limits, progress)
 
-    async def aprepare(self, path: Path, limits: Limits | None = None) -> Prepared:
+    async def aprepare(self, path: Path, limits: Limits | None = None,
+                       progress: Progress | None = None) -> Prepared:
         """:meth:`prepare` off the event loop; waiting callers queue without holding a thread."""
         if self._async_slots is None:
             self._async_slots = asyncio.Semaphore(self.parallel)
         async with self._async_slots:
-            return await asyncio.to_thread(self.prepare, path, limits)
+            return await asyncio.to_thread(self.prepare, path, limits, progress)
 
 
-    def _run(self, path: Path, limits: Limits) -> Prepared:
-        exit_code, timeout, data = _forker().run(path, limits, self.chunk_tokens)
+    def _run(self, path: Path, limits: Limits, progress: Progress | None) -> Prepared:
+        if limits.ocr and kind_of(path) in ("pdf", "image"):
+            # OCR has a time budget of its own, checked in the child page by page; the wall
+            # clock grows by it. CPU does not: the engine runs in processes of its own, and
+            # the child's share (decoding pictures) fits the usual limit.
+            limits = replace(limits, wall_seconds=limits.wall_seconds + limits.ocr_seconds)
+        exit_code, timeout, data = _forker().run(path, limits, self.chunk_tokens, progress)
         if timeout:
             raise _refusal(path, f"reading it took more than {limits.wall_seconds:.0f} s")
         if exit_code in (-signal.SIGXCPU, -signal.SIGKILL):
@@ -117,7 +128,8 @@ class _Forker:
         self._proc: subprocess.Popen[bytes] | None = None
         self._dir = Path(tempfile.mkdtemp(prefix="qwenapp-read-"))
         self._next = 0
-        self._waiting: dict[int, tuple[threading.Event, list[dict[str, Any]]]] = {}
+        self._waiting: dict[int, tuple[threading.Event, list[dict[str, Any]],
+                                       Progress | None]] = {}
         atexit.register(self.close)
 
     def _start(self) -> subprocess.Popen[bytes]:
@@ -141,6 +153,13 @@ class _Forker:
         for line in proc.stdout:
             with contextlib.suppress(ValueError, KeyError):
                 msg = json.loads(line)
+                if "progress" in msg:
+                    with self._lock:
+                        listener = self._waiting.get(int(msg["id"]), (None, None, None))[2]
+                    if listener is not None:
+                        with contextlib.suppress(Exception):  # a listener's bug is not ours
+                            listener(*(int(n) for n in msg["progress"][:2]))
+                    continue
                 with self._lock:
                     waiter = self._waiting.pop(int(msg["id"]), None)
                 if waiter is not None:
@@ -151,11 +170,11 @@ class _Forker:
                 self._proc = None
             lost = list(self._waiting.items())
             self._waiting.clear()
-        for _, (event, _box) in lost:
+        for _, (event, _box, _progress) in lost:
             event.set()
 
-    def run(self, path: Path, limits: Limits, chunk_tokens: int
-            ) -> tuple[int | None, bool, bytes | None]:
+    def run(self, path: Path, limits: Limits, chunk_tokens: int,
+            progress: Progress | None = None) -> tuple[int | None, bool, bytes | None]:
         """(exit code, killed at the deadline, pickled result) for one document."""
         event = threading.Event()
         box: list[dict[str, Any]] = []
@@ -164,7 +183,7 @@ class _Forker:
             self._next += 1
             rid = self._next
             out = self._dir / f"{rid}.pickle"
-            self._waiting[rid] = (event, box)
+            self._waiting[rid] = (event, box, progress)
             req = {"id": rid, "path": str(path.resolve()), "out": str(out),
                    "chunk_tokens": chunk_tokens, "limits": asdict(limits)}
             try:
