@@ -17,6 +17,12 @@ Example ``config.toml``::
     base_url = "http://gpu-box:8000/v1"
     model = "Qwen/Qwen3-8B"
     api_key_env = "VLLM_KEY"     # or api_key = "..."
+
+    [documents]                  # scans and pictures of text (docs/ocr.md)
+    ocr = true                   # false: PDFs without a text layer and images are refused
+    ocr_languages = "eng+chi_sim"
+    ocr_max_pages = 100          # per document
+    ocr_seconds = 300            # per document
 """
 
 from __future__ import annotations
@@ -26,12 +32,16 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
 
+if TYPE_CHECKING:
+    from .documents import Limits
+
 __all__ = [
     "DEFAULT_MODEL",
+    "DocumentSettings",
     "EndpointConfig",
     "McpServerConfig",
     "Settings",
@@ -64,6 +74,8 @@ class Settings:
     request_timeout: float = 900.0
     offline: bool = False  # never try the network for model fetching
     endpoints: Mapping[str, EndpointConfig] = field(default_factory=dict)
+    # reading documents: OCR of scans and pictures ([documents]; see DocumentSettings)
+    documents: DocumentSettings = field(default_factory=lambda: DocumentSettings())
     # reverse proxies whose X-Forwarded-* headers `serve` believes (none: nobody's)
     trusted_proxies: tuple[str, ...] = ()
     # tools in chat and MCP servers as tool sources ([tools], [mcp.servers.NAME]; see below)
@@ -147,6 +159,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         request_timeout=float(env.get("QWENAPP_TIMEOUT", cfg.get("request_timeout", 900.0))),
         offline=offline_raw in {"1", "true", "yes", "on"},
         endpoints=endpoints,
+        documents=_document_settings(cfg, env, config_path),
         trusted_proxies=tuple(str(p).strip() for p in proxies_raw if str(p).strip()),
         tools=_tool_settings(cfg, env, config_path),
         api_key=env.get("QWENAPP_API_KEY") or env.get("OPENAI_API_KEY") or None,
@@ -219,3 +232,47 @@ def _tool_settings(cfg: Mapping[str, Any], env: Mapping[str, str], path: Path) -
         max_rounds=_int(env, "QWENAPP_TOOL_ROUNDS", tools.get("max_rounds", 4), 1),
         search=str(env.get("QWENAPP_TOOL_SEARCH") or tools.get("search") or "duckduckgo"),
         mcp_servers=servers)
+
+
+# -- reading documents (docs/ocr.md) ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentSettings:
+    """``[documents]``: OCR of scanned PDF pages and pictures (``QWENAPP_OCR=0`` turns it off)."""
+
+    ocr: bool = True
+    ocr_languages: str = "eng+chi_sim"  # Tesseract language names joined by "+"
+    ocr_max_pages: int = 100  # pages recognised per document
+    ocr_seconds: float = 300.0  # OCR time per document
+
+    def limits(self) -> Limits:
+        """The document reader's limits with these OCR options."""
+        from .documents import DEFAULT_LIMITS
+
+        return replace(DEFAULT_LIMITS, ocr=self.ocr, ocr_languages=self.ocr_languages,
+                       ocr_max_pages=self.ocr_max_pages, ocr_seconds=self.ocr_seconds)
+
+
+def _document_settings(cfg: Mapping[str, Any], env: Mapping[str, str],
+                       path: Path) -> DocumentSettings:
+    docs = cfg.get("documents") or {}
+    if not isinstance(docs, dict):
+        raise InputError(f"[documents] in {path} must be a table")
+    ocr = str(env.get("QWENAPP_OCR", docs.get("ocr", True))).strip().lower()
+    if ocr not in _BOOL | {"0", "false", "no", "off"}:
+        raise InputError(f"documents.ocr must be true or false, got {ocr!r}")
+    langs = str(docs.get("ocr_languages", "eng+chi_sim")).strip().replace(",", "+")
+    if not langs or not all(part.replace("_", "").isalnum() for part in langs.split("+")):
+        raise InputError("documents.ocr_languages must be Tesseract language names joined by "
+                         f"'+', e.g. \"eng+chi_sim\", got {langs!r}")
+    try:
+        seconds = float(docs.get("ocr_seconds", 300.0))
+    except (TypeError, ValueError):
+        raise InputError("documents.ocr_seconds must be a number of seconds") from None
+    if seconds <= 0:
+        raise InputError("documents.ocr_seconds must be more than 0")
+    return DocumentSettings(
+        ocr=ocr in _BOOL, ocr_languages=langs,
+        ocr_max_pages=_int(env, "documents.ocr_max_pages", docs.get("ocr_max_pages", 100), 1),
+        ocr_seconds=seconds)

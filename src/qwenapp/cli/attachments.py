@@ -19,7 +19,8 @@ from ..library import IngestOutcome, Library, LibraryDocument
 
 __all__ = ["Attachments"]
 
-_SUPPORTED = "attach PDF, DOCX, PPTX, XLSX, CSV, Markdown, HTML or text files"
+_SUPPORTED = ("attach PDF, DOCX, PPTX, XLSX, CSV, Markdown, HTML or text files, or scans and "
+              "pictures of text (PNG, JPEG, WebP, TIFF)")
 
 
 def _display_name(d: LibraryDocument) -> str:

@@ -275,7 +275,8 @@ def chat(
 
     conn = open_db(state.settings.db_path)
     store = ConversationStore(conn)
-    docs = Attachments(Library(conn), whole_library=whole_library)
+    docs = Attachments(Library(conn, limits=state.settings.documents.limits()),
+                       whole_library=whole_library)
     if attach:
         _print_attached(state.err, docs.add(attach), all_=prompt is None)
     docs.check()

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
 from rich.markup import escape
 
 from ..errors import InputError
-from ..library import Hit, Library, parse_embedder
+from ..library import Hit, IngestOutcome, Library, parse_embedder
 from ..store import open_db
+from .progress import PageProgress
 from .state import AppState
 
 __all__ = ["docs"]
 
 
 def _library(state: AppState) -> Library:
-    return Library(open_db(state.settings.db_path))
+    return Library(open_db(state.settings.db_path), limits=state.settings.documents.limits())
 
 
 def _embed_spec(state: AppState, spec: str | None) -> str | None:
@@ -35,12 +37,14 @@ def docs() -> None:
               help="Also compute embeddings through this endpoint (or $QWENAPP_EMBED).")
 @click.pass_obj
 def add(state: AppState, paths: tuple[Path, ...], embed: str | None) -> None:
-    """Add files or folders (PDF, DOCX, PPTX, XLSX, CSV, Markdown, HTML, text)."""
+    """Add files or folders (PDF, DOCX, PPTX, XLSX, CSV, Markdown, HTML, text, and scans
+    and pictures of text: PNG, JPEG, WebP, TIFF, read by OCR)."""
     lib = _library(state)
     err = state.err
     named = {p.expanduser().resolve() for p in paths if not p.is_dir()}
     failed = total = 0
-    for o in lib.ingest(paths):
+    pages = PageProgress(err)  # long scans: "scan.pdf: OCR page 3 of 40"
+    for o in _ingest(lib, paths, pages):
         total += 1
         name = escape(str(o.path))
         if o.status in ("added", "updated"):
@@ -68,6 +72,16 @@ def add(state: AppState, paths: tuple[Path, ...], embed: str | None) -> None:
         err.print(f"embedded {n} passages with {escape(embedder.name)}")
     if failed:
         raise InputError(f"{failed} of {total} file(s) could not be added (reasons above)")
+
+
+def _ingest(lib: Library, paths: tuple[Path, ...], pages: PageProgress
+            ) -> Iterator[IngestOutcome]:
+    try:
+        for o in lib.ingest(paths, progress=pages):
+            pages.done(o.path)
+            yield o
+    finally:
+        pages.close()
 
 
 @docs.command("list")

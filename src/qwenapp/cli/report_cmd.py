@@ -124,7 +124,8 @@ async def _run(state: AppState, model: str | None, request: ReportRequest,
     embedder: OpenAIEmbeddings | None = parse_embedder(embed) if embed else None
     backend = state.backend(model)
     try:
-        async with source_tools(Library(conn), request, search_env=settings.search_keys,
+        library = Library(conn, limits=settings.documents.limits())  # OCR options too
+        async with source_tools(library, request, search_env=settings.search_keys,
                                 url_timeout=url_timeout, embedder=embedder) as tools:
             result: Finished | None = None
             async for ev in run_report(conn, backend, request, tools, report_id=report_id,

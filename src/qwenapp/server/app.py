@@ -81,7 +81,7 @@ def create_app(
         conn = open_db(settings.db_path)
         data_dir.mkdir(parents=True, exist_ok=True)
         limits = config.limits
-        library = Library(conn)
+        library = Library(conn, limits=settings.documents.limits())  # OCR options too
         owners = Ownership(conn)
         services = JobServices(conn, library, owners, registry, settings, config)
         jobs = JobManager(JobStore(conn), job_kinds, services, data_dir / "jobs", limits)
