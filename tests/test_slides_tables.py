@@ -113,3 +113,35 @@ def test_prose_ending_in_numbers_is_not_a_table() -> None:
     text = ("The city grew quickly in those years\nand by the census of 1880 it had 1206299\n"
             "people in 1890 and 1515301\nin 1900, a rise of 25 per cent.\n")
     assert tables_in_text(text) == []
+
+
+def test_a_long_line_labels_only_its_last_points(tmp_path: Path) -> None:
+    """24 labelled points of a line ran into each other (the CO2 chart): a long line
+    labels only the last value of each series; a short one keeps every label."""
+    from pptx import Presentation
+
+    from qwenapp.slides import Deck, Slide, get_theme, save_deck
+
+    _, tables = load_sources([CORPUS / "co2" / "global.csv"])
+    long = chart_or_table(tables[0])
+    assert isinstance(long, Chart)
+    short = long.model_copy(update={"categories": long.categories[-4:], "series": [
+        s.model_copy(update={"values": s.values[-4:]}) for s in long.series[:1]]})
+    c = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+    for chart, every in ((long, False), (short, True)):
+        deck = Deck(title="CO2", slides=[Slide(kind="title", title="CO2"), Slide(
+            kind="chart", title="Fossil CO2 emissions", chart=chart, notes="n",
+            takeaway="Emissions rose.")])
+        save_deck(deck, get_theme("light"), tmp_path / "d.pptx")
+        shape = next(sh for sh in Presentation(str(tmp_path / "d.pptx")).slides[1].shapes
+                     if sh.has_chart)
+        plot = shape.chart._chartSpace.find(f".//{c}lineChart")
+        shown = plot.find(f"{c}dLbls/{c}showVal").get("val")
+        points = plot.findall(f"{c}ser/{c}dLbls/{c}dLbl")
+        if every:
+            assert shown == "1" and points == []
+        else:
+            assert shown == "0"
+            assert [int(d.find(f"{c}idx").get("val")) for d in points] == \
+                [len(chart.categories) - 1] * len(chart.series)
+            assert all(d.find(f"{c}showVal").get("val") == "1" for d in points)

@@ -56,6 +56,7 @@ __all__ = ["render_pptx"]
 
 EMU_PER_PT = 12700
 WIDE = (12192000, 6858000)  # 13.333 in × 7.5 in (16:9)
+MAX_LABELS = 16  # data labels on a line chart with more points than this (all series) crowd it
 _A = "http://schemas.openxmlformats.org/drawingml/2006/main"
 _TITLE_TYPES = {PP_PLACEHOLDER.TITLE, PP_PLACEHOLDER.CENTER_TITLE}
 
@@ -428,7 +429,12 @@ class _Painter:
         labels = plot.data_labels
         labels.number_format = "General"
         labels.number_format_is_linked = False
-        labels.show_value = True
+        crowded = c.type == "line" and len(c.categories) * len(c.series) > MAX_LABELS
+        labels.show_value = not crowded
+        if crowded:  # a label on every point of a long line is a blur: label the last ones
+            for series in plot.series:
+                series.points[len(c.categories) - 1].data_label.position = \
+                    XL_LABEL_POSITION.ABOVE
         if c.type == "pie":
             labels.position = XL_LABEL_POSITION.BEST_FIT
         elif c.type == "bar":
