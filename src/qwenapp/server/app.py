@@ -9,6 +9,7 @@ collaborators through :class:`~.state.ServerState`.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
@@ -27,7 +28,17 @@ from ..library import Embedder, Library
 from ..models.base import Backend
 from ..settings import Settings
 from ..store import ConversationStore, open_db
-from . import account_api, chat_api, clarify_api, documents_api, jobs_api, openai_api, web
+from . import (
+    account_api,
+    chat_api,
+    clarify_api,
+    documents_api,
+    jobs_api,
+    openai_api,
+    tools_api,
+    web,
+)
+from .chat_tools import Approvals, ServerTools
 from .config import MB, ServerConfig
 from .errors import HttpError, error_body, from_core
 from .jobs import DeckJob, JobKind, JobManager, JobServices, JobStore, ReportJob
@@ -75,6 +86,7 @@ def create_app(
     registry = ModelRegistry(backends, embedder)
     data_dir = config.data_dir or settings.home / "server"
     job_kinds = dict(kinds) if kinds is not None else default_kinds()
+    tools = ServerTools.from_settings(settings, config)  # a bad [tools] fails here, at once
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -93,15 +105,20 @@ def create_app(
             rates=RateLimiter(limits.requests_per_minute, limits.burst),
             login_rates=RateLimiter(limits.login_attempts_per_minute,
                                     limits.login_attempts_per_minute),
-            jobs=jobs, data_dir=data_dir)
+            jobs=jobs, data_dir=data_dir, tools=tools, approvals=Approvals())
         app.state.server = state
         # leftovers of a hard kill: answers left "streaming", half-done uploads
         state.store.interrupt_streaming()
         remove_orphans(state.uploads_dir, conn)
         jobs.recover()
+        starting = asyncio.ensure_future(tools.start())  # MCP servers; turns wait for them
         try:
             yield
         finally:
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await starting
+            await tools.aclose()
             await jobs.shutdown()
             conn.close()
 
@@ -110,7 +127,7 @@ def create_app(
                               "compatible API (/v1) and the native API of its web app (/api).",
                   docs_url="/api/docs", redoc_url=None, openapi_url="/openapi.json")
     for module in (openai_api, account_api, chat_api, documents_api, jobs_api, clarify_api,
-                   web):
+                   tools_api, web):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     _errors(app)

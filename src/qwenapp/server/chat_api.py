@@ -7,6 +7,12 @@ over :meth:`qwenapp.chat.Assistant.chat`: it checks ownership, takes a
 generation slot, and turns events into SSE. A client that disconnects
 cancels the turn; the assistant saves the partial answer as interrupted.
 
+When the server offers tools (:mod:`.chat_tools`), the turn runs the bounded
+tool loop: ``tool_call`` / ``tool_result`` events come between the text, a
+call with side effects first sends ``tool_confirm`` with a token and waits
+for ``POST /api/tools/approvals/{token}``, and the steps are saved with the
+answer as they happen (``tool_steps`` of the message), so a reload shows them.
+
 With ``document_ids``, the best passages of those documents are put before
 the question as numbered excerpts, and a ``sources`` event lists them so the
 page can show what ``[n]`` refers to. Reports and decks finished earlier on
@@ -23,11 +29,13 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from ..chat import Assistant, find_excerpts, grounding_prompt
-from ..chat.events import Saved
+from ..chat.events import Saved, Started
 from ..errors import QwenappError
 from ..models.events import GenerateOptions
 from ..store import Conversation
+from ..tools import ToolConfirm
 from .auth import Caller, Principal
+from .chat_tools import TurnApprovals
 from .citations import load_sources, save_sources
 from .errors import ErrorResponse, HttpError, from_core, not_found
 from .job_context import WorkContext, work_context
@@ -43,7 +51,8 @@ from .schemas import (
 )
 from .sse import EventStream, encode_event
 from .state import ServerState, State
-from .wire import chat_event, conversation_json, message_json
+from .tool_steps import load_steps, save_steps
+from .wire import ToolSteps, chat_event, conversation_json, message_json
 
 __all__ = ["router"]
 
@@ -109,10 +118,13 @@ async def read_conversation(state: State, who: Caller, conversation_id: str) -> 
         "SELECT id FROM messages WHERE conversation_id = ? ORDER BY seq", (conv.id,)).fetchall()
     messages = [state.store.message(r[0]) for r in rows]
     thread = [m.id for m in state.store.thread(conv.id)] if messages else []
-    sources = load_sources(state.conn, (m.id for m in messages if m.role == "assistant"))
+    answers = [m.id for m in messages if m.role == "assistant"]
+    sources = load_sources(state.conn, answers)
+    steps = load_steps(state.conn, answers)
     jobs = [job_out(state, j) for j in state.jobs.store.for_conversation(conv.id, who.user.id)]
     return ConversationDetail(conversation=_out(conv),
-                              messages=[MessageOut(**message_json(m), sources=sources.get(m.id))
+                              messages=[MessageOut(**message_json(m), sources=sources.get(m.id),
+                                                   tool_steps=steps.get(m.id))
                                         for m in messages],
                               thread=thread, jobs=jobs)
 
@@ -153,7 +165,8 @@ def _excerpts(state: ServerState, who: Principal, body: ChatTurn
 @router.post("/{conversation_id}/messages", responses={
     **_ERRORS, 200: {"content": {"text/event-stream": {"schema": {
         "type": "string", "description": "SSE: started, reasoning, text, usage, finish, "
-        "saved, done (or error); sources first when documents are attached"}}}}})
+        "saved, done (or error); sources first when documents are attached; with tools, "
+        "tool_delta, tool_confirm, tool_call, tool_result and tool_notice between"}}}}})
 async def send_message(state: State, who: Caller, conversation_id: str, body: ChatTurn) -> Response:
     """Send a message and stream the answer (Server-Sent Events)."""
     conv = _owned(state, who, conversation_id)
@@ -181,27 +194,47 @@ async def send_message(state: State, who: Caller, conversation_id: str, body: Ch
     if not sources:
         sources = reports.sources
     state.rates.check(who.user.id)
-    lease = await state.streams.acquire(who.user.id)
+    box = await state.tools.toolbox(state, who.user.id, conv.id, body.tools, body.model)
+    try:
+        lease = await state.streams.acquire(who.user.id)
+    except BaseException:
+        if box is not None:
+            await box.aclose()
+        raise
     options = GenerateOptions(temperature=body.temperature, max_tokens=body.max_tokens,
                               think=body.think)
-    assistant = Assistant(backend, state.store)
-    source = _turn(state, assistant, body, conv.id, grounding, options, sources)
+    approvals = TurnApprovals(state.approvals, who.user.id)
+    assistant = Assistant(backend, state.store, tools=box, max_rounds=state.tools.max_rounds,
+                          confirm=approvals.confirm)
+    source = _turn(state, assistant, body, conv.id, grounding, options, sources, approvals)
     return EventStream(source, on_close=lease.release)
 
 
 async def _turn(state: ServerState, assistant: Assistant, body: ChatTurn, cid: str,
-                grounding: str, options: GenerateOptions, sources: list[dict[str, Any]]
-                ) -> AsyncIterator[bytes]:
+                grounding: str, options: GenerateOptions, sources: list[dict[str, Any]],
+                approvals: TurnApprovals) -> AsyncIterator[bytes]:
     events = assistant.chat(body.content, conversation_id=cid, grounding=grounding,
                             options=options, parent_id=body.parent_id,
                             from_root=body.from_root)
+    steps = ToolSteps()
+    question = answer = ""
     try:
         if sources:
             yield encode_event("sources", {"sources": sources})
         async for ev in events:
             name, data = chat_event(ev)
-            if isinstance(ev, Saved) and sources:
-                save_sources(state.conn, ev.message_id, sources)
+            if isinstance(ev, Started):
+                question = ev.user_message_id
+            elif isinstance(ev, ToolConfirm):
+                data["token"] = approvals.ask(ev.call)
+            elif isinstance(ev, Saved):
+                answer = ev.message_id
+                if sources:
+                    save_sources(state.conn, ev.message_id, sources)
+            if steps.add(ev):
+                answer = answer or _answer_of(state, question)
+                if answer:  # saved as they happen: a cut-short answer keeps its steps
+                    save_steps(state.conn, answer, steps.steps)
             yield encode_event(name, data)
         yield encode_event("done", {})
     except QwenappError as e:
@@ -209,4 +242,18 @@ async def _turn(state: ServerState, assistant: Assistant, body: ChatTurn, cid: s
         yield encode_event("error", {"message": err.message, "code": err.code,
                                      "hint": err.hint})
     finally:
+        approvals.close()
         await events.aclose()
+        if assistant.tools is not None:
+            await assistant.tools.aclose()
+
+
+def _answer_of(state: ServerState, question_id: str) -> str:
+    """The answer being written to ``question_id`` (each turn's question has one)."""
+    if not question_id:
+        return ""
+    kids = [m for m in state.store.children(question_id) if m.role == "assistant"]
+    return kids[-1].id if kids else ""
+
+
+

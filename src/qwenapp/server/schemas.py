@@ -127,6 +127,10 @@ class MessageOut(BaseModel):
     sources: list[dict[str, Any]] | None = Field(
         default=None, description="What the answer's [n] citations refer to (documents "
                                   "attached to its turn).")
+    tool_steps: list[dict[str, Any]] | None = Field(
+        default=None, description="The tools the answer called, in order: {id, name, "
+                                  "arguments, status, content, error, seconds, job?}, or "
+                                  "{notice}.")
 
 
 class ChatTurn(BaseModel):
@@ -143,6 +147,10 @@ class ChatTurn(BaseModel):
     max_tokens: int | None = Field(default=None, ge=1, le=32_768)
     document_ids: list[str] = Field(default_factory=list, max_length=20,
                                     description="Your documents to answer from, with citations.")
+    tools: list[str] | None = Field(
+        default=None, max_length=64,
+        description="The tools this turn may call, among those GET /api/tools lists; "
+                    "omitted: all of them; []: none.")
 
 
 class DocumentOut(BaseModel):

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from ..library import Library
 from ..settings import Settings
 from ..store import ConversationStore
+from .chat_tools import Approvals, ServerTools
 from .config import ServerConfig
 from .jobs import JobManager
 from .limits import RateLimiter, StreamLimiter
@@ -45,6 +46,8 @@ class ServerState:
     login_rates: RateLimiter
     jobs: JobManager
     data_dir: Path
+    tools: ServerTools  # what a chat turn may call ([tools], [mcp.servers.NAME])
+    approvals: Approvals  # tool calls waiting for their user's yes
     local_csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
     @property

@@ -8,7 +8,7 @@ tools each live in their own module; :mod:`qwenapp.mcp` adds MCP servers'.
 
 from .base import FunctionTool, Tool, ToolFailure, ToolResult, check_arguments
 from .builtin import BUILTIN_TOOLS, DEFAULT_TOOLS, builtin_toolbox
-from .events import ToolEvent, ToolFinished, ToolNotice, ToolStarted
+from .events import ToolConfirm, ToolEvent, ToolFinished, ToolNotice, ToolStarted
 from .loop import DEFAULT_MAX_ROUNDS, Confirm, run_with_tools
 from .registry import ToolBox
 
@@ -20,6 +20,7 @@ __all__ = [
     "FunctionTool",
     "Tool",
     "ToolBox",
+    "ToolConfirm",
     "ToolEvent",
     "ToolFailure",
     "ToolFinished",

@@ -26,10 +26,15 @@ class ToolFailure(QwenappError):
 
 @dataclass(frozen=True, slots=True)
 class ToolResult:
-    """What a call returned (``error``: the model is told the call failed)."""
+    """What a call returned (``error``: the model is told the call failed).
+
+    ``content`` is what the model reads; ``data`` is for the user's side only
+    (a started job's id and link, which the page turns into a card).
+    """
 
     content: str
     error: bool = False
+    data: Mapping[str, Any] | None = None
 
 
 class Tool(Protocol):
@@ -44,7 +49,9 @@ class Tool(Protocol):
     @property
     def timeout(self) -> float: ...
 
-    async def run(self, arguments: Mapping[str, Any]) -> str: ...
+    async def run(self, arguments: Mapping[str, Any]) -> str | ToolResult:
+        """The result's text (or a :class:`ToolResult`, to add ``data``)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +59,11 @@ class FunctionTool:
     """A tool made of a spec and an async function of its arguments."""
 
     spec: ToolSpec
-    fn: Callable[[Mapping[str, Any]], Awaitable[str]]
+    fn: Callable[[Mapping[str, Any]], Awaitable[str | ToolResult]]
     side_effects: bool = False
     timeout: float = 30.0
 
-    async def run(self, arguments: Mapping[str, Any]) -> str:
+    async def run(self, arguments: Mapping[str, Any]) -> str | ToolResult:
         return await self.fn(arguments)
 
 

@@ -1,17 +1,33 @@
 """Events of a turn that uses tools, on top of the model's own events.
 
 The loop yields these between model rounds; the CLI prints them dimmed,
-the HTTP API streams them as SSE (``tool_call``, ``tool_result``), and a
-page can show them as steps.
+the HTTP API streams them as SSE (``tool_confirm``, ``tool_call``,
+``tool_result``, ``tool_notice``; see :mod:`qwenapp.server.wire`), and the
+web page shows them as steps.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ..models.events import ToolCall
 
-__all__ = ["ToolEvent", "ToolFinished", "ToolNotice", "ToolStarted"]
+__all__ = ["ToolConfirm", "ToolEvent", "ToolFinished", "ToolNotice", "ToolStarted"]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolConfirm:
+    """A call with side effects waits for the user's yes or no.
+
+    Yielded just before the loop awaits its ``confirm`` callback, so an
+    adapter that asks somewhere else (the web page) can send the question
+    first; the loop goes on once the callback answers.
+    """
+
+    call: ToolCall
+    round: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +47,7 @@ class ToolFinished:
     content: str
     error: bool
     seconds: float
+    data: Mapping[str, Any] | None = None  # for the user's side: a started job's id and link
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,4 +57,4 @@ class ToolNotice:
     text: str
 
 
-ToolEvent = ToolStarted | ToolFinished | ToolNotice
+ToolEvent = ToolConfirm | ToolStarted | ToolFinished | ToolNotice

@@ -10,7 +10,8 @@ same call, or write calls nobody can read. The loop stops all three:
   repeats, the next round must answer;
 * a call that could not be parsed, names no tool, or fails goes back to the
   model as an error result (``ERROR: ...``), so it can correct itself;
-* a tool with side effects runs only when ``confirm`` says yes.
+* a tool with side effects runs only when ``confirm`` says yes (a
+  :class:`~.events.ToolConfirm` is yielded just before it is asked).
 
 It yields the model's text and reasoning deltas as they stream, the tool
 events of :mod:`.events` in between, then one :class:`Usage` (summed over the
@@ -40,7 +41,7 @@ from ..models.events import (
     Usage,
 )
 from .base import ToolResult
-from .events import ToolEvent, ToolFinished, ToolNotice, ToolStarted
+from .events import ToolConfirm, ToolEvent, ToolFinished, ToolNotice, ToolStarted
 from .registry import ToolBox
 
 __all__ = ["DEFAULT_MAX_ROUNDS", "Confirm", "run_with_tools"]
@@ -140,6 +141,8 @@ async def run_with_tools(
                 tool = box.get(call.name)
                 allowed = True
                 if tool is not None and tool.side_effects:
+                    if confirm is not None:
+                        yield ToolConfirm(call, round_)  # the question goes out first
                     allowed = bool(confirm is not None and await confirm(call))
                 yield ToolStarted(call, round_)
                 started = time.monotonic()
@@ -150,7 +153,7 @@ async def run_with_tools(
                                         "try it again, answer without it", error=True)
                 seen[_key(call)] = result.content
             yield ToolFinished(call.id, call.name, result.content, result.error,
-                               time.monotonic() - started)
+                               time.monotonic() - started, result.data)
             history.append(Message("tool", f"ERROR: {result.content}" if result.error
                                    else result.content, tool_call_id=call.id, name=call.name))
         for err in errors:
