@@ -53,7 +53,7 @@ def check_pixels(name: str, width: int, height: int, limits: Limits) -> None:
 def _open(path: Path, limits: Limits) -> Image.Image:
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # checked below
+            warnings.simplefilter("ignore")  # the size is checked below; EXIF oddities: ours not
             im = Image.open(path)
     except Image.DecompressionBombError:
         raise DocumentError(f"{path.name}: the image claims an implausible size; refusing a "

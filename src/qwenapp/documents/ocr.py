@@ -59,6 +59,7 @@ _LANG_PACKAGES = {"eng": "tesseract-ocr-eng", "chi_sim": "tesseract-ocr-chi-sim"
 _MIN_CONF = 30.0  # words below this are specks and smudges, not text
 _TEXT_CONF = 60.0  # a page has text when its words this sure hold enough letters
 _MIN_LETTERS = 3
+_UPRIGHT_CONF = 75.0  # below this mean confidence, check whether the page is upside down
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"
 _CJK_GAP = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")
 
@@ -169,16 +170,9 @@ def _parse_tsv(tsv: str) -> OcrPage:
     return OcrPage("\n".join(out).strip(), len(confs), sum(confs) / len(confs))
 
 
-def recognise(image: Image.Image, limits: Limits, *, name: str = "image",
-              timeout: float | None = None, dpi: int | None = None) -> OcrPage:
-    """One picture through the engine; raises :class:`DocumentError` when it cannot run."""
-    exe, langs = _ready(name, limits)
-    cmd = [exe, "stdin", "stdout", "-l", langs, "--psm", "3"]
-    if dpi:
-        cmd += ["--dpi", str(max(70, min(dpi, 1200)))]
-    cmd.append("tsv")
+def _run(cmd: list[str], data: bytes, name: str, timeout: float | None) -> str:
     try:
-        out = subprocess.run(cmd, input=_pnm(image), capture_output=True, env=_env(),
+        out = subprocess.run(cmd, input=data, capture_output=True, env=_env(),
                              timeout=timeout if timeout is None else max(1.0, timeout),
                              check=False)
     except subprocess.TimeoutExpired:
@@ -190,7 +184,45 @@ def recognise(image: Image.Image, limits: Limits, *, name: str = "image",
         err = out.stderr.decode("utf-8", "replace").strip().splitlines()
         raise DocumentError(f"{name}: the OCR engine failed (exit {out.returncode}"
                             f"{': ' + err[-1][:200] if err else ''})")
-    return _parse_tsv(out.stdout.decode("utf-8", "replace"))
+    return out.stdout.decode("utf-8", "replace")
+
+
+def _turn(exe: str, data: bytes, name: str, timeout: float | None) -> int:
+    """Degrees clockwise that would stand the page upright (Tesseract's OSD), 0 if unsure."""
+    try:
+        osd = _run([exe, "stdin", "stdout", "--psm", "0"], data, name, timeout)
+    except DocumentError:  # no orientation model (tesseract-ocr-osd), or too little text
+        return 0
+    found = dict(line.split(":", 1) for line in osd.splitlines() if ":" in line)
+    try:
+        turn, sure = int(found.get("Rotate", "0")), float(found.get("Orientation confidence", 0))
+    except ValueError:
+        return 0
+    return turn if turn in (90, 180, 270) and sure >= 2.0 else 0
+
+
+def recognise(image: Image.Image, limits: Limits, *, name: str = "image",
+              timeout: float | None = None, dpi: int | None = None) -> OcrPage:
+    """One picture through the engine; raises :class:`DocumentError` when it cannot run.
+
+    A page read with low confidence is asked for its orientation, and read again
+    turned upright when it is sideways or upside down (a scan fed the wrong way).
+    """
+    exe, langs = _ready(name, limits)
+    cmd = [exe, "stdin", "stdout", "-l", langs, "--psm", "3"]
+    if dpi:
+        cmd += ["--dpi", str(max(70, min(dpi, 1200)))]
+    cmd.append("tsv")
+    data = _pnm(image)
+    page = _parse_tsv(_run(cmd, data, name, timeout))
+    if page.confidence < _UPRIGHT_CONF:  # an empty page too: Chinese upside down reads as none
+        turn = _turn(exe, data, name, timeout)
+        if turn:
+            upright = _parse_tsv(_run(cmd, _pnm(image.rotate(-turn, expand=True)), name,
+                                      timeout))
+            if upright.confidence > page.confidence:
+                return upright
+    return page
 
 
 class _TimeUp(Exception):
@@ -233,7 +265,7 @@ def read_pages(name: str, pages: Iterable[PageSource], total: int, limits: Limit
         except _TimeUp:
             raise DocumentError(
                 f"{name}: OCR stopped after {time.monotonic() - start:.0f} s at page "
-                f"{done + 1} of {total} (time limit {limits.ocr_seconds:.0f} s)",
+                f"{done + 1} of {total} (time limit {limits.ocr_seconds:g} s)",
                 "split the scan into smaller files, or raise ocr_seconds under [documents] "
                 "in config.toml") from None
         if progress is not None:

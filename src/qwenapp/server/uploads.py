@@ -3,7 +3,8 @@
 The client's filename is kept for display only. The type comes from the
 content: PDF by its header; DOCX, PPTX and XLSX by the parts inside the zip;
 text kinds only when the bytes decode as text (the extension then only
-chooses between Markdown, CSV and plain text). Anything else (images,
+chooses between Markdown, CSV and plain text); PNG, JPEG, WebP and TIFF by
+their signature (they are read by OCR). Anything else (other pictures,
 executables, legacy or encrypted Office files, other archives) is refused
 with a 415 that says why. The stored file is ``<ULID><ext>`` in the uploads
 folder, so no part of a client's filename ever becomes part of a path.
@@ -20,6 +21,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
+from ..documents.images import sniff_image
 from .errors import HttpError
 
 __all__ = ["Sniffed", "clean_filename", "remove_orphans", "sniff"]
@@ -49,7 +51,8 @@ _OOXML = {
 
 def _unsupported(message: str, hint: str = "") -> HttpError:
     return HttpError(415, message, code="unsupported_file_type", hint=hint or
-                     "upload PDF, DOCX, PPTX, XLSX, CSV, Markdown, HTML or plain text")
+                     "upload PDF, DOCX, PPTX, XLSX, CSV, Markdown, HTML, plain text, or a "
+                     "scan or picture of text (PNG, JPEG, WebP, TIFF)")
 
 
 def clean_filename(name: str | None) -> str:
@@ -86,6 +89,9 @@ def sniff(path: Path, filename: str) -> Sniffed:
         raise HttpError(400, "the file is empty", code="empty_file")
     if head.startswith(b"%PDF-"):
         return Sniffed("pdf", ".pdf", "application/pdf")
+    picture = sniff_image(head)
+    if picture is not None:
+        return Sniffed("image", *picture)
     if head.startswith(OLE_MAGIC):
         raise _unsupported("legacy Office files (.doc, .xls, .ppt) and password-protected "
                            "Office files are not supported",
