@@ -1,0 +1,136 @@
+"""Scans and pictures end to end: the real ``qwenapp`` CLI and the real web upload endpoint.
+
+``docs add`` of a scanned PDF and a photo (progress on stderr, search finds the
+words with their page), ``chat -a photo.png`` answering from the picture's
+text, the refusals a user sees (no text, OCR off, no engine), and uploads of
+the same files through ``POST /api/documents``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import qwenapp_cmd
+from fixtures.ocr.pages import CHINESE, ENGLISH, ENGLISH_2, landscape, render, write_pdf
+from qwenapp.models.scripted import ScriptedModel
+from qwenapp.server import ServerConfig, ServerLimits, create_app
+from qwenapp.server.testing import api_client, live_server
+from qwenapp.settings import load_settings
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*qwenapp_cmd(), *args], env={**env, "COLUMNS": "500"}, text=True,
+                          capture_output=True, timeout=300, stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture
+def scans(tmp_path: Path) -> Path:
+    d = tmp_path / "scans"
+    d.mkdir()
+    write_pdf(d / "minutes.pdf", [ENGLISH_2, render(ENGLISH), render(CHINESE, chinese=True)])
+    render(ENGLISH_2, noise=True).save(d / "whiteboard.jpg")
+    landscape().save(d / "holiday.png")
+    return d
+
+
+def test_docs_add_reads_scans_and_photos(cli_env: dict[str, str], scans: Path) -> None:
+    p = run(cli_env, "docs", "add", str(scans))
+    assert p.returncode == 2 and "Traceback" not in p.stderr  # the landscape is refused
+    assert "minutes.pdf: OCR page 2 of 2" in p.stderr  # progress: 2 scanned pages of 3
+    assert "added     " in p.stderr and "minutes.pdf (3 sections" in p.stderr
+    assert "whiteboard.jpg (1 sections" in p.stderr
+    assert "holiday.png: no text found in the image" in p.stderr
+    assert "error: 1 of 3 file(s) could not be added" in p.stderr
+    hit = run(cli_env, "docs", "search", "subscription service launched")
+    assert hit.returncode == 0 and "minutes — page 2" in hit.stdout
+    zh = run(cli_env, "docs", "search", "订阅服务")
+    assert "minutes — page 3" in zh.stdout and "新订阅服务" in zh.stdout
+    assert "whiteboard — image" in run(cli_env, "docs", "search", "billing system").stdout
+    listed = run(cli_env, "docs", "list").stdout
+    assert "image" in listed and "whiteboard" in listed
+
+
+def test_docs_add_refusals_a_user_sees(cli_env: dict[str, str], scans: Path,
+                                       tmp_path: Path) -> None:
+    off = run({**cli_env, "QWENAPP_OCR": "0"}, "docs", "add", str(scans / "whiteboard.jpg"))
+    assert off.returncode == 2 and "OCR is switched off" in off.stderr
+    home = Path(cli_env["QWENAPP_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text("[documents]\nocr = false\n")
+    pdf = run(cli_env, "docs", "add", str(scans / "minutes.pdf"))
+    assert pdf.returncode == 0 and "minutes.pdf (1 sections" in pdf.stderr  # typed page only
+    (home / "config.toml").write_text("[documents]\nocr_max_pages = 1\n")
+    write_pdf(tmp_path / "two.pdf", [render(ENGLISH), render(ENGLISH_2)])
+    big = run(cli_env, "docs", "add", str(tmp_path / "two.pdf"))
+    assert "two.pdf: 2 pages need OCR, over the limit of 1" in big.stderr
+    # no engine on the PATH: a refusal that says what to install, not a crash
+    (home / "config.toml").unlink()
+    bare = {**cli_env, "PATH": str(Path(sys.executable).parent)}
+    missing = run(bare, "docs", "add", str(scans / "whiteboard.jpg"))
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert "the OCR engine (tesseract) is not installed" in missing.stderr
+
+
+def test_chat_answers_from_a_photo(cli_env: dict[str, str], scans: Path,
+                                   tmp_path: Path) -> None:
+    script = tmp_path / "grounded.json"  # answers only when the picture's words reached it
+    script.write_text(json.dumps({"rules": [{"contains": "billing system",
+                                              "reply": "Two more weeks of training [1]."}]}))
+    p = run(cli_env, "chat", "what does this say?", "--model", f"scripted:{script}",
+            "-a", str(scans / "whiteboard.jpg"))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "Two more weeks of training [1]."
+    assert "[1] whiteboard.jpg — image" in p.stderr
+    bad = run(cli_env, "chat", "hi", "--model", "scripted", "-a", str(scans / "holiday.png"))
+    assert bad.returncode == 2 and "no text found in the image" in bad.stderr
+
+
+# --- the web upload endpoint -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    home = tmp_path_factory.mktemp("home")
+    settings = load_settings({"QWENAPP_HOME": str(home)})
+    config = ServerConfig(limits=ServerLimits(upload_bytes=5_000_000,
+                                              requests_per_minute=10_000, burst=10_000))
+    with live_server(create_app(settings, [ScriptedModel()], config)) as url, \
+            api_client(url) as client:
+        yield client
+
+
+def _upload(api: httpx.Client, path: Path, name: str | None = None) -> httpx.Response:
+    return api.post("/api/documents", files={"file": (name or path.name, path.read_bytes(),
+                                                      "application/octet-stream")},
+                    timeout=300)
+
+
+def test_web_upload_of_scans_and_pictures(api: httpx.Client, scans: Path,
+                                          tmp_path: Path) -> None:
+    r = _upload(api, scans / "minutes.pdf")
+    assert r.status_code == 201, r.text
+    assert r.json()["kind"] == "pdf" and r.json()["sections"] == 3
+    for ext in ("png", "webp", "tiff"):
+        render(ENGLISH, noise=True).save(tmp_path / f"page.{ext}")
+        r = _upload(api, tmp_path / f"page.{ext}", f"Scan of page.{ext}")
+        assert r.status_code == 201, r.text
+        assert r.json()["kind"] == "image" and r.json()["filename"] == f"Scan of page.{ext}"
+    # the type comes from the bytes: a JPEG called notes.txt is a picture
+    r = _upload(api, scans / "whiteboard.jpg", "notes.txt")
+    assert r.status_code == 201 and r.json()["kind"] == "image"
+    r = _upload(api, scans / "holiday.png")
+    assert r.status_code == 400 and r.json()["error"]["message"] == \
+        "holiday.png: no text found in the image"
+    (tmp_path / "cut.png").write_bytes((scans / "holiday.png").read_bytes()[:3000])
+    r = _upload(api, tmp_path / "cut.png")
+    assert r.status_code == 400 and "cut.png" in r.json()["error"]["message"]
+    gif = tmp_path / "anim.gif"
+    landscape().save(gif)
+    assert _upload(api, gif).status_code == 415  # not a kind the reader takes
