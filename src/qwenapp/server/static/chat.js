@@ -4,7 +4,8 @@
 // (modes, attachments, reports and decks).
 //
 // A new turn is sent with parent_id = the leaf on screen, so answering always continues
-// what is on screen (the message tree is described in thread.js).
+// what is on screen (the message tree is described in thread.js). Tool calls stream as
+// steps above the answer (toolsteps.js); the tools a turn may use come from tools.js.
 
 import { api, postStream, ApiError } from "./api.js";
 import { t } from "./i18n.js";
@@ -15,6 +16,8 @@ import { ensureConversation, options, state } from "./chatstate.js";
 import { initSearch, loadConversations, renderList } from "./conversations.js";
 import { dropCards, renderThread, scrollDown, setThreadHooks, showError } from "./thread.js";
 import { clearAttachments, initComposer, makeDeck } from "./composer.js";
+import { initTools, turnTools } from "./tools.js";
+import { applyToolEvent, renderSteps } from "./toolsteps.js";
 
 export { loadConversations };
 
@@ -58,7 +61,7 @@ async function sendFrom(parentId, text, branch = false) {
   const parent = branch ? parentId : state.leaf;
   const tempUser = { id: "pending-user", role: "user", content: text, parent_id: parent };
   const tempAnswer = { id: "pending-answer", role: "assistant", content: "", reasoning: "",
-    parent_id: "pending-user", status: "streaming" };
+    parent_id: "pending-user", status: "streaming", tool_steps: [] };
   state.messages.set(tempUser.id, tempUser);
   state.messages.set(tempAnswer.id, tempAnswer);
   state.leaf = tempAnswer.id;
@@ -67,6 +70,15 @@ async function sendFrom(parentId, text, branch = false) {
   const body = view.querySelector(".answer");
   let details = null;
   let sources = null;
+  let stepsBox = null;
+  const showSteps = () => {
+    if (!stepsBox) {
+      stepsBox = el("div", "tool-steps");
+      view.insertBefore(stepsBox, body);
+    }
+    renderSteps(stepsBox, tempAnswer.tool_steps);
+    scrollDown();
+  };
   view.classList.add("streaming");
   let frame = 0;
   const paint = () => {
@@ -91,9 +103,10 @@ async function sendFrom(parentId, text, branch = false) {
   try {
     await postStream(`/api/conversations/${cid}/messages`, {
       content: text, parent_id: parent, from_root: fromRoot || undefined, ...options(),
-      document_ids: state.attachments.map((a) => a.id),
+      document_ids: state.attachments.map((a) => a.id), tools: turnTools(),
     }, (name, data) => {
-      if (name === "text") { tempAnswer.content += data.text; schedule(); }
+      if (name.startsWith("tool_")) { applyToolEvent(tempAnswer.tool_steps, name, data); showSteps(); }
+      else if (name === "text") { tempAnswer.content += data.text; schedule(); }
       else if (name === "reasoning") { tempAnswer.reasoning += data.text; schedule(); }
       else if (name === "sources") { sources = data.sources; }
       else if (name === "saved") { if (sources) state.sources.set(data.message_id, sources); }
@@ -137,6 +150,7 @@ export function initChat({ models, themes, navigate, defaults, web }) {
   if (defaults.model && models.some((m) => m.name === defaults.model)) pick.value = defaults.model;
   $("#think").checked = !!defaults.think;
   initComposer({ themes, web, defaults, send: sendFrom });
+  initTools();
   $("#stop").addEventListener("click", stopStreaming);
   initSearch();
   $("#new-chat").addEventListener("click", () => {

@@ -39,6 +39,12 @@ const STRINGS = {
     skipQuestions: "Skip questions", yourAnswers: "Your answers", showAll: "Show all",
     showLess: "Show less", makeSlides: "Make slides from this report", close: "Close",
     steps: "{n} steps",
+    tools: "Tools", toolsIntro: "Tools the assistant may call in a chat (this server offers "
+      + "them; turn one off here).", toolAsksFirst: "asks you first",
+    toolAsk: "Allow {name} to run?", toolAllow: "Allow", toolDeny: "Don't allow",
+    toolAllowed: "Allowed.", toolRefused: "Not allowed.", toolWriting: "calling…",
+    toolWaiting: "waiting for you", toolNotAnswered: "not answered", toolRunning: "running…",
+    toolFailed: "failed", toolNoResult: "No result yet.", toolStartedJob: "{kind} started",
   },
   zh: {
     newChat: "新对话", search: "搜索对话", chat: "对话", library: "资料库", settings: "设置",
@@ -72,6 +78,11 @@ const STRINGS = {
     audienceHint: "例如：工程师、学生、管理层", startJob: "开始", skipQuestions: "跳过提问",
     yourAnswers: "你的回答", showAll: "展开全文", showLess: "收起", makeSlides: "用这份报告做幻灯片",
     close: "关闭", steps: "{n} 个步骤",
+    tools: "工具", toolsIntro: "对话中助手可以调用的工具（由服务器提供；可在此关闭）。",
+    toolAsksFirst: "会先征得你的同意", toolAsk: "允许运行 {name} 吗？", toolAllow: "允许",
+    toolDeny: "不允许", toolAllowed: "已允许。", toolRefused: "未允许。", toolWriting: "调用中…",
+    toolWaiting: "等待你的确认", toolNotAnswered: "未答复", toolRunning: "运行中…",
+    toolFailed: "失败", toolNoResult: "暂无结果。", toolStartedJob: "{kind}已开始",
   },
 };
 

@@ -11,6 +11,7 @@ import { t } from "./i18n.js";
 import { renderInto } from "./markdown.js";
 import { follow } from "./jobs.js";
 import { showSource } from "./citations.js";
+import { renderSteps } from "./toolsteps.js";
 import { $, el } from "./dom.js";
 import { state } from "./chatstate.js";
 
@@ -161,6 +162,11 @@ function messageView(m) {
     renderInto(inner, m.reasoning, { copyLabel: t("copy") });
     details.append(inner);
     row.append(details);
+  }
+  if (m.tool_steps && m.tool_steps.length) {
+    const steps = el("div", "tool-steps");
+    renderSteps(steps, m.tool_steps);
+    row.append(steps);
   }
   const body = el("div", "markdown answer");
   renderInto(body, m.content, { sources: state.sources.get(m.id), copyLabel: t("copy"),

@@ -1,0 +1,59 @@
+// Which tools a chat turn may call. The server offers them (its config file decides);
+// each user picks among them: the Tools switch in the top bar turns all off for a
+// turn, and the settings page turns single tools off (kept in this browser).
+
+import { api } from "./api.js";
+import { t } from "./i18n.js";
+import { $, el } from "./dom.js";
+
+let catalogue = { tools: [], problems: [] };
+
+function prefs() { return JSON.parse(localStorage.getItem("qwenapp.prefs") || "{}"); }
+function savePrefs(p) { localStorage.setItem("qwenapp.prefs", JSON.stringify(p)); }
+
+// The `tools` field of a turn: omitted (all offered), a list, or [] (none).
+export function turnTools() {
+  if (!catalogue.tools.length) return undefined;
+  if (!$("#use-tools").checked) return [];
+  const off = new Set(prefs().toolsOff || []);
+  const on = catalogue.tools.map((x) => x.name).filter((n) => !off.has(n));
+  return on.length === catalogue.tools.length ? undefined : on;
+}
+
+function renderSettings() {
+  const box = $("#tools-list");
+  box.replaceChildren();
+  const off = new Set(prefs().toolsOff || []);
+  for (const tool of catalogue.tools) {
+    const label = el("label", "switch tool-choice");
+    const input = el("input");
+    input.type = "checkbox";
+    input.checked = !off.has(tool.name);
+    input.dataset.tool = tool.name;
+    input.addEventListener("change", () => {
+      const now = new Set(prefs().toolsOff || []);
+      if (input.checked) now.delete(tool.name); else now.add(tool.name);
+      savePrefs({ ...prefs(), toolsOff: [...now] });
+    });
+    const text = el("span", null, tool.name);
+    const note = el("small", "muted", ` — ${tool.description}` +
+      (tool.side_effects ? ` (${t("toolAsksFirst")})` : ""));
+    label.append(input, text, note);
+    box.append(label);
+  }
+  $("#tools-problems").textContent = catalogue.problems.join("; ");
+  $("#tools-settings").hidden = !catalogue.tools.length && !catalogue.problems.length;
+}
+
+export async function initTools() {
+  try {
+    catalogue = await api("GET", "/api/tools");
+  } catch (e) {
+    catalogue = { tools: [], problems: [] };
+  }
+  const use = $("#use-tools");
+  use.checked = prefs().useTools !== false;
+  use.addEventListener("change", () => savePrefs({ ...prefs(), useTools: use.checked }));
+  $("#tools-option").hidden = !catalogue.tools.length;
+  renderSettings();
+}
