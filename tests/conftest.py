@@ -62,8 +62,30 @@ def qwenapp_cmd() -> list[str]:
 SMOKE_MODEL = "qwen2.5-coder-0.5b-instruct"
 
 
+# Modules whose tests start processes (the console script, a real server, llama-server, an
+# MCP server, LibreOffice, Chromium, Tesseract, pip) or run for long (fuzz, soak, lint):
+# marked ``slow``, so ``pytest -m "not slow"`` is the fast lane for day-to-day work (about
+# two minutes); the README's test command still runs everything.
+SLOW_MODULES = frozenset({
+    "test_chat_cli", "test_history_cli", "test_library_cli", "test_models_cli",
+    "test_reports_cli", "test_slides_cli", "test_tools_cli", "test_server_auth",
+    "test_server_engine", "test_server_jobs", "test_server_openai", "test_openai_backend",
+    "test_llama_server_process", "test_mcp", "test_mcp_server", "test_fetch", "test_lint",
+    "test_reliability_deletion", "test_reliability_documents", "test_reliability_fuzz",
+    "test_reliability_restart", "test_reliability_server", "test_reliability_soak",
+    "test_slides_design", "test_slides_export", "test_slides_render", "test_slides_resume",
+    "test_slides_from_report", "test_slides_tables", "test_reports_render", "test_web_chat",
+    "test_web_jobs", "test_web_tools", "test_ocr", "test_ocr_e2e", "test_embedded",
+})
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Smoke tests download a real model: they run only with QWENAPP_SMOKE=1."""
+    """Smoke tests download a real model: they run only with QWENAPP_SMOKE=1. Tests of
+    :data:`SLOW_MODULES` get the ``slow`` marker."""
+    slow = pytest.mark.slow
+    for item in items:
+        if item.path.stem in SLOW_MODULES or item.get_closest_marker("soak"):
+            item.add_marker(slow)
     if os.environ.get("QWENAPP_SMOKE") == "1":
         return
     skip = pytest.mark.skip(reason="downloads a real model; set QWENAPP_SMOKE=1 to run")
