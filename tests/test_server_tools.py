@@ -51,6 +51,8 @@ def respond(messages: Sequence[Message], options: GenerateOptions) -> Reply:
         return ScriptedToolCalls((("make_deck", {"topic": "Tea at work", "slides": 3}),))
     if "my notes" in text:
         return ScriptedToolCalls((("library_search", {"query": "zanzibar"}),))
+    if "report on zanzibar" in text:
+        return ScriptedToolCalls((("write_report", {"question": "What is the zanzibar plan?"}),))
     if "echo tool" in text:
         return ScriptedToolCalls((("demo_echo", {"text": "hello mcp"}),))
     return f"You said: {text}"
@@ -67,7 +69,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     server_py = home / "demo_mcp.py"
     server_py.write_text(MCP_SERVER, encoding="utf-8")
     (home / "config.toml").write_text(
-        '[tools]\nenabled = ["calculator", "library_search", "make_deck"]\n'
+        '[tools]\nenabled = ["calculator", "library_search", "make_deck", "write_report"]\n'
         f'[mcp.servers.demo]\ncommand = "{sys.executable}"\nargs = ["{server_py}"]\n',
         encoding="utf-8")
     settings = load_settings({"QWENAPP_HOME": str(home)})
@@ -97,7 +99,7 @@ def _names(events: list[SseEvent]) -> list[str]:
 def test_the_catalogue_lists_builtin_and_mcp_tools(world: dict[str, Any]) -> None:
     data = world["alice"].get("/api/tools").json()
     tools = {t["name"]: t for t in data["tools"]}
-    assert list(tools)[:3] == ["calculator", "library_search", "make_deck"]
+    assert list(tools)[:4] == ["calculator", "library_search", "make_deck", "write_report"]
     assert tools["make_deck"]["side_effects"] and not tools["calculator"]["side_effects"]
     assert tools["demo_echo"]["source"] == "mcp:demo"
     assert data["problems"] == []
@@ -226,3 +228,25 @@ def test_isolation_of_tool_steps_questions_and_documents(world: dict[str, Any]) 
     result = next(e.data for e in events if e.event == "tool_result")
     assert result["error"] and "did not allow" in result["content"]
     assert alice.delete(f"/api/documents/{doc['id']}").status_code == 204
+
+
+def test_write_report_starts_a_report_job_of_the_callers_documents(
+        world: dict[str, Any]) -> None:
+    alice, bob = world["alice"], world["bob"]
+    bob_cid = _new(bob)
+    events, _ = _turn_answering(bob, bob_cid, "write a report on zanzibar", allow=True)
+    result = next(e.data for e in events if e.event == "tool_result")
+    assert result["error"] and "no documents" in result["content"]  # asked, then refused
+    assert bob.get("/api/jobs").json()["jobs"] == []
+    doc = alice.post("/api/documents", files={"file": (
+        "plans.md", b"# Plans\n\nThe zanzibar plan is to ship in May.\n")}).json()
+    cid = _new(alice)
+    events, _ = _turn_answering(alice, cid, "write a report on zanzibar", allow=True)
+    result = next(e.data for e in events if e.event == "tool_result")
+    assert not result["error"] and result["job"]["kind"] == "report", result
+    job = alice.get(f"/api/jobs/{result['job']['id']}").json()
+    assert job["kind"] == "report" and job["conversation_id"] == cid
+    assert job["request"]["question"] == "What is the zanzibar plan?"
+    assert bob.get(f"/api/jobs/{job['id']}").status_code == 404
+    alice.post(f"/api/jobs/{job['id']}/cancel")
+    alice.delete(f"/api/documents/{doc['id']}")

@@ -13,7 +13,9 @@ With tools on (``--tools``, ``--tool NAME``, or ``[tools] enabled`` in the
 config), the model may call them: each call and its result is shown dimmed
 (on stderr when the answer goes to a pipe), and a tool with side effects
 asks first (``--yes`` allows them without asking; without a terminal to ask
-on, they are refused).
+on, they are refused). ``write_report`` and ``make_deck`` start ``qwenapp
+report`` / ``qwenapp slides`` in the background (:class:`~qwenapp.tools.jobs.ProcessLauncher`)
+and answer with the job's id and the file it will write.
 """
 
 from __future__ import annotations
@@ -249,7 +251,7 @@ def _read_message(console: Console) -> str | None:
               f"else {', '.join(DEFAULT_TOOLS)}. Default: the config's.")
 @click.option("--tool", "tool_names", multiple=True, metavar="NAME",
               help="Offer this built-in tool (repeatable): calculator, convert_units, "
-              "current_time, library_search, fetch_url, web_search.")
+              "current_time, library_search, fetch_url, web_search, write_report, make_deck.")
 @click.option("--yes", "yes", is_flag=True,
               help="Run tools with side effects without asking.")
 @click.pass_obj
@@ -287,7 +289,7 @@ def chat(
     loop = asyncio.new_event_loop()
     box: ToolBox | None = None
     try:
-        box = loop.run_until_complete(_toolbox(state, names, Library(conn), tools))
+        box = loop.run_until_complete(_toolbox(state, names, Library(conn), tools, model))
         interactive = prompt is None and sys.stdin.isatty()
         assistant = Assistant(backend, store, tools=box,
                               max_rounds=state.settings.tools.max_rounds,
@@ -303,14 +305,18 @@ def chat(
         loop.close()
 
 
-async def _toolbox(state: AppState, names: list[str], library: Any, tools: bool | None
-                   ) -> ToolBox | None:
+async def _toolbox(state: AppState, names: list[str], library: Any, tools: bool | None,
+                   model: str | None = None) -> ToolBox | None:
     """The tools of this chat: the built-in ones named, plus the configured MCP servers'
-    whenever tools are on (a server that fails to start is a warning, not fatal)."""
+    whenever tools are on (a server that fails to start is a warning, not fatal). Jobs
+    (write_report, make_deck) run in the background with the chat's model, their files
+    under ``$QWENAPP_HOME/jobs/ID/``."""
     from ..tools import builtin_toolbox
+    from ..tools.jobs import ProcessLauncher
 
+    jobs = ProcessLauncher(state.settings.home / "jobs", model=model, library=library)
     box = builtin_toolbox(names, library=library, search=state.settings.tools.search,
-                          env=dict(os.environ))
+                          env=dict(os.environ), jobs=jobs)
     servers = [s for s in state.settings.tools.mcp_servers.values() if s.enabled]
     if servers and tools is not False and (names or tools):
         from ..mcp.client import add_mcp_tools
