@@ -17,7 +17,7 @@ puts between characters (they would break the library's CJK bigrams). A
 page whose confident words hold almost no letters has no text: a photo of a
 landscape is refused as such rather than indexed as empty.
 
-:func:`read_pages` runs pages in order under the document's page and time
+:func:`read_pages` runs pages two at a time (a process each) under the document's page and time
 budget (:class:`~qwenapp.documents.Limits` ``ocr_*``), calling ``progress``
 after each one.
 """
@@ -33,6 +33,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from PIL import Image
@@ -59,6 +60,7 @@ _LANG_PACKAGES = {"eng": "tesseract-ocr-eng", "chi_sim": "tesseract-ocr-chi-sim"
 _MIN_CONF = 30.0  # words below this are specks and smudges, not text
 _TEXT_CONF = 60.0  # a page has text when its words this sure hold enough letters
 _MIN_LETTERS = 3
+_JOBS = max(1, min(2, os.cpu_count() or 1))  # pages recognised at once, a process each
 _UPRIGHT_CONF = 75.0  # below this mean confidence, check whether the page is upside down
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"
 _CJK_GAP = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")
@@ -229,17 +231,29 @@ class _TimeUp(Exception):
     """The document's OCR time budget ran out during a page."""
 
 
+_NOTHING = OcrPage("", 0, 0.0)
+
+
 PageSource = tuple[str, Callable[[], Image.Image | None], int | None]
 """(location, a function that loads the page's picture (None: nothing to read), dpi)."""
 
 
+def _read(image: Image.Image, limits: Limits, name: str, timeout: float,
+          dpi: int | None) -> OcrPage:
+    with contextlib.closing(image):
+        return recognise(image, limits, name=name, timeout=timeout, dpi=dpi)
+
+
 def read_pages(name: str, pages: Iterable[PageSource], total: int, limits: Limits,
                progress: Progress | None = None) -> list[tuple[str, OcrPage]]:
-    """Recognise ``total`` pages in order under the page and time budget.
+    """Recognise ``total`` pages under the page and time budget; results in page order.
 
-    Raises :class:`DocumentError` when the engine cannot run, when there are
-    more pages than ``limits.ocr_max_pages``, or when ``limits.ocr_seconds``
-    runs out (the message says how far it got).
+    Pages are loaded one at a time on this thread (a PDF reader is not
+    thread-safe) and recognised ``_JOBS`` at a time, each by its own engine
+    process, so at most that many decoded pages are held at once. Raises
+    :class:`DocumentError` when the engine cannot run, when there are more
+    pages than ``limits.ocr_max_pages``, or when ``limits.ocr_seconds`` runs
+    out (the message says how far it got).
     """
     _ready(name, limits)
     if total > limits.ocr_max_pages:
@@ -249,25 +263,43 @@ def read_pages(name: str, pages: Iterable[PageSource], total: int, limits: Limit
             "in config.toml")
     start = time.monotonic()
     deadline = start + limits.ocr_seconds
-    out: list[tuple[str, OcrPage]] = []
+    locations: list[str] = []
+    results: dict[int, OcrPage] = {}
     if progress is not None:
         progress(0, total)
-    for done, (location, load, dpi) in enumerate(pages):
-        left = deadline - time.monotonic()
-        try:
+
+    def finished(running: dict[Future[OcrPage], int], wait_for: str) -> None:
+        done, _ = wait(running, return_when=wait_for)
+        for f in done:
+            results[running.pop(f)] = f.result()  # re-raises the page's error
+            if progress is not None:
+                progress(len(results), total)
+
+    pool = ThreadPoolExecutor(max_workers=_JOBS, thread_name_prefix="qwenapp-ocr")
+    running: dict[Future[OcrPage], int] = {}
+    try:
+        for i, (location, load, dpi) in enumerate(pages):
+            locations.append(location)
+            while len(running) >= _JOBS:
+                finished(running, FIRST_COMPLETED)
+            left = deadline - time.monotonic()
             if left <= 0:
                 raise _TimeUp
             image = load()
-            if image is not None:
-                with contextlib.closing(image):
-                    out.append((location, recognise(image, limits, name=name, timeout=left,
-                                                    dpi=dpi)))
-        except _TimeUp:
-            raise DocumentError(
-                f"{name}: OCR stopped after {time.monotonic() - start:.0f} s at page "
-                f"{done + 1} of {total} (time limit {limits.ocr_seconds:g} s)",
-                "split the scan into smaller files, or raise ocr_seconds under [documents] "
-                "in config.toml") from None
-        if progress is not None:
-            progress(done + 1, total)
-    return out
+            if image is None:
+                results[i] = _NOTHING
+                if progress is not None:
+                    progress(len(results), total)
+                continue
+            running[pool.submit(_read, image, limits, name, left, dpi)] = i
+        while running:
+            finished(running, ALL_COMPLETED)
+    except _TimeUp:
+        raise DocumentError(
+            f"{name}: OCR stopped after {time.monotonic() - start:.0f} s at page "
+            f"{len(results) + 1} of {total} (time limit {limits.ocr_seconds:g} s)",
+            "split the scan into smaller files, or raise ocr_seconds under [documents] "
+            "in config.toml") from None
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # running pages end by their timeout
+    return [(loc, results[i]) for i, loc in enumerate(locations)]
