@@ -174,4 +174,4 @@ def test_removing_a_user_removes_their_data(tmp_path: Path) -> None:
     purged = owners.purge(carol.id)
     users.remove("carol")
     assert purged.conversations == 1
-    assert store.list() == []
+    assert store.recent() == []

@@ -48,7 +48,7 @@ def test_open_creates_folder_and_migrations_are_idempotent(db_path: Path) -> Non
     again = open_db(db_path)  # a second open applies nothing and keeps the data
     rows = again.execute("SELECT version FROM migrations").fetchall()
     assert [r[0] for r in rows] == [m.version for m in load_migrations()]
-    assert [c.title for c in ConversationStore(again).list()] == ["kept"]
+    assert [c.title for c in ConversationStore(again).recent()] == ["kept"]
     again.close()
 
 
@@ -193,16 +193,16 @@ def test_get_by_id_prefix(store: ConversationStore) -> None:
 
 
 def test_list_latest_and_counts(store: ConversationStore) -> None:
-    assert store.latest() is None and store.list() == []
+    assert store.latest() is None and store.recent() == []
     convs = [store.create("m", title=f"c{i}") for i in range(3)]
     store.add_message(convs[0].id, "user", "bump")  # now the most recently updated
-    listed = store.list()
+    listed = store.recent()
     assert [c.title for c in listed] == ["c0", "c2", "c1"]
     assert [c.message_count for c in listed] == [1, 0, 0]
     assert store.latest() == listed[0]
-    assert [c.title for c in store.list(limit=1, offset=1)] == ["c2"]
+    assert [c.title for c in store.recent(limit=1, offset=1)] == ["c2"]
     with pytest.raises(InputError):
-        store.list(limit=0)
+        store.recent(limit=0)
 
 
 def test_delete_cascades_to_messages_and_search(store: ConversationStore) -> None:
@@ -293,7 +293,7 @@ def test_locked_database_is_a_plain_storage_error(db_path: Path) -> None:
     try:
         conn = open_db(db_path, busy_timeout=0.1)  # WAL: reading still works
         store = ConversationStore(conn)
-        assert store.list() == []
+        assert store.recent() == []
         started = time.monotonic()
         with pytest.raises(StorageError) as e:
             store.create("m")
@@ -328,7 +328,7 @@ def test_read_only_database_file(db_path: Path) -> None:
     open_db(db_path).close()
     conn = open_db(db_path, read_only=True)
     store = ConversationStore(conn)
-    assert store.list() == []
+    assert store.recent() == []
     with pytest.raises(StorageError) as e:
         store.create("m")
     assert e.value.message == f"the database {db_path} is read-only"

@@ -112,7 +112,7 @@ def history() -> None:
 def list_cmd(ctx: click.Context, limit: int, as_json: bool) -> None:
     """List conversations, most recently active first."""
     store = _store(ctx)
-    convs = store.list(limit=limit)
+    convs = store.recent(limit=limit)
     if as_json:
         _echo_json([_conversation_json(c) for c in convs])
         return

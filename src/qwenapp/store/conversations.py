@@ -19,7 +19,6 @@ at least four characters, like a git hash. Bad ids raise
 
 from __future__ import annotations
 
-import builtins
 import sqlite3
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
@@ -264,7 +263,7 @@ class ConversationStore:
 
     def latest(self) -> Conversation | None:
         """The conversation updated most recently, if any."""
-        found = self.list(limit=1)
+        found = self.recent(limit=1)
         return found[0] if found else None
 
     def rename(self, conversation_id: str, title: str) -> Conversation:
@@ -352,8 +351,8 @@ class ConversationStore:
         finish_reason: str | _Unset | None = UNSET, status: MessageStatus | _Unset = UNSET,
     ) -> StoredMessage:
         """Change the given fields of a message (saving a streamed answer as it grows)."""
-        sets: builtins.list[str] = []
-        values: builtins.list[object] = []
+        sets: list[str] = []
+        values: list[object] = []
         if not isinstance(content, _Unset):
             sets.append("content = ?")
             values.append(content)
@@ -421,7 +420,7 @@ class ConversationStore:
         return _message(row) if row else None
 
     def thread(self, conversation_id: str,
-               leaf_id: str | None = None) -> builtins.list[StoredMessage]:
+               leaf_id: str | None = None) -> list[StoredMessage]:
         """The messages from the root down to ``leaf_id`` (default: the most recent one)."""
         with self._read():
             cid = self._resolve(conversation_id)
@@ -446,7 +445,7 @@ class ConversationStore:
             ).fetchall()
         return [_message(r) for r in rows]
 
-    def children(self, message_id: str) -> builtins.list[StoredMessage]:
+    def children(self, message_id: str) -> list[StoredMessage]:
         """The messages that follow ``message_id``: more than one where the thread branches."""
         with self._read():
             rows = self._conn.execute(
@@ -455,7 +454,7 @@ class ConversationStore:
             ).fetchall()
         return [_message(r) for r in rows]
 
-    def siblings(self, message: StoredMessage) -> builtins.list[StoredMessage]:
+    def siblings(self, message: StoredMessage) -> list[StoredMessage]:
         """The versions of ``message`` (itself included): answers regenerated, questions edited."""
         with self._read():
             rows = self._conn.execute(
@@ -467,7 +466,7 @@ class ConversationStore:
 
     # -- listing and search --------------------------------------------------
 
-    def list(self, limit: int = 20, offset: int = 0) -> builtins.list[Conversation]:
+    def recent(self, limit: int = 20, offset: int = 0) -> list[Conversation]:
         """Conversations, most recently updated first, with their message counts."""
         if limit < 1 or offset < 0:
             raise InputError("the limit must be at least 1 and the offset at least 0")
@@ -478,7 +477,7 @@ class ConversationStore:
             ).fetchall()
         return [_conversation(r) for r in rows]
 
-    def search(self, query: str, limit: int = 20) -> builtins.list[SearchHit]:
+    def search(self, query: str, limit: int = 20) -> list[SearchHit]:
         """Conversations whose title, and messages whose text, contain every term of ``query``.
 
         Terms match anywhere, case-insensitively, in any language (``"quoted
