@@ -51,8 +51,8 @@ from .middleware import (
     SecurityHeaders,
     parse_proxies,
 )
-from .models import ModelRegistry
 from .ownership import Ownership
+from .registry import ModelRegistry
 from .state import ServerState
 from .uploads import remove_orphans
 from .users import UserStore

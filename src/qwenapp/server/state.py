@@ -24,8 +24,8 @@ from .chat_tools import Approvals, ServerTools
 from .config import ServerConfig
 from .jobs import JobManager
 from .limits import RateLimiter, StreamLimiter
-from .models import ModelRegistry
 from .ownership import Ownership
+from .registry import ModelRegistry
 from .users import UserStore
 
 __all__ = ["ServerState", "State", "get_state"]

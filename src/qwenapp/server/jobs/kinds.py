@@ -24,8 +24,8 @@ from ...clarify import notes_from_answers
 from ...library import Library
 from ...settings import Settings
 from ..config import ServerConfig
-from ..models import ModelRegistry
 from ..ownership import Ownership
+from ..registry import ModelRegistry
 from .store import JobStore
 
 __all__ = ["ARTIFACT_NAME", "Clarified", "JobContext", "JobEvent", "JobKind", "JobRequestBase",
