@@ -250,3 +250,48 @@ def test_write_report_starts_a_report_job_of_the_callers_documents(
     assert bob.get(f"/api/jobs/{job['id']}").status_code == 404
     alice.post(f"/api/jobs/{job['id']}/cancel")
     alice.delete(f"/api/documents/{doc['id']}")
+
+
+def test_leaving_while_asked_keeps_the_step_and_ends_the_question(
+        world: dict[str, Any]) -> None:
+    """The page goes away while a call waits for its yes: the answer is saved interrupted,
+    with the step it had (asked), and the question can no longer be answered."""
+    import time
+
+    alice = world["alice"]
+    cid = _new(alice)
+    token = ""
+    with alice.stream("POST", f"/api/conversations/{cid}/messages",
+                      json={"content": "make slides about tea"}) as r:
+        for ev in parse_sse(r.iter_lines()):
+            if ev.event == "tool_confirm":
+                token = ev.data["token"]
+                break
+    assert token
+    deadline = time.monotonic() + 30
+    while True:
+        last = alice.get(f"/api/conversations/{cid}").json()["messages"][-1]
+        if last["status"] != "streaming":
+            break
+        assert time.monotonic() < deadline, last
+        time.sleep(0.05)
+    assert last["status"] == "interrupted"
+    assert [(s["name"], s["status"]) for s in last["tool_steps"]] == [("make_deck", "asked")]
+    assert alice.post(f"/api/tools/approvals/{token}", json={"allow": True}).status_code == 404
+
+
+def test_an_unanswered_question_is_a_no() -> None:
+    import asyncio
+
+    from qwenapp.models.events import ToolCall
+    from qwenapp.server.chat_tools import Approvals
+
+    async def go() -> tuple[bool, bool, bool]:
+        approvals = Approvals(timeout=0.01)
+        token = approvals.ask("alice", ToolCall("c1", "make_deck", {}))
+        wrong_user = approvals.answer("bob", token, True)
+        answer = await approvals.wait(token)
+        late = approvals.answer("alice", token, True)
+        return wrong_user, answer, late
+
+    assert asyncio.run(go()) == (False, False, False)
