@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -134,3 +135,29 @@ def test_web_upload_of_scans_and_pictures(api: httpx.Client, scans: Path,
     gif = tmp_path / "anim.gif"
     landscape().save(gif)
     assert _upload(api, gif).status_code == 415  # not a kind the reader takes
+
+
+def test_web_upload_progress_of_a_long_scan(api: httpx.Client, tmp_path: Path) -> None:
+    """While a scan is read, GET /api/documents/reading/TOKEN says how many pages are done."""
+    scan = write_pdf(tmp_path / "long-scan.pdf", [render(ENGLISH_2)] * 4)
+    token = "t0ken-for-this-upload"
+    assert api.get(f"/api/documents/reading/{token}").status_code == 404
+    result: list[httpx.Response] = []
+    sender = threading.Thread(target=lambda: result.append(api.post(
+        f"/api/documents?progress={token}", timeout=300,
+        files={"file": ("long-scan.pdf", scan.read_bytes(), "application/pdf")})))
+    seen: set[tuple[int, int]] = set()
+    with httpx.Client(base_url=str(api.base_url), cookies=api.cookies,
+                      headers=dict(api.headers)) as poller:
+        sender.start()
+        while sender.is_alive():
+            r = poller.get(f"/api/documents/reading/{token}")
+            if r.status_code == 200:
+                seen.add((r.json()["done"], r.json()["total"]))
+        sender.join()
+        assert result[0].status_code == 201 and result[0].json()["sections"] == 4
+        assert poller.get(f"/api/documents/reading/{token}").status_code == 404  # done
+    assert {total for _, total in seen} <= {0, 4} and any(t == 4 for _, t in seen), seen
+    # a malformed token is not followed, and the upload goes on
+    r = api.post("/api/documents?progress=../x", files={"file": ("a.txt", b"plain words\n")})
+    assert r.status_code == 201

@@ -6,6 +6,10 @@ memory and time limits (:mod:`qwenapp.library.worker`: a hostile file costs
 its own process, never the event loop), and added to the shared
 library under the uploader's ownership. Extraction errors (a corrupt PDF, a
 zip bomb disguised as DOCX) are 400s naming the file as the user called it.
+
+Scans and pictures are read by OCR, which takes a second or more a page: an
+upload sent with ``?progress=TOKEN`` (a token the page makes up) can be
+followed at ``GET /api/documents/reading/TOKEN`` while it is read.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +29,7 @@ from ..store import new_id
 from .auth import Caller
 from .errors import ErrorResponse, HttpError, not_found
 from .ownership import OwnedDocument
-from .schemas import DocumentList, DocumentOut
+from .schemas import DocumentList, DocumentOut, ReadingProgress
 from .state import State
 from .uploads import clean_filename, sniff
 
@@ -35,6 +40,7 @@ router = APIRouter(prefix="/api/documents", tags=["documents"])
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 413, 415, 429)}
 _CHUNK = 1 << 20
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
 def _out(d: OwnedDocument) -> DocumentOut:
@@ -53,6 +59,15 @@ async def list_documents(state: State, who: Caller) -> DocumentList:
     return DocumentList(documents=[_out(d) for d in state.owners.documents(who.user.id)])
 
 
+@router.get("/reading/{token}", response_model=ReadingProgress, responses=_ERRORS)
+async def reading_progress(state: State, who: Caller, token: str) -> ReadingProgress:
+    """How far the reader is with your upload sent with ``?progress=TOKEN`` (404 when done)."""
+    found = state.reading.get((who.user.id, token))
+    if found is None:
+        raise not_found("upload being read")
+    return ReadingProgress(done=found[0], total=found[1])
+
+
 @router.get("/{document_id}", response_model=DocumentOut, responses=_ERRORS)
 async def read_document(state: State, who: Caller, document_id: str) -> DocumentOut:
     doc = state.owners.document(document_id, who.user.id)
@@ -62,8 +77,13 @@ async def read_document(state: State, who: Caller, document_id: str) -> Document
 
 
 @router.post("", response_model=DocumentOut, status_code=201, responses=_ERRORS)
-async def upload_document(state: State, who: Caller, file: UploadFile) -> DocumentOut:
-    """Upload a document (multipart field ``file``); it joins your library."""
+async def upload_document(state: State, who: Caller, file: UploadFile,
+                          progress: str | None = None) -> DocumentOut:
+    """Upload a document (multipart field ``file``); it joins your library.
+
+    ``progress``: a token (8-64 letters, digits, ``-`` or ``_``) under which
+    ``GET /api/documents/reading/{token}`` reports the OCR pages read so far.
+    """
     limit = state.config.limits.upload_bytes
     filename = clean_filename(file.filename)
     state.uploads_dir.mkdir(parents=True, exist_ok=True)
@@ -81,12 +101,23 @@ async def upload_document(state: State, who: Caller, file: UploadFile) -> Docume
         stored = (state.uploads_dir / f"{new_id()}{kind.ext}").resolve()
         os.replace(staging, stored)
         limits = dataclasses.replace(state.library.limits, max_file_bytes=limit)
+        key = (who.user.id, progress) if progress and _TOKEN.fullmatch(progress) else None
+
+        def pages(done: int, total: int) -> None:  # on the reader's thread
+            if key is not None:
+                state.reading[key] = (done, total)
+
+        if key is not None:
+            state.reading[key] = (0, 0)
         try:
             # a bounded child process reads it (CPU, memory, time): see qwenapp.library.worker
-            prepared = await state.library.worker.aprepare(stored, limits)
+            prepared = await state.library.worker.aprepare(stored, limits, pages)
         except DocumentError as e:
             raise HttpError(400, e.message.replace(stored.name, filename), code="unreadable",
                             hint=e.hint) from None
+        finally:
+            if key is not None:
+                state.reading.pop(key, None)
         doc = prepared.document
         if doc.title == stored.stem:
             doc = dataclasses.replace(doc, title=Path(filename).stem or filename)

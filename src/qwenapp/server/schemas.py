@@ -164,6 +164,13 @@ class DocumentOut(BaseModel):
     added_at: str
 
 
+class ReadingProgress(BaseModel):
+    """How far the reader is with an upload: pages of a scan recognised (OCR) so far."""
+
+    done: int
+    total: int  # 0 until the reader knows (a file with a text layer stays at 0)
+
+
 class DocumentList(BaseModel):
     documents: list[DocumentOut]
 

@@ -49,6 +49,8 @@ class ServerState:
     tools: ServerTools  # what a chat turn may call ([tools], [mcp.servers.NAME])
     approvals: Approvals  # tool calls waiting for their user's yes
     local_csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    # uploads being read, sent with ?progress=TOKEN: (user id, token) -> (OCR pages done, total)
+    reading: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
 
     @property
     def uploads_dir(self) -> Path:

@@ -41,6 +41,31 @@ export async function api(method, path, body, { raw = false, signal = undefined 
   return data;
 }
 
+// Upload one file to the library. A scan is read by OCR, a second or more a page: while
+// the upload is read, onPages(done, total) reports the pages recognised so far.
+export async function uploadDocument(file, onPages = () => {}) {
+  const token = crypto.randomUUID().replaceAll("-", "");
+  const form = new FormData();
+  form.append("file", file, file.name);
+  let reading = true;
+  const poll = (async () => {
+    while (reading) {
+      await new Promise((r) => setTimeout(r, 1000));
+      if (!reading) break;
+      try {
+        const p = await api("GET", `/api/documents/reading/${token}`);
+        if (reading && p.total) onPages(p.done, p.total);
+      } catch (e) { /* not started yet, or already done */ }
+    }
+  })();
+  try {
+    return await api("POST", `/api/documents?progress=${token}`, form);
+  } finally {
+    reading = false;
+    await poll;
+  }
+}
+
 // POST and read the answer as Server-Sent Events: onEvent(name, data) for each.
 export async function postStream(path, body, onEvent, signal) {
   const r = await fetch(path, {

@@ -2,7 +2,7 @@
 // turn goes to send (chat.js); a report or a deck becomes a card in the thread, after a
 // round of clarifying questions when "ask first" is on, then the job's card.
 
-import { api } from "./api.js";
+import { api, uploadDocument } from "./api.js";
 import { t } from "./i18n.js";
 import { startJob } from "./jobs.js";
 import { clarify } from "./clarify.js";
@@ -17,10 +17,10 @@ async function upload(files) {
   for (const f of files) {
     const chip = el("span", "chip pending", `${f.name} — ${t("uploading")}`);
     $("#attachments").append(chip);
-    const form = new FormData();
-    form.append("file", f, f.name);
     try {
-      const doc = await api("POST", "/api/documents", form);
+      const doc = await uploadDocument(f, (done, total) => {
+        chip.textContent = `${f.name} — ${t("ocrPages", { done, total })}`;
+      });
       state.attachments.push({ id: doc.id, filename: doc.filename });
     } catch (e) {
       showError(`${f.name}: ${e.message}`);

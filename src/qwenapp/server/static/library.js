@@ -1,6 +1,6 @@
 // The library page: your documents (upload, delete) and your reports and decks.
 
-import { api } from "./api.js";
+import { api, uploadDocument } from "./api.js";
 import { t } from "./i18n.js";
 import { follow } from "./jobs.js";
 import { $, el } from "./dom.js";
@@ -54,10 +54,10 @@ async function upload(files) {
   const status = $("#library-status");
   for (const f of files) {
     status.textContent = `${f.name} — ${t("uploading")}`;
-    const form = new FormData();
-    form.append("file", f, f.name);
     try {
-      await api("POST", "/api/documents", form);
+      await uploadDocument(f, (done, total) => {
+        status.textContent = `${f.name} — ${t("ocrPages", { done, total })}`;
+      });
       status.textContent = "";
     } catch (e) {
       status.textContent = `${f.name}: ${e.message}`;
