@@ -161,3 +161,27 @@ def test_web_upload_progress_of_a_long_scan(api: httpx.Client, tmp_path: Path) -
     # a malformed token is not followed, and the upload goes on
     r = api.post("/api/documents?progress=../x", files={"file": ("a.txt", b"plain words\n")})
     assert r.status_code == 201
+
+
+def test_deck_from_a_scan_and_report_docs_read_it(cli_env: dict[str, str], scans: Path,
+                                                  tmp_path: Path) -> None:
+    from qwenapp.slides.scripted import cli_script
+
+    topic = "What the planning meeting decided"
+    model = "scripted:" + str(cli_script(tmp_path / "deck.json", topic, 4))
+    out = tmp_path / "minutes.pptx"
+    p = run(cli_env, "slides", topic, "--from", str(scans / "minutes.pdf"),
+            str(scans / "whiteboard.jpg"), "-n", "4", "-o", str(out), "--json", "--model", model)
+    assert p.returncode == 0, p.stderr
+    cited = {(s["title"], s["location"]) for slide in json.loads(p.stdout)["slides"]
+             for s in slide["sources"]}
+    assert cited and {t for t, _ in cited} <= {"minutes.pdf", "whiteboard.jpg"}
+    assert {loc for _, loc in cited} <= {"page 1", "page 2", "page 3", "image"}
+    bad = run(cli_env, "slides", topic, "--from", str(scans / "holiday.png"), "-o",
+              str(tmp_path / "x.pptx"), "--model", model)
+    assert bad.returncode != 0 and "holiday.png: no text found in the image" in bad.stderr
+    # a report's --docs reads the scan and the photo into the library
+    r = run(cli_env, "report", topic, "--docs", str(scans / "whiteboard.jpg"), "--docs",
+            str(scans / "minutes.pdf"), "--model", "scripted")
+    assert "read    whiteboard (1 section(s)" in r.stderr
+    assert "read    minutes (3 section(s)" in r.stderr
