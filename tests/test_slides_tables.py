@@ -145,3 +145,22 @@ def test_a_long_line_labels_only_its_last_points(tmp_path: Path) -> None:
             assert [int(d.find(f"{c}idx").get("val")) for d in points] == \
                 [len(chart.categories) - 1] * len(chart.series)
             assert all(d.find(f"{c}showVal").get("val") == "1" for d in points)
+
+
+def test_request_series_with_units_and_periods_after_the_number() -> None:
+    """"Q1 10 million, Q2 14 million…" and "$2.1 billion in 2021 to $3.4 billion in 2022…"
+    were not found, so those decks had no chart."""
+    from qwenapp.slides.tables import series_in_request
+
+    got = series_in_request("Qwen model downloads by quarter: Q1 10 million, Q2 14 million, "
+                            "Q3 18 million, Q4 25 million. What drove the growth?")
+    assert got is not None and got.header == ("", "value (million)")
+    assert got.rows == (("Q1", "10"), ("Q2", "14"), ("Q3", "18"), ("Q4", "25"))
+    got = series_in_request("Revenue grew from $2.1 billion in 2021 to $3.4 billion in 2022 "
+                            "and $5.0 billion in 2023")
+    assert got is not None and got.rows == (("2021", "2.1"), ("2022", "3.4"), ("2023", "5.0"))
+    shown = chart_or_table(got)
+    assert isinstance(shown, Chart) and shown.type == "line"
+    for plain in ("Why open-weight language models are gaining adoption among developers",
+                  "Go from step 1 to step 2 to step 3", "Qwen2.5 7B, Llama 3 8B and Mistral 7B"):
+        assert series_in_request(plain) is None, plain

@@ -266,24 +266,35 @@ def cite_tables(tables: Sequence[DataTable], passages: Sequence[Passage]) -> lis
 
 
 # A label then a number: "Q1 10", "2021: 4.5", "Jan 12%", "第一季度 10".
+_UNIT = (r"(%|％|百万|万|亿|(?:million|billion|thousand|trillion|mn|bn|percent|per cent)\b|"
+         r"[kKmMbB]\b)?")
+_END = r"(?=\s*(?:[,;，；、]|and\b|to\b|then\b|和|$))"
 _PAIR = re.compile(r"([A-Za-z\u4e00-\u9fff][\w\u4e00-\u9fff .'/-]{0,24}?|\d{4}年?)\s*[:：=]?\s*"
-                   r"(-?\d+(?:[.,]\d+)?)\s*(%|[kKmMbB]\b|万|亿)?(?=\s*(?:[,;，；、]|and\b|和|$))")
+                   r"[$€£¥]?(-?\d+(?:[.,]\d+)?)\s*" + _UNIT + _END, re.IGNORECASE)
+# A number then its period: "$2.1 billion in 2021", "12% in Q3".
+_PAIR_AFTER = re.compile(r"[$€£¥]?(-?\d+(?:\.\d+)?)\s*" + _UNIT + r"\s+(?:in|for|by)\s+"
+                         r"((?:1[5-9]|20)\d{2}|q[1-4](?: (?:19|20)\d{2})?|fy ?\d{2,4})" + _END,
+                         re.IGNORECASE)
 
 
 def series_in_request(text: str) -> DataTable | None:
     """A series of three or more "label number" pairs written in the request, or None."""
-    best: list[tuple[str, str]] = []
+    best: list[tuple[str, str, str]] = []
     for chunk in re.split(r"[.!?](?!\d)|[。！？\n]", text):
-        pairs = [(m.group(1).strip(), m.group(2).replace(",", ""))
-                 for m in _PAIR.finditer(chunk)]
-        pairs = [(re.sub(r"^(?:and|und|et|y|和|及)\s*", "", lab, flags=re.IGNORECASE), v)
-                 for lab, v in pairs]
-        labels = [lab for lab, _ in pairs]
-        if len(pairs) >= 3 and len(set(labels)) == len(labels) and len(pairs) > len(best):
-            best = pairs
+        for found in ([(m.group(1).strip(), m.group(2).replace(",", ""), m.group(3) or "")
+                       for m in _PAIR.finditer(chunk)],
+                      [(m.group(3).strip(), m.group(1), m.group(2) or "")
+                       for m in _PAIR_AFTER.finditer(chunk)]):
+            pairs = [(re.sub(r"^(?:and|und|et|y|和|及)\s*", "", lab, flags=re.IGNORECASE), v, u)
+                     for lab, v, u in found]
+            labels = [lab for lab, _, _ in pairs]
+            if len(pairs) >= 3 and len(set(labels)) == len(labels) and len(pairs) > len(best):
+                best = pairs
     if not best:
         return None
-    return DataTable(("", "value"), tuple((lab, v) for lab, v in best), "", "the request")
+    units = {u.lower() for _, _, u in best}
+    name = f"value ({units.pop()})" if len(units) == 1 and "" not in units else "value"
+    return DataTable(("", name), tuple((lab, v) for lab, v, _ in best), "", "the request")
 
 
 # ---------------------------------------------------------------- how to show one
