@@ -23,8 +23,11 @@ from fixtures.ocr.pages import (
     CHINESE,
     ENGLISH,
     ENGLISH_2,
+    SALES,
     landscape,
     render,
+    render_table,
+    two_columns,
     word_recall,
     words,
     write_pdf,
@@ -143,6 +146,35 @@ def test_a_real_scanned_page(tmp_path: Path) -> None:
     with Image.open(FIXTURES / "8087_054.3B.tif") as scan:
         pdf = write_pdf(tmp_path / "magazine.pdf", [scan.convert("L")], flate=True)
     assert word_recall(truth, extract(pdf).text) >= 0.90
+
+
+def test_tables_in_scans_keep_their_rows_and_columns(tmp_path: Path) -> None:
+    from qwenapp.slides.deck import Chart
+    from qwenapp.slides.tables import chart_or_table, find_tables
+
+    pdf = write_pdf(tmp_path / "sales.pdf", [ENGLISH_2, render_table(SALES)])
+    doc = extract(pdf)
+    assert [(s.location, s.table is not None) for s in doc.sections] == [
+        ("page 1", False), ("page 2", False), ("page 2", True)]
+    assert doc.sections[2].table == SALES  # not "Region North South ..." column by column
+    assert "Sales grew in every region" in doc.sections[1].text
+    assert "1,305" not in doc.sections[1].text  # the table's words are in the table only
+    # the deck pipeline finds it and charts it
+    [table] = find_tables([doc])
+    assert table.header == tuple(SALES[0]) and table.location == "page 2"
+    chart = chart_or_table(table)
+    assert isinstance(chart, Chart) and chart.categories[:2] == ["North", "South"]
+
+
+def test_prose_in_two_columns_is_not_a_table(tmp_path: Path) -> None:
+    left = ENGLISH.replace(" by twelve percent", "").splitlines()
+    right = ENGLISH_2.splitlines()
+    page = two_columns("\n".join(line[:38] for line in left),
+                       "\n".join(line[:38] for line in right))
+    page.save(tmp_path / "magazine.png")
+    doc = extract(tmp_path / "magazine.png")
+    assert all(s.table is None for s in doc.sections)
+    assert word_recall("\n".join(line[:38] for line in left + right), doc.text) >= 0.9
 
 
 # --- refusals --------------------------------------------------------------------------

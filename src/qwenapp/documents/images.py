@@ -105,7 +105,7 @@ def image_sections(path: Path, limits: Limits,
         pages = read_pages(path.name, _frames(path, im, n, limits), n, limits, progress)
     finally:
         im.close()
-    sections = [Section(p.text, loc) for loc, p in pages if not p.empty]
+    sections = [s for loc, p in pages for s in p.sections(loc)]
     if not sections:
         raise DocumentError(f"{path.name}: no text found in the image"
                             + (f" ({n} pages)" if n > 1 else ""),

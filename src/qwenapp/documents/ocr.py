@@ -34,12 +34,14 @@ import subprocess
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PIL import Image
 
 from .limits import Limits
-from .model import DocumentError
+from .model import DocumentError, Section
+from .ocr_tables import Word, find_tables
+from .text import table_text
 
 __all__ = [
     "INSTALL_HINT",
@@ -73,10 +75,16 @@ class OcrPage:
     text: str
     words: int
     confidence: float  # mean word confidence, 0..100 (0 when no words)
+    tables: list[list[list[str]]] = field(default_factory=list)  # rows of cells (ocr_tables)
 
     @property
     def empty(self) -> bool:
-        return not self.text
+        return not self.text and not self.tables
+
+    def sections(self, location: str) -> list[Section]:
+        """The page's text, then each table as a table section, all at ``location``."""
+        out = [Section(self.text, location)] if self.text else []
+        return out + [Section(table_text(t), location, table=t) for t in self.tables]
 
 
 @functools.cache
@@ -139,37 +147,41 @@ def _pnm(image: Image.Image) -> bytes:
 
 
 def _parse_tsv(tsv: str) -> OcrPage:
-    lines: dict[tuple[str, str, str], list[str]] = {}
-    blocks: dict[tuple[str, str, str], str] = {}
+    words: list[tuple[tuple[str, str, str], Word]] = []  # (block, paragraph, line), word
     confs: list[float] = []
     letters = 0
     for row in tsv.splitlines()[1:]:
         cols = row.split("\t")
         if len(cols) < 12 or cols[0] != "5":
             continue
-        word = cols[11].strip()
+        text = cols[11].strip()
         try:
             conf = float(cols[10])
+            box = [int(v) for v in cols[6:10]]
         except ValueError:
             continue
-        if not word or conf < _MIN_CONF:
+        if not text or conf < _MIN_CONF:
             continue
-        key = (cols[2], cols[3], cols[4])  # block, paragraph, line
-        lines.setdefault(key, []).append(word)
-        blocks[key] = cols[2] + "." + cols[3]
+        words.append(((cols[2], cols[3], cols[4]), Word(text, *box)))
         confs.append(conf)
         if conf >= _TEXT_CONF:
-            letters += sum(ch.isalnum() for ch in word)
+            letters += sum(ch.isalnum() for ch in text)
     if letters < _MIN_LETTERS:
         return OcrPage("", 0, 0.0)
+    tables, in_tables = find_tables([w for _, w in words])
+    lines: dict[tuple[str, str, str], list[str]] = {}
+    for key, w in words:
+        if id(w) not in in_tables:
+            lines.setdefault(key, []).append(w.text)
     out: list[str] = []
-    last = ""
+    last: tuple[str, str] | None = None
     for key, ws in lines.items():  # TSV order is reading order
-        if last and blocks[key] != last:
+        if last and key[:2] != last:
             out.append("")  # a blank line between paragraphs
-        last = blocks[key]
+        last = key[:2]
         out.append(_CJK_GAP.sub("", " ".join(ws)))
-    return OcrPage("\n".join(out).strip(), len(confs), sum(confs) / len(confs))
+    tables = [[[_CJK_GAP.sub("", c) for c in r] for r in t] for t in tables]
+    return OcrPage("\n".join(out).strip(), len(confs), sum(confs) / len(confs), tables)
 
 
 def _run(cmd: list[str], data: bytes, name: str, timeout: float | None) -> str:

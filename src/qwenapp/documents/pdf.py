@@ -132,18 +132,18 @@ def pdf_sections(path: Path, limits: Limits,
         meta = reader.metadata
         if meta is not None and meta.title and str(meta.title).strip():
             title = str(meta.title).strip()
-        found: dict[int, Section] = {}
+        found: dict[int, list[Section]] = {}
         scanned: list[tuple[int, Any, list[tuple[Any, int, int]]]] = []
         for i, page in enumerate(reader.pages, start=1):
             text = (page.extract_text() or "").strip()
             if len("".join(text.split())) >= _SCANNED_CHARS:
-                found[i] = Section(text=text, location=f"page {i}")
+                found[i] = [Section(text=text, location=f"page {i}")]
                 continue
             pictures = _pictures(page)
             if pictures:
                 scanned.append((i, page, pictures))
             if text:  # kept unless OCR reads more
-                found[i] = Section(text=text, location=f"page {i}")
+                found[i] = [Section(text=text, location=f"page {i}")]
         unread = _recognise(path.name, scanned, found, n_pages, limits, progress)
     except DocumentError:
         raise
@@ -166,11 +166,11 @@ def pdf_sections(path: Path, limits: Limits,
                             + (f" ({unread})" if unread else ""),
                             INSTALL_HINT if unread and "not installed" in unread else
                             "add a PDF with a text layer, or a scan of text")
-    return title, [found[i] for i in sorted(found)]
+    return title, [s for i in sorted(found) for s in found[i]]
 
 
 def _recognise(name: str, scanned: list[tuple[int, Any, list[tuple[Any, int, int]]]],
-               found: dict[int, Section], n_pages: int, limits: Limits,
+               found: dict[int, list[Section]], n_pages: int, limits: Limits,
                progress: Progress | None) -> str:
     """OCR the scanned pages into ``found``; returns why pages stayed unread ("" if none)."""
     if not scanned:
@@ -188,8 +188,9 @@ def _recognise(name: str, scanned: list[tuple[int, Any, list[tuple[Any, int, int
     pages = read_pages(name, (source(*s) for s in scanned), len(scanned), limits, progress)
     empty = 0
     for (i, _, _), (location, page) in zip(scanned, pages, strict=True):
-        if not page.empty and len(page.text) > len(found[i].text if i in found else ""):
-            found[i] = Section(text=page.text, location=location)
+        read = page.sections(location)
+        if read and sum(len(s.text) for s in read) > sum(len(s.text) for s in found.get(i, [])):
+            found[i] = read
         elif page.empty:
             empty += 1
     return f"no text found in the {empty} scanned page(s)" if empty and not found else ""
