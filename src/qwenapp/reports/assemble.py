@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .cite import check_citations, cited_ids, overlap, renumber, sentences_with_citations
+from .compose import cited_text
 from .language import NOTE_KEYS, label
 from .model import (
     DraftSentence,
@@ -27,6 +28,7 @@ from .model import (
     ReportSentence,
     SectionDraft,
 )
+from .sentences import stem_terms
 from .verify import support
 
 __all__ = ["SUPPORT_THRESHOLD", "assemble", "citation_support", "draft_warnings",
@@ -43,6 +45,29 @@ def _weak(text: str, passages: dict[int, Passage]) -> int:
             if overlap(s.text, joined) < SUPPORT_THRESHOLD:
                 weak += 1
     return weak
+
+
+def _unrepeated(drafts: Sequence[SectionDraft], language: str, stated: list[set[str]]
+                ) -> list[SectionDraft]:
+    """The drafts without sentences an earlier section already states (sections are
+    written apart, so two may word the same point; the reader gets it once)."""
+    out = []
+    for d in drafts:
+        kept: list[DraftSentence] = []
+        for s in d.sentences:
+            terms = stem_terms(s.text.strip("“”"))
+            if any(len(terms & t) >= 0.8 * max(1, len(terms)) for t in stated):
+                continue
+            kept.append(s)
+            stated.append(terms)
+        if kept and len(kept) < len(d.sentences):
+            gone = len(d.sentences) - len(kept)
+            d = d.model_copy(update={
+                "sentences": kept, "text": cited_text(kept, language),
+                "dropped": d.dropped + gone,
+                "problems": [*d.problems, f"{gone}× repeats an earlier section"]})
+        out.append(d)
+    return out
 
 
 def draft_warnings(d: SectionDraft) -> list[str]:
@@ -80,7 +105,8 @@ def assemble(*, report_id: str, question: str, language: str, plan: Plan, gather
     warn = list(warnings)
     order: list[int] = []
     checked: list[tuple[SectionDraft, str]] = []
-    for d in drafts:
+    stated: list[set[str]] = []
+    for d in _unrepeated(drafts, language, stated):
         # Defence in depth: the writer stage already cites only what it was given.
         c = check_citations(d.text, d.passage_ids)
         if c.removed or d.removed_citations:

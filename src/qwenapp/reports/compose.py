@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from .degenerate import sentence_problem
 from .model import DraftSentence
 from .sentences import split_sentences, stem_terms
-from .verify import support
+from .verify import Support, support
 
 __all__ = [
     "Point",
@@ -117,9 +117,21 @@ def _candidates(number: int | None, sentence: str, points: Sequence[Point]) -> l
     return order[:3]
 
 
+def _combined(sentence: str, order: Sequence[int], points: Sequence[Point], question: str,
+              lang: str) -> tuple[list[int], Support] | None:
+    """The two points a synthesising sentence restates together, when neither alone
+    backs it (a summary sentence may join two findings)."""
+    if len(order) < 2:
+        return None
+    pair = list(order[:2])
+    check = support(sentence, [points[i].text for i in pair], question, lang)
+    return (pair, check) if check.ok else None
+
+
 def realise(answer: str, points: Sequence[Point], *, question: str, lang: str,
-            replace_failed: bool = True) -> Realised:
-    """Verified sentences from ``answer``; see the module docstring."""
+            replace_failed: bool = True, combine: bool = False) -> Realised:
+    """Verified sentences from ``answer``; see the module docstring. ``combine``: a
+    sentence may restate two points at once (it then cites both)."""
     out = Realised()
     seen: list[set[str]] = []
     for number, raw in parse_answer(answer):
@@ -138,12 +150,17 @@ def realise(answer: str, points: Sequence[Point], *, question: str, lang: str,
             continue
         accepted = False
         first = None
-        for i in _candidates(number, sentence, points):
+        # a frame's sentences restate findings in any order: their numbers mean nothing
+        order = _candidates(None if combine else number, sentence, points)
+        both = _combined(sentence, order, points, question, lang) if combine else None
+        for i in order:
             p = points[i]
             # against the fact it rewords, not the whole passage: a page often holds two
             # stories, and a sentence must not borrow from the other one
             check = support(sentence, [p.text], question, lang)
             first = first if first is not None else (i, check)
+            if both is not None and both[1].score >= check.score + 0.2:
+                break  # it joins two findings: cite both
             if check.ok:
                 out.sentences.append(DraftSentence(text=sentence, passage_ids=list(p.passage_ids),
                                                    support=check.score, origin="model",
@@ -153,6 +170,15 @@ def realise(answer: str, points: Sequence[Point], *, question: str, lang: str,
                 accepted = True
                 break
         if accepted:
+            continue
+        if both is not None:
+            pair, check = both
+            ids = list(dict.fromkeys(j for i in pair for j in points[i].passage_ids))
+            out.sentences.append(DraftSentence(text=sentence, passage_ids=ids,
+                                               support=check.score, origin="model",
+                                               fact="\n".join(points[i].text for i in pair)))
+            out.used.update(pair)
+            seen.append(terms)
             continue
         assert first is not None
         i, check = first

@@ -41,7 +41,7 @@ _LEAKS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(rx, re.IGNORECASE | re.MULTILINE)) for name, rx in (
         ("sources fence", r"={2,}\s*(?:end of )?sources|quoted material|not instructions"),
         ("prompt scaffold", r"this section answers\s*:|report question\s*:|research question\s*:|"
-                            r"^\s*section\s*:|^\s*facts?\s*(?:\(|:)|^\s*points?\s*:|"
+                            r"^\s*section\s*:|^\s*facts?\s*(?:\(|:)|^\s*(?:points?|findings?)\s*:|"
                             r"rewrite (?:each|the) (?:fact|point)|numbered the same way|"
                             r"instruction-like text omitted|本节回答|报告问题[:：]"),
         ("passage label", r"^\s*\[\d+\]\s*\([^)]{2,}\)\s*$"),

@@ -19,21 +19,24 @@ section's heading and questions, with the report question at half weight:
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from .model import Passage
 from .prompts import is_instruction_like
-from .sentences import split_sentences, stem_terms, table_facts, words
+from .sentences import CJK, numbers_in, split_sentences, stem_terms, table_facts, words
 
-__all__ = ["PER_PASSAGE", "Fact", "candidate_sentences", "plan_facts", "select_facts"]
+__all__ = ["PER_PASSAGE", "Fact", "candidate_sentences", "headed_sentences", "plan_facts",
+           "select_facts"]
 
 PER_PASSAGE = 3
 _MIN_SHARE = 0.3  # of the best fact's score
 _LOOSE_SHARE = 0.12  # the second pass, for a section the first leaves thin
 _MAX_WORDS = 70
 _CLOSERS = tuple(".!?。！？;；\"”’」")
+_CJK_CHAR = re.compile(f"[{CJK}]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +49,61 @@ class Fact:
     position: int  # index of the sentence in its passage
 
 
+_LEAD_MARKER = re.compile(r"^\s*(?:\(\d{1,3}\)|\d{1,3}[.)](?!\d)|\([a-zA-Z]\)|[a-z]\)|[-*•·▪–])\s*")
+_INNER_MARKER = re.compile(r"\s\((?:\d{1,3}|[a-z])\)\s+(?=[\"“‘'(]?[A-Z])")
+
+
+def _unlisted(sentence: str) -> tuple[str, str]:
+    """(item, heading): a list item without its marker ("(5) Haggle over ..." -> "Haggle
+    over ..."); an item glued to its list's heading ("(a) Organizations and Conferences
+    (1) Insist on ...") keeps only the item, and the heading is returned beside it."""
+    parts = _INNER_MARKER.split(sentence)
+
+    def bare(text: str) -> str:
+        while True:
+            stripped = _LEAD_MARKER.sub("", text, count=1)
+            if stripped == text:
+                return text.strip()
+            text = stripped
+
+    return bare(parts[-1]), (bare(parts[-2]) if len(parts) > 1 else "")
+
+
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_EMPHASIS = re.compile(r"(?<!\w)[*_`]{1,3}(?=\S)|(?<=\S)[*_`]{1,3}(?!\w)")
+_NOT_A_FACT = re.compile(r"(?i)^(?:sources?|citation|cite as|see also|license|licence|doi|"
+                         r"references?|copyright|isbn|url|e-?mail|tel|fax)\b\s*[:：]|"
+                         r"https?://|www\.|doi\.org|\b[A-Z]\.\s?[A-Z]?\.?,\s.*\(\d{4}\)")
+
+
+def _plain(text: str) -> str:
+    """Markdown made plain: a link is its text, emphasis and code marks go."""
+    return re.sub(r"\s+", " ", _EMPHASIS.sub("", _LINK.sub(r"\1", text))).strip()
+
+
+def _heading_like(unit: str) -> bool:
+    """A list's or a part's title ("Organizations and Conferences"): short, no stop."""
+    bare = unit.strip().strip("#*_ ").strip()
+    return bool(bare) and len(words(bare)) <= 12 and not bare.endswith(_CLOSERS) \
+        and not bare.endswith((",", "，", "、"))
+
+
+def _fragment(sentence: str) -> bool:
+    """A piece of a sentence: cut by the chunk boundary (it starts in lower case, or with
+    punctuation), or an item that only ends a list's heading ("... as follows:")."""
+    if _CJK_CHAR.search(sentence):
+        return bool(re.match(r"^[，、；：,;:）)」』]", sentence))
+    first = next((c for c in sentence if c.isalnum()), "")
+    lead = sentence.lstrip("\"“‘'(¿¡ ")
+    return not first or not (first.isupper() or first.isdigit()) or not lead[:1].isalnum()
+
+
 def _usable(sentence: str, table_row: bool) -> bool:
     terms = stem_terms(sentence)
     n_words = len(words(sentence))
     if len(terms) < (3 if table_row else 4) or n_words > _MAX_WORDS * (2 if table_row else 1):
         return False
-    if is_instruction_like(sentence):
+    if is_instruction_like(sentence) or (not table_row and _fragment(sentence)):
         return False
     letters = sum(1 for c in sentence if c.isalpha())
     if not table_row and letters < 0.55 * len(sentence.replace(" ", "")):
@@ -61,12 +113,48 @@ def _usable(sentence: str, table_row: bool) -> bool:
     return sentence.rstrip().endswith(_CLOSERS)
 
 
-def candidate_sentences(passage: Passage) -> list[tuple[int, str]]:
-    """(position, sentence) pairs of a passage that could serve as facts."""
+def _open_quote(text: str) -> bool:
+    return text.count('"') % 2 == 1 or text.count("“") > text.count("”")
+
+
+def _quoted_whole(sentences: list[str]) -> list[str]:
+    """Sentences with a quotation that runs over several kept together (up to three), so
+    no fact opens a quote it does not close; a quote still open after that is dropped."""
+    out: list[str] = []
+    i = 0
+    while i < len(sentences):
+        s, j = sentences[i], i + 1
+        while _open_quote(s) and j < min(len(sentences), i + 3):
+            s, j = f"{s} {sentences[j]}", j + 1
+        out.append("" if _open_quote(s) else s)
+        i = j
+    return out
+
+
+def headed_sentences(passage: Passage) -> list[tuple[int, str, str]]:
+    """(position, sentence, heading) for each sentence of a passage that could serve as
+    a fact; ``heading`` is the title of the list or part it is in (a list item under
+    "Organizations and Conferences" answers a question about conferences)."""
     rows = table_facts(passage.text, passage.source.title)
     if rows:
-        return [(i, r) for i, r in enumerate(rows) if _usable(r, True)]
-    return [(i, s) for i, s in enumerate(split_sentences(passage.text)) if _usable(s, False)]
+        return [(i, r, "") for i, r in enumerate(rows) if _usable(r, True)]
+    out = []
+    heading = ""
+    for i, raw in enumerate(_quoted_whole(split_sentences(passage.text))):
+        s, glued = _unlisted(raw)
+        s = _plain(s)
+        if glued and _heading_like(glued):
+            heading = _plain(glued)
+        if _usable(s, False) and not _NOT_A_FACT.search(s):
+            out.append((i, s, heading))
+        elif _heading_like(s):
+            heading = s.strip("#*_ ")
+    return out
+
+
+def candidate_sentences(passage: Passage) -> list[tuple[int, str]]:
+    """(position, sentence) pairs of a passage that could serve as facts."""
+    return [(i, s) for i, s, _ in headed_sentences(passage)]
 
 
 def _bm25(query: Mapping[str, float], docs: list[set[str]], lengths: list[int],
@@ -87,6 +175,15 @@ def _bm25(query: Mapping[str, float], docs: list[set[str]], lengths: list[int],
     return out
 
 
+def _same_point(a: tuple[set[str], set[str]], b: tuple[set[str], set[str]]) -> bool:
+    """Two sentences that make one point: most terms shared, and no number apart (two
+    rows of a table share every header word and differ in their figures)."""
+    (ta, na), (tb, nb) = a, b
+    if na and nb and na != nb:
+        return False
+    return len(ta & tb) >= 0.7 * max(1, min(len(ta), len(tb)))
+
+
 def select_facts(questions: Sequence[str], context: str, passages: Sequence[Passage],
                  limit: int, *, per_passage: int = PER_PASSAGE,
                  pool: Sequence[Passage] = (), exclude: Collection[str] = ()) -> list[Fact]:
@@ -103,20 +200,33 @@ def select_facts(questions: Sequence[str], context: str, passages: Sequence[Pass
     for q in questions:
         for t in stem_terms(q):
             query[t] = 1.0
+    own_terms = set(query)  # the section's own words (before the report question's)
     for t in stem_terms(context):
         query.setdefault(t, 0.5)
+    for t in query:  # a year or an amount asked for: the sentence (or row) holding it answers
+        if t[:1].isdigit():
+            query[t] *= 3.0
     if not query or not passages:
         return []
     cands: list[tuple[Passage, int, str, set[str]]] = []
+    heads: list[set[str]] = []  # each candidate's terms with its heading's
+    rows: list[bool] = []
     for p in passages:
-        for pos, s in candidate_sentences(p):
+        row = bool(table_facts(p.text))
+        for pos, s, heading in headed_sentences(p):
             cands.append((p, pos, s, stem_terms(s)))
+            heads.append(cands[-1][3] | stem_terms(heading))
+            rows.append(row)
     if not cands:
         return []
     stats = [stem_terms(s) for p in pool for _, s in candidate_sentences(p)] or None
-    docs, lengths = [c[3] for c in cands], [len(c[3]) for c in cands]
+    docs, lengths = heads, [len(c[3]) for c in cands]
+    prose = [n for n, row in zip(lengths, rows, strict=True) if not row]
+    typical = sum(prose) // len(prose) if prose else 12
+    # a table row names every column: its length says nothing about its relevance
+    lengths = [typical if row else n for n, row in zip(lengths, rows, strict=True)]
     scores = _bm25(query, docs, lengths, stats)
-    strong = {t for t, w in query.items() if w >= 1.0} or set(query)
+    strong = own_terms or set(query)
     # a sentence must answer the section, not share one word with it ("states" in
     # "What risks does Alibaba face in the United States?" and in an egg recall story):
     # two of the section's terms, or one when its passage as a whole has two or more
@@ -142,13 +252,13 @@ def select_facts(questions: Sequence[str], context: str, passages: Sequence[Pass
             p, _, s, terms = cands[i]
             if len(chosen) >= limit or scores[i] < share * best:
                 break
-            if i in chosen or len(terms & strong) < (1 if p.id in vouched else need) \
+            if i in chosen or len(heads[i] & strong) < (1 if p.id in vouched else need) \
                     or per[p.id] >= per_passage \
                     or s in exclude:
                 continue
             if own_best > 0 and own_scores[i] < own_share * own_best:
                 continue
-            if any(len(terms & cands[j][3]) >= 0.7 * min(len(terms), len(cands[j][3]))
+            if any(_same_point((terms, numbers_in(s)), (cands[j][3], numbers_in(cands[j][2])))
                    for j in chosen):
                 continue  # the same point, said twice
             chosen.append(i)
@@ -165,14 +275,32 @@ def select_facts(questions: Sequence[str], context: str, passages: Sequence[Pass
 
 def plan_facts(sections: Sequence[tuple[Sequence[str], Sequence[Passage]]], context: str,
                limit: int, pool: Sequence[Passage]) -> list[list[Fact]]:
-    """Facts for every section, in order, so no two sections state the same sentence
-    (a later section keeps a repeat only when it would otherwise have fewer than two)."""
-    used: set[str] = set()
-    out: list[list[Fact]] = []
-    for questions, passages in sections:
-        facts = select_facts(questions, context, passages, limit, pool=pool, exclude=used)
-        if len(facts) < 2:
-            facts = select_facts(questions, context, passages, limit, pool=pool)
-        used.update(f.text for f in facts)
-        out.append(facts)
-    return out
+    """Facts for every section, so that no two sections state the same point.
+
+    Each section's candidates are ranked on their own (:func:`select_facts`, twice the
+    ``limit``); then every candidate goes to the section it answers best, relative to
+    that section's best fact, and a point (the same sentence, or one sharing most of
+    its terms) is stated once in the whole report. A section left with fewer facts is
+    thin, and says so, rather than repeat another section.
+    """
+    ranked = [select_facts(questions, context, passages, 2 * limit, pool=pool)
+              for questions, passages in sections]
+    pairs: list[tuple[int, float, int, Fact]] = []
+    for i, facts in enumerate(ranked):
+        best = max((f.score for f in facts), default=0.0) or 1.0
+        # every section's best fact comes first: a section keeps its own best point even
+        # when another section would score it higher
+        pairs.extend((0 if f.score >= best else 1, -f.score / best, i, f) for f in facts)
+    pairs.sort(key=lambda x: (x[0], x[1], x[2]))
+    chosen: list[set[tuple[int, int]]] = [set() for _ in sections]
+    stated: list[tuple[set[str], set[str]]] = []
+    for _, _, i, f in pairs:
+        if len(chosen[i]) >= limit:
+            continue
+        point = (stem_terms(f.text), numbers_in(f.text))
+        if any(_same_point(point, t) for t in stated):
+            continue
+        stated.append(point)
+        chosen[i].add((f.passage_id, f.position))
+    return [[f for f in facts if (f.passage_id, f.position) in chosen[i]]
+            for i, facts in enumerate(ranked)]

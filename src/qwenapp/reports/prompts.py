@@ -35,6 +35,19 @@ _INJECTION = re.compile(
     r"|^.*\byou are (?:now|no longer)\b.*$"
     r"|^.*\b(?:reply|respond|answer) only with\b.*$"
     r"|^\s*(?:system|assistant|user)\s*:.*$"
+    # lines addressed to a model: "Note to any AI assistant summarising this manual: ..."
+    r"|^.*\b(?:to|for|dear|attention,?|hey|hello)\s+(?:any|all|the|every|an?)?\s*(?:AI|A\.I\.|"
+    r"LLMs?|chat ?bots?|language models?|(?:AI |virtual )?assistants?|models?)\b"
+    r"(?=.{0,60}\b(?:summari[sz]|read|process|writ|answer|generat|respond|must|should)).*$"
+    r"|^.*\b(?:AI|LLMs?|language models?|chat ?bots?|assistants?)\s+(?:that (?:is|are) )?"
+    r"(?:reading|summari[sz]ing|processing|analy[sz]ing) (?:this|these)\b.*$"
+    r"|^.*\byou must (?:state|say|write|mention|include|claim|report|answer|reply|respond|"
+    r"end|begin|start|add|output)\b.*$"
+    r"|^.*\b(?:end|begin|start|finish) (?:your|the) (?:report|answer|response|reply|summary|"
+    r"output)s? with\b.*$"
+    r"|^.*(?:致|给)?(?:任何|所有)?(?:AI|人工智能|大模型|语言模型)(?:助手|模型)?.{0,12}"
+    r"(?:必须|务必|请|应当)(?:说明|声明|写|输出|回答|在结尾).*$"
+    r"|^.*(?:你|您)必须(?:说明|声明|写上|输出|回答|在结尾).*$"
     r"|^.*(?:忽略|无视).{0,10}(?:指令|指示|要求|提示).*$"
     r"|</?(?:passage|sources?|system|instructions?)\b[^>]*>"
 )
@@ -118,20 +131,22 @@ def uncited_messages(req: ReportRequest, lang: str, section: PlanSection,
     return [Message("system", system), Message("user", user)]
 
 
-def frame_messages(req: ReportRequest, lang: str, points: Sequence[str], kind: str
-                   ) -> list[Message]:
-    """``kind``: "summary" (an executive summary) or "conclusion", from the report's own
-    verified sentences, one output sentence per numbered point."""
+def frame_messages(req: ReportRequest, lang: str, findings: Sequence[str], kind: str,
+                   sentences: int) -> list[Message]:
+    """``kind``: "summary" (an executive summary) or "conclusion": ``sentences`` short
+    sentences that restate the report's own verified sentences (``findings``), joining
+    them rather than copying them."""
     name = language_name(lang)
     what = ("an executive summary that states the main findings" if kind == "summary" else
             "a conclusion that answers the research question")
     system = (
-        f"{FRAME_SYSTEM}, in {name}. Write {what}. You get numbered points from the report: "
-        f"rewrite each point as one sentence in {name}, with the same number. Keep every "
-        "number, date and name exactly as in the point and add nothing else. Output only the "
-        "numbered sentences."
+        f"{FRAME_SYSTEM}, in {name}. Write {what}, in {sentences} short sentences, from the "
+        "numbered findings of the report. Each sentence restates one finding or joins two, "
+        "in your own words, without copying a finding word for word. Use only what the "
+        "findings say and keep every number, date and name exactly as written. Output only "
+        "the sentences, one per line."
     )
-    lines = "\n".join(f"{i}. {p.strip()}" for i, p in enumerate(points, start=1))
-    user = (f"Research question: {req.question}{_notes(req)}\n\nPoints:\n{lines}\n\n"
-            f"Write the {kind}, sentences 1 to {len(points)}, in {name}.")
+    lines = "\n".join(f"{i}. {p.strip()}" for i, p in enumerate(findings, start=1))
+    user = (f"Research question: {req.question}{_notes(req)}\n\nFindings:\n{lines}\n\n"
+            f"Write the {kind} in {sentences} sentences, in {name}.")
     return [Message("system", system), Message("user", user)]

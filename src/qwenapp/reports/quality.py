@@ -6,8 +6,8 @@ claimed, so the benchmark and the smoke test judge the output, not the
 pipeline's own bookkeeping:
 
 * prose words, sections that fell back to quotations or are thin;
-* the share of repeated word 4-grams, the longest run of citation markers,
-  prompt-scaffold leaks (all over the whole report body);
+* the share of repeated word 4-grams (see :func:`repetition`), the longest run
+  of citation markers and prompt-scaffold leaks over the whole report body;
 * the share of cited sentences the verifier accepts against the passages
   they cite, and the share of their numbers and names found there;
 * coverage: of the passages most relevant to each section's questions, how
@@ -17,17 +17,18 @@ pipeline's own bookkeeping:
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .degenerate import longest_marker_run, repeated_ngram_share, scaffold_leaks
+from .degenerate import longest_marker_run, scaffold_leaks
 from .facts import select_facts
 from .model import Report, ReportSentence
 from .render.markdown import to_markdown
 from .sentences import names_in, numbers_in, words
 from .verify import support
 
-__all__ = ["QualityFigures", "measure"]
+__all__ = ["QualityFigures", "measure", "repetition"]
 
 _MARKERS = re.compile(r"\[\d+\]")
 
@@ -39,6 +40,7 @@ class QualityFigures:
     fallback_sections: int = 0
     thin_sections: int = 0
     repeated_4gram_share: float = 0.0
+    frame_copies: int = 0  # summary/conclusion sentences that copy a body sentence
     longest_marker_run: int = 0
     leaks: list[str] = field(default_factory=list)
     cited_sentences: int = 0
@@ -77,6 +79,40 @@ def _body(report: Report) -> str:
     return md
 
 
+def _grams(text: str, n: int = 4) -> list[tuple[str, ...]]:
+    toks = words(_MARKERS.sub(" ", text))
+    return [tuple(toks[i:i + n]) for i in range(len(toks) - n + 1)]
+
+
+def repetition(report: Report, copy_share: float = 0.8) -> tuple[float, int]:
+    """(share of repeated word 4-grams, frame sentences copied) of a report.
+
+    What it measures, on purpose: a body that says a thing twice (within a section or
+    across sections: every 4-gram after its first occurrence counts), and a summary or
+    conclusion sentence that copies a body sentence, or an earlier frame sentence,
+    instead of restating it (all its 4-grams count when at least ``copy_share`` of them
+    were already said). A summary that restates the sections in its own words shares
+    names and phrases with them by design; those 4-grams are in the denominator, not
+    the numerator.
+    """
+    seen: Counter[tuple[str, ...]] = Counter()
+    total = repeated = 0
+    for sec in report.sections:
+        for g in _grams(sec.text):
+            total += 1
+            repeated += seen[g] > 0
+            seen[g] += 1
+    copied = 0
+    for s in [*report.summary_sentences, *report.conclusion_sentences]:
+        grams = _grams(s.text)
+        total += len(grams)
+        if grams and sum(seen[g] > 0 for g in grams) >= copy_share * len(grams):
+            repeated += len(grams)
+            copied += 1
+        seen.update(grams)
+    return (repeated / total if total else 0.0), copied
+
+
 def measure(report: Report, *, coverage_top: int = 2) -> QualityFigures:
     f = QualityFigures()
     body = _body(report)
@@ -85,7 +121,8 @@ def measure(report: Report, *, coverage_top: int = 2) -> QualityFigures:
     f.sections = len(report.sections)
     f.fallback_sections = sum(s.fallback for s in report.sections)
     f.thin_sections = sum(s.thin for s in report.sections)
-    f.repeated_4gram_share = round(repeated_ngram_share(prose), 3)
+    share, f.frame_copies = repetition(report)
+    f.repeated_4gram_share = round(share, 3)
     f.longest_marker_run = longest_marker_run(body)
     f.leaks = scaffold_leaks(prose)
     by_id = {p.id: p for p in report.passages}

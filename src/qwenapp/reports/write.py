@@ -42,7 +42,8 @@ LENGTHS: dict[Length, tuple[int, int]] = {"short": (4, 240), "medium": (6, 400),
                                           "long": (9, 600)}
 FACTS = {k: v[0] for k, v in LENGTHS.items()}
 _TOKENS_PER_SENTENCE = 60  # a reworded fact; the cap is this times the facts, plus a margin
-_FRAME_POINTS = {"summary": 4, "conclusion": 3}
+_FRAME_POINTS = 8  # findings shown to the summary and conclusion writer
+_FRAME_SENTENCES = {"summary": 3, "conclusion": 2}  # sentences each may write
 
 _THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL)
 
@@ -75,17 +76,21 @@ def clean_model_text(text: str, heading: str = "", *, truncated: bool = False) -
 
 async def _attempts(backend: Backend, req: ReportRequest, messages: list[Message],
                     points: Sequence[Point],
-                    *, question: str, lang: str, max_tokens: int, problems: list[str]
-                    ) -> Realised | None:
-    """Ask (at most twice) until enough sentences pass; None: fall back to extracts."""
-    need = max(1, math.ceil(len(points) / 2))
+                    *, question: str, lang: str, max_tokens: int, problems: list[str],
+                    need: int | None = None, frame: bool = False) -> Realised | None:
+    """Ask (at most twice) until enough sentences pass; None: fall back to extracts.
+
+    ``frame``: a summary or conclusion, whose sentences may join two points and are
+    never replaced by a point's own text (that would copy a section word for word)."""
+    need = need or max(1, math.ceil(len(points) / 2))
     for attempt in range(2):
         result = await complete(backend, messages, _options(req, max_tokens, attempt))
         bad = output_problems(_THINK.sub("", result.text))
         if bad:
             problems.extend(bad)
             continue
-        realised = realise(result.text, points, question=question, lang=lang)
+        realised = realise(result.text, points, question=question, lang=lang,
+                           replace_failed=not frame, combine=frame)
         if realised.model_sentences >= need:
             problems.extend(f"{n}× {why}" for why, n in realised.problems.items())
             return realised
@@ -142,45 +147,57 @@ def _rank(sentences: Sequence[DraftSentence], question: str) -> list[DraftSenten
                                             s.origin != "model"))
 
 
-def _frame_points(drafts: Sequence[SectionDraft], question: str
-                  ) -> tuple[list[DraftSentence], list[DraftSentence]]:
-    """Summary points (each section's best sentence) and conclusion points (the next)."""
+def _frame_points(drafts: Sequence[SectionDraft], question: str) -> list[DraftSentence]:
+    """The findings a summary and a conclusion restate: each section's two best sentences,
+    the sections' first sentences first."""
     ranked = [_rank(d.sentences, question) for d in drafts if d.sentences]
-    summary = [r[0] for r in ranked][: _FRAME_POINTS["summary"]]
-    if len(ranked) == 1:
-        summary = ranked[0][:2]
-    rest = [s for r in ranked for s in r[1:2] if s not in summary]
-    # with one sentence a section, the conclusion answers from the summary's points
-    conclusion = rest[: _FRAME_POINTS["conclusion"]] or summary[-2:]
-    return summary, conclusion
+    firsts = [r[0] for r in ranked]
+    seconds = [r[1] for r in ranked if len(r) > 1]
+    return (firsts + seconds)[:_FRAME_POINTS]
+
+
+def _repeats(sentence: DraftSentence, earlier: Sequence[DraftSentence]) -> bool:
+    terms = stem_terms(sentence.text)
+    return any(len(terms & stem_terms(e.text)) >= 0.8 * max(1, len(terms)) for e in earlier)
 
 
 async def _frame_part(backend: Backend, req: ReportRequest, lang: str, kind: str,
-                      chosen: Sequence[DraftSentence], passages: Mapping[int, Passage]
+                      findings: Sequence[DraftSentence], passages: Mapping[int, Passage],
+                      said: Sequence[DraftSentence] = ()
                       ) -> tuple[list[DraftSentence], bool, int]:
-    """(sentences, fell back, dropped) for the summary or the conclusion."""
-    if not chosen:
+    """(sentences, fell back, dropped) for the summary or the conclusion.
+
+    The model writes a few short sentences that restate the findings (one or two at a
+    time); each must be backed by the finding(s) it restates, and cites their passages.
+    ``said``: sentences the summary already has (the conclusion does not repeat them).
+    If nothing usable comes back, the part quotes a finding as it stands in its section.
+    """
+    if not findings:
         return [], False, 0
+    want = min(_FRAME_SENTENCES[kind], len(findings))
     points = [Point(s.fact or s.text, tuple(s.passage_ids),
                     tuple(passages[i].text for i in s.passage_ids if i in passages),
-                    origin=s.origin, support=s.support, shown=s.text) for s in chosen]
-    messages = frame_messages(req, lang, [p.text for p in points], kind)
+                    origin=s.origin, support=s.support, shown=s.text) for s in findings]
+    messages = frame_messages(req, lang, [s.text.strip("“”") for s in findings], kind, want)
     realised = await _attempts(backend, req, messages, points, question=req.question,
-                               lang=lang, max_tokens=_TOKENS_PER_SENTENCE * len(points) + 40,
-                               problems=[])
-    if realised is None:
-        return extract_sentences(points, lang), True, 0
-    return realised.sentences, False, realised.dropped
+                               lang=lang, max_tokens=_TOKENS_PER_SENTENCE * want + 40,
+                               problems=[], need=1, frame=True)
+    if realised is not None:
+        kept = [x for x in realised.sentences if not _repeats(x, said)][:want]
+        if kept:
+            return kept, False, realised.dropped + len(realised.sentences) - len(kept)
+    fresh = [p for p, f in zip(points, findings, strict=True) if not _repeats(f, said)]
+    return extract_sentences((fresh or points)[:1], lang), True, 0
 
 
 async def write_frame(backend: Backend, req: ReportRequest, lang: str,
                       drafts: Sequence[SectionDraft], passages: dict[int, Passage]) -> Summary:
     """The executive summary and the conclusion, from the sections' verified sentences."""
-    summary_pts, conclusion_pts = _frame_points(drafts, req.question)
-    summary, s_fb, s_drop = await _frame_part(backend, req, lang, "summary", summary_pts,
+    findings = _frame_points(drafts, req.question)
+    summary, s_fb, s_drop = await _frame_part(backend, req, lang, "summary", findings,
                                               passages)
     conclusion, c_fb, c_drop = await _frame_part(backend, req, lang, "conclusion",
-                                                 conclusion_pts, passages)
+                                                 findings, passages, said=summary)
     fallback = [k for k, fb in (("summary", s_fb), ("conclusion", c_fb)) if fb]
     joiner = "" if lang.startswith(("zh", "ja")) else " "
     return Summary(summary=cited_text(summary, lang).replace("\n\n", joiner),
