@@ -14,7 +14,10 @@ README; three Chinese statutes. Each report is a standard-depth run through
 :func:`qwenapp.reports.run_report`, as ``qwenapp report`` does it.
 
 Per report and in total it prints: words of prose; sections that fell back to quotations or
-are thin; the share of repeated word 4-grams; the longest run of citation markers;
+are thin; the share of repeated word 4-grams (within and across the body sections, plus every
+4-gram of a summary or conclusion sentence that copies an earlier sentence: see
+:func:`qwenapp.reports.quality.repetition`) and the number of such copies; the longest run
+of citation markers;
 prompt-scaffold leaks (and whether the injected instruction or the off-topic document got in);
 the share of cited sentences the verifier accepts against the passages they cite; the share of
 their numbers and names found in those passages; coverage (of the two passages most relevant
@@ -246,7 +249,8 @@ async def run_model(model: str, cases: Sequence[Case], depth: str, length: str
 def line(r: dict[str, Any]) -> str:
     q = r["quality"]
     return (f"{r['case']:<16} words {q['prose_words']:>4}  fallback {q['fallback_sections']}/"
-            f"{q['sections']} thin {q['thin_sections']}  rep4 {q['repeated_4gram_share']:.3f}  "
+            f"{q['sections']} thin {q['thin_sections']}  rep4 {q['repeated_4gram_share']:.3f} "
+            f"(frame copies {q['frame_copies']})  "
             f"run {q['longest_marker_run']}  leaks {len(q['leaks']) + len(r['injected'])}  "
             f"offtopic {r['off_topic_citations']}  supported {q['supported_share']:.2f} "
             f"({q['supported_sentences']}/{q['cited_sentences']}, {q['extract_sentences']} quoted)"
@@ -270,6 +274,7 @@ def totals(run: dict[str, Any]) -> dict[str, Any]:
         "sections": tot("sections"), "fallback_sections": tot("fallback_sections"),
         "thin_sections": tot("thin_sections"),
         "max_repeated_4gram_share": max((q["repeated_4gram_share"] for q in qs), default=0),
+        "frame_copies": tot("frame_copies"),
         "longest_marker_run": max((q["longest_marker_run"] for q in qs), default=0),
         "leaks": sum(len(q["leaks"]) + len(r["injected"]) for q, r in zip(qs, rs, strict=True)),
         "off_topic_citations": sum(r["off_topic_citations"] for r in rs),
