@@ -180,6 +180,9 @@ def test_deck_from_a_scan_and_report_docs_read_it(cli_env: dict[str, str], scans
     bad = run(cli_env, "slides", topic, "--from", str(scans / "holiday.png"), "-o",
               str(tmp_path / "x.pptx"), "--model", model)
     assert bad.returncode != 0 and "holiday.png: no text found in the image" in bad.stderr
+    off = run({**cli_env, "QWENAPP_OCR": "0"}, "slides", topic, "--from",
+              str(scans / "whiteboard.jpg"), "-o", str(tmp_path / "y.pptx"), "--model", model)
+    assert off.returncode != 0 and "OCR is switched off" in off.stderr  # the settings apply
     # a report's --docs reads the scan and the photo into the library
     r = run(cli_env, "report", topic, "--docs", str(scans / "whiteboard.jpg"), "--docs",
             str(scans / "minutes.pdf"), "--model", "scripted")

@@ -160,7 +160,8 @@ async def _run(state: AppState, model: str | None, request: DeckRequest, out: Pa
               help="A .pptx whose layouts and theme the deck reuses.")
 @click.option("--from", "sources", multiple=True, type=click.Path(path_type=Path),
               metavar="FILE", help="Build from this document (PDF, DOCX, PPTX, XLSX, CSV, "
-              "Markdown, HTML, text); repeat or list several.")
+              "Markdown, HTML, text, or a scan or picture of text: PNG, JPEG, WebP, TIFF); "
+              "repeat or list several.")
 @click.option("--from-report", "report_id", metavar="ID",
               help="Build from a saved report (id or prefix, see `qwenapp report --list`).")
 @click.option("--pdf", is_flag=True, help="Also write a PDF preview (needs LibreOffice).")
@@ -198,13 +199,13 @@ def slides(state: AppState, words: tuple[str, ...], output: Path | None, count: 
     if files:
         for f in files:
             state.err.print(f"[dim]reading {escape(str(f))}…[/]")
-        read, tables = load_sources(files)
+        read, tables = load_sources(files, state.settings.documents.limits())  # OCR options
         passages += read
         state.err.print(f"read {len(read)} passage(s) and {len(tables)} table(s) from "
                         f"{len(files)} file(s)")
         if not passages:
             raise InputError("the --from documents hold no text to build a deck from",
-                             "check that they are not scanned images or empty")
+                             "check that they are not empty")
     result = asyncio.run(_run(state, model, request, out, theme, passages, tables, pdf, png))
     if as_json:
         click.echo(result.deck.model_dump_json(indent=2))

@@ -17,7 +17,7 @@ from .checks import extract_numbers
 from .deck import SourceRef
 
 if TYPE_CHECKING:
-    from ..documents import Document
+    from ..documents import Document, Limits
     from ..reports.model import Report
     from .tables import DataTable
 
@@ -65,23 +65,25 @@ def passages_from_documents(docs: Iterable[Document]) -> list[Passage]:
     return out
 
 
-def load_passages(paths: Sequence[Path]) -> list[Passage]:
+def load_passages(paths: Sequence[Path], limits: Limits | None = None) -> list[Passage]:
     """Extract each file (raises DocumentError, a one-line InputError, on a bad file)."""
-    from ..documents import extract
+    from ..documents import DEFAULT_LIMITS, extract
 
-    return passages_from_documents(extract(p) for p in paths)
+    return passages_from_documents(extract(p, limits or DEFAULT_LIMITS) for p in paths)
 
 
-def load_sources(paths: Sequence[Path]) -> tuple[list[Passage], list[DataTable]]:
+def load_sources(paths: Sequence[Path], limits: Limits | None = None
+                 ) -> tuple[list[Passage], list[DataTable]]:
     """Passages and tables of each file (raises DocumentError on a bad file).
 
     Tables are found in the whole documents (a sheet or a long table is not
-    cut into passages first) and cite the passage they are in.
+    cut into passages first) and cite the passage they are in. ``limits``
+    carry the settings' OCR options (scans and pictures are read by OCR).
     """
-    from ..documents import extract
+    from ..documents import DEFAULT_LIMITS, extract
     from .tables import cite_tables, find_tables
 
-    docs = [extract(p) for p in paths]
+    docs = [extract(p, limits or DEFAULT_LIMITS) for p in paths]
     passages = passages_from_documents(docs)
     return passages, cite_tables(find_tables(docs), passages)
 
