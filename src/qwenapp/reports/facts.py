@@ -49,7 +49,8 @@ class Fact:
     position: int  # index of the sentence in its passage
 
 
-_LEAD_MARKER = re.compile(r"^\s*(?:\(\d{1,3}\)|\d{1,3}[.)](?!\d)|\([a-zA-Z]\)|[a-z]\)|[-*•·▪–])\s*")
+_LEAD_MARKER = re.compile(r"^\s*(?:\(\d{1,3}\.?\)|\d{1,3}[.)](?!\d)|\([a-zA-Z]\)|[a-z]\)|[-*•·▪–]|"
+                          r"[（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+、)\s*")
 _INNER_MARKER = re.compile(r"\s\((?:\d{1,3}|[a-z])\)\s+(?=[\"“‘'(]?[A-Z])")
 
 
@@ -92,7 +93,10 @@ def _fragment(sentence: str) -> bool:
     """A piece of a sentence: cut by the chunk boundary (it starts in lower case, or with
     punctuation), or an item that only ends a list's heading ("... as follows:")."""
     if _CJK_CHAR.search(sentence):
-        return bool(re.match(r"^[，、；：,;:）)」』]", sentence))
+        # an item of a list ("（三）委托处理个人信息…；") ends with a semicolon: it is
+        # half of a sentence whose lead-in ("有下列情形之一的：") is elsewhere
+        return bool(re.match(r"^[，、；：,;:）)」』]", sentence)) or \
+            sentence.rstrip().endswith(("；", ";", "：", ":"))
     first = next((c for c in sentence if c.isalnum()), "")
     lead = sentence.lstrip("\"“‘'(¿¡ ")
     return not first or not (first.isupper() or first.isdigit()) or not lead[:1].isalnum()
@@ -142,6 +146,8 @@ def headed_sentences(passage: Passage) -> list[tuple[int, str, str]]:
     heading = ""
     for i, raw in enumerate(_quoted_whole(split_sentences(passage.text))):
         s, glued = _unlisted(raw)
+        if s != raw.strip() and _CJK_CHAR.search(s) and not glued:
+            continue  # a Chinese list item ("（五）其他…活动。") completes a lead-in elsewhere
         s = _plain(s)
         if glued and _heading_like(glued):
             heading = _plain(glued)
@@ -252,7 +258,9 @@ def select_facts(questions: Sequence[str], context: str, passages: Sequence[Pass
             p, _, s, terms = cands[i]
             if len(chosen) >= limit or scores[i] < share * best:
                 break
-            if i in chosen or len(heads[i] & strong) < (1 if p.id in vouched else need) \
+            titled = bool((heads[i] - terms) & strong)  # its list's title names the topic
+            if i in chosen or len(heads[i] & strong) < (1 if p.id in vouched or titled
+                                                        else need) \
                     or per[p.id] >= per_passage \
                     or s in exclude:
                 continue
@@ -279,18 +287,20 @@ def plan_facts(sections: Sequence[tuple[Sequence[str], Sequence[Passage]]], cont
 
     Each section's candidates are ranked on their own (:func:`select_facts`, twice the
     ``limit``); then every candidate goes to the section it answers best, relative to
-    that section's best fact, and a point (the same sentence, or one sharing most of
-    its terms) is stated once in the whole report. A section left with fewer facts is
-    thin, and says so, rather than repeat another section.
+    that section's best fact (near ties: by its score), and a point (the same sentence,
+    or one sharing most of its terms) is stated once in the whole report. A section
+    left with fewer facts is thin, and says so, rather than repeat another section.
     """
     ranked = [select_facts(questions, context, passages, 2 * limit, pool=pool)
               for questions, passages in sections]
-    pairs: list[tuple[int, float, int, Fact]] = []
+    pairs: list[tuple[float, float, int, Fact]] = []
     for i, facts in enumerate(ranked):
         best = max((f.score for f in facts), default=0.0) or 1.0
-        # every section's best fact comes first: a section keeps its own best point even
-        # when another section would score it higher
-        pairs.extend((0 if f.score >= best else 1, -f.score / best, i, f) for f in facts)
+        # how well it answers this section, next to the section's best; near ties go to
+        # the section whose own words it matches most (the absolute score: "第二十九条 …
+        # 单独同意" is the best fact of three sections, and the section on consent matches
+        # it three times as strongly as the one on definitions)
+        pairs.extend((-round(f.score / best, 1), -f.score, i, f) for f in facts)
     pairs.sort(key=lambda x: (x[0], x[1], x[2]))
     chosen: list[set[tuple[int, int]]] = [set() for _ in sections]
     stated: list[tuple[set[str], set[str]]] = []

@@ -38,7 +38,7 @@ from .sentences import stem_terms
 __all__ = ["FACTS", "LENGTHS", "clean_model_text", "write_frame", "write_section"]
 
 # (sentences per section, max_tokens per section): the facts a section gets, and the cap
-LENGTHS: dict[Length, tuple[int, int]] = {"short": (4, 240), "medium": (6, 400),
+LENGTHS: dict[Length, tuple[int, int]] = {"short": (3, 200), "medium": (5, 340),
                                           "long": (9, 600)}
 FACTS = {k: v[0] for k, v in LENGTHS.items()}
 _TOKENS_PER_SENTENCE = 60  # a reworded fact; the cap is this times the facts, plus a margin
