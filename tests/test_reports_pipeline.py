@@ -39,6 +39,7 @@ from qwenapp.reports import (
 from qwenapp.reports.language import label
 from qwenapp.reports.model import Gathered, ReportSentence
 from qwenapp.reports.prompts import FRAME_SYSTEM, SECTION_SYSTEM
+from qwenapp.reports.quality import repetition
 from qwenapp.reports.render import to_markdown
 from qwenapp.reports.verify import support
 
@@ -453,3 +454,35 @@ def test_a_saved_request_without_notes_still_loads(conn: sqlite3.Connection,
     conn.commit()
     assert ReportStore(conn).request(rep.id).notes == ""
     assert load_report(conn, rep.id).id == rep.id
+
+
+def test_summary_joins_findings_and_conclusion_does_not_repeat_it(conn: sqlite3.Connection,
+                                                                  docs: Path) -> None:
+    """A frame writer that joins two findings in one sentence gets both citations; the
+    conclusion drops a sentence the summary already has; no sentence of the report is
+    stated twice in the body, and the repetition figure counts the frame's copies."""
+    inner = extractive_model(bogus_citation=False)
+
+    def joining(messages: Sequence[Message], options: GenerateOptions) -> Any:
+        if messages[0].content.startswith(FRAME_SYSTEM):
+            points = [reword(t).rstrip(".") for _, t in numbered(messages[-1].content)]
+            joined = f"{points[0]}, and {points[1]}."
+            if "Write the summary" in messages[-1].content:
+                return joined
+            return f"{joined}\n{points[2]}."  # the conclusion repeats the summary's sentence
+        return inner._reply(messages, options)
+
+    rep = _report(_run(conn, ScriptedModel(responder=joining),
+                       ReportRequest(question="Why Qwen?", docs=[str(docs)], depth="quick")))
+    [summary] = rep.summary_sentences
+    assert len(summary.fact.split("\n")) == 2, summary
+    assert len(summary.passage_ids) == 2, summary
+    assert not any(c.text == summary.text for c in rep.conclusion_sentences)
+    assert [c.text for c in rep.conclusion_sentences] == [reword(
+        rep.conclusion_sentences[0].fact)]
+    share, copies = repetition(rep)
+    body = [x.text for s in rep.sections for x in s.sentences]
+    assert len(body) == len(set(body))
+    # this writer copies the findings word for word (joined, but copied): the figure says so
+    assert copies == 2 and share > 0.1
+    _verified(rep)

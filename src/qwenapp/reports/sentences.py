@@ -136,7 +136,8 @@ def split_sentences(text: str) -> list[str]:
 
 
 def table_facts(text: str, title: str = "") -> list[str]:
-    """Rows of a ``a | b | c`` table (first line the header) as "header value" sentences."""
+    """Rows of a ``a | b | c`` table (first line the header) as "header value" sentences,
+    the first column naming the row ("global, Year 2010: Total 9087, Coal 3796.")."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if len(lines) < 2 or not _is_table("\n".join(lines)):
         return []
@@ -147,7 +148,10 @@ def table_facts(text: str, title: str = "") -> list[str]:
         if len(cells) != len(header):
             continue
         pairs = [f"{h} {c}" for h, c in zip(header, cells, strict=True) if c]
-        if pairs:
+        if len(pairs) > 1 and cells[0]:  # the first column names the row: "Year 2010: …"
+            key, rest = pairs[0], ", ".join(pairs[1:])
+            out.append((f"{title}, " if title else "") + f"{key}: {rest}.")
+        elif pairs:
             out.append((f"{title}: " if title else "") + ", ".join(pairs) + ".")
     return out
 
