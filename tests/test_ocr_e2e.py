@@ -89,6 +89,7 @@ def test_chat_answers_from_a_photo(cli_env: dict[str, str], scans: Path,
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "Two more weeks of training [1]."
     assert "[1] whiteboard.jpg — image" in p.stderr
+    assert "whiteboard.jpg: OCR page 1 of 1" in p.stderr  # progress, as docs add shows it
     bad = run(cli_env, "chat", "hi", "--model", "scripted", "-a", str(scans / "holiday.png"))
     assert bad.returncode == 2 and "no text found in the image" in bad.stderr
 

@@ -9,6 +9,7 @@ from the attached documents only, or from the whole library.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 from ..chat import Excerpt, find_excerpts
 from ..errors import InputError
 from ..library import IngestOutcome, Library, LibraryDocument
+from .progress import PageProgress
 
 __all__ = ["Attachments"]
 
@@ -34,6 +36,7 @@ class Attachments:
     library: Library
     whole_library: bool = False
     names: dict[str, str] = field(default_factory=dict)  # document id -> name shown
+    pages: PageProgress | None = None  # OCR of a long scan: "scan.pdf: OCR page 3 of 40"
 
     @property
     def active(self) -> bool:
@@ -52,12 +55,22 @@ class Attachments:
         for p in paths:
             if not p.exists():
                 raise InputError(f"no such file or folder: {p}", "check the path to attach")
+        try:
+            return self._add(paths)
+        finally:
+            if self.pages is not None:
+                self.pages.close()
+
+    def _add(self, paths: list[Path]) -> list[IngestOutcome]:
         staged: dict[str, str] = {}
         outcomes: list[IngestOutcome] = []
+        pages = self.pages
         for p in paths:
             if p.is_dir():
                 found = 0
-                for o in self.library.ingest([p]):
+                for o in self.library.ingest([p], progress=pages):
+                    if pages is not None:
+                        pages.done(o.path)
                     if o.status == "failed":
                         outcomes.append(o)
                     elif o.status != "skipped" and o.document_id:
@@ -67,7 +80,8 @@ class Attachments:
                 if not found:
                     raise InputError(f"no supported documents in {p}", _SUPPORTED)
                 continue
-            o = self.library.ingest_file(p)
+            o = self.library.ingest_file(p, None if pages is None else
+                                         functools.partial(pages, p.resolve()))
             if o.status == "skipped":
                 raise InputError(f"cannot attach {p}: {o.reason}", _SUPPORTED)
             if o.status == "failed" or not o.document_id:

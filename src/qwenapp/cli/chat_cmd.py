@@ -51,6 +51,7 @@ from ..library import IngestOutcome
 from ..models.events import GenerateOptions, ReasoningDelta, TextDelta, ToolCall
 from ..tools import DEFAULT_TOOLS, ToolBox, ToolFinished, ToolNotice, ToolStarted
 from .attachments import Attachments
+from .progress import PageProgress
 from .state import AppState
 
 __all__ = ["chat"]
@@ -278,7 +279,7 @@ def chat(
     conn = open_db(state.settings.db_path)
     store = ConversationStore(conn)
     docs = Attachments(Library(conn, limits=state.settings.documents.limits()),
-                       whole_library=whole_library)
+                       whole_library=whole_library, pages=PageProgress(state.err))
     if attach:
         _print_attached(state.err, docs.add(attach), all_=prompt is None)
     docs.check()
