@@ -2,8 +2,9 @@
 
 Why Tesseract, run as a program: measured against RapidOCR (PP-OCRv6 on ONNX
 Runtime) on the same pages (docs/ocr.md), it read every generated English
-and Chinese page completely, was within a few points on real 300-dpi scans,
-and was four to five times faster on this project's 2-core machines; its
+and Chinese page completely (RapidOCR lost a line of a clean page and could
+not read one upside down), was within a few points on real 300-dpi scans,
+and was three to five times faster on this project's 2-core machines; its
 models come from Debian (``tesseract-ocr-eng``, ``tesseract-ocr-chi-sim``),
 so nothing is downloaded at run time and no 100 MB of wheels join the
 install. Running the ``tesseract`` program rather than a binding gives each
@@ -17,9 +18,10 @@ puts between characters (they would break the library's CJK bigrams). A
 page whose confident words hold almost no letters has no text: a photo of a
 landscape is refused as such rather than indexed as empty.
 
-:func:`read_pages` runs pages two at a time (a process each) under the document's page and time
-budget (:class:`~qwenapp.documents.Limits` ``ocr_*``), calling ``progress``
-after each one.
+:func:`read_pages` runs pages two at a time (a process each) under the
+document's page and time budget (:class:`~qwenapp.documents.Limits`
+``ocr_*``), calling ``progress`` after each one. Tables in a page are
+rebuilt from the words' positions (:mod:`.ocr_tables`).
 """
 
 from __future__ import annotations
@@ -58,7 +60,6 @@ Progress = Callable[[int, int], None]
 INSTALL_HINT = ("install Tesseract with its English and Chinese models: "
                 "apt install tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim "
                 "(or switch OCR off: ocr = false under [documents] in config.toml)")
-_LANG_PACKAGES = {"eng": "tesseract-ocr-eng", "chi_sim": "tesseract-ocr-chi-sim"}
 _MIN_CONF = 30.0  # words below this are specks and smudges, not text
 _TEXT_CONF = 60.0  # a page has text when its words this sure hold enough letters
 _MIN_LETTERS = 3
@@ -119,7 +120,7 @@ def engine_status(limits: Limits) -> tuple[str, str] | str:
     wanted = [lang for lang in limits.ocr_languages.split("+") if lang]
     usable = [lang for lang in wanted if lang in have]
     if not usable:
-        need = " ".join(_LANG_PACKAGES.get(lang, f"tesseract-ocr-{lang}") for lang in wanted)
+        need = " ".join(f"tesseract-ocr-{lang.replace('_', '-')}" for lang in wanted)
         return f"the OCR engine has none of the languages {'+'.join(wanted)} ({need})"
     return exe, "+".join(usable)
 
