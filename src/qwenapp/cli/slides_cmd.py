@@ -54,6 +54,7 @@ from ..slides.export import require_tools
 from ..slides.language import resolve_language
 from ..slides.output import check_output
 from ..slides.pipeline import check_request
+from . import slides_versions as versions
 from .state import AppState
 
 __all__ = ["slides"]
@@ -169,12 +170,28 @@ async def _run(state: AppState, model: str | None, request: DeckRequest, out: Pa
 @click.option("--model", default=None, help="Model name, .gguf path or endpoint.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Sampling seed.")
 @click.option("--json", "as_json", is_flag=True, help="Print the deck's structure as JSON.")
+@click.option("--revise", "revise_id", metavar="ID",
+              help='Revise a deck made before: --revise ID "make slide 3 a chart" (a new '
+              "version; only the slides the request touches are made again).")
+@click.option("--versions", "versions_id", metavar="ID", help="List a deck's versions.")
+@click.option("--diff", "diff_args", nargs=3, type=(str, int, int), default=None,
+              metavar="ID A B", help="Which slides differ between versions A and B.")
+@click.option("--restore", "restore_args", nargs=2, type=(str, int), default=None,
+              metavar="ID N", help="Go back to version N (recorded as a new version).")
+@click.option("--export", "export_args", nargs=2, type=(str, int), default=None,
+              metavar="ID N", help="Write version N's .pptx (to -o, or NAME-vN.pptx).")
 @click.pass_obj
 def slides(state: AppState, words: tuple[str, ...], output: Path | None, count: int,
            audience: str, tone: str, notes: str, language: str | None, theme_name: str | None,
            template: Path | None, sources: tuple[Path, ...], report_id: str | None, pdf: bool,
-           png: bool, model: str | None, seed: int, as_json: bool) -> None:
+           png: bool, model: str | None, seed: int, as_json: bool, revise_id: str | None,
+           versions_id: str | None, diff_args: tuple[str, int, int] | None,
+           restore_args: tuple[str, int] | None, export_args: tuple[str, int] | None) -> None:
     """Make an editable PowerPoint deck about TOPIC (or from --from documents)."""
+    if revise_id or versions_id or diff_args or restore_args or export_args:
+        _by_id(state, words, output, model, pdf, png, as_json, revise_id, versions_id,
+               diff_args, restore_args, export_args)
+        return
     files = list(sources)
     topic_words: list[str] = []
     for word in words:  # `--from a.pdf b.docx`: further files land here
@@ -207,7 +224,32 @@ def slides(state: AppState, words: tuple[str, ...], output: Path | None, count: 
             raise InputError("the --from documents hold no text to build a deck from",
                              "check that they are not empty")
     result = asyncio.run(_run(state, model, request, out, theme, passages, tables, pdf, png))
+    theme_label = f"template:{template.resolve()}" if template else (theme_name or "light")
+    versions.record_deck(state, result.deck, theme_label, result.path)
     if as_json:
         click.echo(result.deck.model_dump_json(indent=2))
     else:
         click.echo(str(result.path))
+
+
+def _by_id(state: AppState, words: tuple[str, ...], output: Path | None, model: str | None,
+           pdf: bool, png: bool, as_json: bool, revise_id: str | None, versions_id: str | None,
+           diff_args: tuple[str, int, int] | None, restore_args: tuple[str, int] | None,
+           export_args: tuple[str, int] | None) -> None:
+    """The deck-by-id actions (one at a time): revise, list, compare, restore, export."""
+    chosen = [x for x in (revise_id, versions_id, diff_args, restore_args, export_args) if x]
+    if len(chosen) > 1:
+        raise InputError("give one of --revise, --versions, --diff, --restore, --export")
+    if revise_id:
+        request = " ".join(words).strip()
+        if not request:
+            raise InputError("say what to change", 'e.g. --revise ID "make slide 3 a chart"')
+        versions.revise(state, revise_id, request, model, output, pdf, png, as_json)
+    elif versions_id:
+        versions.list_versions(state, versions_id, as_json)
+    elif diff_args:
+        versions.diff_versions(state, diff_args[0], diff_args[1], diff_args[2], as_json)
+    elif restore_args:
+        versions.restore_version(state, restore_args[0], restore_args[1], output, as_json)
+    elif export_args:
+        versions.export_version(state, export_args[0], export_args[1], output)
