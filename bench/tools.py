@@ -162,6 +162,7 @@ class Turn:
     expected: str
     first_calls: list[dict[str, Any]] = field(default_factory=list)
     first_errors: int = 0  # unreadable calls, any round
+    repeats: int = 0  # calls identical to an earlier one of the turn (not run again)
     first_right: bool = False
     any_right: bool = False
     rounds: int = 0
@@ -205,8 +206,11 @@ async def tool_turn(backend: EmbeddedBackend, box: ToolBox, prompt: str, expecte
                 if first_done is None:
                     first_done = time.perf_counter()
             turn.any_right = turn.any_right or ok
-        elif isinstance(ev, ToolFinished) and ev.call_id not in ran:
-            turn.first_errors += 1  # a call that could not be read (never started)
+        elif isinstance(ev, ToolFinished) and ev.error:
+            if ev.content.startswith("you already called"):
+                turn.repeats += 1
+            elif ev.content.endswith("with the arguments as one JSON object."):
+                turn.first_errors += 1  # a call that could not be read
         elif isinstance(ev, TextDelta):
             text.append(ev.text)
         elif isinstance(ev, Usage):
@@ -256,6 +260,7 @@ def summary(name: str, turns: list[Turn], load: float) -> dict[str, Any]:
         "first_round_accuracy": sum(t.first_right for t in turns) / n,
         "any_round_accuracy": sum(t.any_right for t in turns) / n,
         "unreadable_calls": sum(t.first_errors for t in turns),
+        "repeated_calls": sum(t.repeats for t in turns),
         "model_calls_per_turn": statistics.mean(t.rounds for t in turns),
         "tool_turn_seconds_median": statistics.median(t.seconds for t in turns),
         "plain_seconds_median": statistics.median(t.plain_seconds for t in turns),
