@@ -141,7 +141,7 @@ def test_a_real_scanned_page(tmp_path: Path) -> None:
     """A 300-dpi bi-level magazine page from the UNLV-ISRI test set, as a TIFF and in a PDF."""
     truth = (FIXTURES / "8087_054.3B.txt").read_text()
     doc = extract(FIXTURES / "8087_054.3B.tif")
-    assert word_recall(truth, doc.text) >= 0.90  # measured 0.94: columns, a drop cap, italics
+    assert word_recall(truth, doc.text) >= 0.90  # measured 0.945: columns, a drop cap, italics
     assert "Dubrovnik" in doc.text and "Dalmatian" in doc.text
     with Image.open(FIXTURES / "8087_054.3B.tif") as scan:  # as a scanner writes a PDF:
         scan.save(tmp_path / "magazine.pdf", resolution=300)  # bi-level, CCITT G4
