@@ -19,6 +19,7 @@ are the very objects of the old deck, so they serialise byte for byte the same.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -90,6 +91,7 @@ class _Plan:
     note: str
     source: str = ""  # the text the new slide rests on (the old slide's lines)
     shorten: bool = False
+    required: bool = True  # False: when it cannot be made, the old slide stays (with a note)
 
 
 @dataclass(slots=True)
@@ -124,7 +126,20 @@ def _figures_of(s: Slide, request: str) -> DataTable | None:
         if t is not None:
             return t
     lines = [*s.bullets, *(f"{st.label}: {st.text}" for st in s.steps)]
-    return series_in_request(", ".join(lines)) if lines else None
+    if not lines:
+        return None
+    if (joined := series_in_request(", ".join(lines))) is not None:
+        return joined
+    rows = [(m.group(1).strip(), m.group(2).replace(",", ""))
+            for m in (_LINE_PAIR.match(x.strip()) for x in lines) if m is not None]
+    if len(rows) >= 2 and len({r[0] for r in rows}) == len(rows):
+        return DataTable(("", "value"), tuple(rows), "", "")
+    return None
+
+
+# "2023: 340 teams", "Europe — 41 %": a label, then the line's one figure
+_LINE_PAIR = re.compile(r"^([^\d:：—–]{1,40}?|\d{4}年?)\s*[:：—–-]\s*[$€£¥]?(-?\d[\d,]*(?:\.\d+)?)"
+                        r"(?!.*\d)")
 
 
 @dataclass(slots=True)
@@ -192,6 +207,9 @@ async def _write_one(ctx: _Ctx, title: str, subtitle: str, items: list[_Item],
         return None
     new = [s for s in kept if not any(s is d for d in data)]
     if not new:
+        return None
+    if new[0].title != plan.heading:  # replaced by a slide on another heading: not asked for
+        ctx.notes.append(f"slide {ctx.current}: the rewrite repeated another slide")
         return None
     old = target.original
     return new[0].model_copy(update={"sources": list(old.sources) if old else []})
@@ -338,7 +356,8 @@ async def _apply(ctx: _Ctx, deck: Deck, theme: str, edits: Sequence[Edit],
         elif isinstance(e, Shorten):
             for n in e.slides:
                 it = by_number[n]
-                it.plan = _Plan(_plan_kind(it.slide), it.slide.title, "", shorten=True)
+                it.plan = _Plan(_plan_kind(it.slide), it.slide.title, "", shorten=True,
+                                required=False)
             said.append("shorter lines on slide" + ("s " if len(e.slides) > 1 else " ")
                         + ", ".join(map(str, e.slides)))
         elif isinstance(e, Translate):
@@ -351,7 +370,7 @@ async def _apply(ctx: _Ctx, deck: Deck, theme: str, edits: Sequence[Edit],
                         and it.plan is None and not it.removed:
                     it.plan = _Plan(_plan_kind(it.slide), it.slide.title,
                                     f"Rewrite this slide in a {e.tone} tone, same facts.",
-                                    _text(it.slide))
+                                    _text(it.slide), required=False)
             said.append(f"tone: {e.tone}")
     live = [it for it in items if not it.removed]
     if not any(it.slide.kind in CONTENT_KINDS or it.plan for it in live):
@@ -365,7 +384,7 @@ async def _apply(ctx: _Ctx, deck: Deck, theme: str, edits: Sequence[Edit],
             s = it.slide
             if s.kind in CONTENT_KINDS and s.kind not in ("chart", "table") and it.plan is None:
                 it.plan = _Plan(_plan_kind(s), s.title, f"Translate this slide into "
-                                f"{translate.name}, same facts.", _text(s))
+                                f"{translate.name}, same facts.", _text(s), required=False)
         lines = [title, subtitle, *(it.plan.heading if it.plan else it.slide.title
                                     for it in live if it.slide.kind in CONTENT_KINDS
                                     or it.plan)]
@@ -409,9 +428,10 @@ async def _apply(ctx: _Ctx, deck: Deck, theme: str, edits: Sequence[Edit],
         else:
             got = await _write_one(ctx, title, subtitle, items, it)
         if got is None:
-            if it.original is None or not it.plan.shorten:
+            if it.plan.required:
                 raise DeckError(f"slide {n} ({it.plan.heading}) could not be written so that "
                                 "it passes the checks", "try again, or ask for a simpler change")
+            ctx.notes.append(f"slide {n} was kept as it was")
             continue
         it.slide = got
     _frames(deck, items, ctx.lang, translate is not None)
