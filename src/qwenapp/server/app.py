@@ -35,6 +35,7 @@ from . import (
     documents_api,
     jobs_api,
     openai_api,
+    revisions_api,
     tools_api,
     web,
 )
@@ -127,7 +128,7 @@ def create_app(
                               "compatible API (/v1) and the native API of its web app (/api).",
                   docs_url="/api/docs", redoc_url=None, openapi_url="/openapi.json")
     for module in (openai_api, account_api, chat_api, documents_api, jobs_api, clarify_api,
-                   tools_api, web):
+                   revisions_api, tools_api, web):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     _errors(app)

@@ -1,0 +1,183 @@
+"""Revising a deck job through the API: versions listed, downloaded, compared and restored,
+questions instead of guesses, and the isolation matrix for versions (another user's deck
+cannot be revised or read: 404 on every route)."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+from pptx import Presentation
+
+from qwenapp.models.scripted import load_script
+from qwenapp.server import ServerConfig, ServerLimits, create_app
+from qwenapp.server.testing import live_server, login, parse_sse, write_demo_script
+from qwenapp.server.users import UserStore
+from qwenapp.settings import load_settings
+from qwenapp.store import open_db
+
+FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+TOPIC = "Open models at work"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    home = tmp_path_factory.mktemp("home")
+    conn = open_db(home / "qwenapp.db")
+    users = UserStore(conn, FAST)
+    users.add("alice", "alice-password")
+    users.add("bob", "bob-password")
+    conn.close()
+    script = write_demo_script(home / "script.json", deck_topic=TOPIC, deck_slides=8)
+    settings = load_settings({"QWENAPP_HOME": str(home), "QWENAPP_PARALLEL": "2"})
+    config = ServerConfig(limits=ServerLimits(requests_per_minute=10_000, burst=10_000),
+                          report_pdf=False, deck_previews=False)
+    with live_server(create_app(settings, [load_script(str(script))], config,
+                                hasher=FAST)) as url:
+        alice = httpx.Client(base_url=url, timeout=60)
+        bob = httpx.Client(base_url=url, timeout=60)
+        login(alice, "alice", "alice-password")
+        login(bob, "bob", "bob-password")
+        yield {"url": url, "alice": alice, "bob": bob, "home": home}
+        alice.close()
+        bob.close()
+
+
+def make_deck(api: httpx.Client) -> str:
+    r = api.post("/api/jobs", json={"kind": "deck", "topic": TOPIC, "slides": 8})
+    assert r.status_code == 202, r.text
+    job_id: str = r.json()["id"]
+    with api.stream("GET", f"/api/jobs/{job_id}/events", timeout=120) as s:
+        assert list(parse_sse(s.iter_lines()))[-1].event == "done"
+    return job_id
+
+
+def current_deck(api: httpx.Client, job_id: str) -> dict[str, Any]:
+    r = api.get(f"/api/jobs/{job_id}/artifacts/deck.json")
+    assert r.status_code == 200
+    deck: dict[str, Any] = r.json()
+    return deck
+
+
+def revise(api: httpx.Client, job_id: str, request: str) -> httpx.Response:
+    return api.post(f"/api/jobs/{job_id}/revisions", json={"request": request})
+
+
+def test_revise_list_download_compare_and_restore(world: dict[str, Any]) -> None:
+    api = world["alice"]
+    job = make_deck(api)
+    first = current_deck(api, job)
+    listed = api.get(f"/api/jobs/{job}/versions").json()
+    assert listed["current"] == 1 and [v["version"] for v in listed["versions"]] == [1]
+
+    themed = revise(api, job, "use the dark theme")
+    assert themed.status_code == 200, themed.text
+    body = themed.json()
+    assert body["outcome"] == "revised" and body["version"]["version"] == 2
+    assert body["version"]["theme"] == "dark" and body["version"]["changed"] == []
+    assert current_deck(api, job) == first  # a theme change leaves every slide as it was
+
+    charted = revise(api, job, "make slide 3 a chart: 2022 10, 2023 14, 2024 19").json()
+    assert charted["outcome"] == "revised" and charted["version"]["changed"] == [3]
+    now = current_deck(api, job)
+    assert now["slides"][2]["kind"] == "chart"
+    for n in (0, 1, 3, 4, 5, 6, 7):  # untouched slides: the same structure, byte for byte
+        assert json.dumps(now["slides"][n]) == json.dumps(first["slides"][n])
+
+    asked = revise(api, job, "make slide 20 a chart").json()
+    assert asked["outcome"] == "question" and "no slide 20" in asked["question"]
+    assert asked["version"] is None
+
+    listed = api.get(f"/api/jobs/{job}/versions").json()
+    assert listed["current"] == 3
+    assert [v["request"] for v in listed["versions"]] == [
+        "", "use the dark theme", "make slide 3 a chart: 2022 10, 2023 14, 2024 19"]
+
+    one = api.get(f"/api/jobs/{job}/versions/1").json()
+    assert one["deck"] == first
+    pptx = api.get(f"/api/jobs/{job}/versions/3/deck.pptx")
+    assert pptx.status_code == 200 and "attachment" in pptx.headers["content-disposition"]
+    prs = Presentation(io.BytesIO(pptx.content))
+    assert len(prs.slides) == 8
+    assert any(shape.has_chart for shape in prs.slides[2].shapes)
+    old = Presentation(io.BytesIO(api.get(f"/api/jobs/{job}/versions/1/deck.pptx").content))
+    assert not any(shape.has_chart for shape in old.slides[2].shapes)
+    job_pptx = api.get(f"/api/jobs/{job}/artifacts/deck.pptx").content
+    assert any(shape.has_chart for shape in Presentation(io.BytesIO(job_pptx)).slides[2].shapes)
+
+    diff = api.get(f"/api/jobs/{job}/versions/1/compare/3").json()
+    assert diff["theme"] == ["light", "dark"]
+    status = {d["slide"]: d["status"] for d in diff["slides"]}
+    assert status == {1: "same", 2: "same", 3: "changed", 4: "same", 5: "same", 6: "same",
+                      7: "same", 8: "same"}
+
+    back = api.post(f"/api/jobs/{job}/versions/1/restore").json()
+    assert back["version"]["version"] == 4 and back["version"]["changed"] == [3]
+    assert back["version"]["theme"] == "light"
+    assert current_deck(api, job) == first
+    assert api.get(f"/api/jobs/{job}/versions").json()["current"] == 4
+    assert api.get(f"/api/jobs/{job}/versions/9").status_code == 404
+
+
+def test_removing_the_agenda_makes_no_model_call(world: dict[str, Any]) -> None:
+    api = world["alice"]
+    job = make_deck(api)
+    first = current_deck(api, job)
+    r = revise(api, job, "remove the agenda").json()
+    assert r["outcome"] == "revised"
+    now = current_deck(api, job)
+    assert [s["kind"] for s in now["slides"]].count("agenda") == 0
+    assert now["slides"] == [first["slides"][0], *first["slides"][2:]]
+
+
+def test_another_users_deck_cannot_be_revised_or_read(world: dict[str, Any]) -> None:
+    alice, bob = world["alice"], world["bob"]
+    job = make_deck(alice)
+    assert revise(alice, job, "use the paper theme").json()["outcome"] == "revised"
+    attempts: list[tuple[str, str, dict[str, Any]]] = [
+        ("POST", f"/api/jobs/{job}/revisions", {"json": {"request": "use the dark theme"}}),
+        ("POST", f"/api/jobs/{job}/revisions", {"json": {"request": "make slide 99 a chart"}}),
+        ("GET", f"/api/jobs/{job}/versions", {}),
+        ("GET", f"/api/jobs/{job}/versions/1", {}),
+        ("GET", f"/api/jobs/{job}/versions/2/deck.pptx", {}),
+        ("GET", f"/api/jobs/{job}/versions/1/compare/2", {}),
+        ("POST", f"/api/jobs/{job}/versions/1/restore", {}),
+    ]
+    for method, path, kw in attempts:
+        r = bob.request(method, path, **kw)
+        assert r.status_code == 404, (method, path, r.status_code, r.text)
+        assert "paper" not in r.text and TOPIC not in r.text
+    versions = alice.get(f"/api/jobs/{job}/versions").json()
+    assert versions["current"] == 2 and versions["versions"][-1]["theme"] == "paper"
+
+
+def test_a_report_job_or_an_unfinished_deck_is_not_revised(world: dict[str, Any]) -> None:
+    api = world["alice"]
+    r = api.post("/api/jobs", json={"kind": "report", "question": "What about licensing?",
+                                    "depth": "quick", "allow_uncited": True})
+    report = r.json()["id"]
+    with api.stream("GET", f"/api/jobs/{report}/events", timeout=120) as s:
+        list(parse_sse(s.iter_lines()))
+    assert revise(api, report, "use the dark theme").status_code == 404
+    assert api.get(f"/api/jobs/{report}/versions").status_code == 404
+
+
+def test_deleting_the_job_deletes_its_versions(world: dict[str, Any]) -> None:
+    api = world["alice"]
+    job = make_deck(api)
+    assert revise(api, job, "use the qwen theme").json()["outcome"] == "revised"
+    conn = open_db(Path(world["home"]) / "qwenapp.db")
+    try:
+        count = "SELECT count(*) FROM deck_versions WHERE job_id = ?"
+        assert conn.execute(count, (job,)).fetchone()[0] == 2
+        assert api.delete(f"/api/jobs/{job}").status_code == 204
+        assert conn.execute(count, (job,)).fetchone()[0] == 0
+    finally:
+        conn.close()
+    assert api.get(f"/api/jobs/{job}/versions").status_code == 404
