@@ -279,3 +279,14 @@ def test_repetition_counts_the_body_and_copied_frame_sentences() -> None:
     assert twice > 0.3  # the same sentence in two sections
     copied, copies = repetition(report([a, b], [a]))
     assert copies == 1 and copied > 0.3  # a summary that copies a section
+
+
+def test_a_documents_footnote_marks_never_read_as_citations() -> None:
+    from qwenapp.reports.facts import candidate_sentences
+
+    text = ("Swine roamed the streets and gutters as their principal scavengers.[3] The death "
+            "of a child in a tenement was registered at the Bureau of Vital Statistics.")
+    facts = [s for _, s in candidate_sentences(_passage(1, text, "riis"))]
+    assert facts == ["Swine roamed the streets and gutters as their principal scavengers.",
+                     "The death of a child in a tenement was registered at the Bureau of "
+                     "Vital Statistics."]

@@ -35,7 +35,8 @@ _ABBREV = frozenset((
     "inc", "ltd", "u.s", "pp", "vol", "ch", "sec", "art", "approx", "cf", "al", "gen", "col",
     "capt", "lt", "rev", "hon", "prof", "mt", "ft", "viz", "ave", "u.k",
 ))
-_LATIN_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9\u00c0-\u00de¿¡]|\s*$)")
+_LATIN_END = re.compile(r"[.!?]+[\"'”’)\]]*(?:\[\d{1,3}\])?"  # a footnote mark: "scavengers.[3]"
+                        r"(?=\s+[\"'“‘(\[]?[A-Z0-9\u00c0-\u00de¿¡]|\s*$)")
 _CJK_END = re.compile(r"[。！？!?]+[”’」』）)]*|；(?=\s*$)")
 _TABLE_ROW = re.compile(r"^[^|\n]*(?:\s\|\s[^|\n]*){1,}$")
 
