@@ -249,6 +249,22 @@ def test_corrupt_pictures_are_clean_refusals(tmp_path: Path, worker: DocumentWor
             worker.prepare(tmp_path / name)
 
 
+def _damage_picture(pdf: Path) -> Path:
+    data = pdf.read_bytes()
+    start = data.index(b"stream\n", data.index(b"/FlateDecode")) + 7
+    pdf.write_bytes(data[:start + 10] + bytes(b ^ 0x5A for b in data[start + 10:start + 4000])
+                    + data[start + 4000:])
+    return pdf
+
+
+def test_a_damaged_picture_in_a_pdf_costs_only_its_page(tmp_path: Path) -> None:
+    mixed = _damage_picture(write_pdf(tmp_path / "mixed.pdf", [ENGLISH_2, render(ENGLISH)],
+                                      flate=True))
+    assert [s.location for s in extract(mixed).sections] == ["page 1"]
+    alone = _damage_picture(write_pdf(tmp_path / "scan.pdf", [render(ENGLISH)], flate=True))
+    assert "the picture on page 1 cannot be decoded" in _err(alone).message
+
+
 def test_ocr_switched_off(tmp_path: Path) -> None:
     off = Limits(ocr=False)
     render(ENGLISH).save(tmp_path / "page.png")

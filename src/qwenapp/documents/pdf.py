@@ -57,8 +57,12 @@ def _pictures(page: Any) -> list[tuple[Any, int, int]]:
 
 
 def _page_picture(name: str, page: Any, number: int, pictures: list[tuple[Any, int, int]],
-                  limits: Limits) -> Image.Image | None:
-    """The page's pictures as one image (stacked top to bottom when there are several)."""
+                  limits: Limits, broken: list[str]) -> Image.Image | None:
+    """The page's pictures as one image (stacked top to bottom when there are several).
+
+    A picture that cannot be decoded is left out and said in ``broken``: one damaged
+    page does not cost the rest of the document.
+    """
     for _, w, h in pictures:
         check_pixels(f"{name}, page {number}", w, h, limits)
     check_pixels(f"{name}, page {number}", max([w for _, w, _ in pictures] or [1]),
@@ -68,8 +72,9 @@ def _page_picture(name: str, page: Any, number: int, pictures: list[tuple[Any, i
         try:
             img = page.images[key].image
         except Exception as e:  # pypdf's decoders raise many kinds on a damaged stream
-            raise DocumentError(f"{name}: the picture on page {number} cannot be decoded "
-                                f"({type(e).__name__}: {str(e)[:160]})") from None
+            broken.append(f"the picture on page {number} cannot be decoded "
+                          f"({type(e).__name__}: {str(e)[:160]})")
+            continue
         if img is not None and min(img.size) >= _MIN_SIDE:
             check_pixels(f"{name}, page {number}", img.width, img.height, limits)
             images.append(img)
@@ -181,8 +186,10 @@ def _recognise(name: str, scanned: list[tuple[int, Any, list[tuple[Any, int, int
             return status  # the typed pages are still worth having
         return f"a scanned PDF: {status}"
 
+    broken: list[str] = []
+
     def source(i: int, page: Any, pictures: list[tuple[Any, int, int]]) -> PageSource:
-        return (f"page {i}", lambda: _page_picture(name, page, i, pictures, limits),
+        return (f"page {i}", lambda: _page_picture(name, page, i, pictures, limits, broken),
                 _dpi(page, pictures))
 
     pages = read_pages(name, (source(*s) for s in scanned), len(scanned), limits, progress)
@@ -193,4 +200,8 @@ def _recognise(name: str, scanned: list[tuple[int, Any, list[tuple[Any, int, int
             found[i] = read
         elif page.empty:
             empty += 1
-    return f"no text found in the {empty} scanned page(s)" if empty and not found else ""
+    if found:
+        return ""
+    if broken:
+        return broken[0] + (f", and {len(broken) - 1} more" if len(broken) > 1 else "")
+    return f"no text found in the {empty} scanned page(s)" if empty else ""
