@@ -72,8 +72,9 @@ def _page_picture(name: str, page: Any, number: int, pictures: list[tuple[Any, i
         try:
             img = page.images[key].image
         except Exception as e:  # pypdf's decoders raise many kinds on a damaged stream
-            broken.append(f"the picture on page {number} cannot be decoded "
-                          f"({type(e).__name__}: {str(e)[:160]})")
+            why = ("JBIG2 needs the jbig2dec program: apt install jbig2dec"
+                   if "jbig2" in str(e).lower() else f"{type(e).__name__}: {str(e)[:160]}")
+            broken.append(f"the picture on page {number} cannot be decoded ({why})")
             continue
         if img is not None and min(img.size) >= _MIN_SIDE:
             check_pixels(f"{name}, page {number}", img.width, img.height, limits)
