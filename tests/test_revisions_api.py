@@ -17,9 +17,10 @@ from pptx import Presentation
 
 from qwenapp.models.scripted import load_script
 from qwenapp.server import ServerConfig, ServerLimits, create_app
-from qwenapp.server.testing import live_server, login, parse_sse, write_demo_script
+from qwenapp.server.testing import api_client, live_server, login, parse_sse, write_demo_script
 from qwenapp.server.users import UserStore
 from qwenapp.settings import load_settings
+from qwenapp.slides.export import find_pdftoppm, find_soffice
 from qwenapp.store import open_db
 
 FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -181,3 +182,23 @@ def test_deleting_the_job_deletes_its_versions(world: dict[str, Any]) -> None:
     finally:
         conn.close()
     assert api.get(f"/api/jobs/{job}/versions").status_code == 404
+
+
+@pytest.mark.skipif(find_soffice() is None or find_pdftoppm() is None,
+                    reason="needs LibreOffice and pdftoppm")
+def test_thumbnails_follow_the_current_version(tmp_path: Path) -> None:
+    script = write_demo_script(tmp_path / "script.json", deck_topic=TOPIC, deck_slides=8)
+    settings = load_settings({"QWENAPP_HOME": str(tmp_path), "QWENAPP_PARALLEL": "2"})
+    config = ServerConfig(limits=ServerLimits(requests_per_minute=10_000, burst=10_000),
+                          report_pdf=False, deck_previews=True)
+    with live_server(create_app(settings, [load_script(str(script))], config)) as url, \
+            api_client(url, timeout=120) as api:
+        job = make_deck(api)
+        before = api.get(f"/api/jobs/{job}/artifacts/deck-3.png").content
+        r = revise(api, job, "make slide 3 a chart: 2022 10, 2023 14, 2024 19; remove slide 8")
+        body = r.json()
+        assert body["outcome"] == "revised", r.text
+        assert body["thumbnails"] == [f"deck-{n}.png" for n in range(1, 8)]
+        after = api.get(f"/api/jobs/{job}/artifacts/deck-3.png")
+        assert after.status_code == 200 and after.content != before
+        assert api.get(f"/api/jobs/{job}/artifacts/deck-8.png").status_code == 410

@@ -30,8 +30,10 @@ from starlette.responses import Response
 from ..models.base import job_parallel
 from ..slides import Deck, DeckError, get_theme, render_pptx
 from ..slides.edits import Clarify, needs_model, parse_request
+from ..slides.export import export_pdf, export_pngs, find_pdftoppm, find_soffice
 from ..slides.layout import overflow
 from ..slides.output import write_atomic
+from ..slides.pipeline import MAX_SLIDES
 from ..slides.revise import compare_decks, revise_deck
 from ..store.deck_versions import DeckVersion, DeckVersions
 from .auth import Caller, Principal
@@ -80,6 +82,8 @@ class RevisionOut(BaseModel):
     question: str | None = None
     version: VersionOut | None = None
     notes: list[str] = Field(default_factory=list)
+    thumbnails: list[str] = Field(default_factory=list,
+                                  description="The current version's deck-N.png artifacts.")
 
 
 class SlideDiffOut(BaseModel):
@@ -138,16 +142,30 @@ def _version(state: ServerState, job: JobRow, n: int) -> DeckVersion:
     raise not_found("version")
 
 
-def _make_current(state: ServerState, job: JobRow, deck: Deck, theme: str) -> None:
+async def _make_current(state: ServerState, job: JobRow, deck: Deck, theme: str) -> list[str]:
     """The job's deck.pptx and deck.json become this version (what chat turns and
-    downloads see)."""
+    downloads see), and its PDF and thumbnails when the job made them; the thumbnails'
+    names are returned (a thumbnail past the new last slide is removed)."""
     folder = state.jobs.workdir(job.id)
     pptx = render_pptx(deck, get_theme(theme))
     data = deck.model_dump_json().encode()
     write_atomic(folder / "deck.pptx", pptx)
     write_atomic(folder / "deck.json", data)
-    state.jobs.store.add_artifact(job.id, "deck.pptx", PPTX, len(pptx))
-    state.jobs.store.add_artifact(job.id, "deck.json", "application/json", len(data))
+    store = state.jobs.store
+    store.add_artifact(job.id, "deck.pptx", PPTX, len(pptx))
+    store.add_artifact(job.id, "deck.json", "application/json", len(data))
+    if store.artifact(job.id, "deck.pdf") is None or find_soffice() is None:
+        return []
+    pdf = await asyncio.to_thread(export_pdf, folder / "deck.pptx", folder / "deck.pdf")
+    store.add_artifact(job.id, "deck.pdf", "application/pdf", pdf.stat().st_size)
+    if find_pdftoppm() is None:
+        return []
+    pngs = await asyncio.to_thread(export_pngs, pdf, folder / "deck")
+    for png in pngs:
+        store.add_artifact(job.id, png.name, "image/png", png.stat().st_size)
+    for n in range(len(pngs) + 1, MAX_SLIDES + 2):
+        (folder / f"deck-{n}.png").unlink(missing_ok=True)  # its download answers 410
+    return [p.name for p in pngs]
 
 
 @router.post("/{job_id}/revisions", response_model=RevisionOut, responses=_ERRORS)
@@ -173,11 +191,12 @@ async def revise(state: State, who: Caller, job_id: str,
             raise HttpError(422, e.message, code="revision_failed", hint=e.hint) from None
         if isinstance(result, Clarify):
             return RevisionOut(outcome="question", question=result.question)
-        _make_current(state, job, result.deck, result.theme)
+        thumbs = await _make_current(state, job, result.deck, result.theme)
         v = DeckVersions(state.conn).add(job.id, job.user_id, result.deck.model_dump_json(),
                                          result.theme, request=body.request,
                                          summary=result.summary, changed=result.changed)
-    return RevisionOut(outcome="revised", version=_out(job.id, v), notes=result.notes)
+    return RevisionOut(outcome="revised", version=_out(job.id, v), notes=result.notes,
+                       thumbnails=thumbs)
 
 
 @router.get("/{job_id}/versions", response_model=VersionList, responses=_ERRORS)
@@ -233,8 +252,8 @@ async def restore_version(state: State, who: Caller, job_id: str, n: int) -> Rev
         deck = Deck.model_validate_json(old.deck)
         changed = [d.slide for d in compare_decks(Deck.model_validate_json(latest.deck), deck)
                    if d.status in ("changed", "added")]
-        _make_current(state, job, deck, old.theme)
+        thumbs = await _make_current(state, job, deck, old.theme)
         v = DeckVersions(state.conn).add(job.id, job.user_id, old.deck, old.theme,
                                          request=f"restore version {n}",
                                          summary=f"restored version {n}", changed=changed)
-    return RevisionOut(outcome="revised", version=_out(job.id, v))
+    return RevisionOut(outcome="revised", version=_out(job.id, v), thumbnails=thumbs)
