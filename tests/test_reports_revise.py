@@ -182,3 +182,27 @@ def test_a_question_changes_nothing(conn: sqlite3.Connection,
     got = asyncio.run(revise_report(conn, m, made[0].id, "expand section 9", made[1]))
     assert isinstance(got, Clarify) and "no section 9" in got.question
     assert not m.calls and len(ReportStore(conn).recent()) == before
+
+
+def test_report_revise_on_the_command_line(home: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from qwenapp.cli.main import cli
+    from qwenapp.server.testing import write_demo_script
+
+    script = "scripted:" + str(write_demo_script(tmp_path / "script.json"))
+    runner = CliRunner()
+    made = runner.invoke(cli, ["report", "Why do developers adopt Qwen?", "--docs",
+                               str(CORPUS / "qwen_adoption.md"), "--depth", "quick", "--model",
+                               script], catch_exceptions=False)
+    assert made.exit_code == 0, made.stderr
+    first = made.stderr.split("saved as report ")[1].split()[0]
+    out = tmp_path / "shorter.md"
+    r = runner.invoke(cli, ["report", "--revise", first[:12], "write it for executives",
+                            "--model", script, "-o", str(out)], catch_exceptions=False)
+    assert r.exit_code == 0, r.stderr
+    assert "revised as report" in r.stderr and "the old report is kept" in r.stderr
+    assert out.read_text(encoding="utf-8").startswith("# Why developers adopt Qwen")
+    asked = runner.invoke(cli, ["report", "--revise", first, "expand section 9", "--model",
+                                script], catch_exceptions=False)
+    assert asked.exit_code == 3 and "no section 9" in asked.stdout

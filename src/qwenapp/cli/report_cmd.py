@@ -183,6 +183,9 @@ async def _run(state: AppState, model: str | None, request: ReportRequest,
 @click.option("--show", "show_id", metavar="ID",
               help="Reopen a saved report (print it, or export it with -o).")
 @click.option("--list", "list_reports", is_flag=True, help="List saved reports.")
+@click.option("--revise", "revise_id", metavar="ID",
+              help='Revise a saved report: --revise ID "expand the section on risks" (saved '
+              "as a new report; only the sections the request touches are rewritten).")
 @click.pass_obj
 def report(state: AppState, question: str | None, docs: tuple[Path, ...],
            urls: tuple[str, ...], web: bool, search: str | None, use_library: bool,
@@ -190,11 +193,18 @@ def report(state: AppState, question: str | None, docs: tuple[Path, ...],
            notes: str, model: str | None, allow_uncited: bool, allow_private_urls: bool,
            allow_host: tuple[str, ...], embed: str | None, url_timeout: float,
            resume_id: str | None,
-           show_id: str | None, list_reports: bool) -> None:
+           show_id: str | None, list_reports: bool, revise_id: str | None) -> None:
     """Write a research report on QUESTION, citing the sources it read."""
     err = state.err
     if output is not None:
         check_output(output)
+    if revise_id:
+        from .report_revise import revise
+
+        if not question or not question.strip():
+            raise InputError("say what to change", 'e.g. --revise ID "make it shorter"')
+        revise(state, revise_id, question, model, output)
+        return
     if list_reports:
         conn = open_db(state.settings.db_path)
         for r in ReportStore(conn).recent():
