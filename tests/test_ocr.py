@@ -17,13 +17,14 @@ import zlib
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from fixtures.ocr.pages import (
     CHINESE,
     ENGLISH,
     ENGLISH_2,
     SALES,
+    in_shadow,
     landscape,
     render,
     render_table,
@@ -135,6 +136,16 @@ def test_pages_fed_upside_down_or_sideways_are_turned_upright(tmp_path: Path) ->
     assert word_recall(ENGLISH, extract(pdf).text) >= 0.95
     render(CHINESE, chinese=True).rotate(90, expand=True).save(tmp_path / "sideways.png")
     assert word_recall(CHINESE, extract(tmp_path / "sideways.png").text) >= 0.95
+
+
+def test_photos_in_uneven_light_and_dark_mode_screenshots(tmp_path: Path) -> None:
+    # one global threshold loses everything in the shadow (about a third of the words read)
+    in_shadow(render(ENGLISH)).save(tmp_path / "desk.jpg", quality=92)  # a phone's JPEG
+    assert word_recall(ENGLISH, extract(tmp_path / "desk.jpg").text) >= 0.9
+    in_shadow(render(CHINESE, chinese=True)).save(tmp_path / "桌面.jpg", quality=92)
+    assert word_recall(CHINESE, extract(tmp_path / "桌面.jpg").text) >= 0.9
+    ImageOps.invert(render(ENGLISH_2)).save(tmp_path / "dark.png")  # white on black
+    assert word_recall(ENGLISH_2, extract(tmp_path / "dark.png").text) >= 0.95
 
 
 def test_a_real_scanned_page(tmp_path: Path) -> None:
