@@ -186,6 +186,9 @@ async def _run(state: AppState, model: str | None, request: ReportRequest,
 @click.option("--revise", "revise_id", metavar="ID",
               help='Revise a saved report: --revise ID "expand the section on risks" (saved '
               "as a new report; only the sections the request touches are rewritten).")
+@click.option("--versions", "versions_id", metavar="ID", help="List a report's versions.")
+@click.option("--diff", "diff_args", nargs=3, type=(str, int, int), default=None,
+              metavar="ID A B", help="Which sections differ between versions A and B.")
 @click.pass_obj
 def report(state: AppState, question: str | None, docs: tuple[Path, ...],
            urls: tuple[str, ...], web: bool, search: str | None, use_library: bool,
@@ -193,11 +196,20 @@ def report(state: AppState, question: str | None, docs: tuple[Path, ...],
            notes: str, model: str | None, allow_uncited: bool, allow_private_urls: bool,
            allow_host: tuple[str, ...], embed: str | None, url_timeout: float,
            resume_id: str | None,
-           show_id: str | None, list_reports: bool, revise_id: str | None) -> None:
+           show_id: str | None, list_reports: bool, revise_id: str | None,
+           versions_id: str | None, diff_args: tuple[str, int, int] | None) -> None:
     """Write a research report on QUESTION, citing the sources it read."""
     err = state.err
     if output is not None:
         check_output(output)
+    if versions_id or diff_args:
+        from .report_revise import diff_versions, list_versions
+
+        if diff_args:
+            diff_versions(state, *diff_args)
+        else:
+            list_versions(state, versions_id or "")
+        return
     if revise_id:
         from .report_revise import revise
 

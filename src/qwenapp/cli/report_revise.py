@@ -14,15 +14,17 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
+from ..errors import InputError
 from ..library import Library
-from ..reports import ReportStore, write_report
+from ..reports import ReportStore, load_report, write_report
 from ..reports.render import to_markdown
 from ..reports.revise import Clarify, ReportRevision, revise_report
 from ..reports.tools import source_tools
+from ..reports.versions import ReportVersions, compare_reports
 from ..store import open_db
 from .state import AppState
 
-__all__ = ["CLARIFY_EXIT", "revise"]
+__all__ = ["CLARIFY_EXIT", "diff_versions", "list_versions", "revise"]
 
 CLARIFY_EXIT = 3
 
@@ -60,3 +62,36 @@ def revise(state: AppState, report_id: str, request: str, model: str | None,
     state.err.print(f"revised as report {rep.id}: {escape(result.summary)}; sections "
                     f"rewritten: {changed} ({result.calls} model call(s)); the old report "
                     "is kept")
+
+
+def list_versions(state: AppState, report_id: str) -> None:
+    conn = open_db(state.settings.db_path)
+    rid = ReportStore(conn).find(report_id).id
+    found = ReportVersions(conn).history(rid)
+    if not found:
+        click.echo(f"report {rid} has one version (it was never revised)")
+        return
+    click.echo(f"report {found[0].chain_id}: {len(found)} version(s), the last is current")
+    for v in found:
+        asked = f'"{v.request}"' if v.request else v.summary
+        changed = f" sections changed: {', '.join(map(str, v.changed))}" if v.changed else ""
+        click.echo(f"v{v.version}  {v.created_at[:19].replace('T', ' ')}  report "
+                   f"{v.report_id}  {asked}{changed}")
+
+
+def diff_versions(state: AppState, report_id: str, a: int, b: int) -> None:
+    conn = open_db(state.settings.db_path)
+    found = {v.version: v for v in ReportVersions(conn).history(
+        ReportStore(conn).find(report_id).id)}
+    for n in (a, b):
+        if n not in found:
+            raise InputError(f"report {report_id} has no version {n}",
+                             "list them with --versions ID")
+    diff = compare_reports(load_report(conn, found[a].report_id),
+                           load_report(conn, found[b].report_id))
+    for d in diff:
+        if d.status == "removed":
+            click.echo(f"removed: section {d.was} of v{a} ({d.heading})")
+        else:
+            was = f" (section {d.was} of v{a})" if d.was and d.was != d.section else ""
+            click.echo(f"section {d.section}: {d.status}{was}  {d.heading}")

@@ -76,7 +76,7 @@ def _version(store: DeckVersions, deck_id: str, n: int) -> tuple[str, DeckVersio
     full = store.resolve(deck_id, CLI_OWNER)
     got = store.get(full, CLI_OWNER, n)
     if got is None:
-        count = len(store.list(full, CLI_OWNER))
+        count = len(store.history(full, CLI_OWNER))
         raise InputError(f"deck {full} has no version {n}", f"it has versions 1 to {count}")
     return full, got
 
@@ -139,7 +139,7 @@ def revise(state: AppState, deck_id: str, request: str, model: str | None,
 def list_versions(state: AppState, deck_id: str, as_json: bool) -> None:
     store = _store(state)
     full = store.resolve(deck_id, CLI_OWNER)
-    versions = store.list(full, CLI_OWNER)
+    versions = store.history(full, CLI_OWNER)
     if as_json:
         import json
 

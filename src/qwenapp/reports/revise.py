@@ -28,20 +28,24 @@ from ..models.base import Backend, complete
 from ..models.events import GenerateOptions, Message
 from .assemble import assemble
 from .errors import ReportError
-from .facts import plan_facts
+from .facts import plan_facts, select_facts
 from .gather import SourceTools, gather
 from .language import language_name, resolve_language
 from .model import (
+    Depth,
     Gathered,
     Length,
+    Passage,
     Plan,
     PlanSection,
     Report,
     ReportRequest,
     SectionDraft,
+    SourceNote,
     Summary,
 )
 from .store import ReportStore
+from .versions import ReportVersions
 from .write import FACTS, write_frame, write_section
 
 __all__ = ["AddSection", "Clarify", "ExpandSection", "RemoveSection", "ReportEdit",
@@ -214,6 +218,33 @@ async def _translated(backend: Backend, req: ReportRequest, lang: str,
     return out
 
 
+_DEEPER: dict[Depth, Depth] = {"quick": "standard", "standard": "deep", "deep": "deep"}
+
+
+async def _gather_for(req: ReportRequest, title: str, section: PlanSection, tools: SourceTools,
+                      passages: list[Passage], sources: list[SourceNote],
+                      queries: list[str]) -> list[int]:
+    """Passages for one section, gathered afresh; new ones join ``passages`` numbered after
+    the report's own (so existing citations keep their numbers). Their ids, in rank order."""
+    found: Gathered | None = None
+    async for item in gather(req, Plan(title=title, sections=[section]), tools):
+        if isinstance(item, Gathered):
+            found = item
+    assert found is not None
+    known = {(p.source.locator, p.text): p.id for p in passages}
+    mine: list[int] = []
+    for p in found.passages:
+        pid = known.get((p.source.locator, p.text))
+        if pid is None:
+            pid = max((q.id for q in passages), default=0) + 1
+            passages.append(p.model_copy(update={"id": pid}))
+            known[(p.source.locator, p.text)] = pid
+        mine.append(pid)
+    sources += [s for s in found.sources if s not in sources]
+    queries += found.queries
+    return mine
+
+
 async def revise_report(conn: sqlite3.Connection, backend: Backend, report_id: str,
                         request: str, tools: SourceTools) -> ReportRevision | Clarify:
     """Apply ``request`` to the saved report ``report_id``; the revision is a new report."""
@@ -229,6 +260,8 @@ async def revise_report(conn: sqlite3.Connection, backend: Backend, report_id: s
     plan = Plan(title=stage.title, sections=stage.sections)
     drafts: list[SectionDraft | None] = [store.load_stage(rid, f"section:{i}", SectionDraft)
                                          for i in range(len(plan.sections))]
+    old_drafts = {d.heading: d for d in drafts if d is not None}
+    notes: list[str] = []
     edits = parse_report_request(request, plan, old_req.length)
     if isinstance(edits, Clarify):
         return edits
@@ -251,6 +284,11 @@ async def revise_report(conn: sqlite3.Connection, backend: Backend, report_id: s
             said.append(", ".join(f"{k} {v}" for k, v in update.items()))
         elif isinstance(e, ExpandSection):
             i = e.section - 1
+            if e.longer:  # more to say: the section's passages at the next depth, too
+                deeper = req.model_copy(update={"depth": _DEEPER[req.depth]})
+                more = await _gather_for(deeper, title, sections[i], tools, passages, sources,
+                                         queries)
+                ids[i] += [j for j in more if j not in ids[i]]
             k = _ORDER.index(req.length) + (1 if e.longer else -1)
             limits[i] = FACTS[_ORDER[max(0, min(k, 2))]] + (2 if e.longer and k > 2 else 0)
             drafts[i] = None
@@ -262,22 +300,7 @@ async def revise_report(conn: sqlite3.Connection, backend: Backend, report_id: s
         elif isinstance(e, AddSection):
             new = PlanSection(heading=e.heading[:120], questions=[
                 f"What does the evidence say about {e.heading.lower()}?"])
-            found: Gathered | None = None
-            async for item in gather(req, Plan(title=title, sections=[new]), tools):
-                if isinstance(item, Gathered):
-                    found = item
-            assert found is not None
-            known = {(p.source.locator, p.text): p.id for p in passages}
-            mine: list[int] = []
-            for p in found.passages:
-                pid = known.get((p.source.locator, p.text))
-                if pid is None:
-                    pid = max((q.id for q in passages), default=0) + 1
-                    passages.append(p.model_copy(update={"id": pid}))
-                    known[(p.source.locator, p.text)] = pid
-                mine.append(pid)
-            sources += [s for s in found.sources if s not in sources]
-            queries += found.queries
+            mine = await _gather_for(req, title, new, tools, passages, sources, queries)
             sections.insert(e.after, new)
             drafts.insert(e.after, None)
             ids.insert(e.after, mine)
@@ -301,14 +324,27 @@ async def revise_report(conn: sqlite3.Connection, backend: Backend, report_id: s
         if drafts[i] is not None:
             continue
         chosen = facts[i]
-        if limits[i] is not None:
-            chosen = plan_facts(inputs, req.question, limits[i] or 1, passages)[i]
-        drafts[i] = await write_section(backend, req, lang, s, inputs[i][1],
-                                        allow_uncited=req.allow_uncited and not passages,
-                                        pool=passages, facts=chosen)
+        if limits[i] is not None:  # this section alone, more or fewer of its facts, none
+            stated = {x.fact or x.text for d in drafts if d is not None for x in d.sentences}
+            chosen = select_facts([s.heading, *s.questions], req.question, inputs[i][1],
+                                  limits[i] or 1, pool=passages, exclude=stated)
+        draft = await write_section(backend, req, lang, s, inputs[i][1],
+                                    allow_uncited=req.allow_uncited and not passages,
+                                    pool=passages, facts=chosen)
         calls += 1
+        before = old_drafts.get(s.heading)
+        if before is not None and limits[i] is not None and before.text == draft.text:
+            notes.append(f"section {i + 1} ({s.heading}): the sources hold nothing more to "
+                         "say on it" if (limits[i] or 0) > FACTS[req.length] else
+                         f"section {i + 1} ({s.heading}) is as short as its facts allow")
+            drafts[i] = before
+            continue
+        drafts[i] = draft
         changed.append(i + 1)
     final = [d for d in drafts if d is not None]
+    if not changed and len(final) == len(plan.sections) and title == plan.title:
+        why = "; ".join(notes) or "the request left every section as it was"
+        return Clarify(f"Nothing changed ({why}). Could you say it another way?")
     summary = old_summary
     if changed or len(final) != len(plan.sections):
         summary = await write_frame(backend, req, lang, final, by_id)
@@ -330,6 +366,8 @@ async def revise_report(conn: sqlite3.Connection, backend: Backend, report_id: s
                       conclusion_sentences=summary.conclusion_sentences,
                       frame_fallback=summary.fallback)
     store.finish(report)
-    return ReportRevision(report, changed, "; ".join(said), calls)
+    ReportVersions(conn).add(rid, new_id, request=request, summary="; ".join(said),
+                             changed=changed)
+    return ReportRevision(report, changed, "; ".join(said), calls, notes)
 
 

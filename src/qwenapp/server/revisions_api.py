@@ -121,7 +121,7 @@ def _deck_job(state: ServerState, who: Principal, job_id: str) -> JobRow:
 def _versions(state: ServerState, job: JobRow) -> list[DeckVersion]:
     """The job's versions; the first time, version 1 is recorded from the job's deck.json."""
     store = DeckVersions(state.conn)
-    found = store.list(job.id, job.user_id)
+    found = store.history(job.id, job.user_id)
     if found:
         return found
     path = state.jobs.workdir(job.id) / "deck.json"
@@ -132,7 +132,7 @@ def _versions(state: ServerState, job: JobRow) -> list[DeckVersion]:
     theme = str(job.request.get("theme") or "light").strip().lower()
     store.add(job.id, job.user_id, Deck.model_validate_json(text).model_dump_json(), theme,
               summary="first version")
-    return store.list(job.id, job.user_id)
+    return store.history(job.id, job.user_id)
 
 
 def _version(state: ServerState, job: JobRow, n: int) -> DeckVersion:

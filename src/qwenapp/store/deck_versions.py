@@ -67,7 +67,7 @@ class DeckVersions:
         assert got is not None
         return got
 
-    def list(self, job_id: str, owner: str) -> list[DeckVersion]:
+    def history(self, job_id: str, owner: str) -> list[DeckVersion]:
         """Every version of the deck, oldest first ([] when it is not ``owner``'s)."""
         with storage_errors(self._path):
             rows = self.conn.execute(f"SELECT {_COLUMNS} FROM deck_versions WHERE job_id = ? "

@@ -1,0 +1,99 @@
+"""The versions of a report revised by asking (migration 0301), and what changed between two.
+
+A revision is a report of its own; this module chains them. The chain is named by its
+first report's id; version 1 is that report, recorded when it is first revised.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from ..store import transaction
+from .model import Report
+
+__all__ = ["ReportVersion", "ReportVersions", "SectionDiff", "compare_reports"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportVersion:
+    chain_id: str
+    version: int
+    report_id: str
+    created_at: str
+    request: str
+    summary: str
+    changed: list[int] = field(default_factory=list)
+
+
+class ReportVersions:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def chain_of(self, report_id: str) -> str:
+        """The chain ``report_id`` belongs to (its own id when it was never revised)."""
+        r = self.conn.execute("SELECT chain_id FROM report_versions WHERE report_id = ? "
+                              "ORDER BY version LIMIT 1", (report_id,)).fetchone()
+        return str(r[0]) if r else report_id
+
+    def history(self, report_id: str) -> list[ReportVersion]:
+        chain = self.chain_of(report_id)
+        rows = self.conn.execute("SELECT chain_id, version, report_id, created_at, request, "
+                                 "summary, changed FROM report_versions WHERE chain_id = ? "
+                                 "ORDER BY version", (chain,)).fetchall()
+        return [ReportVersion(r[0], int(r[1]), r[2], r[3], r[4], r[5], json.loads(r[6]))
+                for r in rows]
+
+    def add(self, parent_id: str, report_id: str, *, request: str, summary: str,
+            changed: list[int]) -> ReportVersion:
+        """``report_id`` as the next version of ``parent_id``'s chain (version 1 recorded
+        first when ``parent_id`` was never revised)."""
+        chain = self.chain_of(parent_id)
+        now = datetime.now(UTC).isoformat(timespec="microseconds")
+        with transaction(self.conn) as c:
+            top = int(c.execute("SELECT coalesce(max(version), 0) FROM report_versions WHERE "
+                                "chain_id = ?", (chain,)).fetchone()[0])
+            if top == 0:
+                c.execute("INSERT INTO report_versions (chain_id, version, report_id, "
+                          "created_at, summary) VALUES (?, 1, ?, ?, 'first version')",
+                          (chain, chain, now))
+                top = 1
+            c.execute("INSERT INTO report_versions (chain_id, version, report_id, created_at, "
+                      "request, summary, changed) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                      (chain, top + 1, report_id, now, request, summary, json.dumps(changed)))
+        return self.history(chain)[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class SectionDiff:
+    section: int  # its number in b (0: removed)
+    status: str  # same, changed, added, removed
+    heading: str
+    was: int = 0  # its number in a (0: added)
+
+
+def compare_reports(a: Report, b: Report) -> list[SectionDiff]:
+    """Which sections of ``b`` are as in ``a`` (same text), rewritten, new, or gone."""
+    used: set[int] = set()
+    out: list[SectionDiff] = []
+    for j, s in enumerate(b.sections, 1):
+        same = next((i for i, x in enumerate(a.sections) if i not in used and x.text == s.text),
+                    None)
+        if same is not None:
+            used.add(same)
+            out.append(SectionDiff(j, "same", s.heading, same + 1))
+            continue
+        near = next((i for i, x in enumerate(a.sections) if i not in used and
+                     x.heading == s.heading), None)
+        if near is None and len(a.sections) == len(b.sections) and j - 1 not in used:
+            near = j - 1  # same place, another language or wording
+        if near is not None:
+            used.add(near)
+            out.append(SectionDiff(j, "changed", s.heading, near + 1))
+        else:
+            out.append(SectionDiff(j, "added", s.heading))
+    out += [SectionDiff(0, "removed", a.sections[i].heading, i + 1)
+            for i in range(len(a.sections)) if i not in used]
+    return out
