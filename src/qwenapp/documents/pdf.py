@@ -150,7 +150,7 @@ def pdf_sections(path: Path, limits: Limits,
                 scanned.append((i, page, pictures))
             if text:  # kept unless OCR reads more
                 found[i] = [Section(text=text, location=f"page {i}")]
-        unread = _recognise(path.name, scanned, found, n_pages, limits, progress)
+        unread = _recognise(path.name, scanned, found, limits, progress)
     except DocumentError:
         raise
     except FileNotDecryptedError:
@@ -170,13 +170,20 @@ def pdf_sections(path: Path, limits: Limits,
     if not found and n_pages:
         raise DocumentError(f"{path.name}: no extractable text in {n_pages} page(s)"
                             + (f" ({unread})" if unread else ""),
-                            INSTALL_HINT if unread and "not installed" in unread else
-                            "add a PDF with a text layer, or a scan of text")
+                            _hint(unread))
     return title, [s for i in sorted(found) for s in found[i]]
 
 
+def _hint(unread: str) -> str:
+    if "switched off" in unread:
+        return "switch OCR on: ocr = true under [documents] in config.toml"
+    if "OCR engine" in unread:
+        return INSTALL_HINT
+    return "add a PDF with a text layer, or a scan of text"
+
+
 def _recognise(name: str, scanned: list[tuple[int, Any, list[tuple[Any, int, int]]]],
-               found: dict[int, list[Section]], n_pages: int, limits: Limits,
+               found: dict[int, list[Section]], limits: Limits,
                progress: Progress | None) -> str:
     """OCR the scanned pages into ``found``; returns why pages stayed unread ("" if none)."""
     if not scanned:
