@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -155,6 +156,7 @@ def test_web_upload_progress_of_a_long_scan(api: httpx.Client, tmp_path: Path) -
             r = poller.get(f"/api/documents/reading/{token}")
             if r.status_code == 200:
                 seen.add((r.json()["done"], r.json()["total"]))
+            time.sleep(0.05)
         sender.join()
         assert result[0].status_code == 201 and result[0].json()["sections"] == 4
         assert poller.get(f"/api/documents/reading/{token}").status_code == 404  # done

@@ -1,4 +1,4 @@
-"""The web page with a real browser: a scan attached in the composer shows its OCR progress."""
+"""The web page in a real browser: a scan attached in the composer shows its OCR progress."""
 
 from __future__ import annotations
 
@@ -42,10 +42,11 @@ def page(server: str) -> Iterator[Any]:
 
 def test_attaching_a_scan_shows_pages_read_then_the_file(page: Any, tmp_path: Path) -> None:
     scan = write_pdf(tmp_path / "board-minutes.pdf",
-                     [render(ENGLISH if i % 2 else ENGLISH_2, noise=True) for i in range(6)])
+                     [render(ENGLISH if i % 2 else ENGLISH_2, noise=True) for i in range(8)])
     page.set_input_files("#file", str(scan))
-    pending = page.locator("#attachments .chip.pending", has_text="of 6 pages")
-    pending.wait_for(timeout=120_000)  # "board-minutes.pdf — reading: 2 of 6 pages…"
+    # the page asks once a second: 8 pages take several (two at a time, about a second each)
+    pending = page.locator("#attachments .chip.pending", has_text="of 8 pages")
+    pending.wait_for(timeout=120_000)  # "board-minutes.pdf — reading: 2 of 8 pages…"
     assert "board-minutes.pdf — reading: " in pending.inner_text()
     page.screenshot(path=str(tmp_path / "reading.png"))
     page.locator("#attachments .chip:not(.pending)", has_text="board-minutes.pdf").wait_for(
