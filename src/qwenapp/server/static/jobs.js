@@ -7,6 +7,7 @@ import { t } from "./i18n.js";
 import { renderInto } from "./markdown.js";
 import { reportSources, showSource } from "./citations.js";
 import { el } from "./dom.js";
+import { reviseBox } from "./revise.js";
 
 const TERMINAL = new Set(["done", "failed", "cancelled"]);
 
@@ -175,6 +176,7 @@ function showDeck(job, view) {
   } else if (job.result) {
     view.append(el("p", "muted", `${job.result.title} — ${job.result.slides} ${t("slides")}`));
   }
+  if (job.status === "done") view.append(reviseBox(job, view));
 }
 
 // Downloads: the formats people open (report.json is data for the viewer and the API).
