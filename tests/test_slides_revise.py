@@ -191,6 +191,10 @@ def test_a_chart_without_figures_is_a_question_not_made_up_numbers(deck: Deck) -
     r, m = revise(deck, "make slide 3 a chart")
     assert isinstance(r, Clarify) and "no series of figures" in r.question
     assert not m.calls
+    charted, _ = revised(deck, "make slide 3 a chart: 2022 10, 2023 14, 2024 19")
+    again, m = revise(charted.deck, "make slide 3 a chart")
+    assert isinstance(again, Clarify) and "already a chart" in again.question
+    assert not m.calls
 
 
 def test_shorter_bullets_on_one_slide(deck: Deck) -> None:

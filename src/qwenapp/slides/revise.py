@@ -347,6 +347,10 @@ async def _apply(ctx: _Ctx, deck: Deck, theme: str, edits: Sequence[Edit],
             it = by_number[e.slide]
             table = _figures_of(it.slide, e.request)
             shown = chart_or_table(table) if table is not None else None
+            if it.slide.kind == "chart" and series_in_request(e.request) is None:
+                return Clarify(f"Slide {e.slide} is already a chart. Should it show other "
+                               f"figures? For example \"make slide {e.slide} a chart: 2022 10, "
+                               "2023 14, 2024 19\".")
             if table is None or not isinstance(shown, Chart):
                 return Clarify(f"Slide {e.slide} has no series of figures to chart. Which "
                                f"numbers should it show? For example \"make slide {e.slide} "
