@@ -91,6 +91,11 @@ def test_revise_list_download_compare_and_restore(world: dict[str, Any]) -> None
     for n in (0, 1, 3, 4, 5, 6, 7):  # untouched slides: the same structure, byte for byte
         assert json.dumps(now["slides"][n]) == json.dumps(first["slides"][n])
 
+    plan = api.post(f"/api/jobs/{job}/revisions/preview",
+                    json={"request": "merge slides 6 and 7; use the paper theme"}).json()
+    assert plan == {"outcome": "plan", "question": None, "slides": [6, 7], "needs_model": True,
+                    "steps": ["merging slides 6 and 7", "switching to the paper theme"]}
+    assert api.get(f"/api/jobs/{job}/versions").json()["current"] == 3  # nothing was done
     asked = revise(api, job, "make slide 20 a chart").json()
     assert asked["outcome"] == "question" and "no slide 20" in asked["question"]
     assert asked["version"] is None
@@ -144,6 +149,7 @@ def test_another_users_deck_cannot_be_revised_or_read(world: dict[str, Any]) -> 
     attempts: list[tuple[str, str, dict[str, Any]]] = [
         ("POST", f"/api/jobs/{job}/revisions", {"json": {"request": "use the dark theme"}}),
         ("POST", f"/api/jobs/{job}/revisions", {"json": {"request": "make slide 99 a chart"}}),
+        ("POST", f"/api/jobs/{job}/revisions/preview", {"json": {"request": "remove slide 2"}}),
         ("GET", f"/api/jobs/{job}/versions", {}),
         ("GET", f"/api/jobs/{job}/versions/1", {}),
         ("GET", f"/api/jobs/{job}/versions/2/deck.pptx", {}),

@@ -28,7 +28,9 @@ TOPIC = "Open models at work"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     home = tmp_path_factory.mktemp("home")
-    script = write_demo_script(home / "script.json", deck_topic=TOPIC, deck_slides=5)
+    # slow answers (a chunk every 50 ms): the slide being rewritten stays on screen a moment
+    script = write_demo_script(home / "script.json", deck_topic=TOPIC, deck_slides=5,
+                               delay=0.05)
     settings = load_settings({"QWENAPP_HOME": str(home), "QWENAPP_PARALLEL": "2"})
     config = ServerConfig(limits=ServerLimits(requests_per_minute=10_000, burst=10_000),
                           report_pdf=False, deck_previews=OFFICE)
@@ -55,7 +57,7 @@ def test_ask_for_a_change_see_the_new_version_and_go_back(page: Any, server: str
     page.locator(".job.clarify legend").first.wait_for()
     page.locator(".job.clarify button.action", has_text="Skip questions").click()
     card = page.locator(".job").last
-    card.locator(".status.done").wait_for(timeout=180_000)
+    card.locator(".status.done").wait_for(timeout=300_000)
     box = card.locator(".revise")
     versions = box.locator("select[name=version] option")
     versions.first.wait_for(state="attached")
@@ -67,6 +69,9 @@ def test_ask_for_a_change_see_the_new_version_and_go_back(page: Any, server: str
     box.locator("input[name=revision]").fill("make slide 3 a chart: 2022 10, 2023 14, 2024 19")
     box.locator("button[type=submit]").click()
     reply = box.locator(".revise-reply")
+    reply.filter(has_text="making slide 3 a chart").wait_for(timeout=30_000)
+    if OFFICE:
+        assert "rewriting" in (card.locator(".thumbs img").nth(2).get_attribute("class") or "")
     reply.filter(has_text="Version 2").wait_for(timeout=60_000)
     assert "slides changed: 3" in reply.inner_text()
     page.wait_for_function("() => document.querySelectorAll('.revise select option')"

@@ -29,7 +29,7 @@ from starlette.responses import Response
 
 from ..models.base import job_parallel
 from ..slides import Deck, DeckError, get_theme, render_pptx
-from ..slides.edits import Clarify, needs_model, parse_request
+from ..slides.edits import Clarify, describe, needs_model, parse_request, touched
 from ..slides.export import export_pdf, export_pngs, find_pdftoppm, find_soffice
 from ..slides.layout import overflow
 from ..slides.output import write_atomic
@@ -166,6 +166,29 @@ async def _make_current(state: ServerState, job: JobRow, deck: Deck, theme: str)
     for n in range(len(pngs) + 1, MAX_SLIDES + 2):
         (folder / f"deck-{n}.png").unlink(missing_ok=True)  # its download answers 410
     return [p.name for p in pngs]
+
+
+class PreviewOut(BaseModel):
+    outcome: Literal["plan", "question"]
+    question: str | None = None
+    steps: list[str] = Field(default_factory=list, description="What the revision will do.")
+    slides: list[int] = Field(default_factory=list,
+                              description="Slides it rewrites, removes or merges.")
+    needs_model: bool = False
+
+
+@router.post("/{job_id}/revisions/preview", response_model=PreviewOut, responses=_ERRORS)
+async def preview(state: State, who: Caller, job_id: str,
+                  body: Annotated[RevisionIn, Body()]) -> PreviewOut:
+    """How a request would be read (no model call, nothing changed): the steps and slides,
+    or the question asked instead; the page shows it while the revision runs."""
+    job = _deck_job(state, who, job_id)
+    deck = Deck.model_validate_json(_versions(state, job)[-1].deck)
+    edits = parse_request(body.request, deck)
+    if isinstance(edits, Clarify):
+        return PreviewOut(outcome="question", question=edits.question)
+    return PreviewOut(outcome="plan", steps=[describe(e) for e in edits],
+                      slides=touched(edits, deck), needs_model=needs_model(edits))
 
 
 @router.post("/{job_id}/revisions", response_model=RevisionOut, responses=_ERRORS)

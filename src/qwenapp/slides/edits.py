@@ -359,3 +359,45 @@ def parse_request(text: str, deck: Deck) -> list[Edit] | Clarify:
 def needs_model(edits: list[Edit]) -> bool:
     """Whether applying ``edits`` calls the model (a theme change or a removal does not)."""
     return any(not isinstance(e, SetTheme | Remove) for e in edits)
+
+
+def describe(edit: Edit) -> str:
+    """What an edit will do, in words, for a progress line ("rewriting slide 3 as a chart")."""
+    if isinstance(edit, Rewrite):
+        return f"rewriting slide {edit.slide}" + (f" as {edit.kind}" if edit.kind else "")
+    if isinstance(edit, ToChart):
+        return f"making slide {edit.slide} a chart"
+    if isinstance(edit, Shorten):
+        return "shortening slide" + ("s " if len(edit.slides) > 1 else " ") + \
+            ", ".join(map(str, edit.slides))
+    if isinstance(edit, Add):
+        return f"writing a slide about {edit.topic} after slide {edit.after}"
+    if isinstance(edit, Remove):
+        return "removing slide" + ("s " if len(edit.slides) > 1 else " ") + \
+            ", ".join(map(str, edit.slides))
+    if isinstance(edit, Merge):
+        return f"merging slides {edit.first} and {edit.second}"
+    if isinstance(edit, Translate):
+        return f"translating the deck into {LANGUAGES[edit.language].name}"
+    if isinstance(edit, SetTheme):
+        return f"switching to the {edit.theme} theme"
+    return f"rewriting the text slides in a {edit.tone} tone"
+
+
+def touched(edits: list[Edit], deck: Deck) -> list[int]:
+    """The slides (numbers in ``deck``) that the edits rewrite, remove or merge."""
+    out: set[int] = set()
+    content = {i for i, s in enumerate(deck.slides, 1) if s.kind in CONTENT_KINDS}
+    for e in edits:
+        if isinstance(e, Rewrite | ToChart):
+            out.add(e.slide)
+        elif isinstance(e, Shorten | Remove):
+            out |= set(e.slides)
+        elif isinstance(e, Merge):
+            out |= {e.first, e.second}
+        elif isinstance(e, Translate | Restyle):
+            out |= content
+    return sorted(out)
+
+
+__all__ += ["describe", "touched"]

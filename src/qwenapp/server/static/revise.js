@@ -113,6 +113,17 @@ export function reviseBox(job, view, onChange) {
     reply.className = "revise-reply muted";
     reply.textContent = s("revising");
     try {
+      // how the request is read (no model call): a question at once, or what is being done
+      const plan = await api("POST", `/api/jobs/${job.id}/revisions/preview`, { request });
+      if (plan.outcome === "question") {
+        reply.className = "revise-reply question";
+        reply.textContent = `${s("question")}: ${plan.question}`;
+        return;
+      }
+      reply.textContent = `${plan.steps.join("; ")}…`;
+      view.querySelectorAll(".thumbs img").forEach((img, i) => {
+        img.classList.toggle("rewriting", plan.slides.includes(i + 1));
+      });
       const out = await api("POST", `/api/jobs/${job.id}/revisions`, { request });
       if (out.outcome === "question") {
         reply.className = "revise-reply question";
@@ -125,6 +136,7 @@ export function reviseBox(job, view, onChange) {
       reply.className = "revise-reply error";
       reply.textContent = e.message + (e.hint ? ` (${e.hint})` : "");
     } finally {
+      view.querySelectorAll(".thumbs img.rewriting").forEach((img) => img.classList.remove("rewriting"));
       send.disabled = false;
       if (onChange) onChange();
     }
