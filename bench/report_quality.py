@@ -236,6 +236,7 @@ async def run_model(model: str, cases: Sequence[Case], depth: str, length: str
             r["lower_bound_s"] = round(uncached / prompt_tps + r["completion_tokens"] /
                                        decode_tps, 1)
             results.append(r)
+            save({"model": Path(model).name, "results": [r]})  # readable while the run goes on
             print(line(r), file=sys.stderr)
     finally:
         await backend.aclose()

@@ -139,8 +139,8 @@ def test_split_sentences_latin_and_cjk() -> None:
 
 def test_table_rows_become_facts() -> None:
     rows = table_facts("Year | Total | Coal\n2010 | 9087 | 3796\n2011 | 9404 | 4010", "global")
-    assert rows == ["global, Year 2010: Total 9087, Coal 3796.",
-                    "global, Year 2011: Total 9404, Coal 4010."]
+    assert rows == ["The global table gives, for Year 2010: Total 9087 and Coal 3796.",
+                    "The global table gives, for Year 2011: Total 9404 and Coal 4010."]
 
 
 def _passage(i: int, text: str, title: str = "doc") -> Passage:

@@ -456,33 +456,38 @@ def test_a_saved_request_without_notes_still_loads(conn: sqlite3.Connection,
     assert load_report(conn, rep.id).id == rep.id
 
 
-def test_summary_joins_findings_and_conclusion_does_not_repeat_it(conn: sqlite3.Connection,
-                                                                  docs: Path) -> None:
-    """A frame writer that joins two findings in one sentence gets both citations; the
-    conclusion drops a sentence the summary already has; no sentence of the report is
-    stated twice in the body, and the repetition figure counts the frame's copies."""
+def test_summary_restates_findings_and_copies_are_dropped(conn: sqlite3.Connection,
+                                                         docs: Path) -> None:
+    """A frame writer that joins two findings in its own words gets both citations; one
+    that copies a finding word for word, or says the summary again, is not used: the
+    conclusion then quotes a finding the summary has not used, says so, and the
+    repetition figure counts that copy."""
     inner = extractive_model(bogus_citation=False)
+    paraphrase = ("Qwen 2.5 models carry the Apache 2.0 license, allowing commercial use, "
+                  "and llama.cpp reads GGUF files.")
 
-    def joining(messages: Sequence[Message], options: GenerateOptions) -> Any:
+    def frame(messages: Sequence[Message], options: GenerateOptions) -> Any:
         if messages[0].content.startswith(FRAME_SYSTEM):
-            points = [reword(t).rstrip(".") for _, t in numbered(messages[-1].content)]
-            joined = f"{points[0]}, and {points[1]}."
+            points = [reword(t) for _, t in numbered(messages[-1].content)]
             if "Write the summary" in messages[-1].content:
-                return joined
-            return f"{joined}\n{points[2]}."  # the conclusion repeats the summary's sentence
+                return paraphrase
+            return f"{points[0]}\n{paraphrase}"  # a copy, and the summary again
         return inner._reply(messages, options)
 
-    rep = _report(_run(conn, ScriptedModel(responder=joining),
-                       ReportRequest(question="Why Qwen?", docs=[str(docs)], depth="quick")))
+    model = ScriptedModel(responder=frame)
+    rep = _report(_run(conn, model, ReportRequest(question="Why Qwen?", docs=[str(docs)],
+                                                  depth="quick")))
+    findings = numbered(next(c.messages[-1].content for c in model.calls
+                             if c.messages[0].content.startswith(FRAME_SYSTEM)))
+    assert "GGUF" in findings[1][1] and "Apache" in findings[0][1]  # what the paraphrase joins
     [summary] = rep.summary_sentences
-    assert len(summary.fact.split("\n")) == 2, summary
-    assert len(summary.passage_ids) == 2, summary
-    assert not any(c.text == summary.text for c in rep.conclusion_sentences)
-    assert [c.text for c in rep.conclusion_sentences] == [reword(
-        rep.conclusion_sentences[0].fact)]
-    share, copies = repetition(rep)
+    assert summary.text == paraphrase and len(summary.passage_ids) == 2
+    assert len(summary.fact.split("\n")) == 2
+    [conclusion] = rep.conclusion_sentences
+    assert conclusion.text != paraphrase and conclusion.text != findings[0][1]
+    assert any("the conclusion quotes the sections" in w for w in rep.warnings)
+    share, copied = repetition(rep)
+    assert copied == 1 and share > 0
     body = [x.text for s in rep.sections for x in s.sentences]
     assert len(body) == len(set(body))
-    # this writer copies the findings word for word (joined, but copied): the figure says so
-    assert copies == 2 and share > 0.1
     _verified(rep)

@@ -26,13 +26,14 @@ from dataclasses import dataclass, field
 
 from .degenerate import sentence_problem
 from .model import DraftSentence
-from .sentences import split_sentences, stem_terms
+from .sentences import split_sentences, stem_terms, words
 from .verify import Support, support
 
 __all__ = [
     "Point",
     "Realised",
     "cited_text",
+    "copies",
     "extract_sentences",
     "parse_answer",
     "quote",
@@ -128,10 +129,24 @@ def _combined(sentence: str, order: Sequence[int], points: Sequence[Point], ques
     return (pair, check) if check.ok else None
 
 
+def _grams(text: str, n: int = 4) -> set[tuple[str, ...]]:
+    toks = words(text)
+    return {tuple(toks[i:i + n]) for i in range(len(toks) - n + 1)}
+
+
+def copies(sentence: str, points: Sequence[Point], share: float = 0.8) -> bool:
+    """True when ``sentence`` says a point again in the point's own words (most of its
+    4-grams are the point's, alone or joined to another): a summary must restate."""
+    grams = _grams(sentence)
+    said = set().union(*(_grams(p.shown or p.text) for p in points)) if points else set()
+    return bool(grams) and len(grams & said) >= share * len(grams)
+
+
 def realise(answer: str, points: Sequence[Point], *, question: str, lang: str,
             replace_failed: bool = True, combine: bool = False) -> Realised:
-    """Verified sentences from ``answer``; see the module docstring. ``combine``: a
-    sentence may restate two points at once (it then cites both)."""
+    """Verified sentences from ``answer``; see the module docstring. ``combine`` (a
+    summary or conclusion): a sentence may restate two points at once (it then cites
+    both), and one that only copies points word for word is dropped."""
     out = Realised()
     seen: list[set[str]] = []
     for number, raw in parse_answer(answer):
@@ -146,6 +161,10 @@ def realise(answer: str, points: Sequence[Point], *, question: str, lang: str,
         terms = stem_terms(sentence)
         if any(len(terms & s) >= 0.8 * max(1, len(terms)) for s in seen):
             out.problems["repeats an earlier sentence"] += 1
+            out.dropped += 1
+            continue
+        if combine and copies(sentence, points):
+            out.problems["copies a finding word for word"] += 1
             out.dropped += 1
             continue
         accepted = False

@@ -140,11 +140,11 @@ def frame_messages(req: ReportRequest, lang: str, findings: Sequence[str], kind:
     what = ("an executive summary that states the main findings" if kind == "summary" else
             "a conclusion that answers the research question")
     system = (
-        f"{FRAME_SYSTEM}, in {name}. Write {what}, in {sentences} short sentences, from the "
-        "numbered findings of the report. Each sentence restates one finding or joins two, "
-        "in your own words, without copying a finding word for word. Use only what the "
-        "findings say and keep every number, date and name exactly as written. Output only "
-        "the sentences, one per line."
+        f"{FRAME_SYSTEM}, in {name}. Write {what}, in {sentences} short sentences of at "
+        "most 20 words each, from the numbered findings of the report. Each sentence says "
+        "the gist of one finding, or of two together, in your own words: never copy a "
+        "finding. Use only what the findings say and keep every number, date and name "
+        "exactly as written. Output only the sentences, one per line."
     )
     lines = "\n".join(f"{i}. {p.strip()}" for i, p in enumerate(findings, start=1))
     user = (f"Research question: {req.question}{_notes(req)}\n\nFindings:\n{lines}\n\n"

@@ -138,7 +138,8 @@ def split_sentences(text: str) -> list[str]:
 
 def table_facts(text: str, title: str = "") -> list[str]:
     """Rows of a ``a | b | c`` table (first line the header) as "header value" sentences,
-    the first column naming the row ("global, Year 2010: Total 9087, Coal 3796.")."""
+    the first column naming the row: a sentence a reader (and a writer) can take as it
+    stands ("The global table gives, for Year 2010: Total 9087 and Coal 3796.")."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if len(lines) < 2 or not _is_table("\n".join(lines)):
         return []
@@ -149,9 +150,10 @@ def table_facts(text: str, title: str = "") -> list[str]:
         if len(cells) != len(header):
             continue
         pairs = [f"{h} {c}" for h, c in zip(header, cells, strict=True) if c]
-        if len(pairs) > 1 and cells[0]:  # the first column names the row: "Year 2010: …"
-            key, rest = pairs[0], ", ".join(pairs[1:])
-            out.append((f"{title}, " if title else "") + f"{key}: {rest}.")
+        if len(pairs) > 1 and cells[0]:  # the first column names the row: "Year 2010"
+            rest = ", ".join(pairs[1:-1]) + (" and " if len(pairs) > 2 else "") + pairs[-1]
+            where = f"The {title} table gives" if title else "The table gives"
+            out.append(f"{where}, for {pairs[0]}: {rest}.")
         elif pairs:
             out.append((f"{title}: " if title else "") + ", ".join(pairs) + ".")
     return out

@@ -5,7 +5,7 @@ short numbered list of them, and :mod:`.compose` keeps only sentences that
 pass the degeneracy screens and the support verifier, each cited by code
 from the fact it came from. A whole answer that is degenerate (marker runs,
 loops, scaffold, JSON) is asked for once more; if the second is no better,
-or too few of its sentences survive, the section *falls back* to its facts,
+or none of its sentences survives, the section *falls back* to its facts,
 quoted and cited, and says so. The summary and the conclusion are built the
 same way from the sections' own verified sentences, so they can only
 restate what the sections say, with the sections' citations.
@@ -13,9 +13,8 @@ restate what the sections say, with the sections' citations.
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from ..models.base import Backend, complete
 from ..models.events import GenerateOptions, Message
@@ -82,7 +81,9 @@ async def _attempts(backend: Backend, req: ReportRequest, messages: list[Message
 
     ``frame``: a summary or conclusion, whose sentences may join two points and are
     never replaced by a point's own text (that would copy a section word for word)."""
-    need = need or max(1, math.ceil(len(points) / 2))
+    # one verified sentence is enough to keep an answer that is not degenerate: its other
+    # sentences are replaced by their facts, quoted (asking again costs a call)
+    need = need or 1
     for attempt in range(2):
         result = await complete(backend, messages, _options(req, max_tokens, attempt))
         bad = output_problems(_THINK.sub("", result.text))
@@ -163,17 +164,18 @@ def _repeats(sentence: DraftSentence, earlier: Sequence[DraftSentence]) -> bool:
 
 async def _frame_part(backend: Backend, req: ReportRequest, lang: str, kind: str,
                       findings: Sequence[DraftSentence], passages: Mapping[int, Passage],
-                      said: Sequence[DraftSentence] = ()
-                      ) -> tuple[list[DraftSentence], bool, int]:
-    """(sentences, fell back, dropped) for the summary or the conclusion.
+                      said: Sequence[DraftSentence] = (), restated: Collection[int] = ()
+                      ) -> tuple[list[DraftSentence], bool, int, set[int]]:
+    """(sentences, fell back, dropped, findings used) for the summary or the conclusion.
 
     The model writes a few short sentences that restate the findings (one or two at a
     time); each must be backed by the finding(s) it restates, and cites their passages.
-    ``said``: sentences the summary already has (the conclusion does not repeat them).
+    ``said``: sentences the summary already has (the conclusion does not repeat them),
+    ``restated``: the findings they restate.
     If nothing usable comes back, the part quotes a finding as it stands in its section.
     """
     if not findings:
-        return [], False, 0
+        return [], False, 0, set()
     want = min(_FRAME_SENTENCES[kind], len(findings))
     points = [Point(s.fact or s.text, tuple(s.passage_ids),
                     tuple(passages[i].text for i in s.passage_ids if i in passages),
@@ -185,19 +187,23 @@ async def _frame_part(backend: Backend, req: ReportRequest, lang: str, kind: str
     if realised is not None:
         kept = [x for x in realised.sentences if not _repeats(x, said)][:want]
         if kept:
-            return kept, False, realised.dropped + len(realised.sentences) - len(kept)
-    fresh = [p for p, f in zip(points, findings, strict=True) if not _repeats(f, said)]
-    return extract_sentences((fresh or points)[:1], lang), True, 0
+            return (kept, False, realised.dropped + len(realised.sentences) - len(kept),
+                    realised.used)
+    # a finding the summary did not restate, else any
+    fresh = [i for i, f in enumerate(findings) if i not in restated and not _repeats(f, said)]
+    pick = (fresh or list(range(len(findings))))[0]
+    return extract_sentences([points[pick]], lang), True, 0, {pick}
 
 
 async def write_frame(backend: Backend, req: ReportRequest, lang: str,
                       drafts: Sequence[SectionDraft], passages: dict[int, Passage]) -> Summary:
     """The executive summary and the conclusion, from the sections' verified sentences."""
     findings = _frame_points(drafts, req.question)
-    summary, s_fb, s_drop = await _frame_part(backend, req, lang, "summary", findings,
-                                              passages)
-    conclusion, c_fb, c_drop = await _frame_part(backend, req, lang, "conclusion",
-                                                 findings, passages, said=summary)
+    summary, s_fb, s_drop, used = await _frame_part(backend, req, lang, "summary", findings,
+                                                    passages)
+    conclusion, c_fb, c_drop, _ = await _frame_part(backend, req, lang, "conclusion",
+                                                    findings, passages, said=summary,
+                                                    restated=used)
     fallback = [k for k, fb in (("summary", s_fb), ("conclusion", c_fb)) if fb]
     joiner = "" if lang.startswith(("zh", "ja")) else " "
     return Summary(summary=cited_text(summary, lang).replace("\n\n", joiner),
