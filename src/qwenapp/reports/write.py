@@ -172,7 +172,8 @@ async def _frame_part(backend: Backend, req: ReportRequest, lang: str, kind: str
     time); each must be backed by the finding(s) it restates, and cites their passages.
     ``said``: sentences the summary already has (the conclusion does not repeat them),
     ``restated``: the findings they restate.
-    If nothing usable comes back, the part quotes a finding as it stands in its section.
+    If nothing usable comes back, the part quotes findings as they stand in their sections
+    (two for the summary, one for the conclusion).
     """
     if not findings:
         return [], False, 0, set()
@@ -191,8 +192,8 @@ async def _frame_part(backend: Backend, req: ReportRequest, lang: str, kind: str
                     realised.used)
     # a finding the summary did not restate, else any
     fresh = [i for i, f in enumerate(findings) if i not in restated and not _repeats(f, said)]
-    pick = (fresh or list(range(len(findings))))[0]
-    return extract_sentences([points[pick]], lang), True, 0, {pick}
+    picks = (fresh or list(range(len(findings))))[: 2 if kind == "summary" else 1]
+    return extract_sentences([points[i] for i in picks], lang), True, 0, set(picks)
 
 
 async def write_frame(backend: Backend, req: ReportRequest, lang: str,
