@@ -76,8 +76,9 @@ def test_kill_mid_answer_and_mid_upload_then_restart(tmp_path: Path) -> None:
             while not any(f.suffix == ".pdf" for f in uploads.glob("*")):
                 assert time.monotonic() < deadline, "the upload never reached the reader"
                 time.sleep(0.05)
-            readers = _children(server.proc.pid)
-            assert readers, "no reader process"
+            while not (readers := _children(server.proc.pid)):  # it starts as the file lands
+                assert time.monotonic() < deadline, "no reader process"
+                time.sleep(0.05)
             text = ""
             with api.stream("POST", f"/api/conversations/{conv['id']}/messages",
                             json={"content": "tell me a long story"}) as r:
