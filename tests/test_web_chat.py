@@ -244,7 +244,7 @@ def test_thinking_toggle_shows_collapsible_reasoning(page: Any) -> None:
     page.wait_for_selector("#send:not([hidden])")
     details = answer.locator("details.reasoning")
     assert "Let me weigh it." in (details.text_content() or "")
-    assert details.get_attribute("open") is None  # collapsed once the answer is done
+    answer.locator("details.reasoning:not([open])").wait_for()  # collapsed once it is done
     details.locator("summary").click()
     assert details.get_attribute("open") is not None
     assert "Let me weigh it." in details.inner_text()
