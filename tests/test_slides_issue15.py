@@ -227,3 +227,86 @@ def test_a_markdown_table_becomes_a_native_chart(home: Path, tmp_path: Path) -> 
         assert not any(echoes(b, slide["title"]) for b in slide["bullets"])
     assert (tmp_path / "data.pdf").stat().st_size > 1000  # LibreOffice opened it
     assert "changed:" in r.stderr  # the echo slides were changed, and the output says so
+
+
+def test_points_that_share_the_topic_phrase_are_not_repeats() -> None:
+    """The 0.5B, asked for "Why open-weight language models are gaining adoption among
+    developers" (bench/deck_quality.py, 2026-12-02), began every point with "Open-weight
+    language models …": different points were measured as repeats of each other, four
+    slides were dropped and no deck was made ("only 2 of 5 content slides could be
+    made"). The topic's words no longer count towards likeness; real repeats still do."""
+    from qwenapp.slides.checks import likeness
+
+    topic = "Why open-weight language models are gaining adoption among developers"
+    points = {
+        "What open weights mean": ["Open-weight language models publish their weights.",
+                                   "Open-weight language models can be inspected."],
+        "Costs for teams": ["Open-weight language models cut inference bills.",
+                            "Open-weight language models avoid per-token fees."],
+        "Control over data": ["Open-weight language models keep data on premises.",
+                              "Open-weight language models suit regulated industries."],
+        "Tuning for a domain": ["Open-weight language models can be fine-tuned cheaply.",
+                                "Open-weight language models adapt to company jargon."],
+        "Community tooling": ["Open-weight language models have many quantised builds.",
+                              "Open-weight language models ship with llama.cpp support."],
+    }
+    outline = {"title": "Open weights at work", "sub": "For developers",
+               "slides": [{"head": h, "kind": "bullets"} for h in points]}
+    inner = deck_responder()
+
+    def respond(messages: Sequence[Message], options: GenerateOptions) -> Any:
+        props = (options.json_schema or {}).get("properties", {})
+        if "slides" in props:
+            return outline
+        head = _is_slide(messages, options)
+        if head in points and "points" in props:
+            return {"points": points[head], "notes": "Notes for the presenter."}
+        return inner(messages, options)
+
+    events = _run(ScriptedModel(responder=respond), DeckRequest(topic, slides=8, parallel=1))
+    deck = events[-1].deck
+    assert [s.title for s in deck.slides[2:-1]] == list(points)
+    assert [s.bullets for s in deck.slides[2:-1]] == list(points.values())
+    assert not [e for e in events if isinstance(e, SlideChanged)]
+    assert likeness(points["Costs for teams"][0], points["Control over data"][0], topic) < 0.4
+    same = ("They work by analyzing large amounts of text.",
+            "They work by analysing large amounts of text data.")
+    assert near_duplicate(*same, subject=topic)
+    assert near_duplicate("开源大模型降低了成本", "开源大模型降低了开发成本",
+                          subject="开源大模型为何受到开发者欢迎")
+    assert not near_duplicate("开源大模型可以降低开发成本", "开源大模型可以提高开发效率",
+                              subject="开源大模型为何受到开发者欢迎")
+
+
+def test_a_replacement_heading_is_never_the_key_name_or_the_topic() -> None:
+    """The 0.5B answered a request for a new heading with "Head: Why Open-Weight Language
+    Models Are Gaining Adoption Among Developers": the schema's key and the topic."""
+    from qwenapp.slides.checks import clean_line
+
+    assert clean_line("Head: The cost of running locally") == "The cost of running locally"
+    assert clean_line("标题：本地运行的成本") == "本地运行的成本"
+    assert clean_line("Headcount grows: hiring plans") == "Headcount grows: hiring plans"
+    topic = "Why open-weight language models are gaining adoption among developers"
+    inner = deck_responder()
+    asked: list[str] = []
+
+    def respond(messages: Sequence[Message], options: GenerateOptions) -> Any:
+        props = (options.json_schema or {}).get("properties", {})
+        if "slides" in props:  # three of the five headings are the same slide
+            return {"title": "Open weights at work", "sub": "For developers", "slides": [
+                {"head": "Licences that allow products", "kind": "bullets"},
+                {"head": "Licences that allow products", "kind": "bullets"},
+                {"head": "Licences that allow products", "kind": "bullets"},
+                {"head": "Costs of running locally", "kind": "bullets"},
+                {"head": "Risks worth managing", "kind": "bullets"}]}
+        if "take" in props and "This slide shows the data" not in messages[-1].content:
+            asked.append(messages[-1].content)
+            if len(asked) == 1:
+                return {"head": "Head: Why Open-Weight Language Models Are Gaining Adoption "
+                                "Among Developers", "take": ""}
+        return inner(messages, options)
+
+    events = _run(ScriptedModel(responder=respond), DeckRequest(topic, slides=8, parallel=1))
+    heads = [s.title for s in events[-1].deck.slides]
+    assert not any(h.lower().startswith("head") for h in heads), heads
+    assert not any(h.lower() == topic.lower() for h in heads[1:]), heads

@@ -101,8 +101,8 @@ def _lines(items: Sequence[str], rules: Rules, what: str, lo: int, hi: int,
         except Invalid as e:
             last = e
             continue
-        if echoes(line, heading) or any(near_duplicate(line, p) or contained(line, p)
-                                        for p in out):
+        if echoes(line, heading) or any(near_duplicate(line, p, subject=rules.subject)
+                                        or contained(line, p) for p in out):
             continue  # restates the heading, or another point
         out.append(line)
     if len(out) < lo:

@@ -122,6 +122,7 @@ class Rules:
     numbers: frozenset[float] = frozenset()  # figures the request and the sources hold
     passages: Mapping[str, Passage] = field(default_factory=dict)
     grounded: bool = False  # there are sources: every figure must come from them
+    subject: str = ""  # the deck's topic: its words do not make two points alike
 
 
 # ---------------------------------------------------------------- schemas

@@ -193,7 +193,7 @@ async def _generate(backend: Backend, req: DeckRequest, passages: Sequence[Passa
     agenda = req.slides >= 7
     count = req.slides - 2 - (1 if agenda else 0)
     rules = Rules(lang, limits_for(lang), instruction_text(lang), frozenset(numbers),
-                  {p.id: p for p in passages}, grounded=bool(passages))
+                  {p.id: p for p in passages}, grounded=bool(passages), subject=topic)
     brief = Brief(topic, lang, req.audience.strip(), req.tone.strip(), notes)
     job = Job(backend, req, brief, rules, passages, found, emit,
               asyncio.Semaphore(req.parallel), stages, fit)

@@ -432,16 +432,17 @@ def _bullets_of(slides: Sequence[Slide]) -> list[str]:
     return out
 
 
-def _twin(s: Slide, earlier: Sequence[Slide]) -> Slide | None:
-    return next((k for k in earlier if similar(slide_texts(s), slide_texts(k), 0.6)
+def _twin(s: Slide, earlier: Sequence[Slide], subject: str) -> Slide | None:
+    return next((k for k in earlier if similar(slide_texts(s), slide_texts(k), 0.6, subject)
                  or same_heading(s.title, k.title)), None)
 
 
-def _without_repeats(s: Slide, earlier: Sequence[Slide]) -> Slide | None:
+def _without_repeats(s: Slide, earlier: Sequence[Slide], subject: str) -> Slide | None:
     """``s`` minus points said earlier in the deck; None when too few remain."""
     said = _bullets_of(earlier)
     if s.bullets:
-        kept = [b for b in s.bullets if not any(near_duplicate(b, x) for x in said)
+        kept = [b for b in s.bullets if not any(near_duplicate(b, x, subject=subject)
+                                                for x in said)
                 and not echoes(b, s.title)]
         if len(kept) < (2 if s.kind == "bullets" else 0):
             return None
@@ -449,7 +450,8 @@ def _without_repeats(s: Slide, earlier: Sequence[Slide]) -> Slide | None:
     for side in ("left", "right"):
         col = getattr(s, side)
         if col is not None:
-            kept = [b for b in col.bullets if not any(near_duplicate(b, x) for x in said)]
+            kept = [b for b in col.bullets
+                    if not any(near_duplicate(b, x, subject=subject) for x in said)]
             if not kept:
                 return None
             s = s.model_copy(update={side: col.model_copy(update={"bullets": kept})})
@@ -464,7 +466,7 @@ async def _new_heading(job: Job, outline: Outline, covered: list[str],
                        spares: list[str]) -> str | None:
     while spares:
         head = spares.pop(0)
-        if not any(same_heading(head, c) for c in covered):
+        if not any(same_heading(head, c) for c in (*covered, outline.title, job.brief.topic)):
             return head
     messages = heading_messages(job.brief, outline, covered)
     for attempt in range(2):
@@ -474,7 +476,8 @@ async def _new_heading(job: Job, outline: Outline, covered: list[str],
             head = check_line(parse_model(_Head, text).head, job.rules, "the heading")
         except Invalid:
             continue
-        if not any(same_heading(head, c) for c in covered) and not truncated(head):
+        frame = (outline.title, job.brief.topic)  # the deck's own title is no slide
+        if not any(same_heading(head, c) for c in (*covered, *frame)) and not truncated(head):
             return head
     return None
 
@@ -484,13 +487,14 @@ async def _final(job: Job, outline: Outline, i: int, draft: Slide | None, why: s
     """The slide kept at position ``i``: the draft, a rewrite, or a replacement."""
     planned = outline.slides[i]
     s = draft
-    if s is not None and (twin := _twin(s, kept)) is not None:
+    subject = job.brief.topic
+    if s is not None and (twin := _twin(s, kept, subject)) is not None:
         rewrite = await _write(job, outline, i, planned.heading, "bullets", _said(kept),
                                f"it repeats the slide {twin.title!r}; say something new")
-        s = rewrite if rewrite is not None and _twin(rewrite, kept) is None else None
+        s = rewrite if rewrite is not None and _twin(rewrite, kept, subject) is None else None
         why = f"it repeated the slide {twin.title!r}"
     if s is not None:
-        s2 = _without_repeats(s, kept)
+        s2 = _without_repeats(s, kept, subject)
         if s2 is None:
             why = "its points were said on earlier slides"
         s = s2
@@ -503,8 +507,8 @@ async def _final(job: Job, outline: Outline, i: int, draft: Slide | None, why: s
             break
         covered.append(head)
         new = await _write(job, outline, i, head, "bullets", _said(kept))
-        if new is not None and _twin(new, kept) is None:
-            new = _without_repeats(new, kept)
+        if new is not None and _twin(new, kept, subject) is None:
+            new = _without_repeats(new, kept, subject)
             if new is not None:
                 job.stats.replaced += 1
                 job.emit(SlideChanged(i + 1, planned.heading, "replaced", why))
