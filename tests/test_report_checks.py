@@ -254,8 +254,9 @@ def test_a_summary_sentence_may_join_two_findings() -> None:
     [s] = r.sentences
     assert sorted(s.passage_ids) == [7, 9] and s.origin == "model"
     alone = realise(answer, _points(), question=Q, lang="en", replace_failed=False)
-    # a section sentence restates one fact: there the better half is its whole provenance
-    assert [x.passage_ids for x in alone.sentences] == [[9]]
+    # a section sentence restates one fact: half of this one is not its fact's (and it
+    # borrows "developers" from the question), so it is not used
+    assert not alone.sentences
 
 
 def test_repetition_counts_the_body_and_copied_frame_sentences() -> None:
@@ -290,3 +291,25 @@ def test_a_documents_footnote_marks_never_read_as_citations() -> None:
     assert facts == ["Swine roamed the streets and gutters as their principal scavengers.",
                      "The death of a child in a tenement was registered at the Bureau of "
                      "Vital Statistics."]
+
+
+def test_a_sentence_may_not_borrow_the_questions_words_into_its_fact() -> None:
+    article = ("第五条 处理个人信息应当遵循合法、正当、必要和诚信原则，"
+               "不得通过误导、欺诈、胁迫等方式处理个人信息。")
+    fact = Point(article, (3,), (article,))
+    question = "处理敏感个人信息需要满足哪些条件？"
+    borrowed = "处理敏感个人信息需要遵循合法、正当、必要和诚信原则。"  # "sensitive" is not in it
+    r = realise(borrowed, [fact], question=question, lang="zh")
+    assert [x.origin for x in r.sentences] == ["extract"]  # the article itself, quoted
+    faithful = "处理个人信息需要遵循合法、正当、必要和诚信原则。"
+    assert [x.origin for x in realise(faithful, [fact], question=question,
+                                      lang="zh").sentences] == ["model"]
+    row = "The global table gives, for Year 2024: Total 10527 and Cement 402."
+    framed = "In 2024, global fossil CO2 emissions totalled 10527, with 402 from cement."
+    q = "How did global CO2 emissions from fossil fuels change between 1950 and 2024?"
+    table = Point(row, (5,), (row,), table=True)
+    assert [x.origin for x in realise(framed, [table], question=q, lang="en").sentences] \
+        == ["model"]
+    prose = Point(row, (5,), (row,))  # the same words as prose may not be framed so
+    assert [x.origin for x in realise(framed, [prose], question=q, lang="en").sentences] \
+        == ["extract"]

@@ -23,6 +23,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from .degenerate import sentence_problem
 from .model import DraftSentence
@@ -32,6 +33,7 @@ from .verify import Support, support
 __all__ = [
     "Point",
     "Realised",
+    "borrows",
     "cited_text",
     "copies",
     "extract_sentences",
@@ -59,6 +61,30 @@ class Point:
     origin: str = "fact"  # "fact" (a source sentence) or a report sentence's origin
     support: float = 0.0
     shown: str = ""  # for a report sentence: its text, reused as is on a fallback
+    table: bool = False  # a table row: a sentence may frame it in the question's words
+
+
+def borrows(sentence: str, p: Point, question: str) -> list[str]:
+    """The question's words a sentence adds to a source sentence that its passage does not
+    have ("处理*敏感*个人信息需要遵循…" over an article about all personal information):
+    the model making a fact look like an answer. A table row may be framed so ("In 2024,
+    global CO2 emissions…" over "Year 2024: Total 10527"); a prose fact may not."""
+    if p.table or p.origin != "fact":
+        return []
+    have = stem_terms("\n".join((p.text, *p.passages)))
+    added = (stem_terms(sentence) & stem_terms(question)) - have
+    latin = sorted(t for t in added if t.isascii())
+    if latin:
+        return latin
+    # CJK terms are character bigrams: a synonym ("需要" for "应当") adds two that the
+    # question happens to share; a word wedged into the fact ("处理[敏感]个人信息") adds
+    # three in a row (the word and both its joins)
+    run = best = 0
+    chars = re.sub(r"\s+", "", sentence)
+    for a, b in pairwise(chars):
+        run = run + 1 if a + b in added else 0
+        best = max(best, run)
+    return sorted(added) if best >= 3 else []
 
 
 @dataclass
@@ -177,6 +203,8 @@ def realise(answer: str, points: Sequence[Point], *, question: str, lang: str,
             # against the fact it rewords, not the whole passage: a page often holds two
             # stories, and a sentence must not borrow from the other one
             check = support(sentence, [p.text], question, lang)
+            if not combine and check.ok and borrows(sentence, p, question):
+                check = Support(score=0.0, cross_language=False)  # not what the source says
             first = first if first is not None else (i, check)
             if both is not None and both[1].score >= check.score + 0.2:
                 break  # it joins two findings: cite both

@@ -47,6 +47,7 @@ class Fact:
     passage_id: int
     score: float
     position: int  # index of the sentence in its passage
+    row: bool = False  # a table row ("The global table gives, for Year 2024: …")
 
 
 _LEAD_MARKER = re.compile(r"^\s*(?:\(\d{1,3}\.?\)|\d{1,3}[.)](?!\d)|\([a-zA-Z]\)|[a-z]\)|[-*•·▪–]|"
@@ -283,7 +284,7 @@ def select_facts(questions: Sequence[str], context: str, passages: Sequence[Pass
         rank_of.setdefault(cands[i][0].id, len(rank_of))
     chosen.sort(key=lambda i: (rank_of[cands[i][0].id], cands[i][1]))
     return [Fact(text=cands[i][2], passage_id=cands[i][0].id, score=round(scores[i], 3),
-                 position=cands[i][1]) for i in chosen]
+                 position=cands[i][1], row=rows[i]) for i in chosen]
 
 
 def plan_facts(sections: Sequence[tuple[Sequence[str], Sequence[Passage]]], context: str,

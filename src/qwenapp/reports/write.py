@@ -125,7 +125,8 @@ async def write_section(backend: Backend, req: ReportRequest, lang: str, section
     if not facts:
         return SectionDraft(heading=section.heading, text=label(lang, "no_coverage"),
                             passage_ids=ids, problems=["no passage answers its questions"])
-    points = [Point(f.text, (f.passage_id,), (by_id[f.passage_id].text,)) for f in facts]
+    points = [Point(f.text, (f.passage_id,), (by_id[f.passage_id].text,), table=f.row)
+              for f in facts]
     problems: list[str] = []
     max_tokens = min(LENGTHS[req.length][1], _TOKENS_PER_SENTENCE * len(points) + 40)
     realised = await _attempts(backend, req, section_messages(req, lang, section,
