@@ -120,7 +120,10 @@ def test_eight_asked_with_repeats_gives_eight() -> None:
     deck = events[-1].deck
     assert len(deck.slides) == 8
     changed = [e for e in events if isinstance(e, SlideChanged)]
-    assert changed and all(c.action == "replaced" for c in changed)
+    # "How open-weight models work" is planned as a process (its heading names one): the
+    # scripted points make it bullets; the repeats are replaced; nothing is dropped
+    assert changed and all(c.action in ("replaced", "simplified") for c in changed)
+    assert any(c.action == "replaced" for c in changed)
     content = deck.slides[2:-1]
     assert len({s.title for s in content}) == 5
     bullets = [b for s in content for b in s.bullets]

@@ -303,3 +303,31 @@ def test_comparison_columns_must_not_copy_other_headings() -> None:
     with pytest.raises(Invalid, match="copy other slides"):
         parse_slide(reply, planned, rules(), others=["What is Qwen?", "Why is it popular?"])
     assert parse_slide(reply, planned, rules(), others=["Licensing"]).slide.left is not None
+
+
+def test_an_outline_of_only_bullets_gets_the_kinds_its_headings_name() -> None:
+    """The 0.5B planned every slide as bullets ("How do they work?" included): a deck of
+    walls of text. Headings that name a process or a comparison now get that kind."""
+    from qwenapp.slides.outline import PlannedSlide, _vary
+
+    plain = [PlannedSlide("bullets", h) for h in (
+        "What open weights mean for a team", "How a model goes from download to production",
+        "Hosted APIs or open weights?", "Where the savings come from")]
+    kinds = ["bullets", "compare", "process", "table"]
+    got = _vary(plain, kinds)  # type: ignore[arg-type]
+    assert [p.kind for p in got] == ["bullets", "process", "compare", "bullets"]
+    assert [p.heading for p in got] == [p.heading for p in plain]
+    assert _vary(plain, ["bullets"]) == plain  # only the kinds offered
+    mixed = [PlannedSlide("kpi", "Adoption in numbers"), *plain[1:]]
+    assert _vary(mixed, kinds) == mixed  # the model chose kinds: they stand  # type: ignore[arg-type]
+
+
+def test_headings_that_could_top_any_deck_are_generic() -> None:
+    """The 1.5B planned "Advantages" and "Challenges" for a deck on open-weight models."""
+    from qwenapp.slides.outline import generic
+
+    for h in ("Advantages", "Challenges", "Key benefits", "Future outlook", "优势", "挑战"):
+        assert generic(h), h
+    for h in ("Advantages of running models locally", "开源许可降低门槛",
+              "Challenges in evaluating small models"):
+        assert not generic(h), h

@@ -280,7 +280,11 @@ def _whole(texts: Sequence[str], rules: Rules, what: str) -> None:
 _GENERIC = re.compile(
     r"^(?:introduction|overview|background|summary|conclusions?|key (?:points|takeaways)|"
     r"next steps|q ?& ?a|questions|agenda|thank you|details|more|miscellaneous|"
-    r"引言|概述|背景|总结|结论|要点|下一步|问答|目录|谢谢|详情)\W*$", re.IGNORECASE)
+    r"(?:key |main |the )?(?:advantages|disadvantages|benefits|challenges|limitations|"
+    r"drawbacks|risks|opportunities|features|applications|use cases|future(?: outlook)?|"
+    r"pros and cons)|"
+    r"引言|概述|背景|总结|结论|要点|下一步|问答|目录|谢谢|详情|优势|劣势|挑战|局限性?|"
+    r"应用|特点|未来|未来展望)\W*$", re.IGNORECASE)
 
 
 def generic(heading: str) -> bool:
@@ -311,10 +315,14 @@ def parse_outline(text: str, count: int, kinds: Sequence[ContentKind], rules: Ru
     except Invalid:
         subtitle = ""  # optional: dropped rather than retried
     slides: list[PlannedSlide] = []
+    vague: list[str] = []
     for i, plan in enumerate(raw.slides, 1):
         try:
             head = check_line(plan.head, rules, f"the heading of slide {i}")
-            if truncated(plan.head.strip()) or truncated(head) or generic(head):
+            if generic(head):
+                vague.append(head)
+                continue
+            if truncated(plan.head.strip()) or truncated(head):
                 continue
         except Invalid:
             continue  # one bad heading: the spares make up for it
@@ -324,10 +332,46 @@ def parse_outline(text: str, count: int, kinds: Sequence[ContentKind], rules: Ru
         kind: ContentKind = plan.kind if plan.kind in kinds else "bullets"  # type: ignore[assignment]
         slides.append(PlannedSlide(kind, head))
     if len(slides) < min(count, max(1, (count + 1) // 2)):
-        raise Invalid(f"only {len(slides)} distinct, usable slide headings, {count} needed")
+        why = (f"; headings such as {vague[0]!r} could top any deck: say what about the "
+               "topic") if vague else ""
+        raise Invalid(f"only {len(slides)} distinct, usable slide headings, {count} needed{why}")
     _whole([title, *(s.heading for s in slides)], rules, "the outline")
     spares = tuple(s.heading for s in slides[count:])
-    return Outline(title, subtitle, tuple(_balance(slides[:count])), spares)
+    return Outline(title, subtitle, tuple(_balance(_vary(slides[:count], kinds))), spares)
+
+
+# What a heading's words say its slide is (the cue decides only when the model gave
+# every slide as bullets: a small model does, and a deck of bullets is a wall of text).
+_CUES: tuple[tuple[ContentKind, re.Pattern[str]], ...] = (
+    ("compare", re.compile(r"\bvs\.?\b|\bversus\b|\bcompar|\btrade-?offs?\b|pros and cons|"
+                           r"\bor\b.*\?|对比|比较|还是|优劣|利弊|异同", re.IGNORECASE)),
+    ("timeline", re.compile(r"\bhistory\b|\btimeline\b|\bevolution\b|\bmilestones?\b|"
+                            r"\bsince (?:1[5-9]|20)\d{2}\b|历程|发展史|里程碑|时间线",
+                            re.IGNORECASE)),
+    ("process", re.compile(r"^how\b|\bsteps?\b|\bprocess\b|\bworkflow\b|\bpipeline\b|"
+                           r"getting started|\broad ?map\b|如何|怎样|怎么|步骤|流程|路线",
+                           re.IGNORECASE)),
+    ("kpi", re.compile(r"\bin numbers\b|\bby the numbers\b|\bkey figures\b|\bstatistics\b|"
+                       r"数据一览|关键数字|数字", re.IGNORECASE)),
+)
+
+
+def _vary(slides: list[PlannedSlide], kinds: Sequence[ContentKind]) -> list[PlannedSlide]:
+    """An outline of nothing but bullets gets the kinds its headings name ("How … works"
+    a process, "… or …?" a comparison), among the kinds offered; at most one of each."""
+    if len(slides) < 3 or any(s.kind != "bullets" for s in slides):
+        return slides
+    out: list[PlannedSlide] = []
+    given: set[str] = set()
+    for s in slides:
+        kind = next((k for k, cue in _CUES if k in kinds and k not in given
+                     and cue.search(s.heading)), None)
+        if kind is not None:
+            given.add(kind)
+            out.append(PlannedSlide(kind, s.heading))
+        else:
+            out.append(s)
+    return out
 
 
 def _balance(slides: list[PlannedSlide]) -> list[PlannedSlide]:
