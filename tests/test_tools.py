@@ -305,8 +305,12 @@ def test_side_effects_need_confirmation() -> None:
         asked.append(c)
         return True
 
-    loop_events(ScriptedModel(list(script)), ToolBox([mail]), confirm=yes)
+    events = loop_events(ScriptedModel(list(script)), ToolBox([mail]), confirm=yes)
     assert done == ["ada@example.org"] and asked[0].name == "send_mail"
+    # the question is announced first (the web page shows it), then the call runs
+    kinds = [type(e).__name__ for e in events if type(e).__name__.startswith("Tool")]
+    assert kinds[-3:] == ["ToolConfirm", "ToolStarted", "ToolFinished"]
+    assert not any(type(e).__name__ == "ToolConfirm" for e in refused)  # nobody to ask
 
 
 def test_a_forced_tool_choice_applies_to_the_first_round_only() -> None:
