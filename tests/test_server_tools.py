@@ -53,6 +53,8 @@ def respond(messages: Sequence[Message], options: GenerateOptions) -> Reply:
         return ScriptedToolCalls((("library_search", {"query": "zanzibar"}),))
     if "report on zanzibar" in text:
         return ScriptedToolCalls((("write_report", {"question": "What is the zanzibar plan?"}),))
+    if "read the admin page" in text:
+        return ScriptedToolCalls((("fetch_url", {"url": "http://127.0.0.1:9/admin"}),))
     if "echo tool" in text:
         return ScriptedToolCalls((("demo_echo", {"text": "hello mcp"}),))
     return f"You said: {text}"
@@ -69,7 +71,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     server_py = home / "demo_mcp.py"
     server_py.write_text(MCP_SERVER, encoding="utf-8")
     (home / "config.toml").write_text(
-        '[tools]\nenabled = ["calculator", "library_search", "make_deck", "write_report"]\n'
+        '[tools]\nenabled = ["calculator", "library_search", "make_deck", "write_report", '
+        '"fetch_url"]\n'
         f'[mcp.servers.demo]\ncommand = "{sys.executable}"\nargs = ["{server_py}"]\n',
         encoding="utf-8")
     settings = load_settings({"QWENAPP_HOME": str(home)})
@@ -295,3 +298,12 @@ def test_an_unanswered_question_is_a_no() -> None:
         return wrong_user, answer, late
 
     assert asyncio.run(go()) == (False, False, False)
+
+
+def test_fetch_url_in_the_servers_chat_cannot_reach_its_network(world: dict[str, Any]) -> None:
+    """A user's turn cannot make the server fetch loopback or private addresses."""
+    alice = world["alice"]
+    events = chat(alice, _new(alice), "read the admin page")
+    result = next(e.data for e in events if e.event == "tool_result")
+    assert result["name"] == "fetch_url" and result["error"]
+    assert "refusing to fetch" in result["content"]

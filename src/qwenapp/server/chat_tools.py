@@ -38,6 +38,7 @@ from ..tools.base import Tool, ToolFailure
 from ..tools.builtin import BUILTIN_TOOLS, check_names
 from ..tools.jobs import JobTicket
 from ..tools.library_search import library_tool
+from ..web.safety import UrlPolicy
 from .config import ServerConfig
 from .errors import HttpError
 
@@ -184,6 +185,7 @@ class ServerTools:
     max_rounds: int
     search: str
     search_env: dict[str, str] = field(default_factory=dict)
+    allowed_hosts: frozenset[str] = frozenset()  # private hosts fetch_url may still read
     problems: list[str] = field(default_factory=list)
     _mcp: ToolBox = field(default_factory=ToolBox)
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
@@ -196,7 +198,8 @@ class ServerTools:
                    mcp_servers=[s for s in settings.tools.mcp_servers.values() if s.enabled],
                    max_rounds=settings.tools.max_rounds,
                    search=settings.tools.search or config.search,
-                   search_env=dict(config.search_env))
+                   search_env=dict(config.search_env),
+                   allowed_hosts=config.web_allowed_hosts)
 
     async def start(self) -> None:
         """Start the configured MCP servers (at server start; turns wait for this)."""
@@ -267,6 +270,7 @@ class ServerTools:
             if "library_search" in built else None
         box = builtin_toolbox(built, library=state.library, document_ids=docs,
                               search=self.search, env=self.search_env,
+                              policy=UrlPolicy(allowed_hosts=self.allowed_hosts),
                               jobs=ServerLauncher(state, user_id, conversation_id, model))
         for name in chosen:
             tool: Tool | None = self._mcp.get(name)
