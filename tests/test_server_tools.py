@@ -307,3 +307,22 @@ def test_fetch_url_in_the_servers_chat_cannot_reach_its_network(world: dict[str,
     result = next(e.data for e in events if e.event == "tool_result")
     assert result["name"] == "fetch_url" and result["error"]
     assert "refusing to fetch" in result["content"]
+
+
+def test_the_wire_cuts_a_huge_result_and_folds_events_into_steps() -> None:
+    from qwenapp.models.events import ToolCall
+    from qwenapp.server.wire import RESULT_CHARS, ToolSteps, chat_event
+    from qwenapp.tools import ToolConfirm, ToolFinished, ToolNotice, ToolStarted
+
+    call = ToolCall("c1", "make_deck", {"topic": "Tea"})
+    name, data = chat_event(ToolFinished("c1", "make_deck", "x" * 10_000_000, False, 0.5,
+                                         {"job": {"id": "J", "kind": "deck"}}))
+    assert name == "tool_result" and len(data["content"]) < RESULT_CHARS + 100
+    assert data["content"].endswith("more characters]") and data["job"]["id"] == "J"
+    steps = ToolSteps()
+    for ev in (ToolConfirm(call, 1), ToolStarted(call, 1),
+               ToolFinished("c1", "make_deck", "ok", False, 0.1), ToolNotice("limit")):
+        assert steps.add(ev)
+    assert steps.steps == [{"id": "c1", "name": "make_deck", "arguments": {"topic": "Tea"},
+                            "status": "done", "content": "ok", "error": False,
+                            "seconds": 0.1}, {"notice": "limit"}]
