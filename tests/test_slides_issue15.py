@@ -313,3 +313,49 @@ def test_a_replacement_heading_is_never_the_key_name_or_the_topic() -> None:
     heads = [s.title for s in events[-1].deck.slides]
     assert not any(h.lower().startswith("head") for h in heads), heads
     assert not any(h.lower() == topic.lower() for h in heads[1:]), heads
+
+
+def test_close_repeats_everywhere_still_give_a_deck() -> None:
+    """The 1.5B (bench/deck_quality.py, 2026-12-02) wrote the same few points, lightly
+    reworded, on every slide and on every rewrite and replacement: three of five slides
+    were left out and no deck was made after 199 s. When no version free of repeats can
+    be written, the slide is kept with its points that are not word-for-word repeats,
+    and the output says so; only verbatim repeats are still left out."""
+    first = ["Developers can run the weights on their own servers.",
+             "Teams avoid paying per token for every request.",
+             "Companies keep sensitive data inside their network."]
+    heads = ["Running models in house", "What teams save", "Where the data stays",
+             "Who adopts first", "What comes next"]
+    # each later slide: two points reworded from the first slide's, one of its own
+    close = {h: [f"Developers can run the weights on their own {where}.",
+                 f"Companies keep sensitive data inside their {net}.", own]
+             for h, where, net, own in zip(heads[1:], ("hardware", "machines", "laptops",
+                                                      "clusters"),
+                                           ("offices", "buildings", "networks", "premises"),
+                                           ("Hospitals were among the first to switch.",
+                                            "Banks followed within a year.",
+                                            "Schools use them for tutoring.",
+                                            "Startups fine-tune them for niches."),
+                                           strict=True)}
+    outline = {"title": "Open weights at work", "sub": "For developers",
+               "slides": [{"head": h, "kind": "bullets"} for h in heads]}
+    inner = deck_responder()
+
+    def respond(messages: Sequence[Message], options: GenerateOptions) -> Any:
+        props = (options.json_schema or {}).get("properties", {})
+        if "slides" in props:
+            return outline
+        head = _is_slide(messages, options)
+        if head is not None and "points" in props:
+            return {"points": close.get(head, first), "notes": "Notes."}
+        return inner(messages, options)
+
+    topic = "Why open-weight language models are gaining adoption among developers"
+    events = _run(ScriptedModel(responder=respond), DeckRequest(topic, slides=8, parallel=1))
+    deck = events[-1].deck
+    assert len(deck.slides) == 8
+    changed = [e for e in events if isinstance(e, SlideChanged)]
+    assert any(c.action == "kept" for c in changed)
+    assert "was kept" in next(c for c in changed if c.action == "kept").text()
+    assert not any(c.action == "dropped" for c in changed)
+    assert events[-1].stats.overlapping >= 1

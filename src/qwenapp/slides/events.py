@@ -59,6 +59,7 @@ class DeckStats:
     degraded: int = 0  # slides rewritten as a simpler kind
     dropped: int = 0  # slides left out (after every other remedy)
     replaced: int = 0  # slides dropped as repeats and replaced by a new heading
+    overlapping: int = 0  # slides kept, as a last resort, with points close to others'
     shortened: int = 0  # lines the model rewrote shorter
     data_slides: int = 0  # charts and tables built by code from the sources
     report_slides: int = 0  # slides made of a report's verified sentences
@@ -117,8 +118,9 @@ class SlideWritten:
 @dataclass(frozen=True, slots=True)
 class SlideChanged:
     """A slide made differently from the plan: ``action`` is "simplified" (rewritten as a
-    simpler kind), "replaced" (a repeat, replaced by a slide on a new heading) or
-    "dropped" (left out, the last resort); ``reason`` says why."""
+    simpler kind), "replaced" (a repeat, replaced by a slide on a new heading), "kept"
+    (no version free of repeats could be written: the one with fewest close repeats,
+    those removed) or "dropped" (left out, the last resort); ``reason`` says why."""
 
     index: int
     heading: str
@@ -129,6 +131,8 @@ class SlideChanged:
     def text(self) -> str:
         what = {"simplified": f"was made a {self.kind} slide",
                 "replaced": "was replaced by a slide on a new heading",
+                "kept": "was kept with its points closest to new, as no new one could "
+                        "be written",
                 "dropped": "was left out"}.get(self.action, self.action)
         return f"slide {self.index} ({self.heading}) {what}: {self.reason}"
 

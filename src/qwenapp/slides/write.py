@@ -28,7 +28,14 @@ from pydantic import BaseModel
 
 from ..models.base import Backend, complete
 from ..models.events import GenerateOptions, Message
-from .checks import echoes, near_duplicate, similar, truncated, unsupported_numbers
+from .checks import (
+    echoes,
+    likeness,
+    near_duplicate,
+    similar,
+    truncated,
+    unsupported_numbers,
+)
 from .content import Parsed, long_lines, parse_slide, quotable, replace_lines, slide_texts
 from .deck import Chart, Slide, Table
 from .errors import DeckError
@@ -488,9 +495,11 @@ async def _final(job: Job, outline: Outline, i: int, draft: Slide | None, why: s
     planned = outline.slides[i]
     s = draft
     subject = job.brief.topic
+    tried = [s] if s is not None else []  # for the last resort: the least repeated one
     if s is not None and (twin := _twin(s, kept, subject)) is not None:
         rewrite = await _write(job, outline, i, planned.heading, "bullets", _said(kept),
                                f"it repeats the slide {twin.title!r}; say something new")
+        tried += [rewrite] if rewrite is not None else []
         s = rewrite if rewrite is not None and _twin(rewrite, kept, subject) is None else None
         why = f"it repeated the slide {twin.title!r}"
     if s is not None:
@@ -507,15 +516,38 @@ async def _final(job: Job, outline: Outline, i: int, draft: Slide | None, why: s
             break
         covered.append(head)
         new = await _write(job, outline, i, head, "bullets", _said(kept))
+        tried += [new] if new is not None else []
         if new is not None and _twin(new, kept, subject) is None:
             new = _without_repeats(new, kept, subject)
             if new is not None:
                 job.stats.replaced += 1
                 job.emit(SlideChanged(i + 1, planned.heading, "replaced", why))
                 return new
+    best = _least_repeated(tried, kept, subject)
+    if best is not None:  # better a slide whose points are close to others' than a gap
+        job.stats.overlapping += 1
+        job.emit(SlideChanged(i + 1, planned.heading, "kept", why, best.kind))
+        return best
     job.stats.dropped += 1
     job.emit(SlideChanged(i + 1, planned.heading, "dropped", why))
     return None
+
+
+def _least_repeated(tried: Sequence[Slide], kept: Sequence[Slide], subject: str,
+                    close: float = 0.85) -> Slide | None:
+    """Of the versions tried for a slide, the one with the most points that are not
+    (nearly word for word) said before, as bullets; None when none has two such points
+    under a heading of its own."""
+    said = _bullets_of(kept)
+    best: Slide | None = None
+    for s in tried:
+        if s.kind != "bullets" or any(same_heading(s.title, k.title) for k in kept):
+            continue
+        own = [b for b in s.bullets if not echoes(b, s.title)
+               and all(likeness(b, x, subject) < close for x in said)]
+        if len(own) >= 2 and (best is None or len(own) > len(best.bullets)):
+            best = s.model_copy(update={"bullets": own})
+    return best
 
 
 async def write_slides(job: Job, outline: Outline, data: Sequence[Slide]) -> list[Slide]:

@@ -112,7 +112,8 @@ def _event(ev: BuildEvent) -> JobEvent | None:
         st = ev.stats
         return JobEvent("generated", {"slides": len(ev.deck.slides),
                                       "simplified": st.degraded, "replaced": st.replaced,
-                                      "dropped": st.dropped, "data_slides": st.data_slides,
+                                      "dropped": st.dropped, "kept_overlapping": st.overlapping,
+                                      "data_slides": st.data_slides,
                                       "report_slides": st.report_slides})
     if isinstance(ev, Rendering):
         return JobEvent("rendering", {"slides": ev.slides})
