@@ -270,11 +270,27 @@ def test_a_rewrite_that_repeats_another_slide_leaves_that_slide_as_it_was(deck: 
     assert "slide 7 was kept as it was" in r.notes
 
 
-def test_a_new_kind_that_will_not_validate_becomes_bullets_and_says_so(deck: Deck) -> None:
-    r, _ = revised(deck, "turn slide 4 into a timeline")
-    assert r.deck.slides[3].kind == "bullets"  # no dates in the slide to put on a timeline
-    assert any(n.startswith("slide 4 became bullets") for n in r.notes), r.notes
-    assert_untouched(deck, r.deck, {n: n for n in (1, 2, 3, 5, 6, 7, 8)})
+def test_a_new_kind_that_will_not_validate_changes_nothing_and_says_why(deck: Deck) -> None:
+    r, m = revise(deck, "turn slide 4 into a timeline")  # no dates in it for a timeline
+    assert isinstance(r, Clarify)
+    assert "Nothing changed" in r.question and "could not be made a timeline" in r.question
+    assert "the label of step 1 must be a date" in r.question  # the pipeline's reason
+    assert "became bullets" not in r.question  # the simpler slide was not kept
+    assert len(m.calls) <= 4  # two tries as a timeline, the simpler slide it fell back to
+
+
+def test_a_new_kind_with_another_edit_keeps_the_slide_and_notes_it(deck: Deck) -> None:
+    r, _ = revised(deck, "turn slide 4 into a timeline; use the dark theme")
+    assert r.theme == "dark" and r.deck.slides[3] == deck.slides[3]
+    assert r.notes[0].startswith("slide 4 could not be made a timeline slide: ")
+    assert "slide 4 was kept as it was" in r.notes
+
+
+def test_a_new_kind_that_validates(deck: Deck) -> None:
+    r, _ = revised(deck, "turn slide 3 into a process")
+    assert r.deck.slides[2].kind == "process" and r.changed == [3]
+    assert r.deck.slides[2].title == deck.slides[2].title
+    assert_untouched(deck, r.deck, {n: n for n in (1, 2, 4, 5, 6, 7, 8)})
 
 
 def test_two_edits_in_one_request_use_the_numbers_the_user_saw(deck: Deck) -> None:

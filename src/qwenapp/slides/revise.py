@@ -92,6 +92,7 @@ class _Plan:
     source: str = ""  # the text the new slide rests on (the old slide's lines)
     shorten: bool = False
     required: bool = True  # False: when it cannot be made, the old slide stays (with a note)
+    kind_asked: bool = False  # the user asked for this kind: another kind is no answer
 
 
 @dataclass(slots=True)
@@ -175,8 +176,10 @@ class _Ctx:
         lang = self.lang
         rules = Rules(lang, limits_for(lang), instruction_text(lang), self.numbers,
                       {p.id: p for p in passages}, grounded=bool(passages))
+        # two tries a slide, not a new deck's three: a revision is waited for in the chat
         req = DeckRequest(topic=title, slides=3, tone=self.tone, notes=note,
-                          language=lang.code, seed=self.seed, parallel=self.parallel)
+                          language=lang.code, seed=self.seed, parallel=self.parallel,
+                          attempts=2)
         brief = Brief(title, lang, "", self.tone, note)
         return Job(self.backend, req, brief, rules, passages, tables, self.record,
                    asyncio.Semaphore(self.parallel), MemoryStages(), self.fit, self.stats)
@@ -210,6 +213,15 @@ async def _write_one(ctx: _Ctx, title: str, subtitle: str, items: list[_Item],
         return None
     if new[0].title != plan.heading:  # replaced by a slide on another heading: not asked for
         ctx.notes.append(f"slide {ctx.current}: the rewrite repeated another slide")
+        return None
+    if plan.kind_asked and new[0].kind != plan.kind:  # simplified: not what was asked
+        why = ""
+        prefix = f"slide {ctx.current} became "
+        for k in range(len(ctx.notes) - 1, -1, -1):  # the writer's note says why
+            if ctx.notes[k].startswith(prefix):
+                why = ": " + ctx.notes.pop(k).split(": ", 1)[-1]
+                break
+        ctx.notes.append(f"slide {ctx.current} could not be made a {plan.kind} slide{why}")
         return None
     old = target.original
     return new[0].model_copy(update={"sources": list(old.sources) if old else []})
@@ -341,7 +353,8 @@ async def _apply(ctx: _Ctx, deck: Deck, theme: str, edits: Sequence[Edit],
             note = (f"Show this slide's content as a {kind} slide." if e.kind else
                     "Write this slide again, better, with the same facts.")
             it.plan = _Plan(kind if kind in PLANNED_KINDS else "bullets", it.slide.title,
-                            note, _text(it.slide))
+                            note, _text(it.slide), required=e.kind is None,
+                            kind_asked=e.kind is not None)
             said.append(f"rewrote slide {e.slide}" + (f" as {kind}" if e.kind else ""))
         elif isinstance(e, ToChart):
             it = by_number[e.slide]
