@@ -491,3 +491,28 @@ def test_summary_restates_findings_and_copies_are_dropped(conn: sqlite3.Connecti
     body = [x.text for s in rep.sections for x in s.sentences]
     assert len(body) == len(set(body))
     _verified(rep)
+
+
+def test_table_rows_are_shown_as_code_words_them(conn: sqlite3.Connection, docs: Path) -> None:
+    """A small model rewording figures misreads them ("41%" as "rose by 41%"): a table
+    row reaches the report as code's sentence over its cells, never the model's."""
+    plan = {"title": "Why developers adopt Qwen", "sections": [
+        {"heading": "Survey", "questions": ["What share of developers named the permissive "
+                                            "license or local hardware in the survey?"]}]}
+    inner = extractive_model(plan, bogus_citation=False)
+
+    def misreading(messages: Sequence[Message], options: GenerateOptions) -> Any:
+        if messages[0].content.startswith(SECTION_SYSTEM):
+            assert "share_of_developers" not in messages[-1].content  # rows are not asked
+            return "1. The share of developers rose by 41% after the license changed."
+        return inner._reply(messages, options)
+
+    rep = _report(_run(conn, ScriptedModel(responder=misreading),
+                       ReportRequest(question="What did the survey of developers find?",
+                                     docs=[str(docs)], depth="quick")))
+    rows = [x for s in rep.sections for x in s.sentences
+            if x.text.startswith("The survey table gives")]
+    assert rows and all(x.origin == "extract" and "%" in x.text for x in rows)
+    assert any("41%" in x.text for x in rows)
+    assert "rose by" not in to_markdown(rep)
+    _verified(rep)

@@ -67,9 +67,10 @@ class Point:
 def borrows(sentence: str, p: Point, question: str) -> list[str]:
     """The question's words a sentence adds to a source sentence that its passage does not
     have ("处理*敏感*个人信息需要遵循…" over an article about all personal information):
-    the model making a fact look like an answer. A table row may be framed so ("In 2024,
-    global CO2 emissions…" over "Year 2024: Total 10527"); a prose fact may not."""
-    if p.table or p.origin != "fact":
+    the model making a fact look like an answer (or a summary "The manual advises
+    organizations and conferences to …" over a passage about neither). Table rows are
+    never the model's to word (:func:`~.write.write_section` shows them as code wrote them)."""
+    if p.table:
         return []
     have = stem_terms("\n".join((p.text, *p.passages)))
     added = (stem_terms(sentence) & stem_terms(question)) - have
@@ -152,7 +153,10 @@ def _combined(sentence: str, order: Sequence[int], points: Sequence[Point], ques
         return None
     pair = list(order[:2])
     check = support(sentence, [points[i].text for i in pair], question, lang)
-    return (pair, check) if check.ok else None
+    joined = Point("\n".join(points[i].text for i in pair), (),
+                   tuple(t for i in pair for t in points[i].passages),
+                   table=all(points[i].table for i in pair))
+    return (pair, check) if check.ok and not borrows(sentence, joined, question) else None
 
 
 def _grams(text: str, n: int = 4) -> set[tuple[str, ...]]:
@@ -203,7 +207,7 @@ def realise(answer: str, points: Sequence[Point], *, question: str, lang: str,
             # against the fact it rewords, not the whole passage: a page often holds two
             # stories, and a sentence must not borrow from the other one
             check = support(sentence, [p.text], question, lang)
-            if not combine and check.ok and borrows(sentence, p, question):
+            if check.ok and borrows(sentence, p, question):
                 check = Support(score=0.0, cross_language=False)  # not what the source says
             first = first if first is not None else (i, check)
             if both is not None and both[1].score >= check.score + 0.2:
@@ -250,7 +254,9 @@ def _extract(p: Point, lang: str) -> DraftSentence:
                              origin="extract" if p.origin == "extract" else "model",
                              fact=p.text)
     score = support(p.text, p.passages, "", lang).score
-    return DraftSentence(text=quote(p.text, lang), passage_ids=list(p.passage_ids),
+    # a table row is code's own sentence over the row's cells: shown as it is, no quotes
+    text = p.text.rstrip("。.") if p.table else quote(p.text, lang)
+    return DraftSentence(text=text, passage_ids=list(p.passage_ids),
                          support=score, origin="extract", fact=p.text)
 
 

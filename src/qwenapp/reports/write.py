@@ -125,21 +125,28 @@ async def write_section(backend: Backend, req: ReportRequest, lang: str, section
     if not facts:
         return SectionDraft(heading=section.heading, text=label(lang, "no_coverage"),
                             passage_ids=ids, problems=["no passage answers its questions"])
-    points = [Point(f.text, (f.passage_id,), (by_id[f.passage_id].text,), table=f.row)
-              for f in facts]
+    points = [Point(f.text, (f.passage_id,), (by_id[f.passage_id].text,)) for f in facts
+              if not f.row]
+    # a table row is shown as code words it ("The global table gives, for Year 1950: …"):
+    # a small model rewording figures reads "Total 1617" as "increased by 1617"
+    rows = extract_sentences([Point(f.text, (f.passage_id,), (by_id[f.passage_id].text,),
+                                    table=True) for f in facts if f.row], lang)
     problems: list[str] = []
-    max_tokens = min(LENGTHS[req.length][1], _TOKENS_PER_SENTENCE * len(points) + 40)
-    realised = await _attempts(backend, req, section_messages(req, lang, section,
-                                                              [f.text for f in facts]),
-                               points, question=" ".join([section.heading, *section.questions]),
-                               lang=lang, max_tokens=max_tokens, problems=problems)
+    realised = None
+    if points:
+        max_tokens = min(LENGTHS[req.length][1], _TOKENS_PER_SENTENCE * len(points) + 40)
+        realised = await _attempts(
+            backend, req, section_messages(req, lang, section, [p.text for p in points]),
+            points, question=" ".join([section.heading, *section.questions]), lang=lang,
+            max_tokens=max_tokens, problems=problems)
     if realised is None:
-        sentences = extract_sentences(points, lang)
+        sentences = extract_sentences(points, lang) + rows
         return SectionDraft(heading=section.heading, text=cited_text(sentences, lang),
                             passage_ids=ids, sentences=sentences, facts=len(facts),
-                            fallback=True, problems=problems)
-    return SectionDraft(heading=section.heading, text=cited_text(realised.sentences, lang),
-                        passage_ids=ids, sentences=realised.sentences, facts=len(facts),
+                            fallback=bool(points), problems=problems)
+    sentences = realised.sentences + rows
+    return SectionDraft(heading=section.heading, text=cited_text(sentences, lang),
+                        passage_ids=ids, sentences=sentences, facts=len(facts),
                         dropped=realised.dropped, problems=problems)
 
 
