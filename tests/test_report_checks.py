@@ -313,3 +313,23 @@ def test_a_sentence_may_not_borrow_the_questions_words_into_its_fact() -> None:
     prose = Point(row, (5,), (row,))  # the same words as prose may not be framed so
     assert [x.origin for x in realise(framed, [prose], question=q, lang="en").sentences] \
         == ["extract"]
+
+
+def test_chinese_repetition_counts_phrases_not_the_topic_word() -> None:
+    from qwenapp.reports.model import Plan, PlanSection, Report, ReportSection
+    from qwenapp.reports.quality import repetition
+
+    plan = Plan(title="t", sections=[PlanSection(heading="h", questions=["q"])])
+
+    def report(*sections: str) -> Report:
+        return Report(id="r", question="处理个人信息需要满足哪些条件？", title="t", language="zh",
+                      summary="", conclusion="", references=[], passages=[], plan=plan,
+                      sections=[ReportSection(heading=f"h{i}", text=t)
+                                for i, t in enumerate(sections)])
+
+    topic = report("处理个人信息应当遵循合法、正当、必要和诚信原则[1]。",
+                   "个人信息处理者应当对其个人信息处理活动负责[2]。")
+    assert repetition(topic)[0] == 0.0  # "个人信息" in every sentence is the subject
+    twice = report("处理个人信息应当遵循合法、正当、必要和诚信原则[1]。",
+                   "处理个人信息应当遵循合法、正当、必要和诚信原则[1]。")
+    assert repetition(twice)[0] > 0.4

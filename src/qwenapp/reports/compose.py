@@ -164,11 +164,14 @@ def _grams(text: str, n: int = 4) -> set[tuple[str, ...]]:
     return {tuple(toks[i:i + n]) for i in range(len(toks) - n + 1)}
 
 
-def copies(sentence: str, points: Sequence[Point], share: float = 0.8) -> bool:
+def copies(sentence: str, points: Sequence[Point], share: float = 0.8, lang: str = "en"
+           ) -> bool:
     """True when ``sentence`` says a point again in the point's own words (most of its
-    4-grams are the point's, alone or joined to another): a summary must restate."""
-    grams = _grams(sentence)
-    said = set().union(*(_grams(p.shown or p.text) for p in points)) if points else set()
+    word 4-grams, or CJK character 8-grams, are the point's, alone or joined to another):
+    a summary must restate."""
+    n = 8 if lang.startswith(("zh", "ja")) else 4
+    grams = _grams(sentence, n)
+    said = set().union(*(_grams(p.shown or p.text, n) for p in points)) if points else set()
     return bool(grams) and len(grams & said) >= share * len(grams)
 
 
@@ -193,7 +196,7 @@ def realise(answer: str, points: Sequence[Point], *, question: str, lang: str,
             out.problems["repeats an earlier sentence"] += 1
             out.dropped += 1
             continue
-        if combine and copies(sentence, points):
+        if combine and copies(sentence, points, lang=lang):
             out.problems["copies a finding word for word"] += 1
             out.dropped += 1
             continue

@@ -84,6 +84,12 @@ def _grams(text: str, n: int = 4) -> list[tuple[str, ...]]:
     return [tuple(toks[i:i + n]) for i in range(len(toks) - n + 1)]
 
 
+def _n(language: str) -> int:
+    """The n-gram that stands for four words: a CJK word is about two characters (and a
+    text about 个人信息 says its four characters in every sentence), so eight there."""
+    return 8 if language.startswith(("zh", "ja")) else 4
+
+
 def repetition(report: Report, copy_share: float = 0.8) -> tuple[float, int]:
     """(share of repeated word 4-grams, frame sentences copied) of a report.
 
@@ -93,18 +99,20 @@ def repetition(report: Report, copy_share: float = 0.8) -> tuple[float, int]:
     instead of restating it (all its 4-grams count when at least ``copy_share`` of them
     were already said). A summary that restates the sections in its own words shares
     names and phrases with them by design; those 4-grams are in the denominator, not
-    the numerator.
+    the numerator. Chinese and Japanese count characters (no word segmenter), in runs of
+    eight: about four words.
     """
+    n = _n(report.language)
     seen: Counter[tuple[str, ...]] = Counter()
     total = repeated = 0
     for sec in report.sections:
-        for g in _grams(sec.text):
+        for g in _grams(sec.text, n):
             total += 1
             repeated += seen[g] > 0
             seen[g] += 1
     copied = 0
     for s in [*report.summary_sentences, *report.conclusion_sentences]:
-        grams = _grams(s.text)
+        grams = _grams(s.text, n)
         total += len(grams)
         if grams and sum(seen[g] > 0 for g in grams) >= copy_share * len(grams):
             repeated += len(grams)
