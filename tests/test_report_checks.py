@@ -333,3 +333,21 @@ def test_chinese_repetition_counts_phrases_not_the_topic_word() -> None:
     twice = report("处理个人信息应当遵循合法、正当、必要和诚信原则[1]。",
                    "处理个人信息应当遵循合法、正当、必要和诚信原则[1]。")
     assert repetition(twice)[0] > 0.4
+
+
+def test_two_rows_of_a_table_state_their_change() -> None:
+    from qwenapp.reports.compose import compare_rows, extract_sentences
+
+    late = "The global table gives, for Year 2024: Total 10527 and Cement 402."
+    early = "The global table gives, for Year 1950: Total 1617 and Cement 18."
+    head = "Year | Total | Cement\n"
+    rows = extract_sentences([Point(late, (2,), (head + "2024 | 10527 | 402",), table=True),
+                              Point(early, (1,), (head + "1950 | 1617 | 18",), table=True)],
+                             "en")
+    change = compare_rows(rows, "en")
+    assert change is not None and change.passage_ids == [1, 2]
+    assert change.text == ("In the global table, Total went from 1617 in Year 1950 to 10527 "
+                           "in Year 2024; Cement went from 18 in Year 1950 to 402 in Year "
+                           "2024.")
+    assert support(change.text, [head + "1950 | 1617 | 18", head + "2024 | 10527 | 402"]).ok
+    assert compare_rows(rows[:1], "en") is None and compare_rows(rows, "zh") is None

@@ -35,6 +35,7 @@ __all__ = [
     "Realised",
     "borrows",
     "cited_text",
+    "compare_rows",
     "copies",
     "extract_sentences",
     "parse_answer",
@@ -299,3 +300,53 @@ def cited_text(sentences: Sequence[DraftSentence], lang: str) -> str:
         last = s.passage_ids
     joiner = "" if cjk else " "
     return "\n\n".join(joiner.join(p) for p in paras if p)
+
+
+_ROW = re.compile(r"^The (.+?) table gives, for (.+?) ([^\s:]+): (.+?)\.?$")
+
+
+def _cells(row: str) -> tuple[str, str, str, dict[str, str]] | None:
+    """(table, key column, key, {column: value}) of a row sentence code wrote."""
+    m = _ROW.match(row.strip())
+    if not m:
+        return None
+    pairs = re.split(r", | and (?=[^,]+$)", m.group(4))
+    cells = {}
+    for pair in pairs:
+        name, _, value = pair.rpartition(" ")
+        if name:
+            cells[name] = value
+    return m.group(1), m.group(2), m.group(3), cells
+
+
+def compare_rows(rows: Sequence[DraftSentence], lang: str) -> DraftSentence | None:
+    """One sentence of code that states the change between the first and the last row of
+    one table ("Total went from 1617 in Year 1950 to 10527 in Year 2024"), cited to both:
+    a question about a change is answered by two rows, and a small model should not be
+    the one to compare them. English only (the row sentences are English)."""
+    if len(rows) < 2 or not lang.startswith("en"):
+        return None
+    parsed = [(r, c) for r in rows if (c := _cells(r.fact or r.text)) is not None]
+
+    def key(item: tuple[DraftSentence, tuple[str, str, str, dict[str, str]]]) -> float:
+        try:
+            return float(item[1][2].replace(",", ""))
+        except ValueError:
+            return float("nan")
+
+    if len(parsed) < 2 or any(key(x) != key(x) for x in parsed):  # keys must be numbers
+        return None
+    parsed.sort(key=key)  # earliest year first
+    (r0, first), (r1, last) = parsed[0], parsed[-1]
+    rows = [r0, r1]
+    if first[:2] != last[:2] or first[2] == last[2]:
+        return None
+    shared = [c for c in first[3] if c in last[3] and first[3][c] != last[3][c]][:2]
+    if not shared:
+        return None
+    parts = [f"{c} went from {first[3][c]} in {first[1]} {first[2]} to {last[3][c]} in "
+             f"{last[1]} {last[2]}" for c in shared]
+    text = f"In the {first[0]} table, " + "; ".join(parts) + "."
+    ids = list(dict.fromkeys([*rows[0].passage_ids, *rows[-1].passage_ids]))
+    return DraftSentence(text=text, passage_ids=ids, support=1.0, origin="extract",
+                         fact="\n".join([rows[0].fact, rows[-1].fact]))

@@ -18,7 +18,7 @@ from collections.abc import Collection, Mapping, Sequence
 
 from ..models.base import Backend, complete
 from ..models.events import GenerateOptions, Message
-from .compose import Point, Realised, cited_text, extract_sentences, realise
+from .compose import Point, Realised, cited_text, compare_rows, extract_sentences, realise
 from .degenerate import output_problems
 from .facts import Fact, select_facts
 from .language import label
@@ -131,6 +131,8 @@ async def write_section(backend: Backend, req: ReportRequest, lang: str, section
     # a small model rewording figures reads "Total 1617" as "increased by 1617"
     rows = extract_sentences([Point(f.text, (f.passage_id,), (by_id[f.passage_id].text,),
                                     table=True) for f in facts if f.row], lang)
+    change = compare_rows(rows, lang)
+    rows = rows + ([change] if change is not None else [])
     problems: list[str] = []
     realised = None
     if points:

@@ -7,17 +7,16 @@ waits minutes for a report that cannot be written.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from ...output import check_writable, find_soffice, write_atomic
 from ..errors import RenderError
 from ..model import Report
 from .docx import to_docx
 from .html import to_html
 from .markdown import reference_text, to_markdown
-from .pdf import find_soffice, to_pdf
+from .pdf import to_pdf
 
 __all__ = [
     "FORMATS",
@@ -56,21 +55,7 @@ def check_output(path: Path) -> Path:
     if ext == ".pdf" and find_soffice() is None:
         raise RenderError("PDF export needs LibreOffice, which is not installed",
                           "install libreoffice-writer (apt) or export .docx or .html")
-    if path.is_dir():
-        raise RenderError(f"cannot write {path}: it is a folder")
-    parent = path.parent if str(path.parent) else Path(".")
-    if parent.exists() and not parent.is_dir():
-        raise RenderError(f"cannot write {path}: {parent} is not a folder")
-    if not parent.is_dir():
-        raise RenderError(f"cannot write {path}: the folder {parent} does not exist")
-    if path.exists() and not os.access(path, os.W_OK):
-        raise RenderError(f"cannot write {path}: permission denied")
-    try:  # the only reliable test (root, read-only mounts, ACLs): create a file there
-        with tempfile.NamedTemporaryFile(prefix=".qwenapp-probe-", dir=parent):
-            pass
-    except OSError as e:
-        raise RenderError(f"cannot write {path}: {e.strerror or e}") from None
-    return path
+    return check_writable(path, error=RenderError, hint="choose another -o path")
 
 
 def render(report: Report, fmt: str) -> bytes:
@@ -86,12 +71,5 @@ def write_report(report: Report, path: Path) -> Path:
     """Render by extension and write atomically (a half-written file never appears)."""
     path = check_output(path)
     data = render(report, path.suffix)
-    fd, tmp = tempfile.mkstemp(prefix=".qwenapp-", suffix=path.suffix, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except OSError as e:
-        Path(tmp).unlink(missing_ok=True)
-        raise RenderError(f"cannot write {path}: {e.strerror or e}") from None
+    write_atomic(path, data, error=RenderError)
     return path

@@ -7,11 +7,11 @@ folder, so concurrent conversions never fight over a lock.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
+from ...output import find_soffice
 from ..errors import RenderError
 from ..model import Report
 from .docx import to_docx
@@ -19,10 +19,6 @@ from .docx import to_docx
 __all__ = ["find_soffice", "to_pdf"]
 
 CONVERT_TIMEOUT = 180.0
-
-
-def find_soffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
 
 
 def to_pdf(report: Report, timeout: float = CONVERT_TIMEOUT) -> bytes:
