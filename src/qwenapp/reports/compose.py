@@ -274,7 +274,8 @@ def _with_citation(s: DraftSentence, cjk: bool) -> str:
     text = s.text.strip()
     if not marks:
         return text
-    if s.origin == "extract" or text.endswith(("”", "\"")):
+    if text.endswith(("”", "\"")) or (s.origin == "extract" and not text.endswith(
+            (".", "。", "!", "?", "！", "？"))):
         return f"{text}{marks}。" if cjk else f"{text} {marks}."
     m = re.search(r"([.!?。！？]+)$", text)
     if m:
