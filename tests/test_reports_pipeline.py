@@ -475,8 +475,10 @@ def test_summary_restates_findings_and_copies_are_dropped(conn: sqlite3.Connecti
         return inner._reply(messages, options)
 
     model = ScriptedModel(responder=frame)
-    rep = _report(_run(conn, model, ReportRequest(question="Why Qwen?", docs=[str(docs)],
-                                                  depth="quick")))
+    events = _run(conn, model, ReportRequest(question="Why Qwen?", docs=[str(docs)],
+                                             depth="quick"))
+    rep = _report(events)
+    assert any(isinstance(e, Warned) and "conclusion quotes" in e.message for e in events)
     findings = numbered(next(c.messages[-1].content for c in model.calls
                              if c.messages[0].content.startswith(FRAME_SYSTEM)))
     assert "GGUF" in findings[1][1] and "Apache" in findings[0][1]  # what the paraphrase joins

@@ -32,7 +32,7 @@ from .sentences import stem_terms
 from .verify import support
 
 __all__ = ["SUPPORT_THRESHOLD", "assemble", "citation_support", "draft_warnings",
-           "sentence_supported"]
+           "frame_warning", "sentence_supported"]
 
 SUPPORT_THRESHOLD = 0.25  # legacy: share of a sentence's words found in its cited passages
 
@@ -68,6 +68,11 @@ def _unrepeated(drafts: Sequence[SectionDraft], language: str, stated: list[set[
                 "problems": [*d.problems, f"{gone}× repeats an earlier section"]})
         out.append(d)
     return out
+
+
+def frame_warning(kind: str) -> str:
+    """What the run and the report say when the summary or conclusion quotes findings."""
+    return f"the {kind} quotes the sections: the model's text was not usable"
 
 
 def draft_warnings(d: SectionDraft) -> list[str]:
@@ -148,8 +153,7 @@ def assemble(*, report_id: str, question: str, language: str, plan: Plan, gather
                                       attributed_citations=d.attributed_citations,
                                       sentences=sents, fallback=d.fallback, thin=thin,
                                       dropped=d.dropped))
-    for kind in frame_fallback:
-        warn.append(f"the {kind} quotes the sections: the model's text was not usable")
+    warn.extend(frame_warning(kind) for kind in frame_fallback)
     summary_s = _sentences(summary_sentences, numbers)
     conclusion_s = _sentences(conclusion_sentences, numbers)
     for s in [*(x for sec in sections for x in sec.sentences), *summary_s, *conclusion_s]:

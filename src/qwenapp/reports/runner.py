@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from ..errors import BackendError
 from ..models.base import Backend
-from .assemble import assemble, draft_warnings
+from .assemble import assemble, draft_warnings, frame_warning
 from .cite import cited_ids
 from .errors import NoSourcesError
 from .events import (
@@ -196,6 +196,8 @@ async def _stages(store: ReportStore, rid: str, backend: Backend, req: ReportReq
         summary = await _bounded(write_frame(backend, req, lang, ordered, by_id),
                                  2 * t, "the summary and conclusion")
         store.save_stage(rid, "summary", summary)
+        for kind in summary.fallback:
+            yield Warned(frame_warning(kind))
     else:
         yield StageReused("summary")
 
