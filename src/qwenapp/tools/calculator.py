@@ -238,8 +238,7 @@ def calculator_tool() -> FunctionTool:
         "calculator",
         "Evaluate an arithmetic expression exactly. Use it for every calculation instead of "
         "working it out yourself. Supports + - * / // % ** ( ), sqrt, abs, round, floor, "
-        "ceil, factorial, gcd, lcm, min, max, log, exp, sin, cos, tan, pi, e; 17% * 2340 "
-        "is 17 percent of 2340.",
+        "ceil, factorial, gcd, lcm, min, max, log, exp, sin, cos, tan, pi, e.",
         {"type": "object", "properties": {"expression": {
             "type": "string", "description": "for example 1234 * 5678 or (3 + 4) / 7"}},
          "required": ["expression"]}), _calculate, timeout=5.0)
