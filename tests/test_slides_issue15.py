@@ -359,3 +359,17 @@ def test_close_repeats_everywhere_still_give_a_deck() -> None:
     assert "was kept" in next(c for c in changed if c.action == "kept").text()
     assert not any(c.action == "dropped" for c in changed)
     assert events[-1].stats.overlapping >= 1
+
+
+def test_a_point_that_restates_part_of_an_earlier_one_is_a_repeat() -> None:
+    """The 1.5B's en-topic deck (bench/deck_quality.py, 2026-12-02) ended a slide on
+    adaptability with "Open-weight models are not widely adopted.", one slide after
+    "Open-weight models are not widely adopted due to their complexity and lack of
+    interpretability."."""
+    topic = "Why open-weight language models are gaining adoption among developers"
+    a = ("Open-weight models are not widely adopted due to their complexity and lack of "
+         "interpretability.")
+    assert near_duplicate("Open-weight models are not widely adopted.", a, subject=topic)
+    assert not near_duplicate("Open-weight models are easy to adopt.", a, subject=topic)
+    assert not near_duplicate("They can handle a wider range of tasks.",
+                              "They are easier to train and deploy.", subject=topic)

@@ -191,8 +191,15 @@ def likeness(a: str, b: str, subject: str = "") -> float:
 
 def near_duplicate(a: str, b: str, threshold: float = 0.7, subject: str = "") -> bool:
     """Whether two bullets say the same thing (measured by :func:`likeness`, the deck's
-    ``subject`` left out)."""
-    return likeness(a, b, subject) >= threshold
+    ``subject`` left out), or one only restates part of the other: what is left of the
+    shorter, three words or more, is all in the longer ("Open-weight models are not
+    widely adopted." after "… are not widely adopted due to their complexity")."""
+    if likeness(a, b, subject) >= threshold:
+        return True
+    if not subject:
+        return False
+    sa, sb = without_subject(a, subject), without_subject(b, subject)
+    return min(len(tokens(sa)), len(tokens(sb))) >= 3 and contained(sa, sb, 1.0)
 
 
 def echoes(line: str, heading: str) -> bool:
