@@ -11,10 +11,7 @@ from the store as typed errors that the main group prints on one line.
 from __future__ import annotations
 
 import json
-import os
-import stat
 import sys
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +19,7 @@ from typing import Any
 import click
 from rich.text import Text
 
-from ..errors import StorageError
+from ..output import write_atomic
 from ..store import (
     Conversation,
     ConversationStore,
@@ -67,36 +64,6 @@ def _conversation_json(conv: Conversation) -> dict[str, Any]:
     return {"id": conv.id, "title": conv.title, "model": conv.model,
             "messages": conv.message_count, "created_at": conv.created_at.isoformat(),
             "updated_at": conv.updated_at.isoformat()}
-
-
-def _umask() -> int:
-    mask = os.umask(0)  # the only way to read it is to set it
-    os.umask(mask)
-    return mask
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new, never half."""
-    target = path.expanduser()
-    try:
-        # mkstemp makes a private file (0600); give it the mode a plain open() would.
-        mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o666 & ~_umask()
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
-                                   suffix=".tmp")
-    except OSError as e:
-        raise StorageError(f"cannot write {target}: {e.strerror}",
-                           "check that the folder exists and is writable") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            os.chmod(tmp, mode)
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except OSError as e:
-        Path(tmp).unlink(missing_ok=True)
-        raise StorageError(f"cannot write {target}: {e.strerror}",
-                           "check that the folder is writable and the disk not full") from None
 
 
 @click.group()
@@ -228,7 +195,7 @@ def export_cmd(ctx: click.Context, conversation_id: str, fmt: str, output: Path 
     if output is None or str(output) == "-":
         click.echo(text, nl=False)
         return
-    _write_atomically(output, text)
+    write_atomic(output, text)
     _state(ctx).err.print(Text(f"wrote {output}", style="dim"))
 
 

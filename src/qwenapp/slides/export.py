@@ -13,27 +13,13 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
+from ..output import find_soffice
 from .errors import ExportError
 
 __all__ = ["export_pdf", "export_pngs", "find_pdftoppm", "find_soffice", "require_tools"]
-
-_MAC_SOFFICE = "/Applications/LibreOffice.app/Contents/MacOS/soffice"
-
-
-def find_soffice() -> str | None:
-    """The LibreOffice executable, or None when it is not installed."""
-    for name in ("soffice", "libreoffice"):
-        path = shutil.which(name)
-        if path:
-            return path
-    if sys.platform == "darwin" and Path(_MAC_SOFFICE).exists():
-        return _MAC_SOFFICE
-    return None
-
 
 def find_pdftoppm() -> str | None:
     return shutil.which("pdftoppm")

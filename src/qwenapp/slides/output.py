@@ -9,12 +9,11 @@ new one, never half a deck.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from pathlib import Path
 
 from ..errors import InputError
+from ..output import check_writable
+from ..output import write_atomic as _write_atomic
 
 __all__ = ["check_output", "write_atomic"]
 
@@ -25,40 +24,9 @@ def check_output(path: Path) -> Path:
     if path.suffix.lower() != ".pptx":
         raise InputError(f"the output {path.name} does not end in .pptx",
                          "name the output file like deck.pptx")
-    if path.is_dir():
-        raise InputError(f"the output {path} is a folder", "give a file name like deck.pptx")
-    parent = path.parent.resolve()
-    if not parent.is_dir():
-        raise InputError(f"cannot write {path}: the folder {parent} does not exist",
-                         "create the folder first or choose another -o path")
-    try:
-        with tempfile.NamedTemporaryFile(dir=parent, prefix=".qwenapp-check-"):
-            pass
-    except OSError as e:
-        raise InputError(f"cannot write {path}: {e.strerror or e}",
-                         "choose a folder you can write to") from None
-    if path.exists() and not os.access(path, os.W_OK):
-        raise InputError(f"cannot write {path}: the file is read-only",
-                         "choose another -o path or make the file writable")
-    return parent / path.name
+    return check_writable(path, hint="choose another -o path")
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as e:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise InputError(f"cannot write {path}: {e.strerror or e}",
-                         "check free disk space and permissions") from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """Write ``data`` to ``path`` atomically (see :func:`qwenapp.output.write_atomic`)."""
+    _write_atomic(path, data, error=InputError)

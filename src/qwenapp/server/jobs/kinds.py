@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from ...clarify import notes_from_answers
 from ...library import Library
+from ...output import write_atomic
 from ...settings import Settings
 from ..config import ServerConfig
 from ..ownership import Ownership
@@ -102,10 +102,7 @@ class JobContext:
             if data.resolve() != target.resolve():
                 os.replace(data, target)
         else:
-            fd, tmp = tempfile.mkstemp(dir=self.workdir, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, target)
+            write_atomic(target, data)
         self.store.add_artifact(self.job_id, name, media_type, target.stat().st_size)
 
 

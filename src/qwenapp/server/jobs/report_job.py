@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
+from ...output import find_soffice
 from ...reports import (
     Finished,
     PassagesReady,
@@ -36,7 +37,6 @@ from ...reports import (
     run_report,
 )
 from ...reports.render import render
-from ...reports.render.pdf import find_soffice
 from ...reports.tools import run_config, source_tools
 from ..errors import HttpError
 from .documents import owned_documents
