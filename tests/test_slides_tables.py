@@ -164,3 +164,15 @@ def test_request_series_with_units_and_periods_after_the_number() -> None:
     for plain in ("Why open-weight language models are gaining adoption among developers",
                   "Go from step 1 to step 2 to step 3"):
         assert series_in_request(plain) is None, plain
+
+
+def test_the_outline_is_planned_from_prose_not_from_table_rows() -> None:
+    """With the CO2 CSV and its README, the 1.5B headed slides "1750: 3 Units" and
+    "1778: 4 Units": the planner was shown the table's rows."""
+    from qwenapp.slides.sources import digest
+
+    passages, _ = load_sources([CORPUS / "co2" / "global.csv", CORPUS / "co2" / "README.md"])
+    shown = digest(passages, 1800)
+    assert "1750 |" not in shown and "README.md" in shown
+    only_rows, _ = load_sources([CORPUS / "co2" / "global.csv"])
+    assert "1750" in digest(only_rows, 1800)  # nothing else to plan from: rows it is

@@ -184,8 +184,19 @@ def select(passages: Sequence[Passage], query: str, budget: int) -> list[Passage
     return sorted(out, key=lambda p: passages.index(p))
 
 
+def _is_table(text: str) -> bool:
+    """A passage that is rows of a table ("1750 | 3 | | 3"), as sheets and CSVs give them."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return len(lines) >= 2 and sum(" | " in ln for ln in lines) * 2 >= len(lines)
+
+
 def digest(passages: Sequence[Passage], budget: int) -> str:
-    """A short view of every passage (its start), for planning, within ``budget`` characters."""
+    """A short view of every passage (its start), for planning, within ``budget`` characters.
+
+    Table rows are left out when there is prose: the tables become chart slides by
+    code, and a planner shown "1750 | 3 | 3" headed slides "1750: 3 Units"."""
+    prose = [p for p in passages if not _is_table(p.text)]
+    passages = prose or passages
     if not passages:
         return ""
     each = max(80, budget // len(passages))
