@@ -373,3 +373,18 @@ def test_a_point_that_restates_part_of_an_earlier_one_is_a_repeat() -> None:
     assert not near_duplicate("Open-weight models are easy to adopt.", a, subject=topic)
     assert not near_duplicate("They can handle a wider range of tasks.",
                               "They are easier to train and deploy.", subject=topic)
+
+
+def test_a_field_description_written_as_a_bullet_is_refused() -> None:
+    """The 1.5B's deck from a report (bench/deck_quality.py, 2026-12-02) had the bullet
+    "Notes: One sentence the speaker adds." (the prompt's description of the notes
+    field) and a slide headed "Process"."""
+    from qwenapp.slides.checks import clean_line, copied_instruction
+    from qwenapp.slides.language import resolve_language
+    from qwenapp.slides.outline import generic
+    from qwenapp.slides.prompts import instruction_text
+
+    line = clean_line("Notes: One sentence the speaker adds.")
+    assert copied_instruction(line, instruction_text(resolve_language("en", "x")))
+    assert generic("Process") and generic("References")
+    assert not generic("How a report becomes a deck")

@@ -63,7 +63,7 @@ _NUMBER = re.compile(r"(?<![\w.])[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[-−]?\d+(
 
 # A small model writes the schema's key into the value: "Head: Why open models win".
 _KEY_PREFIX = re.compile(r"^(?:head(?:ing)?|title|sub(?:title)?|points?|bullets?|take(?:away)?|"
-                         r"标题|副标题|要点)\s*[:：]\s*", re.IGNORECASE)
+                         r"notes?|标题|副标题|要点|备注)\s*[:：]\s*", re.IGNORECASE)
 
 
 def clean_line(text: str) -> str:

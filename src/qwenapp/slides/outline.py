@@ -282,7 +282,7 @@ _GENERIC = re.compile(
     r"next steps|q ?& ?a|questions|agenda|thank you|details|more|miscellaneous|"
     r"(?:key |main |the )?(?:advantages|disadvantages|benefits|challenges|limitations|"
     r"drawbacks|risks|opportunities|features|applications|use cases|future(?: outlook)?|"
-    r"pros and cons)|"
+    r"pros and cons|process|steps|timeline|comparison|references|sources|data|figures)|"
     r"引言|概述|背景|总结|结论|要点|下一步|问答|目录|谢谢|详情|优势|劣势|挑战|局限性?|"
     r"应用|特点|未来|未来展望)\W*$", re.IGNORECASE)
 
