@@ -315,28 +315,25 @@ def test_a_replacement_heading_is_never_the_key_name_or_the_topic() -> None:
     assert not any(h.lower() == topic.lower() for h in heads[1:]), heads
 
 
-def test_close_repeats_everywhere_still_give_a_deck() -> None:
-    """The 1.5B (bench/deck_quality.py, 2026-12-02) wrote the same few points, lightly
-    reworded, on every slide and on every rewrite and replacement: three of five slides
-    were left out and no deck was made after 199 s. When no version free of repeats can
-    be written, the slide is kept with its points that are not word-for-word repeats,
-    and the output says so; only verbatim repeats are still left out."""
+def test_slides_that_resemble_earlier_ones_keep_their_new_points() -> None:
+    """The 1.5B (bench/deck_quality.py, 2026-12-02) repeated the first slide's points on
+    every slide, each time with a couple of new ones, on every rewrite and replacement
+    too: such slides were refused as a whole and the deck failed. When no version free
+    of repeats can be written, the version's new points are kept, as a bullet slide,
+    and the output says so; its repeated points are not."""
     first = ["Developers can run the weights on their own servers.",
              "Teams avoid paying per token for every request.",
              "Companies keep sensitive data inside their network."]
     heads = ["Running models in house", "What teams save", "Where the data stays",
              "Who adopts first", "What comes next"]
-    # each later slide: two points reworded from the first slide's, one of its own
-    close = {h: [f"Developers can run the weights on their own {where}.",
-                 f"Companies keep sensitive data inside their {net}.", own]
-             for h, where, net, own in zip(heads[1:], ("hardware", "machines", "laptops",
-                                                      "clusters"),
-                                           ("offices", "buildings", "networks", "premises"),
-                                           ("Hospitals were among the first to switch.",
-                                            "Banks followed within a year.",
-                                            "Schools use them for tutoring.",
-                                            "Startups fine-tune them for niches."),
-                                           strict=True)}
+    own = {"What teams save": ["Hospitals were among the first to switch.",
+                               "Audit logs stay under the hospital's control."],
+           "Where the data stays": ["Banks followed within a year.",
+                                    "Regulators accept on-premises inference."],
+           "Who adopts first": ["Schools use them for tutoring.",
+                                "Teachers grade drafts with a local model."],
+           "What comes next": ["Startups fine-tune them for niches.",
+                               "Phones will run the smallest sizes offline."]}
     outline = {"title": "Open weights at work", "sub": "For developers",
                "slides": [{"head": h, "kind": "bullets"} for h in heads]}
     inner = deck_responder()
@@ -347,7 +344,7 @@ def test_close_repeats_everywhere_still_give_a_deck() -> None:
             return outline
         head = _is_slide(messages, options)
         if head is not None and "points" in props:
-            return {"points": close.get(head, first), "notes": "Notes."}
+            return {"points": first + own.get(head, []), "notes": "Notes."}
         return inner(messages, options)
 
     topic = "Why open-weight language models are gaining adoption among developers"
@@ -358,7 +355,9 @@ def test_close_repeats_everywhere_still_give_a_deck() -> None:
     assert any(c.action == "kept" for c in changed)
     assert "was kept" in next(c for c in changed if c.action == "kept").text()
     assert not any(c.action == "dropped" for c in changed)
-    assert events[-1].stats.overlapping >= 1
+    bullets = [b for s in deck.slides[2:-1] for b in s.bullets]
+    assert bullets.count(first[0]) == 1  # the repeats are gone, the new points stay
+    assert own["What teams save"][0] in bullets
 
 
 def test_a_point_that_restates_part_of_an_earlier_one_is_a_repeat() -> None:

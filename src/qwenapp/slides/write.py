@@ -30,7 +30,6 @@ from ..models.base import Backend, complete
 from ..models.events import GenerateOptions, Message
 from .checks import (
     echoes,
-    likeness,
     near_duplicate,
     similar,
     truncated,
@@ -466,7 +465,9 @@ def _without_repeats(s: Slide, earlier: Sequence[Slide], subject: str) -> Slide 
 
 
 def _said(slides: Sequence[Slide], most: int = 6) -> list[str]:
-    return [b[:60] for b in _bullets_of(slides)[-most:]]
+    # whole points: the 0.5B copies this list into its answer, and a point cut at 60
+    # characters came back as a bullet ending "…improving communication, enha"
+    return _bullets_of(slides)[-most:]
 
 
 async def _new_heading(job: Job, outline: Outline, covered: list[str],
@@ -533,18 +534,19 @@ async def _final(job: Job, outline: Outline, i: int, draft: Slide | None, why: s
     return None
 
 
-def _least_repeated(tried: Sequence[Slide], kept: Sequence[Slide], subject: str,
-                    close: float = 0.85) -> Slide | None:
-    """Of the versions tried for a slide, the one with the most points that are not
-    (nearly word for word) said before, as bullets; None when none has two such points
-    under a heading of its own."""
+def _least_repeated(tried: Sequence[Slide], kept: Sequence[Slide], subject: str
+                    ) -> Slide | None:
+    """Of the versions tried for a slide (each refused as a whole for resembling an
+    earlier slide), the one with the most points not said before, as bullets, those
+    points only; None when none has two under a heading of its own. (A looser bar let
+    the 0.5B's reworded repeats back in.)"""
     said = _bullets_of(kept)
     best: Slide | None = None
     for s in tried:
         if s.kind != "bullets" or any(same_heading(s.title, k.title) for k in kept):
             continue
         own = [b for b in s.bullets if not echoes(b, s.title)
-               and all(likeness(b, x, subject) < close for x in said)]
+               and not any(near_duplicate(b, x, subject=subject) for x in said)]
         if len(own) >= 2 and (best is None or len(own) > len(best.bullets)):
             best = s.model_copy(update={"bullets": own})
     return best
