@@ -116,12 +116,19 @@ def test_cancel_mid_answer_saves_partial_marked_interrupted(store: ConversationS
     seen: list[str] = []
 
     async def run() -> None:
+        some_text = asyncio.Event()
+
         async def consume() -> None:
+            deltas = 0
             async for ev in a.chat("tell me"):
                 if type(ev).__name__ == "Started":
                     seen.append(ev.conversation_id)  # type: ignore[union-attr]
+                if type(ev).__name__ == "TextDelta":
+                    deltas += 1
+                    if deltas == 5:  # mid-answer, however slow the machine is
+                        some_text.set()
         task = asyncio.create_task(consume())
-        await asyncio.sleep(0.2)
+        await asyncio.wait_for(some_text.wait(), 30)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

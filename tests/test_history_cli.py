@@ -27,6 +27,13 @@ class Home:
     sky: str  # conversation ids
     beijing: str
 
+    def prefix(self, conv_id: str) -> str:
+        """The shortest prefix (at least 12 characters) naming only ``conv_id``: ids made in
+        the same millisecond share their first 12 or more characters."""
+        other = self.beijing if conv_id == self.sky else self.sky
+        n = next(n for n in range(12, len(conv_id)) if not other.startswith(conv_id[:n]))
+        return conv_id[:n]
+
     def run(self, *args: str, input: str | None = None) -> Result:
         state = AppState(settings=self.settings, console=Console(width=200, highlight=False),
                          err=Console(stderr=True, width=200, highlight=False))
@@ -100,7 +107,7 @@ def test_show(hist: Home) -> None:
     assert "Because of scattering" in out and "[interrupted]" in out  # the newest branch
     assert "version 2 of 2" in out and "Rayleigh" not in out
 
-    data = json.loads(hist.run("show", hist.beijing[:12], "--json").stdout)
+    data = json.loads(hist.run("show", hist.prefix(hist.beijing), "--json").stdout)
     assert data["conversation"]["id"] == hist.beijing
     assert [m["role"] for m in data["messages"]] == ["user", "assistant"]
 
@@ -166,7 +173,7 @@ def test_rm(hist: Home) -> None:
 
 
 def test_rename(hist: Home) -> None:
-    result = hist.run("rename", hist.sky[:12], "Sky", "colour")
+    result = hist.run("rename", hist.prefix(hist.sky), "Sky", "colour")
     assert result.exit_code == 0, result.output
     assert hist.store.get(hist.sky).title == "Sky colour"
     _one_line_error(hist.run("rename", hist.sky, " "), 2, "a title cannot be empty")

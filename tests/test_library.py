@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sqlite3
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -146,7 +147,7 @@ class _BagEmbedder:
         for t in texts:
             v = [0.0] * 64
             for term in content_terms(t):
-                v[hash(term) % 64] += 1.0
+                v[zlib.crc32(term.encode()) % 64] += 1.0  # hash() changes per process
             out.append(v)
         return out
 
