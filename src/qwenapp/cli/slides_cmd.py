@@ -31,6 +31,7 @@ from ..slides import (
     DeckRequest,
     DeckResult,
     Exported,
+    Finding,
     Note,
     OutlineReady,
     OutlineRetry,
@@ -45,6 +46,7 @@ from ..slides import (
     StageReused,
     Theme,
     build_deck,
+    findings_from_report,
     get_theme,
     load_sources,
     load_template,
@@ -104,8 +106,10 @@ def _print(err: Console, ev: BuildEvent) -> None:
             err.print(f"[bold green]wrote[/] {escape(str(p))}")
 
 
-def _report_passages(state: AppState, report_id: str, topic: str) -> tuple[str, list[Passage]]:
-    """A saved report's retrieved passages (ids kept, so notes cite its sources)."""
+def _report_passages(state: AppState, report_id: str, topic: str
+                     ) -> tuple[str, list[Passage], list[Finding]]:
+    """A saved report's retrieved passages (ids kept, so notes cite its sources) and its
+    verified sentences as findings (the deck's first slides, as deck jobs do)."""
     from ..reports import load_report
     from ..store import open_db
 
@@ -113,8 +117,10 @@ def _report_passages(state: AppState, report_id: str, topic: str) -> tuple[str, 
     passages = passages_from_report(report)
     if not passages:
         raise InputError(f"report {report_id} has no sources to build a deck from")
-    state.err.print(f"report {escape(report.title)}: {len(passages)} passage(s)")
-    return topic or report.title, passages
+    findings = findings_from_report(report)
+    state.err.print(f"report {escape(report.title)}: {len(passages)} passage(s), "
+                    f"{len(findings)} section(s) of verified sentences")
+    return topic or report.title, passages, findings
 
 
 def _default_output(topic: str) -> Path:
@@ -125,14 +131,14 @@ def _default_output(topic: str) -> Path:
 
 async def _run(state: AppState, model: str | None, request: DeckRequest, out: Path,
                theme: Theme, passages: list[Passage], tables: list[DataTable] | None,
-               pdf: bool, png: bool) -> DeckResult:
+               pdf: bool, png: bool, findings: list[Finding]) -> DeckResult:
     backend = state.backend(model)
     request = dataclasses.replace(request, parallel=job_parallel(
         backend, state.settings.job_parallel, state.settings.parallel))
     try:
         result: DeckResult | None = None
         async for ev in build_deck(backend, request, out, theme=theme, passages=passages,
-                                   tables=tables, pdf=pdf, png=png):
+                                   tables=tables, findings=findings, pdf=pdf, png=png):
             _print(state.err, ev)
             if isinstance(ev, DeckBuilt):
                 result = ev.result
@@ -201,8 +207,9 @@ def slides(state: AppState, words: tuple[str, ...], output: Path | None, count: 
             topic_words.append(word)
     topic = " ".join(topic_words)
     report_passages: list[Passage] = []
+    findings: list[Finding] = []
     if report_id:
-        topic, report_passages = _report_passages(state, report_id, topic)
+        topic, report_passages, findings = _report_passages(state, report_id, topic)
     request = DeckRequest(topic=topic, slides=count, audience=audience, tone=tone,
                           notes=notes.strip(), language=language, seed=seed)
     check_request(request, bool(files) or bool(report_passages))
@@ -223,7 +230,8 @@ def slides(state: AppState, words: tuple[str, ...], output: Path | None, count: 
         if not passages:
             raise InputError("the --from documents hold no text to build a deck from",
                              "check that they are not empty")
-    result = asyncio.run(_run(state, model, request, out, theme, passages, tables, pdf, png))
+    result = asyncio.run(_run(state, model, request, out, theme, passages, tables, pdf, png,
+                              findings))
     theme_label = f"template:{template.resolve()}" if template else (theme_name or "light")
     versions.record_deck(state, result.deck, theme_label, result.path)
     if as_json:
