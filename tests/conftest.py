@@ -75,7 +75,9 @@ SLOW_MODULES = frozenset({
     "test_reliability_restart", "test_reliability_server", "test_reliability_soak",
     "test_slides_design", "test_slides_export", "test_slides_render", "test_slides_resume",
     "test_slides_from_report", "test_slides_tables", "test_reports_render", "test_web_chat",
-    "test_web_jobs", "test_web_tools", "test_ocr", "test_ocr_e2e", "test_embedded",
+    "test_web_jobs", "test_web_tools", "test_ocr", "test_ocr_e2e", "test_ocr_web",
+    "test_embedded", "test_slides_revise_cli", "test_revisions_api", "test_web_revise",
+    "test_reports_web", "test_deck_job", "test_server_tools",
 })
 
 
