@@ -131,7 +131,7 @@ def test_eight_asked_with_repeats_gives_eight() -> None:
     assert deck.slides[1].bullets == [s.title for s in content]  # the agenda follows
 
 
-def test_fewer_than_half_the_slides_is_an_error_that_says_why() -> None:
+def test_no_content_slide_at_all_is_an_error_that_says_why() -> None:
     outline = {"title": "Open models", "sub": "", "slides": [
         {"head": h, "kind": "bullets"} for h in ("Licensing", "Sizes", "Tooling", "Costs",
                                                  "Risks", "Outlook", "Hiring")]}
@@ -144,8 +144,36 @@ def test_fewer_than_half_the_slides_is_an_error_that_says_why() -> None:
             return {"points": ["Presentation Title", "First bullet point"], "notes": ""}
         return {"head": "Slide Title", "take": "", "lines": []}
 
-    with pytest.raises(DeckError, match=r"only 0 of 5 content slides could be made"):
+    with pytest.raises(DeckError, match=r"none of the 5 content slides could be made"):
         _run(ScriptedModel(responder=respond), DeckRequest("Open models", slides=8))
+
+
+def test_a_chinese_deck_whose_slides_repeat_each_other_is_still_a_deck() -> None:
+    """The default model's Chinese topic deck (2026-12-02): 技术/经济/社会 slides all said the
+    same things, so three of four were left out as repeats, and the run ended with no deck.
+    Now the deck has the slide that could be made, and the run says which were left out."""
+    heads = ("技术层面", "经济层面", "社会层面", "技术与经济的结合")
+    outline = {"title": "开源大模型为何受到开发者欢迎", "sub": "", "slides": [
+        {"head": h, "kind": "bullets"} for h in heads]}
+    same = ["开源模型可以在本地硬件上运行，数据不出公司", "许可证允许商业使用，无需另签协议",
+            "社区每周都在发布新的工具和评测"]
+
+    def respond(messages: Sequence[Message], options: GenerateOptions) -> Any:
+        props = (options.json_schema or {}).get("properties", {})
+        if "slides" in props:
+            return outline
+        if "points" in props:
+            return {"points": same, "notes": ""}
+        return {"head": "技术层面", "take": "", "lines": same}
+
+    events = _run(ScriptedModel(responder=respond),
+                  DeckRequest("开源大模型为何受到开发者欢迎", slides=6))
+    deck = events[-1].deck
+    content = [s for s in deck.slides[1:-1] if s.kind != "agenda"]
+    assert len(content) == 1 and content[0].title == "技术层面"
+    left_out = [e for e in events if isinstance(e, SlideChanged) and e.action == "dropped"]
+    assert len(left_out) == 3 and all("重复" in e.reason or "repeat" in e.reason
+                                      for e in left_out), left_out
 
 
 def test_bullets_cut_off_with_an_ellipsis_are_rewritten_never_shown() -> None:

@@ -239,7 +239,7 @@ async def generate_deck(backend: Backend, request: DeckRequest,
     deck's first content slides as they are. ``stages``: where finished
     stages are saved and, on a resumed run, loaded from. ``fit``: the
     layout's overflow check for a slide. Raises InputError for a bad request
-    and DeckError when too few slides could be made for a useful deck.
+    and DeckError when not one content slide could be made.
     """
     queue: asyncio.Queue[Any] = asyncio.Queue()
     store = stages if stages is not None else MemoryStages()
