@@ -57,7 +57,7 @@ def test_stdio_library_tools(library_home: dict[str, str]) -> None:
 
     listed, docs, hits = asyncio.run(asyncio.wait_for(_session(library_home, body), 120))
     tools = {t.name: t for t in listed.tools}
-    assert set(tools) == {"library_search", "list_documents", "research_report"}
+    assert set(tools) == {"library_search", "list_documents", "research_report", "slide_deck"}
     assert tools["library_search"].annotations.read_only_hint is True
     assert not (tools["research_report"].annotations and
                 tools["research_report"].annotations.read_only_hint)
@@ -74,6 +74,32 @@ def test_stdio_research_report_cites_the_library(library_home: dict[str, str]) -
     report = _text(result)
     assert not result.is_error, report
     assert report.startswith("# ") and "[1]" in report
+
+
+def test_stdio_slide_deck_writes_an_editable_deck_from_the_library(
+        library_home: dict[str, str], tmp_path: Path) -> None:
+    from pptx import Presentation
+
+    from qwenapp.slides.scripted import cli_script
+
+    script = cli_script(tmp_path / "deck-script.json", "Qwen adoption", 5)
+
+    async def body(session: Any) -> Any:
+        tools = {t.name: t for t in (await session.list_tools()).tools}
+        assert tools["slide_deck"].annotations.read_only_hint is False  # it writes a file
+        return await session.call_tool("slide_deck", {"topic": "Qwen adoption", "slides": 5})
+
+    result = asyncio.run(asyncio.wait_for(
+        _session(library_home, body, "--model", f"scripted:{script}"), 300))
+    answer = _text(result)
+    assert not result.is_error, answer
+    path = Path(answer.split("\n")[0].split(" ")[1].rstrip(","))
+    assert path.parent == Path(library_home["QWENAPP_HOME"]) / "decks" and path.suffix == ".pptx"
+    assert "citing" in answer.splitlines()[0]  # the library's documents were its sources
+    pres = Presentation(str(path))
+    assert len(pres.slides) >= 3
+    titles = [line.split(". ", 1)[1] for line in answer.splitlines()[1:]]
+    assert len(titles) == len(pres.slides)
 
 
 def test_bad_arguments_are_tool_errors(library_home: dict[str, str]) -> None:

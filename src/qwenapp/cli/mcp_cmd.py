@@ -16,14 +16,15 @@ __all__ = ["mcp"]
 
 
 @click.command("mcp")
-@click.option("-m", "--model", help="Model for research_report (default: the configured one).")
+@click.option("-m", "--model",
+              help="Model for research_report and slide_deck (default: the configured one).")
 @click.option("--http", "http", is_flag=True, help="Serve streamable HTTP instead of stdio.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address for --http.")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535),
               help="Port for --http.")
 @click.pass_obj
 def mcp(state: AppState, model: str | None, http: bool, host: str, port: int) -> None:
-    """Offer library_search, list_documents and research_report as MCP tools."""
+    """Offer library_search, list_documents, research_report and slide_deck as MCP tools."""
     from ..mcp.server import build_server
     from ..store import open_db
 
