@@ -30,7 +30,13 @@ def test_real_model_makes_a_four_slide_deck(cli_env: dict[str, str], tmp_path: P
     assert p.returncode == 0, p.stderr
     prs = Presentation(str(out))
     slides = list(prs.slides)
-    assert len(slides) == 4
+    # 4 asked: title, two content slides, closing. A content slide the small model cannot
+    # write without repeating the other is left out, and the run must say so and why.
+    assert 3 <= len(slides) <= 4, p.stderr
+    if len(slides) == 3:
+        assert "left out" in p.stderr, p.stderr
+    assert "…" not in "".join(sh.text_frame.text for sl in slides for sh in sl.shapes
+                              if sh.has_text_frame)
     for slide in slides:
         title = slide.shapes.title.text
         assert title.strip() and placeholder_reason(title) is None
