@@ -7,32 +7,20 @@ reload. Rows go when their message does (``ON DELETE CASCADE``).
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
-from ..store import transaction
+from .message_extras import load_extras, save_extras
 
 __all__ = ["load_sources", "save_sources"]
 
 
-def save_sources(conn: sqlite3.Connection, message_id: str,
-                 sources: list[dict[str, Any]]) -> None:
-    with transaction(conn) as c:
-        c.execute("INSERT OR REPLACE INTO server_message_sources (message_id, sources) "
-                  "VALUES (?, ?)", (message_id, json.dumps(sources, ensure_ascii=False)))
+def save_sources(conn: sqlite3.Connection, message_id: str, sources: list[dict[str, Any]]) -> None:
+    save_extras(conn, "server_message_sources", "sources", message_id, sources)
 
 
 def load_sources(conn: sqlite3.Connection,
                  message_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
     """Sources by message id, for those of ``message_ids`` that have any."""
-    ids = list(message_ids)
-    out: dict[str, list[dict[str, Any]]] = {}
-    for i in range(0, len(ids), 500):  # SQLite's bound-parameter limit
-        part = ids[i:i + 500]
-        marks = ",".join("?" * len(part))
-        for mid, data in conn.execute("SELECT message_id, sources FROM server_message_sources "
-                                      f"WHERE message_id IN ({marks})", part):
-            out[mid] = json.loads(data)
-    return out
+    return load_extras(conn, "server_message_sources", "sources", message_ids)
