@@ -298,3 +298,18 @@ def test_script_file_tool_calls(tmp_path: Any) -> None:
                                GenerateOptions(tools=TOOLS)))
     assert [(c.name, dict(c.arguments)) for c in out.tool_calls] == [
         ("calculator", {"expression": "3*3"})]
+
+
+def test_doubled_braces_copied_from_the_coder_template_are_undoubled() -> None:
+    # Qwen2.5-Coder's GGUF template shows its example with format-escaped braces
+    # and the 0.5B/1.5B copy them; this is the form they were seen to write.
+    raw = '{{"name": "calculator", "arguments": {{"expression": "2+2"}}}}'
+    assert repair_json(raw) == (
+        {"name": "calculator", "arguments": {"expression": "2+2"}}, True)
+    text = f"<tool_call>\n{raw}\n</tool_call>"
+    _, calls, errors, _ = summary(translate(text_chunks(text, 7)))
+    assert calls == [("calculator", {"expression": "2+2"})] and errors == []
+
+
+def test_a_brace_pair_inside_a_string_is_left_alone() -> None:
+    assert repair_json('{"template": "{{name}}"}') == ({"template": "{{name}}"}, False)

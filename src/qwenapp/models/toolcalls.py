@@ -136,7 +136,15 @@ def repair_json(text: str) -> tuple[Any, bool]:
         raise ValueError("no JSON object in the text")
     body = body[start:]
     decoder = json.JSONDecoder()
-    for candidate in (body, _normalise(body)):
+    candidates = [body, _normalise(body)]
+    if body.startswith("{{"):
+        # The Qwen2.5-Coder GGUF chat template shows its tool-call example with
+        # Python-format-escaped braces, and the small models copy them:
+        # ``{{"name": …, "arguments": {{…}}}}``. ``{{`` never starts valid JSON,
+        # so undoubling is tried only then.
+        single = body.replace("{{", "{").replace("}}", "}")
+        candidates += [single, _normalise(single)]
+    for candidate in candidates:
         try:
             value, _ = decoder.raw_decode(candidate)
             return value, True
