@@ -7,7 +7,8 @@ into cells at wide gaps, and a run of at least three rows with the same
 number of cells, whose cells line up column by column, and with a column
 of numbers, is a table: its rows and columns go into the document as a
 table (``Section.table``), so the deck pipeline can chart it. The numbers
-column is what tells a table from a page set in two columns of prose.
+column is what tells a table from a page set in two columns of prose; dot
+leaders tell a table of contents (which lines up just as well) from a table.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 __all__ = ["Word", "find_tables"]
 
 _NUMBER = re.compile(r"^[(\-−+]?[$€£¥]?\d[\d,.\s]*(%|[kKmMbB]|bn|万|亿)?\)?$")
+_LEADERS = re.compile(r"(?:\.\s?){4,}|…{2,}")  # ". . . . 24": a table of contents
 _MIN_ROWS = 3  # a header and two rows
 _NUMERIC_SHARE = 0.6  # of a column's cells below the header
 
@@ -90,6 +92,11 @@ def _numeric(table: list[list[Cell]]) -> bool:
     return False
 
 
+def _contents(table: list[list[Cell]]) -> bool:
+    """A table of contents: titles, dot leaders and page numbers line up too."""
+    return any(_LEADERS.search(_text(c)) for r in table for c in r)
+
+
 def find_tables(words: list[Word]) -> tuple[list[list[list[str]]], set[int]]:
     """The tables among ``words``, as rows of cell text, and the ids of the words they use."""
     if len(words) < 2 * _MIN_ROWS:
@@ -103,7 +110,7 @@ def find_tables(words: list[Word]) -> tuple[list[list[list[str]]], set[int]]:
                 and row[0][0].top - run[-1][0][0].top < 3 * size):
             run.append(row)
             continue
-        if len(run) >= _MIN_ROWS and _numeric(run):
+        if len(run) >= _MIN_ROWS and _numeric(run) and not _contents(run):
             tables.append(run)
         run = [row] if len(row) >= 2 else []
     used = {id(w) for t in tables for r in t for c in r for w in c}

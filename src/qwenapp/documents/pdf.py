@@ -3,6 +3,7 @@
 Pages without a text layer (a scanner's pages: one picture each) are read by
 OCR (:mod:`.ocr`), and only those: in a mixed PDF the typed pages are read as
 text, the scanned ones recognised, and every section keeps its page number.
+A table on a typed page is kept as a table section (:mod:`.pdf_tables`).
 The page's pictures are taken out of the PDF as they are (no renderer is
 needed), each checked against ``max_image_pixels`` from its dictionary before
 it is decoded. Text drawn as vector outlines, with no picture and no text
@@ -28,6 +29,7 @@ from .images import check_pixels
 from .limits import Limits
 from .model import DocumentError, Section
 from .ocr import INSTALL_HINT, PageSource, Progress, engine_status, read_pages
+from .pdf_tables import page_sections
 
 __all__ = ["pdf_sections"]
 
@@ -143,7 +145,7 @@ def pdf_sections(path: Path, limits: Limits,
         for i, page in enumerate(reader.pages, start=1):
             text = (page.extract_text() or "").strip()
             if len("".join(text.split())) >= _SCANNED_CHARS:
-                found[i] = [Section(text=text, location=f"page {i}")]
+                found[i] = page_sections(page, text, f"page {i}")
                 continue
             pictures = _pictures(page)
             if pictures:
