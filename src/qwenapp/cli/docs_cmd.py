@@ -19,7 +19,7 @@ __all__ = ["docs"]
 
 
 def _library(state: AppState) -> Library:
-    return Library(open_db(state.settings.db_path), limits=state.settings.documents.limits())
+    return Library(open_db(state.settings.database), limits=state.settings.documents.limits())
 
 
 def _embed_spec(state: AppState, spec: str | None) -> str | None:
@@ -35,8 +35,10 @@ def docs() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--embed", "embed", metavar="openai:URL#MODEL",
               help="Also compute embeddings through this endpoint (or $QWENAPP_EMBED).")
+@click.option("--reread", is_flag=True,
+              help="Read files already in the library again (after switching OCR on).")
 @click.pass_obj
-def add(state: AppState, paths: tuple[Path, ...], embed: str | None) -> None:
+def add(state: AppState, paths: tuple[Path, ...], embed: str | None, reread: bool) -> None:
     """Add files or folders (PDF, DOCX, PPTX, XLSX, CSV, Markdown, HTML, text, and scans
     and pictures of text: PNG, JPEG, WebP, TIFF, read by OCR)."""
     lib = _library(state)
@@ -44,12 +46,17 @@ def add(state: AppState, paths: tuple[Path, ...], embed: str | None) -> None:
     named = {p.expanduser().resolve() for p in paths if not p.is_dir()}
     failed = total = 0
     pages = PageProgress(err)  # long scans: "scan.pdf: OCR page 3 of 40"
-    for o in _ingest(lib, paths, pages):
+    for o in _ingest(lib, paths, pages, reread):
         total += 1
         name = escape(str(o.path))
         if o.status in ("added", "updated"):
             err.print(f"[green]{o.status:9}[/] {name} ({o.sections} sections, "
                       f"{o.chunks} passages)")
+            for note in o.notes:
+                err.print(f"[yellow]          {escape(note)}[/]")
+                if "switched off" in note:
+                    err.print(f"[dim]          switch OCR on, then: qwenapp docs add --reread "
+                              f"{name}[/]")
         elif o.status == "unchanged":
             note = f": {o.reason}" if o.reason else ""
             err.print(f"[dim]unchanged {name}{escape(note)}[/]")
@@ -74,10 +81,10 @@ def add(state: AppState, paths: tuple[Path, ...], embed: str | None) -> None:
         raise InputError(f"{failed} of {total} file(s) could not be added (reasons above)")
 
 
-def _ingest(lib: Library, paths: tuple[Path, ...], pages: PageProgress
+def _ingest(lib: Library, paths: tuple[Path, ...], pages: PageProgress, reread: bool
             ) -> Iterator[IngestOutcome]:
     try:
-        for o in lib.ingest(paths, progress=pages):
+        for o in lib.ingest(paths, progress=pages, reread=reread):
             pages.done(o.path)
             yield o
     finally:

@@ -82,7 +82,7 @@ def extract(path: Path, limits: Limits = DEFAULT_LIMITS,
         check_zip(path, limits, kind.upper())
     sha = _sha256(path)
     try:
-        title, sections = _parse(path, kind, limits, progress)
+        title, sections, notes = _parse(path, kind, limits, progress)
     except DocumentError:
         raise
     except MemoryError:
@@ -95,15 +95,21 @@ def extract(path: Path, limits: Limits = DEFAULT_LIMITS,
     if not sections:
         raise DocumentError(f"{path.name}: no text found in the {kind} file")
     check_text(path.name, sum(len(s.text) for s in sections), limits)
-    return Document(path=path, title=title or path.stem, kind=kind, sha256=sha, sections=sections)
+    return Document(path=path, title=title or path.stem, kind=kind, sha256=sha, sections=sections,
+                    notes=notes)
 
 
 def _parse(path: Path, kind: DocumentKind, limits: Limits,
-           progress: Progress | None) -> tuple[str | None, list[Section]]:
+           progress: Progress | None) -> tuple[str | None, list[Section], tuple[str, ...]]:
     if kind == "pdf":
         from .pdf import pdf_sections
 
         return pdf_sections(path, limits, progress)
+    return (*_parse_whole(path, kind, limits, progress), ())
+
+
+def _parse_whole(path: Path, kind: DocumentKind, limits: Limits,
+                 progress: Progress | None) -> tuple[str | None, list[Section]]:
     if kind == "image":
         from .images import image_sections
 

@@ -40,6 +40,7 @@ class Document:
     kind: DocumentKind
     sha256: str
     sections: list[Section] = field(default_factory=list)
+    notes: tuple[str, ...] = ()  # what was left unread and why ("2 scanned pages: OCR is off")
 
     @property
     def text(self) -> str:

@@ -103,8 +103,9 @@ def _dpi(page: Any, pictures: list[tuple[Any, int, int]]) -> int | None:
     return round(pictures[0][1] / inches) if inches > 0.5 else None
 
 
-def pdf_sections(path: Path, limits: Limits,
-                 progress: Progress | None = None) -> tuple[str | None, list[Section]]:
+def pdf_sections(path: Path, limits: Limits, progress: Progress | None = None
+                 ) -> tuple[str | None, list[Section], tuple[str, ...]]:
+    """``(title, sections, notes)``: notes say which scanned pages stayed unread, and why."""
     from pypdf import PdfReader
     from pypdf.errors import (
         DependencyError,
@@ -173,7 +174,9 @@ def pdf_sections(path: Path, limits: Limits,
         raise DocumentError(f"{path.name}: no extractable text in {n_pages} page(s)"
                             + (f" ({unread})" if unread else ""),
                             _hint(unread))
-    return title, [s for i in sorted(found) for s in found[i]]
+    # with typed pages found, ``unread`` is set only when OCR could not run at all
+    notes = (f"{len(scanned)} scanned page(s) not read: {unread}",) if unread else ()
+    return title, [s for i in sorted(found) for s in found[i]], notes
 
 
 def _hint(unread: str) -> str:

@@ -8,14 +8,15 @@ unsupported type: nothing is dropped silently.
 
 Search is SQLite FTS5 with BM25 over chunk text (CJK as bigrams, see
 :mod:`.terms`) and the document title; with an embedder, BM25 and cosine
-rankings are fused (reciprocal rank fusion).
+rankings are fused (reciprocal rank fusion). On PostgreSQL the same text is
+indexed as a weighted ``tsvector`` and ranked with ``ts_rank`` (migration
+0100's PostgreSQL file); only :meth:`Library.search` knows the difference.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ import numpy as np
 from ..documents import DEFAULT_LIMITS, Document, DocumentError, Limits, kind_of
 from ..errors import InputError
 from ..store import new_id, transaction
+from ..store.connection import Connection, Row, dialect_of
 from .chunking import Chunk, chunk_sections
 from .embeddings import Embedder, from_blob, to_blob
 from .terms import content_terms, fts_form
@@ -72,6 +74,7 @@ class IngestOutcome:
     title: str = ""
     sections: int = 0  # pages / slides / sheets / headed sections read
     chunks: int = 0
+    notes: tuple[str, ...] = ()  # what was left unread ("3 scanned page(s) not read: …")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +103,14 @@ def fts_query(query: str) -> str | None:
     return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms[:64])
 
 
+def pg_query_terms(query: str) -> list[str]:
+    """The terms :func:`fts_query` would OR together, for PostgreSQL's ``plainto_tsquery``."""
+    terms = list(dict.fromkeys(content_terms(query)))
+    if not terms:
+        terms = list(dict.fromkeys(content_terms(query, keep_stopwords=True)))
+    return terms[:64]
+
+
 def _walk(root: Path) -> Iterator[Path]:
     for p in sorted(root.rglob("*")):
         rel = p.relative_to(root).parts
@@ -112,7 +123,7 @@ def _walk(root: Path) -> Iterator[Path]:
 class Library:
     """The document library on one SQLite connection (from :func:`qwenapp.store.open_db`)."""
 
-    def __init__(self, conn: sqlite3.Connection, *, limits: Limits = DEFAULT_LIMITS,
+    def __init__(self, conn: Connection, *, limits: Limits = DEFAULT_LIMITS,
                  chunk_tokens: int = 200, worker: DocumentWorker | None = None) -> None:
         self.conn = conn
         self.limits = limits
@@ -137,18 +148,23 @@ class Library:
         return files
 
     def ingest(self, paths: Iterable[Path], progress: Callable[[Path, int, int], None] | None
-               = None) -> Iterator[IngestOutcome]:
+               = None, *, reread: bool = False) -> Iterator[IngestOutcome]:
         """Add files and folders (recursively), yielding one outcome per file.
 
         ``progress(path, done, total)`` reports the pages of a scan OCR has read.
         """
         for path in self.expand(paths):
             yield self.ingest_file(path, None if progress is None else
-                                   functools.partial(progress, path.resolve()))
+                                   functools.partial(progress, path.resolve()), reread=reread)
 
-    def ingest_file(self, path: Path,
-                    progress: Callable[[int, int], None] | None = None) -> IngestOutcome:
-        """Add one file; ``progress(done, total)`` reports the pages of a scan OCR has read."""
+    def ingest_file(self, path: Path, progress: Callable[[int, int], None] | None = None,
+                    *, reread: bool = False) -> IngestOutcome:
+        """Add one file; ``progress(done, total)`` reports the pages of a scan OCR has read.
+
+        A file already in the library is left alone unless ``reread``: then it is
+        read again and its passages replaced (after OCR is switched on, or the
+        reader learnt to keep tables), under the same document id.
+        """
         path = path.resolve()
         if kind_of(path) is None:
             return IngestOutcome(path, "skipped",
@@ -161,7 +177,7 @@ class Library:
         row = self.conn.execute(
             "SELECT id, title, sections, path FROM library_documents WHERE sha256 = ? "
             "ORDER BY path = ? DESC LIMIT 1", (sha, str(path))).fetchone() if sha else None
-        if row is not None:
+        if row is not None and not (reread and row["path"] == str(path)):
             n = self._chunk_count(row["id"])
             same = row["path"] == str(path)
             return IngestOutcome(path, "unchanged",
@@ -216,14 +232,16 @@ class Library:
                      now, now))
             title_form = fts_form(doc.title)
             for c in chunks:
-                cur = self.conn.execute(
+                chunk_id = self.conn.execute(
                     "INSERT INTO library_chunks (document_id, ord, location, text) "
-                    "VALUES (?, ?, ?, ?)", (doc_id, c.ord, c.location, c.text))
+                    "VALUES (?, ?, ?, ?) RETURNING id",
+                    (doc_id, c.ord, c.location, c.text)).fetchone()[0]
                 self.conn.execute("INSERT INTO library_fts (rowid, body, title) VALUES (?, ?, ?)",
-                                  (cur.lastrowid, fts_form(c.location + "\n" + c.text),
+                                  (chunk_id, fts_form(c.location + "\n" + c.text),
                                    title_form))
         status: Status = "updated" if old is not None else "added"
-        return IngestOutcome(path, status, "", doc_id, doc.title, len(doc.sections), len(chunks))
+        return IngestOutcome(path, status, "", doc_id, doc.title, len(doc.sections), len(chunks),
+                             doc.notes)
 
     async def embed_missing(self, embedder: Embedder, batch: int = 32) -> int:
         """Compute vectors for chunks that have none (or another model's). Returns the count."""
@@ -249,7 +267,7 @@ class Library:
         return [self._doc(r) for r in rows]
 
     @staticmethod
-    def _doc(r: sqlite3.Row) -> LibraryDocument:
+    def _doc(r: Row) -> LibraryDocument:
         return LibraryDocument(r["id"], r["path"], r["title"], r["kind"], r["sha256"], r["size"],
                                r["sections"], r["n"], r["added_at"], r["updated_at"])
 
@@ -281,6 +299,8 @@ class Library:
     def search(self, query: str, *, limit: int = 5,
                document_ids: Sequence[str] | None = None) -> list[Hit]:
         """BM25 over chunk text and title (title weighted lower), best first."""
+        if dialect_of(self.conn) == "postgresql":
+            return self._search_pg(query, limit, document_ids)
         match = fts_query(query)
         if match is None or (document_ids is not None and not document_ids):
             return []

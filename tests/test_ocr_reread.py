@@ -1,0 +1,36 @@
+"""A mixed PDF added while OCR is off says which pages it skipped, and ``docs add
+--reread`` reads them once OCR is on (issue 14), through the real ``qwenapp`` CLI."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from conftest import qwenapp_cmd
+from fixtures.ocr.pages import ENGLISH, ENGLISH_2, render, write_pdf
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*qwenapp_cmd(), *args], env={**env, "COLUMNS": "500"}, text=True,
+                          capture_output=True, timeout=300, stdin=subprocess.DEVNULL)
+
+
+def test_pages_skipped_with_ocr_off_are_read_by_reread(cli_env: dict[str, str],
+                                                        tmp_path: Path) -> None:
+    pdf = write_pdf(tmp_path / "minutes.pdf", [ENGLISH_2, render(ENGLISH)])
+    off = run({**cli_env, "QWENAPP_OCR": "0"}, "docs", "add", str(pdf))
+    assert off.returncode == 0, off.stderr
+    assert "minutes.pdf (1 sections" in off.stderr
+    assert "1 scanned page(s) not read" in off.stderr and "switched off" in off.stderr
+    assert "qwenapp docs add --reread" in off.stderr
+    assert "minutes — page 2" not in run(cli_env, "docs", "search", "subscription").stdout
+    again = run(cli_env, "docs", "add", str(pdf))  # OCR on, but the file is known
+    assert "unchanged" in again.stderr
+    reread = run(cli_env, "docs", "add", "--reread", str(pdf))
+    assert reread.returncode == 0, reread.stderr
+    assert "updated" in reread.stderr and "minutes.pdf (2 sections" in reread.stderr
+    assert "not read" not in reread.stderr
+    hit = run(cli_env, "docs", "search", "subscription service launched")
+    assert "minutes — page 2" in hit.stdout
+    listed = run(cli_env, "docs", "list").stdout.splitlines()
+    assert len(listed) == 1 and "2 sec" in listed[0]  # the same document, read again
