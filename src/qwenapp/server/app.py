@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from ..errors import QwenappError
+from ..jobs import JobConfig, JobKind, JobServices, default_kinds
 from ..library import Embedder, Library
 from ..models.base import Backend
 from ..settings import Settings
@@ -42,7 +43,7 @@ from . import (
 from .chat_tools import Approvals, ServerTools
 from .config import MB, ServerConfig
 from .errors import HttpError, error_body, from_core
-from .jobs import DeckJob, JobKind, JobManager, JobServices, JobStore, ReportJob
+from .jobs import JobManager, JobStore
 from .limits import Gate, RateLimiter, StreamLimiter
 from .middleware import (
     BodyLimit,
@@ -63,8 +64,11 @@ __all__ = ["create_app", "default_kinds"]
 _LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]", "::1")
 
 
-def default_kinds() -> dict[str, JobKind]:
-    return {k.name: k for k in (ReportJob(), DeckJob())}
+def _job_config(config: ServerConfig) -> JobConfig:
+    """What this server's options allow a job."""
+    return JobConfig(web=config.web, search=config.search, search_env=config.search_env,
+                     web_allowed_hosts=config.web_allowed_hosts, report_pdf=config.report_pdf,
+                     deck_previews=config.deck_previews, upload_bytes=config.limits.upload_bytes)
 
 
 def create_app(
@@ -73,7 +77,7 @@ def create_app(
     config: ServerConfig | None = None,
     *,
     embedder: Embedder | None = None,
-    kinds: Mapping[str, JobKind] | None = None,
+    kinds: Mapping[str, JobKind[Any]] | None = None,
     hasher: PasswordHasher | None = None,
     trusted_proxies: Sequence[str] | None = None,
 ) -> FastAPI:
@@ -91,13 +95,16 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        conn = open_db(settings.db_path)
+        conn = open_db(settings.database)
         data_dir.mkdir(parents=True, exist_ok=True)
         limits = config.limits
         library = Library(conn, limits=settings.documents.limits())  # OCR options too
         owners = Ownership(conn)
-        services = JobServices(conn, library, owners, registry, settings, config)
-        jobs = JobManager(JobStore(conn), job_kinds, services, data_dir / "jobs", limits)
+        store = JobStore(conn)
+        # JobServices.conn is still typed sqlite3.Connection (jobs/kinds.py): any Connection
+        services = JobServices(conn, library, owners, registry,  # type: ignore[arg-type]
+                               settings, _job_config(config), store)
+        jobs = JobManager(store, job_kinds, services, data_dir / "jobs", limits, owners)
         state = ServerState(
             settings=settings, config=config, conn=conn, store=ConversationStore(conn),
             library=library, users=UserStore(conn, hasher), owners=owners, models=registry,

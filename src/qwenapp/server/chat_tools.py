@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from ..errors import UnknownModelError
+from ..jobs import JobRefused
 from ..mcp.client import McpTool
 from ..models.events import ToolCall
 from ..settings import McpServerConfig, Settings
@@ -153,10 +155,12 @@ class ServerLauncher:
         self.conversation_id, self.model = conversation_id, model
 
     def _create(self, kind: str, request: dict[str, Any]) -> JobTicket:
+        jobs = self.state.jobs
         try:
-            job = self.state.jobs.create(self.user_id, kind, {
-                **request, "model": self.model, "conversation_id": self.conversation_id})
-        except HttpError as e:  # the queue is full, a bad request: the model tells the user
+            job = jobs.create(self.user_id, jobs.request(kind, {
+                **request, "model": self.model, "conversation_id": self.conversation_id}))
+        except (JobRefused, UnknownModelError) as e:  # a full queue, a bad request: the
+            # model tells the user
             raise ToolFailure(e.message, e.hint) from None
         return JobTicket(job.id, "report" if kind == "report" else "deck", job.title,
                          f"/api/jobs/{job.id}", note="its card shows in this conversation")

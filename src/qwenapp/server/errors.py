@@ -2,12 +2,14 @@
 
 Every error body is ``{"error": {"message", "type", "code", "param", "hint"}}``:
 the OpenAI shape (so its clients read it) plus our ``hint``. Core errors
-(:class:`~qwenapp.errors.QwenappError`) are mapped here, in one place; a
+(:class:`~qwenapp.errors.QwenappError`, the job kinds' refusals in
+:mod:`qwenapp.jobs.errors` among them) are mapped here, in one place; a
 route raises :class:`HttpError` for anything HTTP-specific (404, 429...).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,7 +22,9 @@ from ..errors import (
     InputError,
     QwenappError,
     StorageError,
+    UnknownModelError,
 )
+from ..jobs.errors import Busy, Gone, JobRefused, NotFound
 
 __all__ = [
     "ErrorBody",
@@ -29,6 +33,7 @@ __all__ = [
     "error_body",
     "from_core",
     "not_found",
+    "too_many",
 ]
 
 
@@ -80,8 +85,21 @@ def not_found(what: str) -> HttpError:
     return HttpError(404, f"no such {what}", code="not_found")
 
 
+def too_many(message: str, *, code: str, retry_after: float = 1.0, hint: str = "") -> HttpError:
+    """A 429 that says which limit, and when to try again."""
+    return HttpError(429, message, code=code, hint=hint,
+                     headers={"Retry-After": str(max(1, math.ceil(retry_after)))})
+
+
 def from_core(e: QwenappError) -> HttpError:
     """The HTTP form of a core error."""
+    if isinstance(e, JobRefused):
+        if isinstance(e, Busy):
+            return too_many(e.message, code=e.code, retry_after=e.retry_after, hint=e.hint)
+        status = 404 if isinstance(e, NotFound) else 410 if isinstance(e, Gone) else 400
+        return HttpError(status, e.message, code=e.code, hint=e.hint, param=e.param)
+    if isinstance(e, UnknownModelError):
+        return HttpError(404, e.message, code="model_not_found", param="model", hint=e.hint)
     if isinstance(e, ContextOverflowError):
         return HttpError(400, e.message, code="context_length_exceeded", hint=e.hint)
     if isinstance(e, BadRequestError):

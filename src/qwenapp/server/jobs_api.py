@@ -16,10 +16,10 @@ from fastapi import APIRouter, Body, Header, Query
 from pydantic import Field
 from starlette.responses import FileResponse, Response
 
+from ..jobs import ARTIFACT_NAME, DeckJobRequest, ReportJobRequest
 from .auth import Caller, Principal
 from .errors import ErrorResponse, HttpError, not_found
-from .jobs import DeckJobRequest, JobRow, ReportJobRequest
-from .jobs.kinds import ARTIFACT_NAME
+from .jobs import JobRow
 from .schemas import ArtifactOut, JobList, JobOut
 from .sse import EventStream, encode_event
 from .state import ServerState, State
@@ -63,7 +63,7 @@ def _owned(state: ServerState, who: Principal, job_id: str) -> JobRow:
 async def create_job(state: State, who: Caller, body: Annotated[JobCreate, Body()]) -> JobOut:
     """Start a report or a deck; follow it with ``GET /api/jobs/{id}/events``."""
     state.rates.check(who.user.id)
-    job = state.jobs.create(who.user.id, body.kind, body.model_dump(mode="json"))
+    job = state.jobs.create(who.user.id, body)  # validated here, once (and when read back)
     return job_out(state, job)
 
 

@@ -20,14 +20,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .errors import HttpError
+from .errors import too_many
 
 __all__ = ["Gate", "Lease", "RateLimiter", "StreamLimiter", "too_many"]
-
-
-def too_many(message: str, *, code: str, retry_after: float = 1.0, hint: str = "") -> HttpError:
-    return HttpError(429, message, code=code, hint=hint,
-                     headers={"Retry-After": str(max(1, math.ceil(retry_after)))})
 
 
 @dataclass

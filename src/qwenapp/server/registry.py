@@ -2,7 +2,9 @@
 
 The first backend is the default (what a request without ``model`` gets).
 An embedder, when configured, serves ``/v1/embeddings``; a backend that
-itself has ``embed(texts)`` serves it too.
+itself has ``embed(texts)`` serves it too. A name it does not know is a core
+:class:`~qwenapp.errors.UnknownModelError` (jobs ask it too, wherever they run);
+the API answers that with a 404 (:func:`.errors.from_core`).
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 
+from ..errors import UnknownModelError
 from ..library import Embedder
 from ..models.base import Backend
-from .errors import HttpError
 
 __all__ = ["ModelRegistry"]
 
@@ -35,15 +37,14 @@ class ModelRegistry:
         return [b.name for b in self.backends]
 
     def get(self, name: str | None) -> Backend:
-        """The backend called ``name`` (``None`` or empty: the default), or a 404."""
+        """The backend called ``name`` (``None`` or empty: the default)."""
         if not name:
             return self.default
         for b in self.backends:
             if b.name == name:
                 return b
-        raise HttpError(404, f"the model {name!r} does not exist on this server",
-                        code="model_not_found", param="model",
-                        hint="available: " + ", ".join(self.names()))
+        raise UnknownModelError(f"the model {name!r} does not exist on this server",
+                                "available: " + ", ".join(self.names()))
 
     def embedder_for(self, name: str | None) -> Embedder | None:
         """What embeds for model ``name``: the backend itself when it can, else the

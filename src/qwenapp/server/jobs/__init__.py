@@ -1,9 +1,20 @@
-"""Reports and decks as persisted background jobs (see :mod:`.manager`)."""
+"""Reports and decks as persisted background jobs of the server (see :mod:`.manager`).
 
-from .deck_job import DeckJob, DeckJobRequest
-from .kinds import JobContext, JobEvent, JobKind, JobServices
+The kinds themselves are core (:mod:`qwenapp.jobs`); this package stores jobs
+and their events (:mod:`.store`) and runs them in the server process.
+"""
+
+from ...jobs import (
+    DeckJob,
+    DeckJobRequest,
+    JobContext,
+    JobEvent,
+    JobKind,
+    JobServices,
+    ReportJob,
+    ReportJobRequest,
+)
 from .manager import JobManager
-from .report_job import ReportJob, ReportJobRequest
 from .store import TERMINAL, Artifact, JobEventRow, JobRow, JobStore
 
 __all__ = [

@@ -10,6 +10,12 @@ On start, jobs left unfinished by a previous process are recovered: a
 queued job is scheduled again; a running job resumes when its kind can
 (reports keep every finished stage), otherwise it ends as ``failed`` with a
 reason a user can act on.
+
+No HTTP here either: a request it refuses is a core error
+(:mod:`qwenapp.jobs.errors`) that the API maps to a status code. A request
+arrives validated (the API's body, a tool's arguments through
+:meth:`JobManager.request`) and is validated again only when read back from
+the database to run.
 """
 
 from __future__ import annotations
@@ -20,17 +26,27 @@ import logging
 import shutil
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from ...errors import QwenappError
+from ...errors import QwenappError, UnknownModelError
+from ...jobs import (
+    Busy,
+    InvalidJob,
+    JobContext,
+    JobKind,
+    JobRefused,
+    JobRequest,
+    JobServices,
+    NotFound,
+)
 from ...store import ConversationStore
 from ..config import ServerLimits
-from ..errors import HttpError, not_found
-from ..limits import too_many
-from .kinds import JobContext, JobKind, JobRequestBase, JobServices
 from .store import TERMINAL, JobEventRow, JobRow, JobStore
+
+if TYPE_CHECKING:  # ownership imports this package (to delete a user's jobs)
+    from ..ownership import Ownership
 
 __all__ = ["JobManager"]
 
@@ -41,9 +57,10 @@ RESTART_FAILURE = ("the server stopped while this job was running, and a {kind} 
 
 
 class JobManager:
-    def __init__(self, store: JobStore, kinds: Mapping[str, JobKind], services: JobServices,
-                 root: Path, limits: ServerLimits) -> None:
+    def __init__(self, store: JobStore, kinds: Mapping[str, JobKind[Any]], services: JobServices,
+                 root: Path, limits: ServerLimits, owners: Ownership) -> None:
         self.store = store
+        self.owners = owners  # who may link a job to which conversation
         self.kinds = dict(kinds)
         self.services = services
         self.root = root
@@ -81,48 +98,55 @@ class JobManager:
 
     # -- requests -------------------------------------------------------------------------
 
-    def kind(self, name: str) -> JobKind:
+    def kind(self, name: str) -> JobKind[Any]:
         kind = self.kinds.get(name)
         if kind is None:
-            raise HttpError(400, f"unknown job kind {name!r}", code="unknown_kind",
-                            param="kind", hint="one of: " + ", ".join(self.kinds))
+            raise InvalidJob(f"unknown job kind {name!r}", "one of: " + ", ".join(self.kinds),
+                             code="unknown_kind", param="kind")
         return kind
 
-    def create(self, user_id: str, kind_name: str, request: dict[str, Any]) -> JobRow:
+    def request(self, kind_name: str, data: Mapping[str, Any]) -> JobRequest:
+        """A request of kind ``kind_name`` from untyped data (a tool call's arguments)."""
         kind = self.kind(kind_name)
         try:
-            parsed = kind.request_model.model_validate(request)
+            parsed: JobRequest = kind.request_model.model_validate({**data, "kind": kind.name})
         except ValidationError as e:
             first = e.errors()[0]
-            raise HttpError(400, f"bad {kind_name} request: {first['msg']}",
-                            code="invalid_request",
-                            param=".".join(str(p) for p in first["loc"])) from None
-        kind.check(parsed, user_id, self.services)
-        conversation_id, after = self._link(parsed, user_id)
+            raise InvalidJob(f"bad {kind_name} request: {first['msg']}",
+                             param=".".join(str(p) for p in first["loc"])) from None
+        return parsed
+
+    def create(self, user_id: str, request: JobRequest) -> JobRow:
+        """Check ``request`` (validated already), store it as a queued job, schedule it."""
+        kind = self.kind(request.kind)
+        if not isinstance(request, kind.request_model):
+            raise InvalidJob(f"not a {kind.name} request", param="kind")
+        kind.check(request, user_id, self.services)
+        conversation_id, after = self._link(request, user_id)
         if self.store.active_count(user_id) >= self.limits.jobs_per_user:
-            raise too_many(f"too many jobs at once: the limit is {self.limits.jobs_per_user} "
-                           "queued or running per user", code="too_many_jobs", retry_after=30,
-                           hint="wait for one to finish, or cancel one")
+            raise Busy(f"too many jobs at once: the limit is {self.limits.jobs_per_user} "
+                       "queued or running per user", "wait for one to finish, or cancel one",
+                       code="too_many_jobs", retry_after=30)
         if self.store.queued_count() >= self.limits.queued_jobs:
-            raise too_many("the server is busy: the job queue is full", code="server_busy",
-                           retry_after=30, hint="try again later")
-        job = self.store.create(user_id, kind.name, kind.title(parsed),
-                                parsed.model_dump(mode="json"), conversation_id=conversation_id,
+            raise Busy("the server is busy: the job queue is full", "try again later",
+                       code="server_busy", retry_after=30)
+        job = self.store.create(user_id, kind.name, kind.title(request),
+                                request.model_dump(mode="json"), conversation_id=conversation_id,
                                 after_message_id=after)
         self._emit(job.id, "queued", {"kind": job.kind, "title": job.title})
         self._schedule(job.id)
         return job
 
-    def _link(self, request: Any, user_id: str) -> tuple[str | None, str | None]:
-        """(conversation id, message id) a job is shown after; 404 unless the caller's."""
-        if not isinstance(request, JobRequestBase) or request.conversation_id is None:
-            if isinstance(request, JobRequestBase) and request.after_message_id is not None:
-                raise HttpError(400, "after_message_id needs a conversation_id",
-                                code="invalid_request", param="after_message_id")
+    def _link(self, request: JobRequest, user_id: str) -> tuple[str | None, str | None]:
+        """(conversation id, message id) a job is shown after; not found unless the caller's."""
+        if request.conversation_id is None:
+            if request.after_message_id is not None:
+                raise InvalidJob("after_message_id needs a conversation_id",
+                                 param="after_message_id")
             return None, None
         cid, mid = request.conversation_id, request.after_message_id
-        if not self.services.owners.owns_conversation(cid, user_id):
-            raise not_found("conversation")
+        if not self.owners.owns_conversation(cid, user_id):
+            raise NotFound("conversation")
         store = ConversationStore(self.services.conn)
         if mid is None:
             leaf = store.leaf(cid)
@@ -132,7 +156,7 @@ class JobManager:
                 return cid, mid
         except QwenappError:
             pass
-        raise not_found("message")
+        raise NotFound("message")
 
     def cancel(self, job: JobRow) -> JobRow:
         if job.finished:
@@ -223,15 +247,14 @@ class JobManager:
         workdir.mkdir(parents=True, exist_ok=True)
         self.store.set_status(job_id, "running")
         self._emit(job_id, "running", {"resumed": resumed})
-        ctx = JobContext(job_id, job.user_id, workdir, dict(job.state), self.services,
-                         self.store, resumed)
+        ctx = JobContext(job_id, job.user_id, workdir, dict(job.state), self.services, resumed)
         try:
             request = kind.request_model.model_validate(job.request)
             async for event in kind.run(ctx, request):
                 self._emit(job_id, event.type, event.data)
         except asyncio.CancelledError:
             raise
-        except HttpError as e:
+        except (JobRefused, UnknownModelError) as e:  # a request that can no longer run
             self._fail(job_id, e.message)
         except QwenappError as e:
             self._fail(job_id, f"{e.message} ({e.hint})" if e.hint else e.message)

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from ...output import find_soffice
-from ...reports import (
+from ..output import find_soffice
+from ..reports import (
     Finished,
     PassagesReady,
     PlanReady,
@@ -36,11 +36,11 @@ from ...reports import (
     Warned,
     run_report,
 )
-from ...reports.render import render
-from ...reports.tools import run_config, source_tools
-from ..errors import HttpError
+from ..reports.render import render
+from ..reports.tools import run_config, source_tools
 from .documents import owned_documents
-from .kinds import JobContext, JobEvent, JobRequestBase, JobServices
+from .errors import InvalidJob
+from .kinds import JobContext, JobEvent, JobRequest, JobServices
 
 __all__ = ["ReportJob", "ReportJobRequest"]
 
@@ -49,7 +49,7 @@ _FORMATS = {".md": "text/markdown; charset=utf-8", ".html": "text/html; charset=
             ".pdf": "application/pdf"}
 
 
-class ReportJobRequest(JobRequestBase):
+class ReportJobRequest(JobRequest):
     kind: Literal["report"] = "report"
     question: str = Field(min_length=1, max_length=2000)
     depth: Literal["quick", "standard", "deep"] = "standard"
@@ -112,26 +112,26 @@ def _event(ev: ReportEvent, names: dict[str, str]) -> JobEvent | None:
 class ReportJob:
     name: ClassVar[str] = "report"
     resumable: ClassVar[bool] = True
-    request_model: ClassVar[type[BaseModel]] = ReportJobRequest
+    request_model = ReportJobRequest
 
-    def title(self, request: Any) -> str:
-        q: str = request.question
+    def title(self, request: ReportJobRequest) -> str:
+        q = request.question
         return q if len(q) <= 80 else q[:79] + "…"
 
-    def check(self, request: Any, user_id: str, services: JobServices) -> None:
+    def check(self, request: ReportJobRequest, user_id: str, services: JobServices) -> None:
         services.models.get(request.model)
         owned_documents(request.document_ids, user_id, services)
         if (request.urls or request.web) and not services.config.web:
-            raise HttpError(400, "this server does not read the web", code="web_disabled",
-                            param="urls" if request.urls else "web",
-                            hint="its administrator can start it with `qwenapp serve --web`")
+            raise InvalidJob("this server does not read the web",
+                             "its administrator can start it with `qwenapp serve --web`",
+                             code="web_disabled", param="urls" if request.urls else "web")
         for url in request.urls:
             if not url.startswith(("http://", "https://")) or len(url) > 2000:
-                raise HttpError(400, f"not a web address: {url[:80]!r}", code="invalid_url",
-                                param="urls")
+                raise InvalidJob(f"not a web address: {url[:80]!r}", code="invalid_url",
+                                 param="urls")
 
-    async def run(self, ctx: JobContext, request: Any) -> AsyncIterator[JobEvent]:
-        req: ReportJobRequest = request
+    async def run(self, ctx: JobContext, request: ReportJobRequest) -> AsyncIterator[JobEvent]:
+        req = request
         services = ctx.services
         backend = services.models.get(req.model)
         docs = owned_documents(req.document_ids, ctx.user_id, services)

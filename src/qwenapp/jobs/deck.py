@@ -18,15 +18,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from ...documents import Document, DocumentError
-from ...errors import QwenappError
-from ...models.base import job_parallel
-from ...reports import Report, load_report
-from ...slides import (
+from ..documents import Document, DocumentError
+from ..errors import QwenappError
+from ..models.base import job_parallel
+from ..reports import Report, load_report
+from ..slides import (
     THEMES,
     BuildEvent,
     DeckBuilt,
@@ -53,19 +53,18 @@ from ...slides import (
     passages_from_documents,
     passages_from_report,
 )
-from ...slides.export import find_pdftoppm, find_soffice
-from ...slides.tables import cite_tables
-from ..errors import HttpError, not_found
+from ..slides.export import find_pdftoppm, find_soffice
+from ..slides.tables import cite_tables
 from .documents import owned_documents
-from .kinds import JobContext, JobEvent, JobRequestBase, JobServices
-from .store import JobStore
+from .errors import Gone, InvalidJob, NotFound
+from .kinds import JobContext, JobEvent, JobRequest, JobServices
 
 __all__ = ["DeckJob", "DeckJobRequest"]
 
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 
 
-class DeckJobRequest(JobRequestBase):
+class DeckJobRequest(JobRequest):
     kind: Literal["deck"] = "deck"
     topic: str = Field(default="", max_length=2000)
     slides: int = Field(default=8, ge=3, le=30)
@@ -131,7 +130,7 @@ async def _read(services: JobServices, stored: Path, filename: str) -> Document:
     library = services.library
     # the limits it was accepted under at upload
     limits = dataclasses.replace(library.limits,
-                                 max_file_bytes=services.config.limits.upload_bytes)
+                                 max_file_bytes=services.config.upload_bytes)
     try:
         prepared = await library.worker.aprepare(stored, limits)
     except DocumentError as e:
@@ -140,45 +139,44 @@ async def _read(services: JobServices, stored: Path, filename: str) -> Document:
 
 
 def _source_report(job_id: str, user_id: str, services: JobServices) -> Report:
-    """The report a finished report job of ``user_id`` wrote (404 for anyone else's)."""
-    job = JobStore(services.conn).get(job_id, user_id)
+    """The report a finished report job of ``user_id`` wrote (not found for anyone else's)."""
+    job = services.jobs.get(job_id, user_id)
     if job is None or job.kind != "report":
-        raise not_found("report job")
+        raise NotFound("report job")
     report_id = job.state.get("report_id")
     if job.status != "done" or not report_id:
-        raise HttpError(400, "that report is not finished", code="report_not_finished",
-                        param="from_job", hint="wait for the report job to end as done")
+        raise InvalidJob("that report is not finished", "wait for the report job to end as done",
+                         code="report_not_finished", param="from_job")
     try:
         return load_report(services.conn, str(report_id))
     except QwenappError:
-        raise HttpError(410, "that report is no longer stored", code="gone",
-                        param="from_job") from None
+        raise Gone("that report is no longer stored", code="gone", param="from_job") from None
 
 
 class DeckJob:
     name: ClassVar[str] = "deck"
     resumable: ClassVar[bool] = True
-    request_model: ClassVar[type[BaseModel]] = DeckJobRequest
+    request_model = DeckJobRequest
 
-    def title(self, request: Any) -> str:
-        t: str = " ".join(request.topic.split()) or (
+    def title(self, request: DeckJobRequest) -> str:
+        t = " ".join(request.topic.split()) or (
             "Deck from a report" if request.from_job else "Deck from documents")
         return t if len(t) <= 80 else t[:79] + "…"
 
-    def check(self, request: Any, user_id: str, services: JobServices) -> None:
+    def check(self, request: DeckJobRequest, user_id: str, services: JobServices) -> None:
         services.models.get(request.model)
         if request.theme.strip().lower() not in THEMES:
-            raise HttpError(400, f"unknown theme {request.theme!r}", code="unknown_theme",
-                            param="theme", hint="one of: " + ", ".join(THEMES))
+            raise InvalidJob(f"unknown theme {request.theme!r}", "one of: " + ", ".join(THEMES),
+                             code="unknown_theme", param="theme")
         docs = owned_documents(request.document_ids, user_id, services)
         if request.from_job is not None:
             _source_report(request.from_job, user_id, services)
         elif not request.topic.strip() and not docs:
-            raise HttpError(400, "the topic is empty", code="invalid_request", param="topic",
-                            hint="say what the deck is about, or attach documents")
+            raise InvalidJob("the topic is empty",
+                             "say what the deck is about, or attach documents", param="topic")
 
-    async def run(self, ctx: JobContext, request: Any) -> AsyncIterator[JobEvent]:
-        req: DeckJobRequest = request
+    async def run(self, ctx: JobContext, request: DeckJobRequest) -> AsyncIterator[JobEvent]:
+        req = request
         services = ctx.services
         backend = services.models.get(req.model)
         docs = owned_documents(req.document_ids, ctx.user_id, services)
