@@ -224,6 +224,60 @@ async def report_passages(case: Case, backend: Any, folder: Path
             case.topic or report.title)
 
 
+class Recorder:
+    """The backend, with every call recorded: prompt tokens (and how many the engine's
+    prompt cache served), generated tokens, time to the first token (mostly prompt
+    evaluation) and the whole call. Where a deck's seconds go is read from these."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.calls: list[dict[str, float]] = []
+        self.serial_jobs = getattr(inner, "serial_jobs", False)
+
+    @property
+    def name(self) -> str:
+        return str(self.inner.name)
+
+    @property
+    def context_length(self) -> int:
+        return int(self.inner.context_length)
+
+    @property
+    def supports_thinking(self) -> bool:
+        return bool(self.inner.supports_thinking)
+
+    async def stream(self, messages: Any, options: Any) -> Any:
+        from qwenapp.models.events import TextDelta, Usage
+
+        t0 = time.perf_counter()
+        first = None
+        rec = {"prompt": 0.0, "cached": 0.0, "generated": 0.0, "ttft_s": 0.0, "s": 0.0,
+               "max_tokens": float(options.max_tokens or 0)}
+        async for ev in self.inner.stream(messages, options):
+            if first is None and isinstance(ev, TextDelta):
+                first = time.perf_counter() - t0
+            if isinstance(ev, Usage):
+                rec.update(prompt=ev.prompt_tokens, cached=ev.cached_tokens,
+                           generated=ev.completion_tokens)
+            yield ev
+        rec["ttft_s"] = first or 0.0
+        rec["s"] = time.perf_counter() - t0
+        self.calls.append(rec)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    def summary(self, since: int = 0) -> dict[str, float]:
+        cs = self.calls[since:]
+        return {"calls": len(cs),
+                "prompt_tokens": sum(c["prompt"] for c in cs),
+                "cached_tokens": sum(c["cached"] for c in cs),
+                "generated_tokens": sum(c["generated"] for c in cs),
+                "prompt_s": round(sum(c["ttft_s"] for c in cs), 1),
+                "generate_s": round(sum(c["s"] - c["ttft_s"] for c in cs), 1),
+                "capped": sum(1 for c in cs if c["generated"] >= c["max_tokens"] > 0)}
+
+
 def _event(ev: object) -> str:
     text = getattr(ev, "text", None)
     if callable(text):
@@ -256,6 +310,7 @@ async def run_case(case: Case, backend: Any, folder: Path, previews: bool,
         allowed |= table_numbers(series)
     numeric = sum(1 for t in offered if chart_or_table(t) is not None)
     out = folder / f"{case.id}.pptx"
+    since = len(backend.calls) if isinstance(backend, Recorder) else 0
     t0 = time.perf_counter()
     try:
         built: DeckBuilt | None = None
@@ -278,6 +333,7 @@ async def run_case(case: Case, backend: Any, folder: Path, previews: bool,
             "seconds": round(total, 1), "model_s": round(stats.model_call_seconds, 1),
             "other_s": round(total - stats.model_call_seconds, 1), "calls": stats.calls,
             "retries": stats.retries, "tokens": stats.completion_tokens,
+            "split": backend.summary(since) if isinstance(backend, Recorder) else {},
             "pngs": [str(p) for p in pngs]}
 
 
@@ -294,7 +350,17 @@ def line(r: dict[str, Any]) -> str:
             f"data {r['data_slides']}/{r['numeric_tables_offered']} offered "
             f"({r['tables_found']} found)  numbers {len(r['unsupported_numbers'])}  "
             f"{r['seconds']:.0f} s = model {r['model_s']:.0f} + other {r['other_s']:.1f} "
-            f"({r['calls']} calls, {r['retries']} retries, {r['tokens']} tokens)")
+            f"({r['calls']} calls, {r['retries']} retries, {r['tokens']} tokens)"
+            + _split(r.get("split") or {}))
+
+
+def _split(sp: dict[str, float]) -> str:
+    if not sp:
+        return ""
+    return (f"\n          model time: prompt {sp['prompt_s']:.0f} s ({sp['prompt_tokens']:.0f} "
+            f"prompt tokens, {sp['cached_tokens']:.0f} from the cache) + generation "
+            f"{sp['generate_s']:.0f} s ({sp['generated_tokens']:.0f} tokens; "
+            f"{sp['capped']:.0f} calls hit max_tokens)")
 
 
 def details(r: dict[str, Any]) -> list[str]:
@@ -328,6 +394,9 @@ def totals(model: str, rs: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "seconds": round(sum(r["seconds"] for r in rs), 1),
         "model_s": round(sum(r.get("model_s", 0) for r in rs), 1),
         "other_s": round(sum(r.get("other_s", 0) for r in rs), 1),
+        "prompt_s": round(sum((r.get("split") or {}).get("prompt_s", 0) for r in rs), 1),
+        "generate_s": round(sum((r.get("split") or {}).get("generate_s", 0) for r in rs), 1),
+        "generated_tokens": sum((r.get("split") or {}).get("generated_tokens", 0) for r in rs),
         "en_topic_8_s": next((r["seconds"] for r in made if r["case"] == "en-topic"), None),
     }
 
@@ -339,8 +408,9 @@ async def run_model(model: str, cases: Sequence[Case], previews: bool, verbose: 
 
     folder = OUT / Path(model).name.removesuffix(".gguf")
     folder.mkdir(parents=True, exist_ok=True)
-    backend = resolve_backend(model, load_settings())
-    load = getattr(backend, "load", None)
+    inner = resolve_backend(model, load_settings())
+    load = getattr(inner, "load", None)
+    backend = Recorder(inner)
     t = time.perf_counter()
     if callable(load):
         await asyncio.to_thread(load)

@@ -21,7 +21,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from .checks import clean_line, copied_instruction, likeness, placeholder_reason, truncated
+from .checks import clean_line, copied_instruction, placeholder_reason, truncated
+from .headings import alike, vague
 from .language import Language, in_language
 from .sources import Passage
 
@@ -35,6 +36,7 @@ __all__ = [
     "Rules",
     "check_line",
     "data_schema",
+    "heads_schema",
     "limits_for",
     "outline_from_json",
     "outline_json",
@@ -187,6 +189,11 @@ def data_schema() -> dict[str, Any]:
     return _obj({"head": _str(), "take": _str()})
 
 
+def heads_schema(count: int) -> dict[str, Any]:
+    """``count`` new slide headings (alternatives for the outline or for repeats)."""
+    return _obj({"heads": _arr(_str(), count, count)})
+
+
 def shorten_schema(count: int) -> dict[str, Any]:
     return _obj({"lines": _arr(_str(), count, count)})
 
@@ -292,21 +299,26 @@ def generic(heading: str) -> bool:
     return bool(_GENERIC.match(heading.strip()))
 
 
-def same_heading(a: str, b: str) -> bool:
-    """Two headings that name the same slide (near-identical wording counts)."""
-    return likeness(a, b) >= 0.75
+def same_heading(a: str, b: str, topic: str = "") -> bool:
+    """Two headings that name the same slide: near-identical wording, or one template
+    with a one-word slot ("技术层面" / "经济层面"); see :func:`.headings.alike`."""
+    return alike(a, b, topic)
 
 
 __all__ += ["PLANNED_KINDS", "generic", "same_heading"]
 
 
 def parse_outline(text: str, count: int, kinds: Sequence[ContentKind], rules: Rules,
-                  taken: Sequence[str] = ()) -> Outline:
-    """Validate and repair the outline: distinct headings, exactly ``count``, sane kinds.
+                  taken: Sequence[str] = (), least: int | None = None) -> Outline:
+    """Validate and repair the outline: distinct headings, at most ``count``, sane kinds.
 
     ``taken`` are headings already used (the data slides'); a heading that
-    repeats one of them, or the deck title, or another heading, is dropped;
-    headings beyond ``count`` are kept as spares.
+    repeats one of them, or the deck title, or another heading, is dropped, and so
+    is one that could top any deck (generic words only, none of the topic's);
+    headings beyond ``count`` are kept as spares. Fewer than ``least`` usable
+    headings (default: half of ``count``) is Invalid; the caller may pass 0 and
+    top the outline up with new headings instead of asking for all of it again (a
+    reply with no heading but template text is Invalid all the same).
     """
     raw: _Outline = parse_model(_Outline, text)
     title = check_line(raw.title, rules, "the deck title")
@@ -315,25 +327,27 @@ def parse_outline(text: str, count: int, kinds: Sequence[ContentKind], rules: Ru
     except Invalid:
         subtitle = ""  # optional: dropped rather than retried
     slides: list[PlannedSlide] = []
-    vague: list[str] = []
+    vaguer: list[str] = []
     for i, plan in enumerate(raw.slides, 1):
         try:
             head = check_line(plan.head, rules, f"the heading of slide {i}")
-            if generic(head):
-                vague.append(head)
+            if generic(head) or vague(head, rules.subject):
+                vaguer.append(head)
                 continue
             if truncated(plan.head.strip()) or truncated(head):
                 continue
         except Invalid:
             continue  # one bad heading: the spares make up for it
-        if any(same_heading(head, s.heading) for s in slides) or any(
-                same_heading(head, t) for t in taken) or same_heading(head, title):
+        topic = rules.subject
+        if any(same_heading(head, s.heading, topic) for s in slides) or any(
+                same_heading(head, t, topic) for t in taken) or same_heading(head, title):
             continue
         kind: ContentKind = plan.kind if plan.kind in kinds else "bullets"  # type: ignore[assignment]
         slides.append(PlannedSlide(kind, head))
-    if len(slides) < min(count, max(1, (count + 1) // 2)):
-        why = (f"; headings such as {vague[0]!r} could top any deck: say what about the "
-               "topic") if vague else ""
+    need = min(count, max(1, (count + 1) // 2)) if least is None else least
+    if len(slides) < need or not slides and not vaguer:  # nothing but template text
+        why = (f"; headings such as {vaguer[0]!r} could top any deck: say what about the "
+               "topic") if vaguer else ""
         raise Invalid(f"only {len(slides)} distinct, usable slide headings, {count} needed{why}")
     _whole([title, *(s.heading for s in slides)], rules, "the outline")
     spares = tuple(s.heading for s in slides[count:])

@@ -21,8 +21,8 @@ from .language import Language
 from .outline import ContentKind, Outline
 from .sources import Passage
 
-__all__ = ["Brief", "data_messages", "heading_messages", "instruction_text", "outline_messages",
-           "retry_note", "shorten_messages", "slide_messages"]
+__all__ = ["Brief", "alternatives_messages", "data_messages", "instruction_text",
+           "outline_messages", "retry_note", "shorten_messages", "slide_messages"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +90,9 @@ _EN = {
     "table_word": "table",
     "shorten": ("Rewrite each line below in at most {limit} characters, keeping its meaning, "
                 'as a complete phrase. "lines": the rewritten lines, in the same order.'),
-    "heading": ('Write "head": one new specific slide heading of at most eight words on an '
-                'aspect the deck does not cover yet, and "take": one sentence it will say.'),
+    "alternatives": ('Write "heads": {n} new slide headings for this deck, each at most eight '
+                     "words and on a specific aspect of the topic that none of the headings "
+                     "above covers, all different from each other."),
     "retry": "Your previous answer was rejected: {reason}. Write a new, correct answer.",
 }
 
@@ -140,8 +141,8 @@ _ZH = {
     "table_word": "表格",
     "shorten": ("把下面每一行改写为不超过 {limit} 个字，保留原意，写成完整的短语。"
                 "\"lines\"：改写后的各行，顺序不变。"),
-    "heading": ("写 \"head\"：一个新的具体幻灯片标题（不超过十五个字），讲演示文稿尚未涉及的方面；"
-                "\"take\"：这一页要说的一句话。"),
+    "alternatives": ("写 \"heads\"：{n} 个新的幻灯片标题，每个不超过十五个字，各讲主题中上面的标题"
+                     "都没有涉及的一个具体方面，彼此不同。"),
     "retry": "上一次的回答无效：{reason}。请重新给出正确的回答。",
 }
 
@@ -226,13 +227,16 @@ def data_messages(brief: Brief, table_text: str, chart: bool,
     return [Message("system", t["system"]), Message("user", "\n".join(lines))]
 
 
-def heading_messages(brief: Brief, outline: Outline, covered: Sequence[str]) -> list[Message]:
-    """A request for one new heading the deck does not yet cover (to replace a repeat)."""
+def alternatives_messages(brief: Brief, title: str, covered: Sequence[str],
+                          n: int) -> list[Message]:
+    """One request for ``n`` new headings the deck does not cover (to fill the outline,
+    or to replace slides dropped as repeats): one call instead of one per heading."""
     t = _t(brief.language)
     lines = _head(brief)
-    lines.append(t["deck"].format(title=outline.title))
-    lines.append(t["taken"].format(heads="; ".join(covered)))
-    lines.append(t["heading"])
+    lines.append(t["deck"].format(title=title))
+    if covered:
+        lines.append(t["taken"].format(heads="; ".join(covered)))
+    lines.append(t["alternatives"].format(n=n))
     return [Message("system", t["system"]), Message("user", "\n".join(lines))]
 
 

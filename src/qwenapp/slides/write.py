@@ -50,6 +50,7 @@ from .events import (
     SlideWritten,
     StageReused,
 )
+from .headings import candidates, vague
 from .outline import (
     ContentKind,
     Invalid,
@@ -58,6 +59,8 @@ from .outline import (
     Rules,
     check_line,
     data_schema,
+    generic,
+    heads_schema,
     outline_from_json,
     outline_json,
     outline_schema,
@@ -70,8 +73,8 @@ from .outline import (
 )
 from .prompts import (
     Brief,
+    alternatives_messages,
     data_messages,
-    heading_messages,
     outline_messages,
     retry_note,
     shorten_messages,
@@ -102,6 +105,8 @@ class Job:
     stages: Stages
     fit: Fit | None = None  # the layout's overflow check: problems, or [] when it fits
     stats: DeckStats = field(default_factory=DeckStats)
+    asked_heads: int = 0  # calls made for alternative headings (bounded per deck)
+    proposed: list[str] | None = None  # headings code proposed, not yet used
 
     async def call(self, messages: list[Message], schema: dict[str, Any], max_tokens: int,
                    attempt: int) -> tuple[str, int]:
@@ -140,6 +145,10 @@ class _Head(BaseModel):
 
 class _Lines(BaseModel):
     lines: list[str]
+
+
+class _Heads(BaseModel):
+    heads: list[str]
 
 
 # ---------------------------------------------------------------- data slides
@@ -286,7 +295,9 @@ async def plan_outline(job: Job, count: int, kinds: Sequence[ContentKind],
         text, tokens = await job.call(prompt, schema, budget, attempt)
         job.stats.outline_tokens += tokens
         try:
-            outline = parse_outline(text, count, kinds, job.rules, taken)
+            # too few usable headings is no reason to ask for the whole outline again
+            # (the 1.5B's retry cost 45 s): the missing ones are asked for in one call
+            outline = parse_outline(text, count, kinds, job.rules, taken, least=0)
             break
         except Invalid as e:
             reason = e.reason
@@ -295,17 +306,19 @@ async def plan_outline(job: Job, count: int, kinds: Sequence[ContentKind],
     else:
         raise DeckError(f"the model's outline is still invalid after {job.req.attempts} "
                         f"attempts: {reason}", _HINT)
-    covered = [*taken, *(s.heading for s in outline.slides), *outline.spares]
+    covered = [*taken, *(s.heading for s in outline.slides)]
+    spares = list(outline.spares)
     extra: list[PlannedSlide] = []
-    while len(outline.slides) + len(extra) < count:  # too few distinct headings: ask for more
-        head = await _new_heading(job, outline, covered, [])
+    while len(outline.slides) + len(extra) < count:  # too few distinct headings: top up
+        head = await _new_heading(job, outline.title, covered, spares,
+                                  count - len(outline.slides) - len(extra), ask=not extra)
         if head is None:
             break
         covered.append(head)
         extra.append(PlannedSlide("bullets", head))
     if extra:
         outline = Outline(outline.title, outline.subtitle, outline.slides + tuple(extra),
-                          outline.spares)
+                          tuple(spares))
     long = [s.heading for s in outline.slides if len(s.heading) > lim.heading]
     if len(outline.title) > lim.heading + 16:
         long.append(outline.title)
@@ -440,7 +453,7 @@ def _bullets_of(slides: Sequence[Slide]) -> list[str]:
 
 def _twin(s: Slide, earlier: Sequence[Slide], subject: str) -> Slide | None:
     return next((k for k in earlier if similar(slide_texts(s), slide_texts(k), 0.6, subject)
-                 or same_heading(s.title, k.title)), None)
+                 or same_heading(s.title, k.title, subject)), None)
 
 
 def _without_repeats(s: Slide, earlier: Sequence[Slide], subject: str) -> Slide | None:
@@ -470,39 +483,89 @@ def _said(slides: Sequence[Slide], most: int = 6) -> list[str]:
     return _bullets_of(slides)[-most:]
 
 
-async def _new_heading(job: Job, outline: Outline, covered: list[str],
-                       spares: list[str]) -> str | None:
-    while spares:
-        head = spares.pop(0)
-        if not any(same_heading(head, c) for c in (*covered, outline.title, job.brief.topic)):
-            return head
-    messages = heading_messages(job.brief, outline, covered)
-    for attempt in range(2):
-        text, _ = await job.call(messages, data_schema(),
-                                 int(160 / job.rules.limits.chars_per_token) + 40, attempt)
-        try:
-            head = check_line(parse_model(_Head, text).head, job.rules, "the heading")
-        except Invalid:
-            continue
-        frame = (outline.title, job.brief.topic)  # the deck's own title is no slide
-        if not any(same_heading(head, c) for c in (*covered, *frame)) and not truncated(head):
-            return head
+def _usable(job: Job, head: str, covered: Sequence[str], title: str) -> str | None:
+    """``head`` checked as a new slide heading: a whole line in the deck's language, about
+    the topic (not generic), and naming no slide the deck already has; else None."""
+    try:
+        line = check_line(head, job.rules, "the heading")
+    except Invalid:
+        return None
+    topic = job.brief.topic
+    if truncated(line) or generic(line) or vague(line, topic) or len(line) > \
+            job.rules.limits.heading * 1.5:
+        return None
+    if any(same_heading(line, c, topic) for c in (*covered, title, topic)):
+        return None
+    return line
+
+
+async def _alternatives(job: Job, title: str, covered: Sequence[str], n: int) -> list[str]:
+    """One call for ``n`` new headings (at most two such calls a deck); the usable ones."""
+    if job.asked_heads >= 2:
+        return []
+    job.asked_heads += 1
+    lim = job.rules.limits
+    messages = alternatives_messages(job.brief, title, covered, n)
+    budget = int(n * (lim.heading * 0.8 + 8) / lim.chars_per_token) + 24
+    text, _ = await job.call(messages, heads_schema(n), budget, job.asked_heads - 1)
+    try:
+        got: _Heads = parse_model(_Heads, text)
+    except Invalid:
+        return []
+    out: list[str] = []
+    for h in got.heads:
+        line = _usable(job, h, [*covered, *out], title)
+        if line is not None:
+            out.append(line)
+    return out
+
+
+async def _new_heading(job: Job, title: str, covered: list[str], spares: list[str],
+                       want: int = 1, ask: bool = True) -> str | None:
+    """A heading the deck does not cover yet: a spare from the outline, else one of
+    ``want`` + 2 asked for in one call (``ask``; the rest kept as spares), else one
+    proposed by code from the sources' section titles and the topic's subject; None
+    if none is left."""
+    while True:
+        while spares:
+            line = _usable(job, spares.pop(0), covered, title)
+            if line is not None:
+                return line
+        if not ask:
+            break
+        ask = False
+        spares += await _alternatives(job, title, covered, want + 2)
+    if job.proposed is None:
+        zh = job.brief.language.script == "han"
+        sections = list(dict.fromkeys(p.location for p in job.passages if p.location))
+        job.proposed = candidates(job.brief.topic, zh, sections)
+    while job.proposed:
+        line = _usable(job, job.proposed.pop(0), covered, title)
+        if line is not None:
+            return line
     return None
 
 
 async def _final(job: Job, outline: Outline, i: int, draft: Slide | None, why: str,
                  kept: list[Slide], spares: list[str]) -> Slide | None:
-    """The slide kept at position ``i``: the draft, a rewrite, or a replacement."""
+    """The slide kept at position ``i``: the draft, its new points, or a replacement.
+
+    A draft that resembles an earlier slide keeps its points not said before when two
+    or more remain (no call); else the slide is written again on a heading the deck
+    does not cover yet (spares, then alternatives asked for once, then headings code
+    proposes), so the deck keeps the number of slides asked for. Rewriting the same
+    heading was tried until 2026-12-02: the small models wrote the same points again."""
     planned = outline.slides[i]
     s = draft
     subject = job.brief.topic
-    tried = [s] if s is not None else []  # for the last resort: the least repeated one
     if s is not None and (twin := _twin(s, kept, subject)) is not None:
-        rewrite = await _write(job, outline, i, planned.heading, "bullets", _said(kept),
-                               f"it repeats the slide {twin.title!r}; say something new")
-        tried += [rewrite] if rewrite is not None else []
-        s = rewrite if rewrite is not None and _twin(rewrite, kept, subject) is None else None
         why = f"it repeated the slide {twin.title!r}"
+        best = _least_repeated([s], kept, subject)
+        if best is not None:
+            job.stats.overlapping += 1
+            job.emit(SlideChanged(i + 1, planned.heading, "kept", why, best.kind))
+            return best
+        s = None
     if s is not None:
         s2 = _without_repeats(s, kept, subject)
         if s2 is None:
@@ -511,24 +574,20 @@ async def _final(job: Job, outline: Outline, i: int, draft: Slide | None, why: s
     if s is not None:
         return s
     covered = [k.title for k in kept] + [p.heading for p in outline.slides[i:]]
-    for _ in range(3):  # the spares may repeat too: then a heading asked for afresh
-        head = await _new_heading(job, outline, covered, spares)
+    for k in range(3):  # a replacement may repeat too: then another heading
+        head = await _new_heading(job, outline.title, covered, spares, ask=k == 0)
         if head is None:
             break
         covered.append(head)
         new = await _write(job, outline, i, head, "bullets", _said(kept))
-        tried += [new] if new is not None else []
-        if new is not None and _twin(new, kept, subject) is None:
-            new = _without_repeats(new, kept, subject)
-            if new is not None:
-                job.stats.replaced += 1
-                job.emit(SlideChanged(i + 1, planned.heading, "replaced", why))
-                return new
-    best = _least_repeated(tried, kept, subject)
-    if best is not None:  # better a slide whose points are close to others' than a gap
-        job.stats.overlapping += 1
-        job.emit(SlideChanged(i + 1, planned.heading, "kept", why, best.kind))
-        return best
+        if new is None:
+            continue
+        fresh = (_without_repeats(new, kept, subject) if _twin(new, kept, subject) is None
+                 else _least_repeated([new], kept, subject))
+        if fresh is not None:
+            job.stats.replaced += 1
+            job.emit(SlideChanged(i + 1, planned.heading, "replaced", why))
+            return fresh
     job.stats.dropped += 1
     job.emit(SlideChanged(i + 1, planned.heading, "dropped", why))
     return None
