@@ -86,10 +86,18 @@ class Settings:
     search: str = "duckduckgo"  # web search provider of reports (QWENAPP_SEARCH)
     # search providers' keys (every *_API_KEY variable: BRAVE_API_KEY, TAVILY_API_KEY, ...)
     search_keys: Mapping[str, str] = field(default_factory=dict)
+    # PostgreSQL for all state (QWENAPP_DATABASE_URL, or database_url = "postgresql://…");
+    # None: the SQLite file in home (db_path). See docs/postgres.md.
+    database_url: str | None = None
 
     @property
     def db_path(self) -> Path:
         return self.home / "qwenapp.db"
+
+    @property
+    def database(self) -> Path | str:
+        """What :func:`qwenapp.store.open_db` opens: the PostgreSQL URL, else the SQLite file."""
+        return self.database_url or self.db_path
 
     @property
     def models_dir(self) -> Path:
@@ -166,7 +174,21 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         embed=str(env.get("QWENAPP_EMBED") or cfg.get("embed") or "") or None,
         search=str(env.get("QWENAPP_SEARCH") or cfg.get("search") or "duckduckgo"),
         search_keys={k: v for k, v in env.items() if k.endswith("_API_KEY") and v},
+        database_url=_database_url(env, cfg, config_path),
     )
+
+
+def _database_url(env: Mapping[str, str], cfg: Mapping[str, Any],
+                  config_path: Path) -> str | None:
+    raw = env.get("QWENAPP_DATABASE_URL") or cfg.get("database_url") or ""
+    if not isinstance(raw, str):
+        raise InputError(f"database_url in {config_path} must be a string")
+    url = raw.strip()
+    if url and not url.startswith(("postgresql://", "postgres://")):
+        raise InputError("QWENAPP_DATABASE_URL must be a postgresql:// URL",
+                         "write it like postgresql://user:password@host:5432/qwenapp, or leave "
+                         "it unset to keep the SQLite file in QWENAPP_HOME")
+    return url or None
 
 
 # -- tools and MCP servers (docs/tools.md) ---------------------------------------------

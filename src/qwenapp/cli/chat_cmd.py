@@ -276,7 +276,7 @@ def chat(
     from ..library import Library
     from ..store import ConversationStore, open_db
 
-    conn = open_db(state.settings.db_path)
+    conn = open_db(state.settings.database)
     store = ConversationStore(conn)
     docs = Attachments(Library(conn, limits=state.settings.documents.limits()),
                        whole_library=whole_library, pages=PageProgress(state.err))

@@ -47,7 +47,7 @@ def _state(ctx: click.Context) -> AppState:
 
 
 def _store(ctx: click.Context) -> ConversationStore:
-    conn = open_db(_state(ctx).settings.db_path)
+    conn = open_db(_state(ctx).settings.database)
     ctx.call_on_close(conn.close)
     return ConversationStore(conn)
 

@@ -32,6 +32,7 @@ _COMMANDS = [
     "slides_cmd:slides",
     "serve_cmd:serve",
     "users_cmd:users",
+    "db_cmd:db",
     "mcp_cmd:mcp",
 ]
 

@@ -31,7 +31,7 @@ def mcp(state: AppState, model: str | None, http: bool, host: str, port: int) ->
     if http and host not in ("127.0.0.1", "::1", "localhost"):
         raise InputError(f"qwenapp mcp serves only on this machine, not on {host}",
                          "it has no login; use --host 127.0.0.1 (and a tunnel if needed)")
-    conn = open_db(state.settings.db_path)
+    conn = open_db(state.settings.database)
     app = build_server(conn, lambda: state.backend(model), settings=state.settings)
     try:
         if http:

@@ -120,7 +120,7 @@ async def _run(state: AppState, model: str | None, request: ReportRequest,
                report_id: str | None, url_timeout: float, embed: str | None,
                holder: dict[str, str]) -> Finished:
     settings = state.settings
-    conn = open_db(settings.db_path)
+    conn = open_db(settings.database)
     embedder: OpenAIEmbeddings | None = parse_embedder(embed) if embed else None
     backend = state.backend(model)
     try:
@@ -218,19 +218,19 @@ def report(state: AppState, question: str | None, docs: tuple[Path, ...],
         revise(state, revise_id, question, model, output)
         return
     if list_reports:
-        conn = open_db(state.settings.db_path)
+        conn = open_db(state.settings.database)
         for r in ReportStore(conn).recent():
             click.echo(f"{r.id}  {r.status:8} {r.created_at[:16]}  {r.title or r.question}")
         return
     if show_id:
-        rep = load_report(open_db(state.settings.db_path), show_id)
+        rep = load_report(open_db(state.settings.database), show_id)
         if output is None:
             click.echo(to_markdown(rep), nl=False)
         else:
             _p(err, f"wrote {escape(str(write_report(rep, output)))}")
         return
     if resume_id:
-        store = ReportStore(open_db(state.settings.db_path))
+        store = ReportStore(open_db(state.settings.database))
         saved = store.find(resume_id)
         request = store.request(saved.id)
         rid: str | None = saved.id
@@ -240,7 +240,7 @@ def report(state: AppState, question: str | None, docs: tuple[Path, ...],
                            allow_host, state.settings.search)
         rid = None
         if not (request.docs or request.urls or request.web or request.use_library):
-            lib = Library(open_db(state.settings.db_path))
+            lib = Library(open_db(state.settings.database))
             if lib.documents():
                 request = request.model_copy(update={"use_library": True})
                 _p(err, "[dim]no sources given: searching the whole document library[/]")

@@ -31,7 +31,7 @@ CLARIFY_EXIT = 3
 
 async def _apply(state: AppState, report_id: str, request: str,
                  model: str | None) -> ReportRevision | Clarify:
-    conn = open_db(state.settings.db_path)
+    conn = open_db(state.settings.database)
     try:
         saved = ReportStore(conn).request(ReportStore(conn).find(report_id).id)
         backend = state.backend(model)
@@ -65,7 +65,7 @@ def revise(state: AppState, report_id: str, request: str, model: str | None,
 
 
 def list_versions(state: AppState, report_id: str) -> None:
-    conn = open_db(state.settings.db_path)
+    conn = open_db(state.settings.database)
     rid = ReportStore(conn).find(report_id).id
     found = ReportVersions(conn).history(rid)
     if not found:
@@ -80,7 +80,7 @@ def list_versions(state: AppState, report_id: str) -> None:
 
 
 def diff_versions(state: AppState, report_id: str, a: int, b: int) -> None:
-    conn = open_db(state.settings.db_path)
+    conn = open_db(state.settings.database)
     found = {v.version: v for v in ReportVersions(conn).history(
         ReportStore(conn).find(report_id).id)}
     for n in (a, b):

@@ -119,7 +119,7 @@ def serve(state: AppState, host: str, port: int, models: tuple[str, ...], embed:
 
     settings = state.settings
     if not is_loopback(host):
-        conn = open_db(settings.db_path)
+        conn = open_db(settings.database)
         try:
             has_accounts = UserStore(conn).count() > 0
         finally:

@@ -113,7 +113,7 @@ def _report_passages(state: AppState, report_id: str, topic: str
     from ..reports import load_report
     from ..store import open_db
 
-    report = load_report(open_db(state.settings.db_path), report_id)
+    report = load_report(open_db(state.settings.database), report_id)
     passages = passages_from_report(report)
     if not passages:
         raise InputError(f"report {report_id} has no sources to build a deck from")

@@ -45,7 +45,7 @@ def theme_of(name: str) -> Theme:
 
 
 def _store(state: AppState) -> DeckVersions:
-    return DeckVersions(open_db(state.settings.db_path))
+    return DeckVersions(open_db(state.settings.database))
 
 
 def record_deck(state: AppState, deck: Deck, theme: str, path: Path) -> str:

@@ -26,7 +26,7 @@ def _store(state: AppState) -> UserStore:
     from ..server.users import UserStore
     from ..store import open_db
 
-    return UserStore(open_db(state.settings.db_path))
+    return UserStore(open_db(state.settings.database))
 
 
 def _password(stdin: bool) -> str:

@@ -13,18 +13,18 @@ print there: progress goes to stderr.
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from collections.abc import Callable
 from typing import Any
 
 from ..library import Library
 from ..models.base import Backend
+from ..store.connection import Connection
 
 __all__ = ["build_server"]
 
 
-def build_server(conn: sqlite3.Connection, backend: Callable[[], Backend], *,
+def build_server(conn: Connection, backend: Callable[[], Backend], *,
                  settings: Any) -> Any:
     """An ``MCPServer`` offering ``library_search``, ``list_documents``, ``research_report``
     and ``slide_deck``.

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ..library.terms import is_cjk_heavy
 from ..models.base import Backend, complete
 from ..models.events import GenerateOptions, Message
+from ..store.connection import Connection
 from .assemble import assemble
 from .errors import ReportError
 from .facts import plan_facts, select_facts
@@ -245,7 +245,7 @@ async def _gather_for(req: ReportRequest, title: str, section: PlanSection, tool
     return mine
 
 
-async def revise_report(conn: sqlite3.Connection, backend: Backend, report_id: str,
+async def revise_report(conn: Connection, backend: Backend, report_id: str,
                         request: str, tools: SourceTools) -> ReportRevision | Clarify:
     """Apply ``request`` to the saved report ``report_id``; the revision is a new report."""
     store = ReportStore(conn)

@@ -11,7 +11,6 @@ timeout sized for CPU inference.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from typing import TypeVar
 
 from ..errors import BackendError
 from ..models.base import Backend
+from ..store.connection import Connection
 from .assemble import assemble, draft_warnings, frame_warning
 from .cite import cited_ids
 from .errors import NoSourcesError
@@ -65,7 +65,7 @@ async def _bounded(aw: Awaitable[T], seconds: float, what: str) -> T:
                            "try a smaller model, --depth quick, or --length short") from None
 
 
-async def run_report(conn: sqlite3.Connection, backend: Backend, request: ReportRequest,
+async def run_report(conn: Connection, backend: Backend, request: ReportRequest,
                      tools: SourceTools, *, report_id: str | None = None,
                      config: RunConfig | None = None) -> AsyncIterator[ReportEvent]:
     """Run (or resume, with ``report_id``) a report; the last event is :class:`Finished`."""

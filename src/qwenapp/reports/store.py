@@ -9,7 +9,6 @@ a deck long after the library has changed.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -17,6 +16,7 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from ..store import new_id, transaction
+from ..store.connection import Connection
 from .errors import UnknownReportError
 from .model import Report, ReportRequest
 
@@ -41,7 +41,7 @@ class SavedReport:
 
 
 class ReportStore:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def create(self, request: ReportRequest, model: str) -> str:
@@ -83,8 +83,10 @@ class ReportStore:
     def save_stage(self, report_id: str, stage: str, data: BaseModel) -> None:
         with transaction(self.conn):
             self.conn.execute(
-                "INSERT OR REPLACE INTO report_stages (report_id, stage, data, created_at) "
-                "VALUES (?, ?, ?, ?)", (report_id, stage, data.model_dump_json(), _now()))
+                "INSERT INTO report_stages (report_id, stage, data, created_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (report_id, stage) DO UPDATE SET "
+                "data = excluded.data, created_at = excluded.created_at",
+                (report_id, stage, data.model_dump_json(), _now()))
             self.conn.execute("UPDATE reports SET updated_at = ? WHERE id = ?",
                               (_now(), report_id))
 
@@ -113,7 +115,7 @@ class ReportStore:
             self.conn.execute("DELETE FROM reports WHERE id = ?", (report_id,))
 
 
-def load_report(conn: sqlite3.Connection, report_id: str) -> Report:
+def load_report(conn: Connection, report_id: str) -> Report:
     """A finished report, with its plan, sources and every retrieved passage.
 
     ``report_id`` may be a unique prefix. Raises

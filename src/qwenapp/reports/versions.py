@@ -7,11 +7,11 @@ first report's id; version 1 is that report, recorded when it is first revised.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ..store import transaction
+from ..store.connection import Connection
 from .model import Report
 
 __all__ = ["ReportVersion", "ReportVersions", "SectionDiff", "compare_reports"]
@@ -29,7 +29,7 @@ class ReportVersion:
 
 
 class ReportVersions:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def chain_of(self, report_id: str) -> str:

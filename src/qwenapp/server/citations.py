@@ -7,20 +7,20 @@ reload. Rows go when their message does (``ON DELETE CASCADE``).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
+from ..store.connection import Connection
 from .message_extras import load_extras, save_extras
 
 __all__ = ["load_sources", "save_sources"]
 
 
-def save_sources(conn: sqlite3.Connection, message_id: str, sources: list[dict[str, Any]]) -> None:
+def save_sources(conn: Connection, message_id: str, sources: list[dict[str, Any]]) -> None:
     save_extras(conn, "server_message_sources", "sources", message_id, sources)
 
 
-def load_sources(conn: sqlite3.Connection,
+def load_sources(conn: Connection,
                  message_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
     """Sources by message id, for those of ``message_ids`` that have any."""
     return load_extras(conn, "server_message_sources", "sources", message_ids)

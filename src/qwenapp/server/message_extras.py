@@ -9,25 +9,26 @@ per message id, in a table whose rows go when their message does
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
 from ..store import transaction
+from ..store.connection import Connection
 
 __all__ = ["load_extras", "save_extras"]
 
-_CHUNK = 500  # SQLite's bound-parameter limit
+_CHUNK = 500  # under SQLite's bound-parameter limit
 
 
-def save_extras(conn: sqlite3.Connection, table: str, column: str, message_id: str,
+def save_extras(conn: Connection, table: str, column: str, message_id: str,
                 value: list[dict[str, Any]]) -> None:
     with transaction(conn) as c:
-        c.execute(f"INSERT OR REPLACE INTO {table} (message_id, {column}) VALUES (?, ?)",
+        c.execute(f"INSERT INTO {table} (message_id, {column}) VALUES (?, ?) ON CONFLICT "
+                  f"(message_id) DO UPDATE SET {column} = excluded.{column}",
                   (message_id, json.dumps(value, ensure_ascii=False)))
 
 
-def load_extras(conn: sqlite3.Connection, table: str, column: str,
+def load_extras(conn: Connection, table: str, column: str,
                 message_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
     """The JSON by message id, for those of ``message_ids`` that have a row."""
     ids = list(message_ids)

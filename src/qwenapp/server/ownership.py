@@ -10,12 +10,12 @@ the prefix matching the CLI offers would let a caller probe other users' ids.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ..store import Conversation, transaction
+from ..store.connection import Connection, Row
 from ..store.db import bounded_int, compact_search, db_path_of, storage_errors
 from .jobs.store import delete_jobs
 
@@ -49,7 +49,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
-def _conversation(r: sqlite3.Row) -> Conversation:
+def _conversation(r: Row) -> Conversation:
     return Conversation(id=r["id"], title=r["title"], model=r["model"],
                         system_prompt=r["system_prompt"],
                         created_at=datetime.fromisoformat(r["created_at"]),
@@ -57,14 +57,14 @@ def _conversation(r: sqlite3.Row) -> Conversation:
                         message_count=int(r["message_count"]))
 
 
-def _document(r: sqlite3.Row) -> OwnedDocument:
+def _document(r: Row) -> OwnedDocument:
     return OwnedDocument(r["id"], r["filename"] or Path(r["path"]).name, r["title"], r["kind"],
                          int(r["size"]), int(r["sections"]), int(r["n"]), r["added_at"],
                          r["stored_name"], r["path"])
 
 
 class Ownership:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._path = db_path_of(conn)
 

@@ -9,7 +9,6 @@ to :func:`~qwenapp.server.app.create_app`, and reached by handlers through
 from __future__ import annotations
 
 import secrets
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -20,6 +19,7 @@ from starlette.requests import Request
 from ..library import Library
 from ..settings import Settings
 from ..store import ConversationStore
+from ..store.connection import Connection
 from .chat_tools import Approvals, ServerTools
 from .config import ServerConfig
 from .jobs import JobManager
@@ -35,7 +35,7 @@ __all__ = ["ServerState", "State", "get_state"]
 class ServerState:
     settings: Settings
     config: ServerConfig
-    conn: sqlite3.Connection
+    conn: Connection
     store: ConversationStore
     library: Library
     users: UserStore

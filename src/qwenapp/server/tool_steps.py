@@ -8,20 +8,20 @@ their message does (``ON DELETE CASCADE``).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
+from ..store.connection import Connection
 from .message_extras import load_extras, save_extras
 
 __all__ = ["load_steps", "save_steps"]
 
 
-def save_steps(conn: sqlite3.Connection, message_id: str, steps: list[dict[str, Any]]) -> None:
+def save_steps(conn: Connection, message_id: str, steps: list[dict[str, Any]]) -> None:
     save_extras(conn, "server_message_tools", "steps", message_id, steps)
 
 
-def load_steps(conn: sqlite3.Connection,
+def load_steps(conn: Connection,
                message_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
     """Steps by message id, for those of ``message_ids`` that have any."""
     return load_extras(conn, "server_message_tools", "steps", message_ids)

@@ -15,13 +15,13 @@ from __future__ import annotations
 import codecs
 import contextlib
 import re
-import sqlite3
 import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from ..documents.images import sniff_image
+from ..store.connection import Connection
 from .errors import HttpError
 
 __all__ = ["Sniffed", "clean_filename", "remove_orphans", "sniff"]
@@ -124,7 +124,7 @@ def sniff(path: Path, filename: str) -> Sniffed:
 _STORED = re.compile(r"^\.?[0-9A-HJKMNP-TV-Z]{26}(?:\.[a-z]{2,5}|\.part)$")
 
 
-def remove_orphans(uploads_dir: Path, conn: sqlite3.Connection) -> tuple[int, int]:
+def remove_orphans(uploads_dir: Path, conn: Connection) -> tuple[int, int]:
     """At start: delete upload files no document row names, and rows whose file is gone.
 
     A server killed mid-upload leaves a ``.ULID.part`` staging file, or a stored

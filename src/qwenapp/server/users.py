@@ -12,7 +12,6 @@ import contextlib
 import hashlib
 import hmac
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -21,6 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from ..errors import InputError
 from ..store import new_id, transaction
+from ..store.connection import Connection
 from ..store.db import db_path_of, storage_errors
 
 __all__ = [
@@ -109,7 +109,7 @@ def _check_password(password: str) -> None:
 class UserStore:
     """Accounts on an open database (see :func:`qwenapp.store.open_db`)."""
 
-    def __init__(self, conn: sqlite3.Connection, hasher: PasswordHasher | None = None) -> None:
+    def __init__(self, conn: Connection, hasher: PasswordHasher | None = None) -> None:
         self.conn = conn
         self.hasher = hasher or PasswordHasher()
         self._path = db_path_of(conn)

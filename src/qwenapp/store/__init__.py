@@ -1,9 +1,10 @@
-"""Saved conversations: one SQLite file, numbered migrations, ULID ids, full-text search.
+"""Saved conversations: SQLite (or PostgreSQL), numbered migrations, ULID ids, search.
 
-Open the database with :func:`open_db` (it creates and migrates the file)
-and wrap the connection in a :class:`ConversationStore`::
+Open the database with :func:`open_db` (it creates and migrates the file, or
+the PostgreSQL database a ``postgresql://`` URL names) and wrap the connection
+in a :class:`ConversationStore`::
 
-    store = ConversationStore(open_db(settings.db_path))
+    store = ConversationStore(open_db(settings.database))
     conv = store.create(model="qwen3-8b")
     q = store.add_message(conv.id, "user", "Hello")
     store.add_message(conv.id, "assistant", "Hi!", parent_id=q.id)
@@ -13,6 +14,7 @@ and wrap the connection in a :class:`ConversationStore`::
 
 from __future__ import annotations
 
+from .connection import Connection, Row, dialect_of
 from .conversations import (
     UNSET,
     Conversation,
@@ -29,11 +31,14 @@ from .ids import new_id
 
 __all__ = [
     "UNSET",
+    "Connection",
     "Conversation",
     "ConversationStore",
     "MessageStatus",
+    "Row",
     "SearchHit",
     "StoredMessage",
+    "dialect_of",
     "from_json",
     "new_id",
     "open_db",

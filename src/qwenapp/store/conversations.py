@@ -29,6 +29,7 @@ from typing import Final, Literal, cast, get_args
 
 from ..errors import InputError
 from ..models.events import Message, Role, Usage
+from .connection import Connection, Row
 from .db import db_path_of, storage_errors, transaction
 from .ids import new_id
 from .search import SearchHit, search, search_terms
@@ -140,7 +141,7 @@ def _common_prefix_length(a: str, b: str) -> int:
     return n
 
 
-def _conversation(row: sqlite3.Row) -> Conversation:
+def _conversation(row: Row) -> Conversation:
     keys = row.keys()
     return Conversation(
         id=row["id"], title=row["title"], model=row["model"],
@@ -150,7 +151,7 @@ def _conversation(row: sqlite3.Row) -> Conversation:
     )
 
 
-def _message(row: sqlite3.Row) -> StoredMessage:
+def _message(row: Row) -> StoredMessage:
     return StoredMessage(
         id=row["id"], conversation_id=row["conversation_id"], parent_id=row["parent_id"],
         role=cast(Role, row["role"]), content=row["content"], reasoning=row["reasoning"],
@@ -175,19 +176,20 @@ _MESSAGE_COLUMNS = (
 class ConversationStore:
     """Conversations in an open database (see :func:`~qwenapp.store.db.open_db`)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
-        self._conn.row_factory = sqlite3.Row
+        if isinstance(conn, sqlite3.Connection):  # PostgreSQL rows are named already
+            conn.row_factory = sqlite3.Row
         self._path = db_path_of(conn)
 
     @property
-    def connection(self) -> sqlite3.Connection:
+    def connection(self) -> Connection:
         return self._conn
 
     def _read(self) -> AbstractContextManager[None]:
         return storage_errors(self._path)
 
-    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+    def _write(self) -> AbstractContextManager[Connection]:
         return transaction(self._conn)
 
     # -- ids -----------------------------------------------------------------

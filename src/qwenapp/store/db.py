@@ -1,15 +1,19 @@
-"""Opening the SQLite database, migrating it, and saying plainly why it failed.
+"""Opening the database, migrating it, and saying plainly why it failed.
 
-One file (``Settings.db_path``) holds every conversation. SQLite suits a
-single-user, self-hosted app: no server to run, one file to back up. WAL mode
-lets the CLI read while the server writes; a busy timeout makes a second
-writer wait a few seconds instead of failing at once.
+By default one SQLite file (``Settings.db_path``) holds everything. SQLite
+suits a single-user, self-hosted app: no server to run, one file to back up.
+WAL mode lets the CLI read while the server writes; a busy timeout makes a
+second writer wait a few seconds instead of failing at once. Given a
+``postgresql://`` URL instead (``Settings.database``), :func:`open_db` opens
+PostgreSQL through :mod:`.postgres`; both are a :class:`~.connection.Connection`.
 
 The schema lives in numbered ``migrations/NNNN_name.sql`` files shipped in
 the package and applied in order, each in its own transaction, with the
-version recorded in a ``migrations`` table (as simonw/llm does). The SQL is
-kept to plain tables, indexes and triggers, with SQLite's FTS5 confined to
-the search tables, so another database could back the store later.
+version recorded in a ``migrations`` table (as simonw/llm does). The same
+numbers are applied to both databases: where PostgreSQL needs other SQL for
+a number (identity columns, ``pg_trgm`` and ``tsvector`` search instead of
+FTS5), ``NNNN_name.postgresql.sql`` stands beside the SQLite file and is used
+in its place; every other file is shared.
 
 Every ``sqlite3`` failure a user can meet (another process writing, a
 read-only folder, a full disk, a file that is not a database) is turned into
@@ -30,10 +34,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 from ..errors import StorageError
+from .connection import Connection, Dialect, dialect_of, is_database_url
 
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT",
     "SQLITE_MAX_INT",
+    "Connection",
     "Migration",
     "applied_versions",
     "bounded_int",
@@ -60,7 +66,7 @@ def bounded_int(n: int, low: int = 0, high: int = SQLITE_MAX_INT) -> int:
     return max(low, min(int(n), high))
 
 
-_MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+_MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)(\.postgresql)?\.sql$")
 _HOME_HINT = "set QWENAPP_HOME to a writable folder"
 
 
@@ -71,13 +77,21 @@ class Migration:
     sql: str
 
 
-def load_migrations() -> list[Migration]:
-    """The packaged migrations, in version order."""
+def load_migrations(dialect: Dialect = "sqlite") -> list[Migration]:
+    """The packaged migrations for ``dialect``, in version order."""
     found: list[Migration] = []
+    own: dict[int, Migration] = {}  # NNNN_name.postgresql.sql, for PostgreSQL
     for entry in (resources.files(__package__) / "migrations").iterdir():
         m = _MIGRATION_NAME.match(entry.name)
         if m:
-            found.append(Migration(int(m.group(1)), m.group(2), entry.read_text("utf-8")))
+            mig = Migration(int(m.group(1)), m.group(2), entry.read_text("utf-8"))
+            if not m.group(3):
+                found.append(mig)
+            elif dialect == "postgresql":
+                own[mig.version] = mig
+    found = [own.pop(mig.version, mig) for mig in found]
+    if own:
+        raise RuntimeError(f"PostgreSQL migrations without a SQLite one: {sorted(own)}")
     found.sort(key=lambda mig: mig.version)
     versions = [mig.version for mig in found]
     if len(set(versions)) != len(versions):
@@ -117,8 +131,10 @@ def _translate(e: sqlite3.Error, path: Path | str) -> StorageError:
     return StorageError(f"database error on {path}: {e}")
 
 
-def db_path_of(conn: sqlite3.Connection) -> str:
-    """The file behind ``conn`` (for messages), or ``":memory:"``."""
+def db_path_of(conn: Connection) -> str:
+    """The file behind ``conn`` (for messages), ``":memory:"``, or the URL (no password)."""
+    if not isinstance(conn, sqlite3.Connection):
+        return str(getattr(conn, "label", "the database"))
     try:
         row = conn.execute("PRAGMA database_list").fetchone()
     except sqlite3.Error:
@@ -136,13 +152,21 @@ def storage_errors(path: Path | str) -> Iterator[None]:
 
 
 @contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+def transaction(conn: Connection) -> Iterator[Connection]:
     """A write transaction: ``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on error.
 
     ``IMMEDIATE`` takes the write lock up front, so a second writer waits
-    (busy timeout) at the start rather than failing halfway through.
+    (busy timeout) at the start rather than failing halfway through; on
+    PostgreSQL an advisory lock does the same (see :meth:`.postgres.PgConnection.write`).
     Requires a connection from :func:`open_db` (autocommit mode).
     """
+    if not isinstance(conn, sqlite3.Connection):
+        from .postgres import PgConnection
+
+        assert isinstance(conn, PgConnection)
+        with conn.write():
+            yield conn
+        return
     with storage_errors(db_path_of(conn)):
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -157,17 +181,20 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("COMMIT")
 
 
-def applied_versions(conn: sqlite3.Connection) -> set[int]:
+def applied_versions(conn: Connection) -> set[int]:
     """The migrations applied to ``conn`` (none for a new database)."""
-    has_table = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'"
-    ).fetchone()
+    if dialect_of(conn) == "postgresql":
+        has_table = conn.execute("SELECT to_regclass('migrations')").fetchone()[0]
+    else:
+        has_table = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'"
+        ).fetchone()
     if not has_table:
         return set()
     return {int(row[0]) for row in conn.execute("SELECT version FROM migrations")}
 
 
-def schema_version(conn: sqlite3.Connection) -> int:
+def schema_version(conn: Connection) -> int:
     """The highest migration applied to ``conn`` (0 for a new database)."""
     return max(applied_versions(conn), default=0)
 
@@ -189,7 +216,7 @@ def _statements(sql: str) -> Iterator[str]:
         raise RuntimeError(f"incomplete SQL statement at the end of a migration: {buf[:80]!r}")
 
 
-def _newer(path: Path, current: int, latest: int) -> StorageError:
+def _newer(path: Path | str, current: int, latest: int) -> StorageError:
     return StorageError(
         f"the database {path} was written by a newer qwenapp "
         f"(schema {current}, this one knows {latest})",
@@ -197,7 +224,7 @@ def _newer(path: Path, current: int, latest: int) -> StorageError:
     )
 
 
-def _migrate(conn: sqlite3.Connection, path: Path, migrations: list[Migration]) -> None:
+def _migrate(conn: Connection, path: Path | str, migrations: list[Migration]) -> None:
     # Versions are tracked one by one, not as a high-water mark: numbers may
     # leave gaps (another module's migrations start at 0100), and a migration
     # numbered below one already applied must still run.
@@ -220,8 +247,11 @@ def _migrate(conn: sqlite3.Connection, path: Path, migrations: list[Migration]) 
         with transaction(conn):
             if mig.version in applied_versions(conn):
                 continue
-            for stmt in _statements(mig.sql):
-                conn.execute(stmt)
+            if dialect_of(conn) == "postgresql":
+                conn.script(mig.sql)  # type: ignore[attr-defined]  # PgConnection
+            else:
+                for stmt in _statements(mig.sql):
+                    conn.execute(stmt)
             conn.execute("INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)",
                          (mig.version, mig.name, _now()))
 
@@ -240,16 +270,38 @@ def _ensure_folder(path: Path) -> None:
                            _HOME_HINT) from None
 
 
-def open_db(path: Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
-            read_only: bool = False) -> sqlite3.Connection:
+def open_postgres(url: str, *, migrate: bool = True) -> Connection:
+    """Connect to the PostgreSQL database at ``url`` and apply the migrations it lacks."""
+    from .postgres import connect
+
+    conn = connect(url)
+    try:
+        if migrate:
+            _migrate(conn, conn.label, load_migrations("postgresql"))
+        else:
+            current, latest = schema_version(conn), max(
+                m.version for m in load_migrations("postgresql"))
+            if current > latest:
+                raise _newer(conn.label, current, latest)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def open_db(path: Path | str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+            read_only: bool = False) -> Connection:
     """Open (creating if needed) and migrate the database at ``path``.
 
+    ``path`` is a SQLite file, or a ``postgresql://`` URL (``Settings.database``).
     The connection is in autocommit mode: write through :func:`transaction`.
-    Rows come back as :class:`sqlite3.Row`. ``read_only`` opens the file
-    without write access (``mode=ro``): inspecting a database that another
-    user owns, or one on read-only media; every write then fails with a
-    :class:`StorageError`.
+    Rows come back as :class:`sqlite3.Row` (or rows that behave the same).
+    ``read_only`` opens a SQLite file without write access (``mode=ro``):
+    inspecting a database that another user owns, or one on read-only media;
+    every write then fails with a :class:`StorageError`.
     """
+    if is_database_url(path):
+        return open_postgres(str(path), migrate=not read_only)
     path = Path(path)
     if not read_only:
         _ensure_folder(path)
@@ -278,7 +330,7 @@ def open_db(path: Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
     return conn
 
 
-def compact_search(conn: sqlite3.Connection) -> None:
+def compact_search(conn: Connection) -> None:
     """Merge every FTS5 index into one segment, then checkpoint the WAL.
 
     An FTS5 delete only adds a tombstone: the deleted text's terms stay in older

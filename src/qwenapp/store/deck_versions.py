@@ -13,11 +13,11 @@ user can never read another's versions through this store.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ..errors import InputError
+from .connection import Connection, Row
 from .db import db_path_of, storage_errors, transaction
 
 __all__ = ["CLI_OWNER", "DeckVersion", "DeckVersions"]
@@ -42,13 +42,13 @@ class DeckVersion:
 _COLUMNS = "job_id, version, owner, created_at, request, summary, theme, deck, changed, path"
 
 
-def _row(r: sqlite3.Row | tuple[object, ...]) -> DeckVersion:
+def _row(r: Row | tuple[object, ...]) -> DeckVersion:
     return DeckVersion(str(r[0]), int(str(r[1])), str(r[2]), str(r[3]), str(r[4]), str(r[5]),
                        str(r[6]), str(r[7]), [int(x) for x in json.loads(str(r[8]))], str(r[9]))
 
 
 class DeckVersions:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._path = db_path_of(conn)
 

@@ -1,4 +1,4 @@
-"""Full-text search over conversations: the one place that speaks SQLite FTS5.
+"""Full-text search over conversations: the one place that speaks FTS5 (or pg_trgm).
 
 The search tables use FTS5's trigram tokenizer (see migration 0001): every
 substring of three or more characters is indexed, so Chinese and Japanese,
@@ -9,13 +9,16 @@ cannot use that index; they are matched with a plain scan instead.
 A user's query is never passed to FTS as syntax. It is split into words and
 ``"quoted phrases"``, and each is sent as a quoted FTS string, so ``-``,
 ``:``, ``*``, ``NEAR`` or a stray quote are text to find, never an error.
-Another database backing the store would reimplement only this module.
+
+On PostgreSQL the same terms are matched with ``ILIKE '%term%'`` (``%``, ``_``
+and ``\\`` escaped), which the trigram GIN indexes of migration 0001 serve
+for terms of three or more characters in any script; hits come newest first
+(PostgreSQL has no bm25 over trigrams).
 """
 
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +26,7 @@ from typing import cast
 
 from ..errors import InputError
 from ..models.events import Role
+from .connection import Connection, dialect_of
 
 __all__ = ["SearchHit", "search", "search_terms"]
 
@@ -96,6 +100,25 @@ def _matching(table: str, column: str, terms: list[str]) -> tuple[str, str, list
     return source, " AND ".join(where), params
 
 
+def _like(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _matching_pg(table: str, column: str, terms: list[str]) -> tuple[str, str, list[object]]:
+    """The same as :func:`_matching` for PostgreSQL: every term, as a substring, any case."""
+    alias = table[0]
+    where = [f"{alias}.{column} ILIKE ? ESCAPE '\\'" for _ in terms]
+    return f"{table} {alias}", " AND ".join(where), [_like(t) for t in terms]
+
+
+def _source(conn: Connection, table: str, column: str,
+            terms: list[str]) -> tuple[str, str, list[object], str]:
+    """FROM, WHERE, parameters and ORDER BY for rows of ``table`` containing every term."""
+    if dialect_of(conn) == "postgresql":
+        return (*_matching_pg(table, column, terms), f"{table[0]}.seq DESC")
+    return (*_matching(table, column, terms), _order(table, terms))
+
+
 def _order(table: str, terms: list[str]) -> str:
     alias = table[0]
     if any(len(t) >= _MIN_INDEXED for t in terms):
@@ -103,11 +126,11 @@ def _order(table: str, terms: list[str]) -> str:
     return f"{alias}.seq DESC"  # newest first
 
 
-def _by_title(conn: sqlite3.Connection, terms: list[str], limit: int) -> Iterator[SearchHit]:
-    source, where, params = _matching("conversations", "title", terms)
+def _by_title(conn: Connection, terms: list[str], limit: int) -> Iterator[SearchHit]:
+    source, where, params, order = _source(conn, "conversations", "title", terms)
     rows = conn.execute(
         f"SELECT c.id, c.title, c.updated_at FROM {source} WHERE {where}"
-        f" ORDER BY {_order('conversations', terms)} LIMIT ?", (*params, limit),
+        f" ORDER BY {order} LIMIT ?", (*params, limit),
     ).fetchall()
     for r in rows:
         yield SearchHit(conversation_id=r["id"], conversation_title=r["title"],
@@ -115,13 +138,13 @@ def _by_title(conn: sqlite3.Connection, terms: list[str], limit: int) -> Iterato
                         created_at=datetime.fromisoformat(r["updated_at"]))
 
 
-def _in_messages(conn: sqlite3.Connection, terms: list[str], limit: int) -> Iterator[SearchHit]:
-    source, where, params = _matching("messages", "content", terms)
+def _in_messages(conn: Connection, terms: list[str], limit: int) -> Iterator[SearchHit]:
+    source, where, params, order = _source(conn, "messages", "content", terms)
     rows = conn.execute(
         "SELECT m.id, m.conversation_id, m.role, m.content, m.created_at,"
         " (SELECT title FROM conversations c WHERE c.id = m.conversation_id) AS title"
         f" FROM {source} WHERE {where}"
-        f" ORDER BY {_order('messages', terms)} LIMIT ?", (*params, limit),
+        f" ORDER BY {order} LIMIT ?", (*params, limit),
     ).fetchall()
     for r in rows:
         yield SearchHit(conversation_id=r["conversation_id"], conversation_title=r["title"],
@@ -130,10 +153,10 @@ def _in_messages(conn: sqlite3.Connection, terms: list[str], limit: int) -> Iter
                         created_at=datetime.fromisoformat(r["created_at"]))
 
 
-def search(conn: sqlite3.Connection, query: str, limit: int = 20) -> list[SearchHit]:
+def search(conn: Connection, query: str, limit: int = 20) -> list[SearchHit]:
     """Hits for ``query``: conversations by title, then messages by relevance.
 
-    ``conn`` must return :class:`sqlite3.Row` rows (as :func:`~.db.open_db`'s do).
+    ``conn`` must return rows by column name (as :func:`~.db.open_db`'s do).
     A title hit is left out when a message of the same conversation matched:
     an untitled conversation is named after its first message, so it would
     show twice.

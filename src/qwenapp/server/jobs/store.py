@@ -8,12 +8,12 @@ gets exactly the events it missed, even across a server restart.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from ...store import new_id, transaction
+from ...store.connection import Connection, Row, dialect_of
 from ...store.db import bounded_int, db_path_of, storage_errors
 
 __all__ = ["TERMINAL", "Artifact", "JobEventRow", "JobRow", "JobStatus", "JobStore",
@@ -63,7 +63,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
-def _job(r: sqlite3.Row) -> JobRow:
+def _job(r: Row) -> JobRow:
     return JobRow(r["id"], r["user_id"], r["kind"], r["status"], r["title"],
                   json.loads(r["request"]), json.loads(r["state"]), r["error"],
                   r["created_at"], r["updated_at"], r["conversation_id"], r["after_message_id"])
@@ -74,7 +74,7 @@ _COLUMNS = ("id, user_id, kind, status, title, request, state, error, created_at
 
 
 class JobStore:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._path = db_path_of(conn)
 
@@ -181,8 +181,10 @@ class JobStore:
 
     def add_artifact(self, job_id: str, name: str, media_type: str, size: int) -> None:
         with transaction(self.conn) as c:
-            c.execute("INSERT OR REPLACE INTO server_job_artifacts (job_id, name, media_type, "
-                      "size, created_at) VALUES (?, ?, ?, ?, ?)",
+            c.execute("INSERT INTO server_job_artifacts (job_id, name, media_type, size, "
+                      "created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (job_id, name) DO UPDATE "
+                      "SET media_type = excluded.media_type, size = excluded.size, "
+                      "created_at = excluded.created_at",
                       (job_id, name, media_type, size, _now()))
 
     def artifacts(self, job_id: str) -> list[Artifact]:
@@ -200,8 +202,13 @@ class JobStore:
         return None if r is None else Artifact(*r)
 
 
-def _job_tables(c: sqlite3.Connection) -> list[str]:
+def _job_tables(c: Connection) -> list[str]:
     """Every table with a ``job_id`` column (events, artifacts, any kind's saved stages)."""
+    if dialect_of(c) == "postgresql":
+        return [r[0] for r in c.execute(
+            "SELECT table_name FROM information_schema.columns WHERE column_name = 'job_id' "
+            "AND table_schema = current_schema() AND table_name != 'server_jobs' "
+            "ORDER BY table_name")]
     names = [r[0] for r in c.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'server_jobs' "
         "AND name NOT LIKE 'sqlite_%'")]
@@ -209,7 +216,7 @@ def _job_tables(c: sqlite3.Connection) -> list[str]:
             if any(col[1] == "job_id" for col in c.execute(f'PRAGMA table_info("{n}")'))]
 
 
-def delete_jobs(c: sqlite3.Connection, job_ids: list[str]) -> int:
+def delete_jobs(c: Connection, job_ids: list[str]) -> int:
     """Inside the caller's transaction: jobs and all rows derived from them.
 
     That is the job row, its events and artifacts rows, any other table keyed
