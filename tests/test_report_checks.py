@@ -227,7 +227,9 @@ def test_list_items_lose_their_markers_and_fragments_are_never_facts() -> None:
 
     facts = [s for _, s in candidate_sentences(_passage(1, SABOTAGE, "manual"))]
     assert "Haggle over precise wordings of communications, minutes, resolutions." in facts
-    assert "Never permit short-cuts to be taken in order to expedite decisions." in facts
+    # an item's short first sentence stays with the one that explains it
+    assert "Insist on doing everything through “channels.” Never permit short-cuts to be " \
+        "taken in order to expedite decisions." in facts
     assert not any(f.startswith(("(", "lines")) or "Organizations and Conferences" in f
                    for f in facts), facts  # no marker, no cut sentence, no list heading
     assert not any("AI assistant" in f or "BANANA" in f for f in facts)

@@ -321,6 +321,16 @@ class Library:
         return [Hit(r["id"], r["document_id"], r["title"], r["path"], r["kind"], r["location"],
                     r["text"], -float(r["rank"])) for r in rows]
 
+    def next_chunk(self, hit: Hit) -> Hit | None:
+        """The chunk after ``hit`` in its document (a list that goes on there), or None."""
+        r = self.conn.execute(
+            "SELECT c.id, c.document_id, c.location, c.text, d.title, d.path, d.kind "
+            "FROM library_chunks c JOIN library_documents d ON d.id = c.document_id "
+            "WHERE c.document_id = ? AND c.ord = (SELECT ord + 1 FROM library_chunks "
+            "WHERE id = ?)", (hit.document_id, hit.chunk_id)).fetchone()
+        return None if r is None else Hit(r["id"], r["document_id"], r["title"], r["path"],
+                                          r["kind"], r["location"], r["text"], 0.0)
+
     def _search_pg(self, query: str, limit: int,
                    document_ids: Sequence[str] | None) -> list[Hit]:
         """:meth:`search` on PostgreSQL: the same terms, OR-ed, ranked by ``ts_rank``."""

@@ -123,7 +123,13 @@ def parse_answer(text: str) -> list[tuple[int | None, str]]:
         elif m:
             current = int(m.group(1))
             continue
-        for s in split_sentences(line):
+        pieces = split_sentences(line)
+        # a sentence of three words or fewer opens the next ("Make “speeches.” Talk as
+        # frequently as possible ..."): one list item's point, kept whole
+        while pieces:
+            s = pieces.pop(0)
+            while pieces and len(words(s)) <= 3:
+                s = f"{s} {pieces.pop(0)}"
             out.append((current, s))
     return out
 
@@ -274,6 +280,8 @@ def _with_citation(s: DraftSentence, cjk: bool) -> str:
     text = s.text.strip()
     if not marks:
         return text
+    if text.endswith((".”", "?”", "!”", ".\"", "?\"", "!\"")) and not cjk:
+        return f"{text} {marks}"  # the stop is inside the quotation: "… “speeches.” [4]"
     if text.endswith(("”", "\"")) or (s.origin == "extract" and not text.endswith(
             (".", "。", "!", "?", "！", "？"))):
         return f"{text}{marks}。" if cjk else f"{text} {marks}."

@@ -28,10 +28,11 @@ from .model import Passage
 from .prompts import is_instruction_like
 from .sentences import CJK, numbers_in, split_sentences, stem_terms, table_facts, words
 
-__all__ = ["PER_PASSAGE", "Fact", "candidate_sentences", "headed_sentences", "plan_facts",
-           "select_facts"]
+__all__ = ["PER_PASSAGE", "Fact", "bm25", "candidate_sentences", "headed_sentences",
+           "location_heading", "plan_facts", "same_point", "select_facts"]
 
 PER_PASSAGE = 3
+LIST_PER_PASSAGE = 5  # from a passage that is a list of items
 _MIN_SHARE = 0.3  # of the best fact's score
 _LOOSE_SHARE = 0.12  # the second pass, for a section the first leaves thin
 _MAX_WORDS = 80  # Riis writes 76-word sentences
@@ -48,6 +49,7 @@ class Fact:
     score: float
     position: int  # index of the sentence in its passage
     row: bool = False  # a table row ("The global table gives, for Year 2024: …")
+    heading: str = ""  # the title of the list or part it is in
 
 
 _LEAD_MARKER = re.compile(r"^\s*(?:\(\d{1,3}\.?\)|\d{1,3}[.)](?!\d)|\([a-zA-Z]\)|[a-z]\)|[-*•·▪–]|"
@@ -123,6 +125,14 @@ def _usable(sentence: str, table_row: bool) -> bool:
     return sentence.rstrip().endswith(_CLOSERS)
 
 
+def _is_list(text: str) -> bool:
+    """Three or more paragraphs (or lines) of a Latin-script text that start as list items."""
+    if _CJK_CHAR.search(text[:200]):
+        return False
+    return sum(1 for line in text.splitlines() if _LEAD_MARKER.match(line)
+               and line.strip()[:1] in "(-*•·▪–0123456789") >= 3
+
+
 def _open_quote(text: str) -> bool:
     return text.count('"') % 2 == 1 or text.count("“") > text.count("”")
 
@@ -141,16 +151,45 @@ def _quoted_whole(sentences: list[str]) -> list[str]:
     return out
 
 
+def location_heading(location: str) -> str:
+    """The titles a passage is under, from its location ("lines 1098-1156 > General
+    Interference with Organizations and Production > Organizations and Conferences":
+    the chunker names the list a passage continues; a Markdown section's heading path)."""
+    parts = [p.strip() for p in location.split(" > ")]
+    return " ".join(parts[1:][-2:])
+
+
+def _items_whole(sentences: list[str]) -> list[str]:
+    """A list item whose first sentence is too short to be a fact on its own joined to
+    the sentence that explains it ("(2) Make “speeches.”" + "Talk as frequently as
+    possible and at great length."): the item's point is its first words."""
+    out: list[str] = []
+    i = 0
+    while i < len(sentences):
+        s = sentences[i]
+        nxt = sentences[i + 1] if i + 1 < len(sentences) else ""
+        if _LEAD_MARKER.match(s) and not _CJK_CHAR.search(s) and nxt \
+                and len(stem_terms(_unlisted(s)[0])) < 4 and not _LEAD_MARKER.match(nxt) \
+                and s.rstrip().endswith(_CLOSERS) and not _heading_like(nxt):
+            out.append(f"{s} {nxt}")
+            i += 2
+            continue
+        out.append(s)
+        i += 1
+    return out
+
+
 def headed_sentences(passage: Passage) -> list[tuple[int, str, str]]:
     """(position, sentence, heading) for each sentence of a passage that could serve as
     a fact; ``heading`` is the title of the list or part it is in (a list item under
-    "Organizations and Conferences" answers a question about conferences)."""
+    "Organizations and Conferences" answers a question about conferences), from the
+    passage itself or, for a passage that continues a list, from its location."""
     rows = table_facts(passage.text, passage.source.title)
     if rows:
         return [(i, r, "") for i, r in enumerate(rows) if _usable(r, True)]
     out = []
-    heading = ""
-    for i, raw in enumerate(_quoted_whole(split_sentences(passage.text))):
+    heading = location_heading(passage.source.location)
+    for i, raw in enumerate(_quoted_whole(_items_whole(split_sentences(passage.text)))):
         s, glued = _unlisted(raw)
         if s != raw.strip() and _CJK_CHAR.search(s) and not glued:
             continue  # a Chinese list item ("（五）其他…活动。") completes a lead-in elsewhere
@@ -169,7 +208,7 @@ def candidate_sentences(passage: Passage) -> list[tuple[int, str]]:
     return [(i, s) for i, s, _ in headed_sentences(passage)]
 
 
-def _bm25(query: Mapping[str, float], docs: list[set[str]], lengths: list[int],
+def bm25(query: Mapping[str, float], docs: list[set[str]], lengths: list[int],
           stats: list[set[str]] | None = None) -> list[float]:
     """BM25 of each doc; IDF from ``stats`` (all the report's sentences) when given."""
     pool = stats or docs
@@ -187,7 +226,7 @@ def _bm25(query: Mapping[str, float], docs: list[set[str]], lengths: list[int],
     return out
 
 
-def _same_point(a: tuple[set[str], set[str]], b: tuple[set[str], set[str]]) -> bool:
+def same_point(a: tuple[set[str], set[str]], b: tuple[set[str], set[str]]) -> bool:
     """Two sentences that make one point: most terms shared, and no number apart (two
     rows of a table share every header word and differ in their figures)."""
     (ta, na), (tb, nb) = a, b
@@ -198,12 +237,16 @@ def _same_point(a: tuple[set[str], set[str]], b: tuple[set[str], set[str]]) -> b
 
 def select_facts(questions: Sequence[str], context: str, passages: Sequence[Passage],
                  limit: int, *, per_passage: int = PER_PASSAGE,
-                 pool: Sequence[Passage] = (), exclude: Collection[str] = ()) -> list[Fact]:
+                 pool: Sequence[Passage] = (), exclude: Collection[str] = (),
+                 specific: Collection[str] = ()) -> list[Fact]:
     """The ``limit`` best facts for ``questions`` (``context``: the report question).
 
     ``pool`` (every passage of the report) gives the term statistics, so a word all the
     sources share ("Qwen" in a report about Qwen) weighs little in every section.
-    ``exclude``: sentences an earlier section already states.
+    ``exclude``: sentences an earlier section already states. ``specific``: the report
+    question's own subject terms (:func:`~.coverage.specific_terms`: "organizations",
+    "conferences", not "manual" or "advise"), weighed like the section's words, so a
+    section answers the question it is part of rather than only its heading.
 
     Ordered for reading: facts of the best passage first, each passage's facts in
     their original order, so one source's story stays together.
@@ -214,7 +257,7 @@ def select_facts(questions: Sequence[str], context: str, passages: Sequence[Pass
             query[t] = 1.0
     own_terms = set(query)  # the section's own words (before the report question's)
     for t in stem_terms(context):
-        query.setdefault(t, 0.5)
+        query.setdefault(t, 1.0 if t in specific else 0.5)
     for t in query:  # a year or an amount asked for: the sentence (or row) holding it answers
         if t[:1].isdigit():
             query[t] *= 3.0
@@ -222,12 +265,14 @@ def select_facts(questions: Sequence[str], context: str, passages: Sequence[Pass
         return []
     cands: list[tuple[Passage, int, str, set[str]]] = []
     heads: list[set[str]] = []  # each candidate's terms with its heading's
+    titles: list[str] = []
     rows: list[bool] = []
     for p in passages:
         row = bool(table_facts(p.text))
         for pos, s, heading in headed_sentences(p):
             cands.append((p, pos, s, stem_terms(s)))
             heads.append(cands[-1][3] | stem_terms(heading))
+            titles.append(heading)
             rows.append(row)
     if not cands:
         return []
@@ -237,18 +282,21 @@ def select_facts(questions: Sequence[str], context: str, passages: Sequence[Pass
     typical = sum(prose) // len(prose) if prose else 12
     # a table row names every column: its length says nothing about its relevance
     lengths = [typical if row else n for n, row in zip(lengths, rows, strict=True)]
-    scores = _bm25(query, docs, lengths, stats)
-    strong = own_terms or set(query)
+    scores = bm25(query, docs, lengths, stats)
+    strong = (own_terms | (set(specific) & set(query))) or set(query)
     # a sentence must answer the section, not share one word with it ("states" in
     # "What risks does Alibaba face in the United States?" and in an egg recall story):
     # two of the section's terms, or one when its passage as a whole has two or more
     # (a sentence about GGUF in a passage about running models on a CPU)
     vouched = {p.id for p in passages if len(stem_terms(p.text) & strong) >= 2}
+    # a passage that is a list: each item is a point of its own ("(1) Insist on doing
+    # everything through channels", "(2) Make speeches", ...), so more of them may be used
+    listing = {p.id for p in passages if _is_list(p.text)}
     need = 2 if len(strong) >= 3 else 1
     # the section's own words (not the report question's): a fact must hit one of them,
     # or every section would collect the same generic "Qwen is popular" sentences
     own = strong - stem_terms(context)
-    own_scores = _bm25(dict.fromkeys(own, 1.0), docs, lengths, stats) \
+    own_scores = bm25(dict.fromkeys(own, 1.0), docs, lengths, stats) \
         if own else scores
     own_best = max(own_scores)
     best = max(scores)
@@ -267,12 +315,12 @@ def select_facts(questions: Sequence[str], context: str, passages: Sequence[Pass
             titled = bool((heads[i] - terms) & strong)  # its list's title names the topic
             if i in chosen or len(heads[i] & strong) < (1 if p.id in vouched or titled
                                                         else need) \
-                    or per[p.id] >= per_passage \
+                    or per[p.id] >= (LIST_PER_PASSAGE if p.id in listing else per_passage) \
                     or s in exclude:
                 continue
             if own_best > 0 and own_scores[i] < own_share * own_best:
                 continue
-            if any(_same_point((terms, numbers_in(s)), (cands[j][3], numbers_in(cands[j][2])))
+            if any(same_point((terms, numbers_in(s)), (cands[j][3], numbers_in(cands[j][2])))
                    for j in chosen):
                 continue  # the same point, said twice
             chosen.append(i)
@@ -284,11 +332,12 @@ def select_facts(questions: Sequence[str], context: str, passages: Sequence[Pass
         rank_of.setdefault(cands[i][0].id, len(rank_of))
     chosen.sort(key=lambda i: (rank_of[cands[i][0].id], cands[i][1]))
     return [Fact(text=cands[i][2], passage_id=cands[i][0].id, score=round(scores[i], 3),
-                 position=cands[i][1], row=rows[i]) for i in chosen]
+                 position=cands[i][1], row=rows[i], heading=titles[i]) for i in chosen]
 
 
 def plan_facts(sections: Sequence[tuple[Sequence[str], Sequence[Passage]]], context: str,
-               limit: int, pool: Sequence[Passage]) -> list[list[Fact]]:
+               limit: int, pool: Sequence[Passage], specific: Collection[str] = ()
+               ) -> list[list[Fact]]:
     """Facts for every section, so that no two sections state the same point.
 
     Each section's candidates are ranked on their own (:func:`select_facts`, twice the
@@ -297,7 +346,8 @@ def plan_facts(sections: Sequence[tuple[Sequence[str], Sequence[Passage]]], cont
     or one sharing most of its terms) is stated once in the whole report. A section
     left with fewer facts is thin, and says so, rather than repeat another section.
     """
-    ranked = [select_facts(questions, context, passages, 2 * limit, pool=pool)
+    ranked = [select_facts(questions, context, passages, 2 * limit, pool=pool,
+                           specific=specific)
               for questions, passages in sections]
     pairs: list[tuple[float, float, int, Fact]] = []
     for i, facts in enumerate(ranked):
@@ -314,7 +364,7 @@ def plan_facts(sections: Sequence[tuple[Sequence[str], Sequence[Passage]]], cont
         if len(chosen[i]) >= limit:
             continue
         point = (stem_terms(f.text), numbers_in(f.text))
-        if any(_same_point(point, t) for t in stated):
+        if any(same_point(point, t) for t in stated):
             continue
         stated.append(point)
         chosen[i].add((f.passage_id, f.position))

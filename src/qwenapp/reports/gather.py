@@ -5,8 +5,11 @@ no-op when unchanged), the whole library when asked, URLs, and web search
 results. Fetched pages go into a throwaway in-memory index with the same
 schema, so one BM25 code path ranks everything. For each section, every
 question is a query; results are fused by reciprocal rank, de-duplicated,
-and capped per document so one file cannot fill a section alone. Passage
-ids are assigned here, by code, in order of first use.
+and capped per document so one file cannot fill a section alone. A passage
+that ends inside a list brings the next passage of its document with it when
+the list goes on there (the manual's eight ways to disrupt a conference fill
+two passages, and only the first names conferences). Passage ids are assigned
+here, by code, in order of first use.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..library import Embedder, Hit, IngestOutcome, Library
+from ..library.chunking import list_marker, title_of
 from ..web import Fetcher, SearchProvider, WebDocument, WebError
 from .events import ReportEvent, SearchDone, SourceRead, SourceSkipped
 from .model import Gathered, Passage, Plan, ReportRequest, SourceNote, SourceRef
@@ -29,6 +33,7 @@ __all__ = ["SourceTools", "gather"]
 _RRF_K = 60
 _PER_QUERY = 8
 _PER_DOCUMENT = 3
+_CONTINUATIONS = 2  # next passages of a list brought in per section, beyond the caps
 
 
 @dataclass
@@ -118,6 +123,36 @@ async def _web_urls(req: ReportRequest, plan: Plan, tools: SourceTools, queries:
     yield list(dict.fromkeys(urls))[: profile.web_pages]
 
 
+def _continues(first: str, then: str) -> bool:
+    """True when ``then`` goes on with the list ``first`` ends in: both an item."""
+    last = re.split(r"\n\s*\n", first.strip())[-1]
+    head = re.split(r"\n\s*\n", then.strip())[0]
+    return list_marker(last) and list_marker(head) and not title_of(head)
+
+
+def _next_part(h: Hit, origin: str, tools: SourceTools) -> Hit | None:
+    lib = tools.web_index if origin == "web" else tools.library
+    nxt = lib.next_chunk(h) if lib is not None else None
+    return nxt if nxt is not None and _continues(h.text, nxt.text) else None
+
+
+def _take(registry: dict[tuple[str, int], Passage], chosen: list[Passage], origin: str,
+          h: Hit) -> bool:
+    """Add ``h`` to a section's ``chosen`` passages (registering it once for the whole
+    report, which numbers it); False when the section had it already."""
+    key = (origin, h.chunk_id)
+    if key not in registry:
+        registry[key] = Passage(
+            id=len(registry) + 1, text=h.text,
+            source=SourceRef(title=h.title, locator=h.path, location=h.location, kind=h.kind,
+                             origin=origin),  # type: ignore[arg-type]
+        )
+    if registry[key] in chosen:
+        return False
+    chosen.append(registry[key])
+    return True
+
+
 def _key(h: Hit) -> str:
     return hashlib.sha1(re.sub(r"\W+", " ", h.text.lower()).strip().encode()).hexdigest()
 
@@ -180,20 +215,17 @@ async def gather(req: ReportRequest, plan: Plan, tools: SourceTools
         qs.append(f"{req.question} {section.heading}")
         chosen: list[Passage] = []
         per_doc: dict[str, int] = {}
+        extra = 0
         for origin, h in await _rank(qs, tools, doc_ids, web):
-            if len(chosen) >= profile.passages:
+            if len(chosen) >= profile.passages + extra:
                 break
             if per_doc.get(h.document_id, 0) >= _PER_DOCUMENT:
                 continue
             per_doc[h.document_id] = per_doc.get(h.document_id, 0) + 1
-            key = (origin, h.chunk_id)
-            if key not in registry:
-                registry[key] = Passage(
-                    id=len(registry) + 1, text=h.text,
-                    source=SourceRef(title=h.title, locator=h.path, location=h.location,
-                                     kind=h.kind, origin=origin),  # type: ignore[arg-type]
-                )
-            chosen.append(registry[key])
+            _take(registry, chosen, origin, h)
+            nxt = _next_part(h, origin, tools) if extra < _CONTINUATIONS else None
+            if nxt is not None and _take(registry, chosen, origin, nxt):
+                extra += 1
         by_section.append([p.id for p in chosen])
         queries.extend(qs)
     yield Gathered(passages=list(registry.values()), by_section=by_section, sources=notes,

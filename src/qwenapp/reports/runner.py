@@ -21,6 +21,7 @@ from ..models.base import Backend
 from ..store.connection import Connection
 from .assemble import assemble, draft_warnings, frame_warning
 from .cite import cited_ids
+from .coverage import cover_sections, specific_terms, subject_words
 from .errors import NoSourcesError
 from .events import (
     Finished,
@@ -152,12 +153,27 @@ async def _stages(store: ReportStore, rid: str, backend: Backend, req: ReportReq
                     [by_id[j] for j in (gathered.by_section[i] if i < len(gathered.by_section)
                                         else [])])
                    for i, s in enumerate(plan.sections)]
-    facts = plan_facts(sections_in, req.question, FACTS[req.length], gathered.passages)
+    # every section answers the question it is part of: facts weigh the question's own
+    # subject, and a section none of whose facts touches it gets facts that do, from
+    # every passage of the report, or is flagged (see .coverage)
+    specific = specific_terms(req.question, gathered.passages)
+    planned = plan_facts(sections_in, req.question, FACTS[req.length], gathered.passages,
+                         specific)
+    facts, flagged = cover_sections(planned, sections_in, req.question, FACTS[req.length],
+                                    gathered.passages, specific)
+    for i in flagged:
+        if i in todo and gathered.passages:
+            warnings.append(f"section {plan.sections[i].heading!r}: none of its source "
+                            "sentences speaks to the question's own subject ("
+                            + ", ".join(subject_words(req.question, specific)) + ")")
+            yield Warned(warnings[-1])
 
     async def one(i: int) -> tuple[int, SectionDraft]:
         async with sem:
             section = plan.sections[i]
-            ids = gathered.by_section[i] if i < len(gathered.by_section) else []
+            ids = list(gathered.by_section[i] if i < len(gathered.by_section) else [])
+            # passages a re-gathered fact comes from join the section's
+            ids += [f.passage_id for f in facts[i] if f.passage_id not in ids]
             draft = await _bounded(
                 write_section(backend, req, lang, section, [by_id[j] for j in ids],
                               allow_uncited=req.allow_uncited and not gathered.passages,

@@ -70,8 +70,11 @@ def _headings(block: str) -> list[str]:
     for i, line in enumerate(lines):
         bare = line.strip()
         prev_ended = i == 0 or lines[i - 1].strip().endswith(_ENDS[:7])
+        # a line the next one continues in lower case is a hard-wrapped sentence ("(1)
+        # Insist on doing everything / through “channels.”"), not a heading
         heading = (bare and i + 1 < len(lines) and prev_ended and len(bare) < 50
-                   and len(bare.split()) <= 6 and not bare.endswith(_ENDS))
+                   and len(bare.split()) <= 6 and not bare.endswith(_ENDS)
+                   and not lines[i + 1].lstrip()[:1].islower())
         if heading:
             if out[-1]:
                 out.append([])
