@@ -20,12 +20,25 @@ are thin; the share of repeated word 4-grams (within and across the body section
 of citation markers;
 prompt-scaffold leaks (and whether the injected instruction or the off-topic document got in);
 the share of cited sentences the verifier accepts against the passages they cite; the share of
-their numbers and names found in those passages; coverage (of the two passages most relevant
-to each section, how many the report cites); seconds, split into prompt processing (time to a
-call's first token), generation and everything else; and a lower bound: the run's prompt
-tokens ÷ the engine's prompt speed + its generated tokens ÷ the engine's decode speed, both
-speeds measured by two calibration calls in the same run. Each report is saved under
-``bench/out/`` (git-ignored) as Markdown and JSON, to be read.
+their numbers and names found in those passages; coverage (for each part of the question, the
+three passages of the case's whole corpus that answer it best, ranked by BM25 independently
+of the report's retrieval and outline, and how many of them a report sentence cites or is
+supported by: :func:`qwenapp.reports.coverage.coverage`); seconds, split into prompt
+processing, generation and everything else; and a lower bound.
+
+Time, with the embedded engine, is the engine's own account: llama.cpp reports for every
+call the prompt tokens it evaluated (``prompt_n``, cached ones excluded) and the time it took
+(``prompt_ms``), and the tokens it generated and their time (``predicted_n``,
+``predicted_ms``); the bench reads them off the engine's last chunk of each call. "Everything
+else" is the wall time less both (retrieval, checks, Python, waiting for the engine's thread).
+The lower bound is the same run's tokens at the raw engine's speeds: evaluated prompt tokens ÷
+prompt speed + generated tokens ÷ decode speed, the two speeds measured, in this process
+before the first report, by two calibration calls timed by the engine itself (a prompt of
+about 600 fresh tokens, and 128 generated tokens): what the report would cost if the engine
+never waited and nothing else ran. Over an OpenAI-compatible endpoint there are no engine
+timings: prompt time is then the time to a call's first token, and the speeds come from the
+same calibration calls timed that way. Each report is saved under ``bench/out/`` (git-ignored)
+as Markdown and JSON, to be read.
 """
 
 from __future__ import annotations
@@ -91,20 +104,78 @@ CASES = [
 QUICK = ("sabotage-orgs", "co2-change", "zh-sensitive")
 
 
+class EngineTimings:
+    """Reads llama.cpp's own timings off the embedded engine's chunks (a spy around its
+    in-process server: the bench's, never the app's)."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+        self.reset()
+
+    def reset(self) -> None:
+        self.prompt_n = self.predicted_n = 0
+        self.prompt_ms = self.predicted_ms = 0.0
+        self.seen = 0  # calls that reported timings
+
+    def handle_chat_completions(self, body: Any, callback: Any) -> Any:
+        def spy(chunk: Any) -> Any:
+            t = chunk.get("timings") if isinstance(chunk, dict) else None
+            if isinstance(t, dict) and t.get("prompt_n") is not None:
+                self.last = t
+            return callback(chunk)
+
+        self.last: dict[str, Any] | None = None
+        try:
+            return self.server.handle_chat_completions(body, spy)
+        finally:
+            if self.last is not None:  # the final chunk's timings cover the whole call
+                self.seen += 1
+                self.prompt_n += int(self.last.get("prompt_n") or 0)
+                self.prompt_ms += float(self.last.get("prompt_ms") or 0.0)
+                self.predicted_n += int(self.last.get("predicted_n") or 0)
+                self.predicted_ms += float(self.last.get("predicted_ms") or 0.0)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.server, name)
+
+
+def engine_timings(inner: Any) -> EngineTimings | None:
+    """Install the spy on an embedded backend's engine (None for other backends)."""
+    prepare = getattr(inner, "_prepare", None)
+    if prepare is None:
+        return None
+    from qwenapp.models import embedded
+
+    engine = embedded._engine(prepare())
+    if not isinstance(engine.server, EngineTimings):
+        engine.server = EngineTimings(engine.server)
+    return engine.server
+
+
 class Timed:
-    """A backend wrapper that splits each call into prompt processing and generation.
+    """A backend wrapper that counts calls and tokens and splits each call at its first
+    streamed token (prompt processing before it, generation after: the split used when
+    the engine gives no timings of its own)."""
 
-    Prompt processing is the time to the first streamed token (the engine evaluates the
-    whole prompt before it can emit one); generation is the rest of the call.
-    """
-
-    def __init__(self, inner: Backend) -> None:
+    def __init__(self, inner: Backend, engine: EngineTimings | None = None) -> None:
         self.inner = inner
+        self.engine = engine
         self.reset()
 
     def reset(self) -> None:
         self.prompt_s = self.gen_s = 0.0
         self.prompt_tokens = self.cached_tokens = self.completion_tokens = self.calls = 0
+        if self.engine is not None:
+            self.engine.reset()
+
+    def split(self) -> tuple[float, float, int, int]:
+        """(prompt seconds, generation seconds, prompt tokens evaluated, tokens generated)
+        since the last reset: the engine's own account when it gives one."""
+        e = self.engine
+        if e is not None and e.seen:
+            return e.prompt_ms / 1000, e.predicted_ms / 1000, e.prompt_n, e.predicted_n
+        return (self.prompt_s, self.gen_s, self.prompt_tokens - self.cached_tokens,
+                self.completion_tokens)
 
     @property
     def name(self) -> str:
@@ -143,19 +214,24 @@ class Timed:
 
 
 async def calibrate(backend: Timed) -> tuple[float, float]:
-    """(prompt tokens/s, decode tokens/s) of the engine, from two plain calls."""
+    """(prompt tokens/s, decode tokens/s) of the raw engine, from two plain calls timed by
+    the engine itself (see the module docstring); the filler is new to the prompt cache."""
     from qwenapp.models.base import complete
 
-    filler = " ".join(f"Item {i} is a plain sentence about nothing in particular." for i in
-                      range(60))
+    salt = time.time_ns()
+    filler = " ".join(f"Item {i} of run {salt} is a plain sentence about nothing in "
+                      "particular." for i in range(45))
     backend.reset()
     await complete(backend, [Message("user", filler + "\nSay OK.")],
                    GenerateOptions(max_tokens=1, temperature=0.0, think=False))
-    prompt_tps = (backend.prompt_tokens - backend.cached_tokens) / max(backend.prompt_s, 1e-6)
+    prompt_s, _, prompt_n, _ = backend.split()
+    prompt_tps = prompt_n / max(prompt_s, 1e-6)
     backend.reset()
-    await complete(backend, [Message("user", "Count from 1 to 300, separated by commas.")],
-                   GenerateOptions(max_tokens=160, temperature=0.0, think=False))
-    decode_tps = max(backend.completion_tokens - 1, 1) / max(backend.gen_s, 1e-6)
+    await complete(backend, [Message("user", f"Run {salt}. Count from 1 to 400, separated by "
+                                     "commas.")],
+                   GenerateOptions(max_tokens=128, temperature=0.0, think=False))
+    _, gen_s, _, gen_n = backend.split()
+    decode_tps = max(gen_n, 1) / max(gen_s, 1e-6)
     backend.reset()
     return prompt_tps, decode_tps
 
@@ -189,8 +265,12 @@ async def run_case(case: Case, backend: Timed, conn: Any, tmp: Path, depth: str,
         if isinstance(ev, Finished):
             report = ev.report
     total = time.perf_counter() - t0
+    prompt_s, gen_s, prompt_n, gen_n = backend.split()
     assert report is not None
-    q = measure(report)
+    corpus = [str(r[0]) for r in conn.execute(
+        "SELECT c.text FROM library_chunks c JOIN library_documents d ON d.id = c.document_id "
+        "WHERE d.path LIKE ? ORDER BY d.path, c.ord", (f"{tmp / case.corpus}/%",))]
+    q = measure(report, corpus=corpus)
     md = to_markdown(report)
     body = md.split("\n## References")[0].split("\n## 参考文献")[0]
     injected = [m for m in INJECTED_MARKERS if m in body]
@@ -202,11 +282,12 @@ async def run_case(case: Case, backend: Timed, conn: Any, tmp: Path, depth: str,
             "report_id": report.id, "markdown": md, "report": report.model_dump(mode="json"),
             "quality": q.as_dict(), "injected": injected, "off_topic_citations": off_topic,
             "warnings": report.warnings, "seconds": round(total, 1),
-            "prompt_s": round(backend.prompt_s, 1), "gen_s": round(backend.gen_s, 1),
-            "other_s": round(total - backend.prompt_s - backend.gen_s, 1),
+            "prompt_s": round(prompt_s, 1), "gen_s": round(gen_s, 1),
+            "other_s": round(total - prompt_s - gen_s, 1),
+            "engine_timings": backend.engine is not None and backend.engine.seen > 0,
             "calls": backend.calls, "prompt_tokens": backend.prompt_tokens,
-            "cached_tokens": backend.cached_tokens,
-            "completion_tokens": backend.completion_tokens}
+            "cached_tokens": backend.cached_tokens, "evaluated_tokens": prompt_n,
+            "completion_tokens": gen_n}
 
 
 async def run_model(model: str, cases: Sequence[Case], depth: str, length: str
@@ -224,7 +305,7 @@ async def run_model(model: str, cases: Sequence[Case], depth: str, length: str
     if callable(load):
         await asyncio.to_thread(load)
     load_s = time.perf_counter() - t
-    backend = Timed(inner)
+    backend = Timed(inner, engine_timings(inner))
     try:
         prompt_tps, decode_tps = await calibrate(backend)
         print(f"# {Path(model).name}: load {load_s:.1f} s, prompt {prompt_tps:.0f} tok/s, "
@@ -232,9 +313,8 @@ async def run_model(model: str, cases: Sequence[Case], depth: str, length: str
         results = []
         for case in cases:
             r = await run_case(case, backend, conn, tmp, depth, length)
-            uncached = r["prompt_tokens"] - r["cached_tokens"]
-            r["lower_bound_s"] = round(uncached / prompt_tps + r["completion_tokens"] /
-                                       decode_tps, 1)
+            r["lower_bound_s"] = round(r["evaluated_tokens"] / prompt_tps +
+                                       r["completion_tokens"] / decode_tps, 1)
             results.append(r)
             save({"model": Path(model).name, "results": [r]})  # readable while the run goes on
             print(line(r), file=sys.stderr)
@@ -256,11 +336,13 @@ def line(r: dict[str, Any]) -> str:
             f"offtopic {r['off_topic_citations']}  supported {q['supported_share']:.2f} "
             f"({q['supported_sentences']}/{q['cited_sentences']}, {q['extract_sentences']} quoted)"
             f"  num/names {q['numbers_names_share']:.2f} ({q['numbers_names_found']}/"
-            f"{q['numbers_names']})  coverage {q['coverage']:.2f}  "
+            f"{q['numbers_names']})  coverage {q['coverage']:.2f} ({q['covered']}/"
+            f"{q['coverage_targets']})  "
             f"{r['seconds']:.0f} s = prompt {r['prompt_s']:.0f} + gen {r['gen_s']:.0f} + other "
             f"{r['other_s']:.1f} (bound {r['lower_bound_s']:.0f} s; {r['calls']} calls, "
-            f"{r['prompt_tokens']} prompt/{r['cached_tokens']} cached/"
-            f"{r['completion_tokens']} gen tokens)")
+            f"{r['prompt_tokens']} prompt tokens of which {r['evaluated_tokens']} evaluated, "
+            f"{r['completion_tokens']} generated"
+            f"{'' if r['engine_timings'] else '; split at first token'})")
 
 
 def totals(run: dict[str, Any]) -> dict[str, Any]:
@@ -291,6 +373,7 @@ def totals(run: dict[str, Any]) -> dict[str, Any]:
         "other_s": round(sum(r["other_s"] for r in rs), 1),
         "lower_bound_s": round(sum(r["lower_bound_s"] for r in rs), 1),
         "prompt_tokens": sum(r["prompt_tokens"] for r in rs),
+        "evaluated_tokens": sum(r["evaluated_tokens"] for r in rs),
         "completion_tokens": sum(r["completion_tokens"] for r in rs),
         "prompt_tps": run["prompt_tps"], "decode_tps": run["decode_tps"],
     }

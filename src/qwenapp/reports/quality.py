@@ -10,19 +10,21 @@ pipeline's own bookkeeping:
   of citation markers and prompt-scaffold leaks over the whole report body;
 * the share of cited sentences the verifier accepts against the passages
   they cite, and the share of their numbers and names found there;
-* coverage: of the passages most relevant to each section's questions, how
-  many a sentence of the report cites.
+* coverage: of the passages most relevant to each part of the question (over the
+  whole corpus when the caller gives it, see :func:`~.coverage.coverage`), how many
+  a sentence of the report reflects.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .coverage import coverage
 from .degenerate import longest_marker_run, scaffold_leaks
-from .facts import select_facts
 from .model import Report, ReportSentence
 from .render.markdown import to_markdown
 from .sentences import names_in, numbers_in, words
@@ -50,6 +52,7 @@ class QualityFigures:
     extract_sentences: int = 0
     covered: int = 0
     coverage_targets: int = 0
+    uncovered: list[str] = field(default_factory=list)  # first words of each missed passage
 
     @property
     def supported_share(self) -> float:
@@ -121,7 +124,10 @@ def repetition(report: Report, copy_share: float = 0.8) -> tuple[float, int]:
     return (repeated / total if total else 0.0), copied
 
 
-def measure(report: Report, *, coverage_top: int = 2) -> QualityFigures:
+def measure(report: Report, *, corpus: Sequence[str] | None = None,
+            coverage_top: int = 3) -> QualityFigures:
+    """The figures of ``report``; ``corpus``: the text of every passage of its documents
+    (the coverage targets are ranked over it; over the report's own passages without)."""
     f = QualityFigures()
     body = _body(report)
     prose = "\n".join([report.summary, report.conclusion, *(s.text for s in report.sections)])
@@ -148,12 +154,6 @@ def measure(report: Report, *, coverage_top: int = 2) -> QualityFigures:
         f.numbers_names += len(items)
         f.numbers_names_found += len(items) - len(check.missing_numbers) - \
             len(check.missing_names)
-    cited = {i for s in sentences for i in s.passage_ids}
-    for sec, plan in zip(report.sections, report.plan.sections, strict=False):
-        del sec
-        top = select_facts([plan.heading, *plan.questions], report.question,
-                           report.passages, coverage_top, per_passage=1,
-                           pool=report.passages)
-        f.coverage_targets += len(top)
-        f.covered += sum(1 for t in top if t.passage_id in cited)
+    cover = coverage(report, corpus, top=coverage_top)
+    f.coverage_targets, f.covered, f.uncovered = cover.targets, cover.covered, list(cover.missed)
     return f
