@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import sqlite3
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -14,11 +13,23 @@ import pytest
 from fixtures.samples import write_docx, write_pdf
 from qwenapp.documents import Section
 from qwenapp.library import Library, LibraryError, chunk_sections, content_terms, fts_form
+from qwenapp.store import Connection, open_db
+
+pytest_plugins = ["pg_fixture"]  # a throwaway PostgreSQL (pg_server, pg_url)
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 
 
-def test_migration_applied_after_store_migrations(conn: sqlite3.Connection) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def conn(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Connection]:
+    """Every library test runs on SQLite and on a real PostgreSQL (tests/pg_fixture.py)."""
+    c = open_db(tmp_path / "db.sqlite" if request.param == "sqlite"
+                else request.getfixturevalue("pg_url"))
+    yield c
+    c.close()
+
+
+def test_migration_applied_after_store_migrations(conn: Connection) -> None:
     versions = [r[0] for r in conn.execute("SELECT version FROM migrations ORDER BY version")]
     assert versions[0] == 1 and 100 in versions and versions == sorted(versions)
 
@@ -44,7 +55,7 @@ def test_same_content_elsewhere_is_a_noop(lib: Library, tmp_path: Path) -> None:
     assert out.status == "unchanged" and "same content" in out.reason
 
 
-def test_unreadable_and_unsupported_files_are_reported(conn: sqlite3.Connection,
+def test_unreadable_and_unsupported_files_are_reported(conn: Connection,
                                                        tmp_path: Path) -> None:
     d = tmp_path / "mixed"
     d.mkdir()
@@ -59,7 +70,7 @@ def test_unreadable_and_unsupported_files_are_reported(conn: sqlite3.Connection,
     assert outcomes["clip.mp4"].status == "skipped" and ".mp4" in outcomes["clip.mp4"].reason
 
 
-def test_missing_folder(conn: sqlite3.Connection, tmp_path: Path) -> None:
+def test_missing_folder(conn: Connection, tmp_path: Path) -> None:
     with pytest.raises(LibraryError, match="no such file or folder"):
         list(Library(conn).ingest([tmp_path / "nope"]))
 
@@ -111,7 +122,7 @@ def test_fts_syntax_in_queries_is_literal(lib: Library) -> None:
         lib.search(q)  # never an FTS syntax error
 
 
-def test_pdf_and_docx_locations(conn: sqlite3.Connection, tmp_path: Path) -> None:
+def test_pdf_and_docx_locations(conn: Connection, tmp_path: Path) -> None:
     lib = Library(conn)
     pdf = write_pdf(tmp_path / "r.pdf", ["intro page", "the answer is forty-two"], title="R")
     docx = write_docx(tmp_path / "w.docx", "W", [("Findings", ["pricing was transparent"])])

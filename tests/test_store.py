@@ -19,11 +19,12 @@ import pytest
 
 from qwenapp.errors import InputError, StorageError
 from qwenapp.models.events import Usage
-from pg_fixture import pg_server, pg_url  # noqa: F401 - fixtures
 from qwenapp.store import ConversationStore, dialect_of, new_id, open_db, title_from
 from qwenapp.store.db import Migration, _migrate, applied_versions, load_migrations, schema_version
 from qwenapp.store.export import from_json, to_json, to_markdown
 from qwenapp.store.ids import is_ulid, ulid_timestamp_ms
+
+pytest_plugins = ["pg_fixture"]  # a throwaway PostgreSQL (pg_server, pg_url)
 
 
 @pytest.fixture

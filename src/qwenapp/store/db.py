@@ -337,8 +337,12 @@ def compact_search(conn: Connection) -> None:
     index segments until they merge. After a privacy deletion (a user removed)
     this drops them at once; with ``secure_delete`` the freed pages are zeroed,
     and the checkpoint copies that into the main file. Best effort: a busy
-    database just merges later.
+    database just merges later. PostgreSQL keeps no index segments of deleted
+    text (its search indexes are ordinary GIN indexes over the rows); the freed
+    row versions go at its next (auto)vacuum.
     """
+    if dialect_of(conn) != "sqlite":
+        return
     tables = [r[0] for r in conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE "
         "'CREATE VIRTUAL TABLE%USING fts5%'")]

@@ -118,7 +118,8 @@ def _translate(e: Exception, label: str) -> StorageError:
         return StorageError(f"the PostgreSQL database of {label} does not exist",
                             "create it first (createdb NAME), or " + _URL_HINT)
     if state.startswith("08") or "connection refused" in low or "could not connect" in low \
-            or "could not translate host" in low or "timeout expired" in low \
+            or "could not translate host" in low or "failed to resolve host" in low \
+            or "timeout expired" in low or "connection timeout" in low \
             or "server closed the connection" in low or "connection is closed" in low \
             or "the connection is lost" in low:
         return StorageError(f"cannot reach PostgreSQL at {label}: {first}",
