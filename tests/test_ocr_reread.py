@@ -34,3 +34,19 @@ def test_pages_skipped_with_ocr_off_are_read_by_reread(cli_env: dict[str, str],
     assert "minutes — page 2" in hit.stdout
     listed = run(cli_env, "docs", "list").stdout.splitlines()
     assert len(listed) == 1 and "2 sec" in listed[0]  # the same document, read again
+
+
+def test_report_docs_shows_ocr_progress_and_skipped_pages(cli_env: dict[str, str],
+                                                          tmp_path: Path) -> None:
+    pdf = write_pdf(tmp_path / "minutes.pdf", [ENGLISH_2, render(ENGLISH), render(ENGLISH_2)])
+    topic = "What did the planning meeting decide"
+    off = run({**cli_env, "QWENAPP_OCR": "0"}, "report", topic, "--docs", str(pdf),
+              "--model", "scripted")
+    assert "2 scanned page(s) not read" in off.stderr, off.stderr
+    on = run(cli_env, "report", topic, "--docs", str(tmp_path / "other"), "--model", "scripted")
+    assert on.returncode != 0 and "Traceback" not in on.stderr  # a missing folder: plain error
+    copy = tmp_path / "copy.pdf"  # a new file, so that it is read (with OCR on) and not reused
+    write_pdf(copy, [ENGLISH_2 + "\nA second copy.", render(ENGLISH), render(ENGLISH_2)])
+    read = run(cli_env, "report", topic, "--docs", str(copy), "--model", "scripted")
+    assert "copy.pdf: OCR page 1 of 2" in read.stderr and "copy.pdf: OCR page 2 of 2" in read.stderr
+    assert "read    copy (3 section(s)" in read.stderr

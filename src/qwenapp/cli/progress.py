@@ -111,6 +111,8 @@ class PageProgress:
         if path not in self._tasks:
             self._tasks[path] = self._bars.add_task(f"{name}: OCR", total=total)
         self._bars.update(self._tasks[path], completed=done, total=total)
+        if done >= total:
+            self.done(path)
 
     def done(self, path: Any) -> None:
         """The file is read: remove its bar (harmless when it had none)."""

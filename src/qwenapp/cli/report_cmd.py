@@ -53,6 +53,7 @@ from ..reports import (
 from ..reports.render import to_markdown
 from ..reports.tools import run_config, source_tools
 from ..store import open_db
+from .progress import PageProgress
 from .state import AppState
 
 __all__ = ["report"]
@@ -123,10 +124,12 @@ async def _run(state: AppState, model: str | None, request: ReportRequest,
     conn = open_db(settings.database)
     embedder: OpenAIEmbeddings | None = parse_embedder(embed) if embed else None
     backend = state.backend(model)
+    pages = PageProgress(state.err)  # long scans in --docs: "scan.pdf: OCR page 3 of 40"
     try:
         library = Library(conn, limits=settings.documents.limits())  # OCR options too
         async with source_tools(library, request, search_env=settings.search_keys,
-                                url_timeout=url_timeout, embedder=embedder) as tools:
+                                url_timeout=url_timeout, embedder=embedder,
+                                page_progress=pages) as tools:
             result: Finished | None = None
             async for ev in run_report(conn, backend, request, tools, report_id=report_id,
                                        config=run_config(backend, settings)):
@@ -138,6 +141,7 @@ async def _run(state: AppState, model: str | None, request: ReportRequest,
         assert result is not None
         return result
     finally:
+        pages.close()
         with contextlib.suppress(Exception):
             await backend.aclose()
         if embedder is not None:

@@ -15,9 +15,10 @@ here, by code, in order of first use.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,7 @@ class SourceTools:
     fetcher: Fetcher | None = None
     search: SearchProvider | None = None
     embedder: Embedder | None = None  # with one, library retrieval is hybrid (BM25 + vectors)
+    page_progress: Callable[[Path, int, int], None] | None = None  # OCR pages of a long scan
 
 
 def _note(o: IngestOutcome) -> SourceNote:
@@ -55,6 +57,8 @@ def _note(o: IngestOutcome) -> SourceNote:
 
 def _detail(o: IngestOutcome) -> str:
     what = f"{o.sections} section(s), {o.chunks} passage(s)"
+    if o.notes:
+        what += "; " + "; ".join(o.notes)
     return f"{what}, unchanged" if o.status == "unchanged" else what
 
 
@@ -66,7 +70,9 @@ async def _read_docs(req: ReportRequest, tools: SourceTools, notes: list[SourceN
     ids: list[str] = []
     lib = tools.library
     for path in lib.expand(Path(p) for p in req.docs):
-        o = lib.ingest_file(path)  # SQLite: on this thread; no model call runs meanwhile
+        pages = tools.page_progress
+        # SQLite: on this thread; no model call runs meanwhile
+        o = lib.ingest_file(path, None if pages is None else functools.partial(pages, path))
         notes.append(_note(o))
         if o.status in ("skipped", "failed"):
             yield SourceSkipped(str(o.path), o.reason)

@@ -11,7 +11,7 @@ derives the second.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 
 from ..library import Embedder, Library
@@ -27,10 +27,15 @@ __all__ = ["run_config", "source_tools"]
 @contextlib.asynccontextmanager
 async def source_tools(library: Library, request: ReportRequest, *,
                        search_env: Mapping[str, str], url_timeout: float = 30.0,
-                       embedder: Embedder | None = None) -> AsyncIterator[SourceTools]:
-    """The tools ``request`` needs: the web ones only when it reads URLs or searches."""
+                       embedder: Embedder | None = None,
+                       page_progress: Callable[[Path, int, int], None] | None = None
+                       ) -> AsyncIterator[SourceTools]:
+    """The tools ``request`` needs: the web ones only when it reads URLs or searches.
+
+    ``page_progress(path, done, total)`` hears the pages OCR reads in a scan of ``--docs``.
+    """
     if not (request.urls or request.web):
-        yield SourceTools(library=library, embedder=embedder)
+        yield SourceTools(library=library, embedder=embedder, page_progress=page_progress)
         return
     import httpx
 
@@ -46,7 +51,7 @@ async def source_tools(library: Library, request: ReportRequest, *,
     try:
         search = make_provider(request.search, client, search_env) if client else None
         yield SourceTools(library=library, web_index=Library(web_conn), fetcher=fetcher,
-                          search=search, embedder=embedder)
+                          search=search, embedder=embedder, page_progress=page_progress)
     finally:
         await fetcher.aclose()
         if client is not None:
