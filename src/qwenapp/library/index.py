@@ -339,29 +339,6 @@ class Library:
             return []
         tsquery = " || ".join(["plainto_tsquery('english', ?)"] * len(terms))
         inner = (f"SELECT rowid, ts_rank('{{0, 0, 0.5, 1.0}}', tsv, q) AS rank FROM "
-                 f"library_fts, ({tsquery}) AS t (q) WHERE tsv @@ q")
-        params: list[object] = list(terms)
-        if document_ids is not None:
-            inner += (" AND rowid IN (SELECT id FROM library_chunks WHERE document_id IN "
-                      f"({','.join('?' * len(document_ids))}))")
-            params.extend(document_ids)
-        inner += " ORDER BY rank DESC, rowid LIMIT ?"
-        params.append(limit)
-        sql = ("SELECT c.id, c.document_id, c.location, c.text, d.title, d.path, d.kind, f.rank "
-               f"FROM ({inner}) AS f JOIN library_chunks c ON c.id = f.rowid "
-               "JOIN library_documents d ON d.id = c.document_id ORDER BY f.rank DESC, c.id")
-        rows = self.conn.execute(sql, params).fetchall()
-        return [Hit(r["id"], r["document_id"], r["title"], r["path"], r["kind"], r["location"],
-                    r["text"], float(r["rank"])) for r in rows]
-
-    def _search_pg(self, query: str, limit: int,
-                   document_ids: Sequence[str] | None) -> list[Hit]:
-        """:meth:`search` on PostgreSQL: the same terms, OR-ed, ranked by ``ts_rank``."""
-        terms = pg_query_terms(query)
-        if not terms or (document_ids is not None and not document_ids):
-            return []
-        tsquery = " || ".join(["plainto_tsquery('english', ?)"] * len(terms))
-        inner = (f"SELECT rowid, ts_rank('{{0, 0, 0.5, 1.0}}', tsv, q) AS rank FROM "
                  f"library_fts, (SELECT {tsquery}) AS t (q) WHERE tsv @@ q")
         params: list[object] = list(terms)
         if document_ids is not None:
