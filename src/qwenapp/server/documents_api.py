@@ -133,7 +133,7 @@ async def upload_document(state: State, who: Caller, file: UploadFile,
         raise
     found = state.owners.document(outcome.document_id, who.user.id)
     assert found is not None
-    return _out(found)
+    return _out(found).model_copy(update={"notes": list(doc.notes)})
 
 
 @router.delete("/{document_id}", status_code=204, responses=_ERRORS)

@@ -162,6 +162,9 @@ class DocumentOut(BaseModel):
     sections: int
     chunks: int
     added_at: str
+    notes: list[str] = Field(default_factory=list,
+                             description="On upload: what was left unread, and why (scanned "
+                                         "pages with OCR switched off).")
 
 
 class ReadingProgress(BaseModel):

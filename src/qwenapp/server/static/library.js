@@ -55,10 +55,11 @@ async function upload(files) {
   for (const f of files) {
     status.textContent = `${f.name} — ${t("uploading")}`;
     try {
-      await uploadDocument(f, (done, total) => {
+      const doc = await uploadDocument(f, (done, total) => {
         status.textContent = `${f.name} — ${t("ocrPages", { done, total })}`;
       });
-      status.textContent = "";
+      // pages left unread (OCR switched off) are said, not silently dropped
+      status.textContent = doc.notes?.length ? `${f.name}: ${doc.notes.join("; ")}` : "";
     } catch (e) {
       status.textContent = `${f.name}: ${e.message}`;
     }
