@@ -8,12 +8,11 @@ from __future__ import annotations
 import shutil
 import socket
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from argon2 import PasswordHasher
 
-from pg_fixture import PgServer
 from qwenapp.errors import InputError, StorageError
 from qwenapp.library import Library
 from qwenapp.reports.versions import ReportVersions
@@ -28,6 +27,9 @@ from qwenapp.store.deck_versions import DeckVersions
 from qwenapp.store.postgres import redact, to_pg_sql
 
 pytest_plugins = ["pg_fixture"]  # a throwaway PostgreSQL (pg_server, pg_url)
+
+if TYPE_CHECKING:
+    from pg_fixture import PgServer
 
 FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
@@ -168,7 +170,8 @@ def test_deck_and_report_versions(pg: Connection) -> None:
     decks = DeckVersions(pg)
     assert decks.add("JOB1", "u", "{}", "plain").version == 1
     assert decks.add("JOB1", "u", "{}", "plain", summary="shorter").version == 2
-    assert decks.resolve("JOB", "u") == "JOB1" and decks.latest("JOB1", "u").version == 2
+    latest = decks.latest("JOB1", "u")
+    assert decks.resolve("JOB", "u") == "JOB1" and latest is not None and latest.version == 2
     versions = ReportVersions(pg)
     v = versions.add("R1", "R2", request="shorter", summary="s", changed=[1])
     assert (v.version, [h.report_id for h in versions.history("R2")]) == (2, ["R1", "R2"])

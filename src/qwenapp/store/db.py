@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import overload
 from urllib.parse import quote
 
 from ..errors import StorageError
@@ -289,11 +290,18 @@ def open_postgres(url: str, *, migrate: bool = True) -> Connection:
     return conn
 
 
+@overload
+def open_db(path: Path, *, busy_timeout: float = ...,
+            read_only: bool = ...) -> sqlite3.Connection: ...
+@overload
+def open_db(path: Path | str, *, busy_timeout: float = ...,
+            read_only: bool = ...) -> Connection: ...
 def open_db(path: Path | str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
             read_only: bool = False) -> Connection:
     """Open (creating if needed) and migrate the database at ``path``.
 
-    ``path`` is a SQLite file, or a ``postgresql://`` URL (``Settings.database``).
+    ``path`` is a SQLite file, or a ``postgresql://`` URL (``Settings.database``);
+    given a :class:`~pathlib.Path` it is always SQLite (typed so).
     The connection is in autocommit mode: write through :func:`transaction`.
     Rows come back as :class:`sqlite3.Row` (or rows that behave the same).
     ``read_only`` opens a SQLite file without write access (``mode=ro``):
