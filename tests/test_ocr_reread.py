@@ -50,3 +50,15 @@ def test_report_docs_shows_ocr_progress_and_skipped_pages(cli_env: dict[str, str
     read = run(cli_env, "report", topic, "--docs", str(copy), "--model", "scripted")
     assert "copy.pdf: OCR page 1 of 2" in read.stderr and "copy.pdf: OCR page 2 of 2" in read.stderr
     assert "read    copy (3 section(s)" in read.stderr
+
+
+def test_slides_from_a_scan_shows_ocr_progress(cli_env: dict[str, str], tmp_path: Path) -> None:
+    from qwenapp.slides.scripted import cli_script
+
+    pdf = write_pdf(tmp_path / "board.pdf", [ENGLISH_2, render(ENGLISH), render(ENGLISH_2)])
+    topic = "What the planning meeting decided"
+    model = "scripted:" + str(cli_script(tmp_path / "deck.json", topic, 4))
+    p = run(cli_env, "slides", topic, "--from", str(pdf), "-n", "4", "-o",
+            str(tmp_path / "board.pptx"), "--model", model)
+    assert p.returncode == 0, p.stderr
+    assert "board.pdf: OCR page 1 of 2" in p.stderr and "board.pdf: OCR page 2 of 2" in p.stderr

@@ -57,6 +57,7 @@ from ..slides.language import resolve_language
 from ..slides.output import check_output
 from ..slides.pipeline import check_request
 from . import slides_versions as versions
+from .progress import PageProgress
 from .state import AppState
 
 __all__ = ["slides"]
@@ -223,7 +224,11 @@ def slides(state: AppState, words: tuple[str, ...], output: Path | None, count: 
     if files:
         for f in files:
             state.err.print(f"[dim]reading {escape(str(f))}…[/]")
-        read, tables = load_sources(files, state.settings.documents.limits())  # OCR options
+        pages = PageProgress(state.err)  # long scans: "scan.pdf: OCR page 3 of 40"
+        try:
+            read, tables = load_sources(files, state.settings.documents.limits(), pages)
+        finally:
+            pages.close()
         passages += read
         state.err.print(f"read {len(read)} passage(s) and {len(tables)} table(s) from "
                         f"{len(files)} file(s)")

@@ -7,8 +7,9 @@ place in it, so the speaker notes can say where each slide's facts are from.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -72,18 +73,22 @@ def load_passages(paths: Sequence[Path], limits: Limits | None = None) -> list[P
     return passages_from_documents(extract(p, limits or DEFAULT_LIMITS) for p in paths)
 
 
-def load_sources(paths: Sequence[Path], limits: Limits | None = None
+def load_sources(paths: Sequence[Path], limits: Limits | None = None,
+                 progress: Callable[[Path, int, int], None] | None = None
                  ) -> tuple[list[Passage], list[DataTable]]:
     """Passages and tables of each file (raises DocumentError on a bad file).
 
     Tables are found in the whole documents (a sheet or a long table is not
     cut into passages first) and cite the passage they are in. ``limits``
-    carry the settings' OCR options (scans and pictures are read by OCR).
+    carry the settings' OCR options (scans and pictures are read by OCR);
+    ``progress(path, done, total)`` hears the pages OCR reads.
     """
     from ..documents import DEFAULT_LIMITS, extract
     from .tables import cite_tables, find_tables
 
-    docs = [extract(p, limits or DEFAULT_LIMITS) for p in paths]
+    docs = [extract(p, limits or DEFAULT_LIMITS,
+                    None if progress is None else functools.partial(progress, p))
+            for p in paths]
     passages = passages_from_documents(docs)
     return passages, cite_tables(find_tables(docs), passages)
 
