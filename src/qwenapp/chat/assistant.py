@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ContextOverflowError, InputError
 from ..models.base import Backend
 from ..models.events import (
+    Completion,
     Event,
     Finish,
     GenerateOptions,
@@ -37,7 +38,16 @@ from ..models.events import (
     TextDelta,
     Usage,
 )
-from ..tools import Confirm, ToolBox, ToolEvent, ToolFinished, ToolStarted, run_with_tools
+from ..tools import (
+    Confirm,
+    ToolBox,
+    ToolConfirm,
+    ToolEvent,
+    ToolFinished,
+    ToolNotice,
+    ToolStarted,
+    run_with_tools,
+)
 from .context import fit_messages
 from .events import ChatEvent, Notice, Saved, Started, Trimmed
 
@@ -51,30 +61,37 @@ _SAVE_EVERY = 1.0  # seconds between incremental saves of a streaming answer
 
 @dataclass(slots=True)
 class ChatResult:
-    """A whole turn, collected (what ``--json`` prints)."""
+    """A whole turn, collected. The model's part is collected by the one reducer every
+    collected stream uses (:meth:`Completion.add`, in ``answer``); this adds what the turn
+    itself said. Its JSON form (what ``--json`` prints) is :func:`qwenapp.wire.result_json`."""
 
     conversation_id: str = ""
     message_id: str = ""
     model: str = ""
-    text: str = ""
-    reasoning: str = ""
-    usage: Usage | None = None
-    finish_reason: str | None = None
     status: str = ""
     dropped: int = 0
     notices: list[str] = field(default_factory=list)
-    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)  # the tools that ran
+    answer: Completion = field(default_factory=Completion)
+
+    @property
+    def text(self) -> str:
+        return self.answer.text
+
+    @property
+    def reasoning(self) -> str:
+        return self.answer.reasoning
+
+    @property
+    def usage(self) -> Usage | None:
+        return self.answer.usage
+
+    @property
+    def finish_reason(self) -> str | None:
+        return self.answer.finish_reason
 
     def add(self, event: ChatEvent) -> None:
-        if isinstance(event, TextDelta):
-            self.text += event.text
-        elif isinstance(event, ReasoningDelta):
-            self.reasoning += event.text
-        elif isinstance(event, Usage):
-            self.usage = event
-        elif isinstance(event, Finish):
-            self.finish_reason = event.reason
-        elif isinstance(event, Started):
+        if isinstance(event, Started):
             self.conversation_id, self.model = event.conversation_id, event.model
         elif isinstance(event, Trimmed):
             self.dropped = event.dropped
@@ -91,20 +108,8 @@ class ChatResult:
                 step = {"id": event.call_id, "name": event.name, "arguments": None}
                 self.tool_calls.append(step)
             step.update(result=event.content, error=event.error)
-
-    def to_dict(self) -> dict[str, Any]:
-        usage = None
-        if self.usage:
-            usage = {"prompt_tokens": self.usage.prompt_tokens,
-                     "completion_tokens": self.usage.completion_tokens,
-                     "cached_tokens": self.usage.cached_tokens}
-        return {
-            "conversation_id": self.conversation_id, "message_id": self.message_id,
-            "model": self.model, "content": self.text, "reasoning": self.reasoning,
-            "usage": usage, "finish_reason": self.finish_reason, "status": self.status,
-            "dropped_messages": self.dropped, "notices": self.notices,
-            **({"tool_calls": self.tool_calls} if self.tool_calls else {}),
-        }
+        elif not isinstance(event, ToolConfirm | ToolNotice):
+            self.answer.add(event)
 
 
 class Assistant:

@@ -1,8 +1,13 @@
-"""Events a chat turn yields on top of the model's own events."""
+"""Events a chat turn yields on top of the model's own events.
+
+Each event's ``event_kind`` is its name on the wire; its JSON form is derived in
+:mod:`qwenapp.wire`, never next to the event.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from ..models.events import Event
 from ..tools.events import ToolEvent
@@ -14,6 +19,7 @@ __all__ = ["ChatEvent", "Notice", "Saved", "Started", "Trimmed"]
 class Started:
     """The turn began: the user message is saved."""
 
+    event_kind: ClassVar[str] = "started"
     conversation_id: str
     user_message_id: str
     model: str
@@ -24,6 +30,7 @@ class Started:
 class Trimmed:
     """Oldest messages were left out so the conversation fits the context window."""
 
+    event_kind: ClassVar[str] = "trimmed"
     dropped: int
 
 
@@ -31,6 +38,7 @@ class Trimmed:
 class Notice:
     """Something the user should know that is not an error."""
 
+    event_kind: ClassVar[str] = "notice"
     text: str
 
 
@@ -38,6 +46,7 @@ class Notice:
 class Saved:
     """The answer is stored (``status``: complete, interrupted or error)."""
 
+    event_kind: ClassVar[str] = "saved"
     message_id: str
     status: str
 

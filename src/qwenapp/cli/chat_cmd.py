@@ -50,6 +50,7 @@ from ..errors import InputError
 from ..library import IngestOutcome
 from ..models.events import GenerateOptions, ReasoningDelta, TextDelta, ToolCall
 from ..tools import DEFAULT_TOOLS, ToolBox, ToolFinished, ToolNotice, ToolStarted
+from ..wire import result_json
 from .attachments import Attachments
 from .progress import PageProgress
 from .state import AppState
@@ -200,7 +201,7 @@ def _finish(state: AppState, result: ChatResult, docs: Attachments,
     if not as_json:
         _print_sources(state.err, cited)
         return
-    data = result.to_dict()
+    data = result_json(result)
     if docs.active:
         data["sources"] = [e.as_json() for e in cited]
     click.echo(json.dumps(data, ensure_ascii=False))

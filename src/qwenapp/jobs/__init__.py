@@ -13,13 +13,13 @@ from typing import Any
 
 from .deck import DeckJob, DeckJobRequest
 from .errors import Busy, Gone, InvalidJob, JobRefused, NotFound
+from .events import JobEvent
 from .kinds import (
     ARTIFACT_NAME,
     Clarified,
     DocumentOwners,
     JobConfig,
     JobContext,
-    JobEvent,
     JobKind,
     JobRecords,
     JobRequest,

@@ -28,24 +28,10 @@ from ..models.base import job_parallel
 from ..reports import Report, load_report
 from ..slides import (
     THEMES,
-    BuildEvent,
     DeckBuilt,
-    DeckGenerated,
     DeckRequest,
     DirStages,
-    Exported,
     Finding,
-    Note,
-    OutlineReady,
-    OutlineRetry,
-    OutlineStarted,
-    Rendered,
-    Rendering,
-    SlideChanged,
-    SlideRetry,
-    SlideStarted,
-    SlideWritten,
-    StageReused,
     build_deck,
     find_tables,
     findings_from_report,
@@ -57,7 +43,8 @@ from ..slides.export import find_pdftoppm, find_soffice
 from ..slides.tables import cite_tables
 from .documents import owned_documents
 from .errors import Gone, InvalidJob, NotFound
-from .kinds import JobContext, JobEvent, JobRequest, JobServices
+from .events import DeckMade, JobEvent
+from .kinds import JobContext, JobRequest, JobServices
 
 __all__ = ["DeckJob", "DeckJobRequest"]
 
@@ -77,50 +64,6 @@ class DeckJobRequest(JobRequest):
     from_job: str | None = Field(default=None,
                                  description="A finished report job of yours: the deck "
                                              "presents it, citing its sources.")
-
-
-def _event(ev: BuildEvent) -> JobEvent | None:
-    if isinstance(ev, OutlineStarted):
-        return JobEvent("outline_started", {"content_slides": ev.content_slides,
-                                            "language": ev.language})
-    if isinstance(ev, OutlineRetry):
-        return JobEvent("outline_retry", {"attempt": ev.attempt, "reason": ev.reason})
-    if isinstance(ev, OutlineReady):
-        o = ev.outline
-        return JobEvent("outline", {"title": o.title, "subtitle": o.subtitle,
-                                    "slides": [{"heading": s.heading, "kind": s.kind}
-                                               for s in o.slides]})
-    if isinstance(ev, SlideStarted):
-        return JobEvent("slide_started", {"index": ev.index, "total": ev.total,
-                                          "heading": ev.heading, "kind": ev.kind})
-    if isinstance(ev, SlideRetry):
-        return JobEvent("slide_retry", {"index": ev.index, "heading": ev.heading,
-                                        "attempt": ev.attempt, "reason": ev.reason})
-    if isinstance(ev, SlideWritten):
-        return JobEvent("slide_written", {"index": ev.index, "total": ev.total,
-                                          "heading": ev.heading, "kind": ev.kind})
-    if isinstance(ev, SlideChanged):
-        return JobEvent("slide_changed", {"index": ev.index, "heading": ev.heading,
-                                          "action": ev.action, "kind": ev.kind,
-                                          "reason": ev.reason, "text": ev.text()})
-    if isinstance(ev, StageReused):
-        return JobEvent("stage_reused", {"stage": ev.stage})
-    if isinstance(ev, Note):
-        return JobEvent("note", {"text": ev.text})
-    if isinstance(ev, DeckGenerated):
-        st = ev.stats
-        return JobEvent("generated", {"slides": len(ev.deck.slides),
-                                      "simplified": st.degraded, "replaced": st.replaced,
-                                      "dropped": st.dropped, "kept_overlapping": st.overlapping,
-                                      "data_slides": st.data_slides,
-                                      "report_slides": st.report_slides})
-    if isinstance(ev, Rendering):
-        return JobEvent("rendering", {"slides": ev.slides})
-    if isinstance(ev, Rendered):
-        return JobEvent("rendered", {"seconds": round(ev.seconds, 3)})
-    if isinstance(ev, Exported):
-        return JobEvent("exported", {"files": [p.name for p in ev.paths]})
-    return None
 
 
 async def _read(services: JobServices, stored: Path, filename: str) -> Document:
@@ -208,9 +151,7 @@ class DeckJob:
             if isinstance(ev, DeckBuilt):
                 built = ev
                 continue
-            event = _event(ev)
-            if event is not None:
-                yield event
+            yield ev
         assert built is not None
         result = built.result
         ctx.add_artifact("deck.pptx", result.path, PPTX)
@@ -224,5 +165,4 @@ class DeckJob:
             thumbs.append(png_path.name)
         # The deck as data: later chat turns read it (job_context), API users get it too.
         ctx.add_artifact("deck.json", result.deck.model_dump_json().encode(), "application/json")
-        yield JobEvent("result", {"title": result.deck.title, "slides": len(result.deck.slides),
-                                  "artifacts": names, "thumbnails": thumbs})
+        yield DeckMade(result.deck.title, len(result.deck.slides), tuple(names), tuple(thumbs))

@@ -4,9 +4,10 @@ A :class:`JobKind` is generic over its request type: the request is
 validated once where it enters (the API's body, a tool call's arguments),
 checked by :meth:`JobKind.check` when the job is created (so a bad request
 is refused at once, not failed later), and validated again only when it is
-read back from storage. The kind runs it as an async iterator of
-:class:`JobEvent`, with a :class:`JobContext`: the job's folder, its saved
-state (for resuming), and the collaborators in :class:`JobServices`.
+read back from storage. The kind runs it as an async iterator of typed
+events (:data:`.events.JobEvent`: its pipeline's, and its own), with a
+:class:`JobContext`: the job's folder, its saved state (for resuming), and
+the collaborators in :class:`JobServices`.
 
 It never sees HTTP. Its collaborators are typed by what a job needs of
 them (protocols below), not by the server classes that provide them today,
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +31,8 @@ from ..library import Library
 from ..models.base import Backend
 from ..output import write_atomic
 from ..settings import Settings
+from ..store.connection import Connection
+from .events import JobEvent
 
 __all__ = ["ARTIFACT_NAME", "Clarified", "DocumentOwners", "JobConfig", "JobContext",
            "JobEvent", "JobKind", "JobRecord", "JobRecords", "JobRequest", "JobServices",
@@ -67,14 +69,6 @@ class JobRequest(BaseModel):
 
 
 R = TypeVar("R", bound=JobRequest)
-
-
-@dataclass(frozen=True, slots=True)
-class JobEvent:
-    """One progress event: ``type`` is the SSE event name, ``data`` its JSON."""
-
-    type: str
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 # -- what a job needs of its collaborators --------------------------------------------------
@@ -141,7 +135,7 @@ class JobConfig:
 
 @dataclass(frozen=True, slots=True)
 class JobServices:
-    conn: sqlite3.Connection
+    conn: Connection
     library: Library
     owners: DocumentOwners
     models: Models

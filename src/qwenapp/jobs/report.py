@@ -13,6 +13,7 @@ name it was uploaded with.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from typing import ClassVar, Literal
 
@@ -21,18 +22,11 @@ from pydantic import Field
 from ..output import find_soffice
 from ..reports import (
     Finished,
-    PassagesReady,
-    PlanReady,
     Report,
-    ReportEvent,
     ReportRequest,
     RunStarted,
-    SearchDone,
-    SectionStarted,
-    SectionWritten,
     SourceRead,
     SourceSkipped,
-    StageReused,
     Warned,
     run_report,
 )
@@ -40,7 +34,8 @@ from ..reports.render import render
 from ..reports.tools import run_config, source_tools
 from .documents import owned_documents
 from .errors import InvalidJob
-from .kinds import JobContext, JobEvent, JobRequest, JobServices
+from .events import JobEvent, ReportMade, ReportRendering
+from .kinds import JobContext, JobRequest, JobServices
 
 __all__ = ["ReportJob", "ReportJobRequest"]
 
@@ -78,35 +73,6 @@ def _public(report: Report, names: dict[str, str]) -> Report:
             update={"locator": name(p.source.locator)})}) for p in report.passages],
         "sources": [s.model_copy(update={"locator": name(s.locator)}) for s in report.sources],
     })
-
-
-def _event(ev: ReportEvent, names: dict[str, str]) -> JobEvent | None:
-    if isinstance(ev, StageReused):
-        return JobEvent("stage_reused", {"stage": ev.stage})
-    if isinstance(ev, PlanReady):
-        return JobEvent("plan", {"title": ev.plan.title, "fallback": ev.fallback,
-                                 "sections": [{"heading": s.heading, "questions": s.questions}
-                                              for s in ev.plan.sections]})
-    if isinstance(ev, SourceRead):
-        return JobEvent("source_read", {"source": names.get(ev.locator, ev.locator),
-                                        "title": ev.title, "detail": ev.detail})
-    if isinstance(ev, SourceSkipped):
-        return JobEvent("source_skipped", {"source": names.get(ev.locator, ev.locator),
-                                           "reason": ev.reason})
-    if isinstance(ev, SearchDone):
-        return JobEvent("search", {"query": ev.query, "results": ev.results})
-    if isinstance(ev, PassagesReady):
-        return JobEvent("passages", {"passages": ev.passages, "sources": ev.sources})
-    if isinstance(ev, SectionStarted):
-        return JobEvent("section_started", {"index": ev.index, "total": ev.total,
-                                            "heading": ev.heading})
-    if isinstance(ev, SectionWritten):
-        return JobEvent("section_written", {"index": ev.index, "total": ev.total,
-                                            "heading": ev.heading, "citations": ev.citations,
-                                            "removed": ev.removed})
-    if isinstance(ev, Warned):
-        return JobEvent("warning", {"message": ev.message})
-    return None
 
 
 class ReportJob:
@@ -148,19 +114,17 @@ class ReportJob:
             async for ev in run_report(services.conn, backend, core, tools,
                                        report_id=ctx.state.get("report_id"),
                                        config=run_config(backend, services.settings)):
+                if isinstance(ev, Finished):
+                    report = ev.report
+                    continue
                 if isinstance(ev, RunStarted):
                     ctx.save_state(report_id=ev.report_id)
-                    yield JobEvent("started", {"report_id": ev.report_id,
-                                               "resumed": ev.resumed, "language": ev.language})
-                elif isinstance(ev, Finished):
-                    report = ev.report
-                else:
-                    event = _event(ev, names)
-                    if event is not None:
-                        yield event
+                elif isinstance(ev, SourceRead | SourceSkipped):  # a server path: its name
+                    ev = dataclasses.replace(ev, locator=names.get(ev.locator, ev.locator))
+                yield ev
         assert report is not None
         public = _public(report, names)
-        yield JobEvent("rendering", {"formats": [f.lstrip(".") for f in _FORMATS]})
+        yield ReportRendering(tuple(f.lstrip(".") for f in _FORMATS))
         made = []
         for fmt, media in _FORMATS.items():
             if fmt == ".pdf" and not (services.config.report_pdf and find_soffice()):
@@ -168,7 +132,7 @@ class ReportJob:
             try:
                 data = await asyncio.to_thread(render, public, fmt)
             except Exception as e:  # one format failing (LibreOffice) must not lose the rest
-                yield JobEvent("warning", {"message": f"no {fmt[1:]} export: {e}"})
+                yield Warned(f"no {fmt[1:]} export: {e}")
                 continue
             ctx.add_artifact(f"report{fmt}", data, media)
             made.append(f"report{fmt}")
@@ -176,7 +140,5 @@ class ReportJob:
         # viewer opens the passage behind each [n] from it; API users get it too.
         ctx.add_artifact("report.json", public.model_dump_json().encode(), "application/json")
         made.append("report.json")
-        yield JobEvent("result", {
-            "report_id": report.id, "title": report.title, "language": report.language,
-            "sections": len(report.sections), "references": len(report.references),
-            "warnings": report.warnings, "artifacts": made})
+        yield ReportMade(report.id, report.title, report.language, len(report.sections),
+                         len(report.references), tuple(report.warnings), tuple(made))

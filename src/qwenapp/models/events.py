@@ -13,6 +13,9 @@ model wrote them sloppily) or a :class:`ToolCallError` when they could not be
 read, and finally ``Finish("tool_calls")``. The results go back to the model
 as ``Message("tool", ..., tool_call_id=...)`` after the assistant message
 that carries the calls.
+
+Each event's ``event_kind`` is its name on the wire; its JSON form is derived in
+:mod:`qwenapp.wire`, never next to the event.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 __all__ = [
     "Completion",
@@ -75,6 +78,7 @@ ToolChoice = Literal["auto", "none", "required"] | NamedTool
 class ToolCall:
     """One finished call the model asked for. ``arguments`` is the parsed JSON object."""
 
+    event_kind: ClassVar[str] = "tool_call"
     id: str
     name: str
     arguments: Mapping[str, Any]
@@ -93,6 +97,7 @@ class ToolCall:
 class ToolCallDelta:
     """A piece of a call as it streams: the name once known, then argument text."""
 
+    event_kind: ClassVar[str] = "tool_delta"
     index: int
     id: str
     name: str = ""
@@ -103,6 +108,7 @@ class ToolCallDelta:
 class ToolCallError:
     """A call whose name or arguments could not be read (the raw text is kept)."""
 
+    event_kind: ClassVar[str] = "tool_result"
     id: str
     name: str
     raw: str
@@ -155,16 +161,19 @@ class GenerateOptions:
 
 @dataclass(frozen=True, slots=True)
 class TextDelta:
+    event_kind: ClassVar[str] = "text"
     text: str
 
 
 @dataclass(frozen=True, slots=True)
 class ReasoningDelta:
+    event_kind: ClassVar[str] = "reasoning"
     text: str
 
 
 @dataclass(frozen=True, slots=True)
 class Usage:
+    event_kind: ClassVar[str] = "usage"
     prompt_tokens: int
     completion_tokens: int
     cached_tokens: int = 0
@@ -172,6 +181,7 @@ class Usage:
 
 @dataclass(frozen=True, slots=True)
 class Finish:
+    event_kind: ClassVar[str] = "finish"
     reason: FinishReason
 
 
@@ -181,7 +191,10 @@ Event = (TextDelta | ReasoningDelta | ToolCallDelta | ToolCall | ToolCallError |
 
 @dataclass(slots=True)
 class Completion:
-    """A collected stream: what non-streaming callers get."""
+    """A collected stream: what non-streaming callers get.
+
+    :meth:`add` is the one reducer of model events; a chat turn's result keeps one
+    (:class:`qwenapp.chat.ChatResult`) rather than collecting text and usage again."""
 
     text: str = ""
     reasoning: str = ""

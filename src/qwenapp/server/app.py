@@ -101,9 +101,8 @@ def create_app(
         library = Library(conn, limits=settings.documents.limits())  # OCR options too
         owners = Ownership(conn)
         store = JobStore(conn)
-        # JobServices.conn is still typed sqlite3.Connection (jobs/kinds.py): any Connection
-        services = JobServices(conn, library, owners, registry,  # type: ignore[arg-type]
-                               settings, _job_config(config), store)
+        services = JobServices(conn, library, owners, registry, settings, _job_config(config),
+                               store)
         jobs = JobManager(store, job_kinds, services, data_dir / "jobs", limits, owners)
         state = ServerState(
             settings=settings, config=config, conn=conn, store=ConversationStore(conn),

@@ -1,13 +1,13 @@
-"""Core events as JSON: the one place that decides what a chat event looks like on the wire.
+"""Chat JSON the server adds to the core's: conversations, messages, an answer's tool steps.
 
-Chat events map to SSE ``event:`` names and flat JSON objects. Pure
-functions, no I/O, so the native API, the web page and tests share them.
+What an *event* looks like on the wire is decided once, in :mod:`qwenapp.wire`
+(``chat_event`` here is that function, under the name the chat API uses).
 
 A turn with tools adds ``tool_delta`` (a call being written: its name, then
 argument text), ``tool_confirm`` (a call with side effects waits for the
 user), ``tool_call`` (a call runs), ``tool_result`` (what it returned, as the
 model reads it, with ``job`` when it started one) and ``tool_notice`` (the
-loop changed course). :func:`tool_steps` folds the same events into the
+loop changed course). :class:`ToolSteps` folds the same events into the
 steps saved with the answer, so a reload shows what the stream showed.
 """
 
@@ -15,55 +15,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..chat.events import ChatEvent, Notice, Saved, Started, Trimmed
-from ..models.events import (
-    Finish,
-    ReasoningDelta,
-    TextDelta,
-    ToolCall,
-    ToolCallDelta,
-    ToolCallError,
-    Usage,
-)
+from ..chat.events import ChatEvent
 from ..store import Conversation, StoredMessage
-from ..tools.events import ToolConfirm, ToolEvent, ToolFinished, ToolNotice, ToolStarted
+from ..tools.events import ToolConfirm, ToolFinished, ToolNotice, ToolStarted
+from ..wire import RESULT_CHARS, event_json
 
-__all__ = ["ToolSteps", "chat_event", "conversation_json", "message_json", "tool_event"]
+__all__ = ["RESULT_CHARS", "ToolSteps", "chat_event", "conversation_json", "message_json"]
 
-RESULT_CHARS = 4000  # of a tool's result, on the wire and saved (the model saw up to 8,000)
-
-
-def _call(call: ToolCall) -> dict[str, Any]:
-    return {"id": call.id, "name": call.name, "arguments": dict(call.arguments)}
-
-
-def tool_event(ev: ToolEvent | ToolCallDelta | ToolCall | ToolCallError
-               ) -> tuple[str, dict[str, Any]]:
-    """(SSE event name, JSON data) for a tool event of a turn."""
-    if isinstance(ev, ToolCallDelta):
-        return "tool_delta", {"index": ev.index, "id": ev.id, "name": ev.name,
-                              "arguments": ev.arguments}
-    if isinstance(ev, ToolConfirm):
-        return "tool_confirm", {**_call(ev.call), "round": ev.round}
-    if isinstance(ev, ToolStarted | ToolCall):
-        call = ev.call if isinstance(ev, ToolStarted) else ev
-        return "tool_call", {**_call(call),
-                             "round": ev.round if isinstance(ev, ToolStarted) else None}
-    if isinstance(ev, ToolFinished):
-        content = ev.content
-        if len(content) > RESULT_CHARS:
-            content = content[:RESULT_CHARS] + f"\n[… {len(ev.content) - RESULT_CHARS:,} more " \
-                                               "characters]"
-        data: dict[str, Any] = {"id": ev.call_id, "name": ev.name, "content": content,
-                                "error": ev.error, "seconds": round(ev.seconds, 3)}
-        job = (ev.data or {}).get("job")
-        if isinstance(job, dict):
-            data["job"] = job
-        return "tool_result", data
-    if isinstance(ev, ToolCallError):
-        return "tool_result", {"id": ev.id, "name": ev.name, "content": ev.message,
-                               "error": True, "seconds": 0.0}
-    return "tool_notice", {"text": ev.text}
+chat_event = event_json  # (SSE event name, JSON data) for one chat event
 
 
 class ToolSteps:
@@ -88,13 +47,13 @@ class ToolSteps:
     def add(self, ev: ChatEvent) -> bool:
         """Take ``ev`` in; whether the steps changed."""
         if isinstance(ev, ToolConfirm | ToolStarted):
-            name, data = tool_event(ev)
+            name, data = event_json(ev)
             step = self._step(ev.call.id, ev.call.name)
             step.update(arguments=data["arguments"],
                         status="asked" if name == "tool_confirm" else "running")
             return True
         if isinstance(ev, ToolFinished):
-            _, data = tool_event(ev)
+            _, data = event_json(ev)
             step = self._step(ev.call_id, ev.name)
             step.update({k: v for k, v in data.items() if k not in ("id", "name")},
                         status="done")
@@ -103,30 +62,6 @@ class ToolSteps:
             self.steps.append({"notice": ev.text})
             return True
         return False
-
-
-def chat_event(ev: ChatEvent) -> tuple[str, dict[str, Any]]:
-    """(SSE event name, JSON data) for one chat event."""
-    if isinstance(ev, TextDelta):
-        return "text", {"text": ev.text}
-    if isinstance(ev, ReasoningDelta):
-        return "reasoning", {"text": ev.text}
-    if isinstance(ev, Started):
-        return "started", {"conversation_id": ev.conversation_id,
-                           "user_message_id": ev.user_message_id, "model": ev.model}
-    if isinstance(ev, Usage):
-        return "usage", {"prompt_tokens": ev.prompt_tokens,
-                         "completion_tokens": ev.completion_tokens,
-                         "cached_tokens": ev.cached_tokens}
-    if isinstance(ev, Finish):
-        return "finish", {"reason": ev.reason}
-    if isinstance(ev, Saved):
-        return "saved", {"message_id": ev.message_id, "status": ev.status}
-    if isinstance(ev, Trimmed):
-        return "trimmed", {"dropped": ev.dropped}
-    if isinstance(ev, Notice):
-        return "notice", {"text": ev.text}
-    return tool_event(ev)
 
 
 def conversation_json(c: Conversation) -> dict[str, Any]:

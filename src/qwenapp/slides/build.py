@@ -12,16 +12,16 @@ import asyncio
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..models.base import Backend
 from .deck import Deck
 from .errors import DeckError
+from .events import DeckBuilt, DeckResult, Exported, Rendered, Rendering
 from .export import export_pdf, export_pngs, require_tools
 from .layout import overflow
 from .output import check_output, write_atomic
-from .pipeline import DeckGenerated, DeckRequest, DeckStats, Progress, check_request, generate_deck
+from .pipeline import DeckGenerated, DeckRequest, Progress, check_request, generate_deck
 from .render import render_pptx
 from .sources import Finding, Passage
 from .stages import Stages
@@ -41,38 +41,6 @@ __all__ = [
     "make_deck",
     "save_deck",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class Rendering:
-    slides: int
-
-
-@dataclass(frozen=True, slots=True)
-class Rendered:
-    path: Path
-    seconds: float
-
-
-@dataclass(frozen=True, slots=True)
-class Exported:
-    paths: tuple[Path, ...]
-
-
-@dataclass(slots=True)
-class DeckResult:
-    """What a build returns: the deck's structure as data, and the files written."""
-
-    deck: Deck
-    path: Path
-    stats: DeckStats
-    pdf: Path | None = None
-    pngs: list[Path] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class DeckBuilt:
-    result: DeckResult
 
 
 BuildEvent = Progress | Rendering | Rendered | Exported | DeckBuilt

@@ -1,27 +1,37 @@
 """What a deck request is, what a run measures, and the progress events it yields.
 
 Kept apart from the stages so the CLI, the server job and the stages
-themselves share one vocabulary without importing each other.
+themselves share one vocabulary without importing each other. The build's own
+events (rendering, rendered, exported, built) are here too, so every event of a
+deck run is in one module. Each event's ``event_kind`` is its name on the wire;
+its JSON form is derived in :mod:`qwenapp.wire`, never next to the event.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
 
 from .deck import Deck
 from .outline import ContentKind, Outline
 
 __all__ = [
+    "DeckBuilt",
     "DeckGenerated",
     "DeckRequest",
+    "DeckResult",
     "DeckStats",
     "Emit",
+    "Exported",
     "Note",
     "OutlineReady",
     "OutlineRetry",
     "OutlineStarted",
     "Progress",
+    "Rendered",
+    "Rendering",
     "SlideChanged",
     "SlideRetry",
     "SlideStarted",
@@ -75,23 +85,27 @@ class DeckStats:
 
 @dataclass(frozen=True, slots=True)
 class OutlineStarted:
+    event_kind: ClassVar[str] = "outline_started"
     content_slides: int
     language: str
 
 
 @dataclass(frozen=True, slots=True)
 class OutlineRetry:
+    event_kind: ClassVar[str] = "outline_retry"
     attempt: int
     reason: str
 
 
 @dataclass(frozen=True, slots=True)
 class OutlineReady:
+    event_kind: ClassVar[str] = "outline"
     outline: Outline
 
 
 @dataclass(frozen=True, slots=True)
 class SlideStarted:
+    event_kind: ClassVar[str] = "slide_started"
     index: int  # 1-based among content slides
     total: int
     heading: str
@@ -100,6 +114,7 @@ class SlideStarted:
 
 @dataclass(frozen=True, slots=True)
 class SlideRetry:
+    event_kind: ClassVar[str] = "slide_retry"
     index: int
     heading: str
     attempt: int
@@ -108,6 +123,7 @@ class SlideRetry:
 
 @dataclass(frozen=True, slots=True)
 class SlideWritten:
+    event_kind: ClassVar[str] = "slide_written"
     index: int
     total: int
     heading: str
@@ -122,6 +138,7 @@ class SlideChanged:
     (no version free of repeats could be written: the one with fewest close repeats,
     those removed) or "dropped" (left out, the last resort); ``reason`` says why."""
 
+    event_kind: ClassVar[str] = "slide_changed"
     index: int
     heading: str
     action: str
@@ -141,6 +158,7 @@ class SlideChanged:
 class StageReused:
     """A stage saved by an earlier, interrupted run was loaded instead of redone."""
 
+    event_kind: ClassVar[str] = "stage_reused"
     stage: str
 
 
@@ -148,13 +166,51 @@ class StageReused:
 class Note:
     """Something the user may want to know (a duplicate removed, a line shortened)."""
 
+    event_kind: ClassVar[str] = "note"
     text: str
 
 
 @dataclass(frozen=True, slots=True)
 class DeckGenerated:
+    event_kind: ClassVar[str] = "generated"
     deck: Deck
     stats: DeckStats
+
+
+@dataclass(frozen=True, slots=True)
+class Rendering:
+    event_kind: ClassVar[str] = "rendering"
+    slides: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    event_kind: ClassVar[str] = "rendered"
+    path: Path
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Exported:
+    event_kind: ClassVar[str] = "exported"
+    paths: tuple[Path, ...]
+
+
+@dataclass(slots=True)
+class DeckResult:
+    """What a build returns: the deck's structure as data, and the files written."""
+
+    deck: Deck
+    path: Path
+    stats: DeckStats
+    pdf: Path | None = None
+    pngs: list[Path] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class DeckBuilt:
+    event_kind: ClassVar[str] = "built"
+    result: DeckResult
 
 
 Progress = (OutlineStarted | OutlineRetry | OutlineReady | SlideStarted | SlideRetry

@@ -2,15 +2,15 @@
 
 The loop yields these between model rounds; the CLI prints them dimmed,
 the HTTP API streams them as SSE (``tool_confirm``, ``tool_call``,
-``tool_result``, ``tool_notice``; see :mod:`qwenapp.server.wire`), and the
-web page shows them as steps.
+``tool_result``, ``tool_notice``: each event's ``event_kind``, its JSON derived in
+:mod:`qwenapp.wire`), and the web page shows them as steps.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from ..models.events import ToolCall
 
@@ -26,6 +26,7 @@ class ToolConfirm:
     first; the loop goes on once the callback answers.
     """
 
+    event_kind: ClassVar[str] = "tool_confirm"
     call: ToolCall
     round: int
 
@@ -34,6 +35,7 @@ class ToolConfirm:
 class ToolStarted:
     """The model called a tool and it is about to run (after the user agreed, if asked)."""
 
+    event_kind: ClassVar[str] = "tool_call"
     call: ToolCall
     round: int
 
@@ -42,6 +44,7 @@ class ToolStarted:
 class ToolFinished:
     """A call's result, as the model will read it (``error``: it failed or was refused)."""
 
+    event_kind: ClassVar[str] = "tool_result"
     call_id: str
     name: str
     content: str
@@ -54,6 +57,7 @@ class ToolFinished:
 class ToolNotice:
     """The loop changed course: the round limit was reached, or the model repeated itself."""
 
+    event_kind: ClassVar[str] = "tool_notice"
     text: str
 
 

@@ -9,7 +9,9 @@ database and then waits for more.
 On start, jobs left unfinished by a previous process are recovered: a
 queued job is scheduled again; a running job resumes when its kind can
 (reports keep every finished stage), otherwise it ends as ``failed`` with a
-reason a user can act on.
+reason a user can act on. Events are typed until they are stored: each is
+kept in its wire form (:func:`qwenapp.wire.event_json`), so the rows read back
+as the same JSON they always had.
 
 No HTTP here either: a request it refuses is a core error
 (:mod:`qwenapp.jobs.errors`) that the API maps to a status code. A request
@@ -26,7 +28,7 @@ import logging
 import shutil
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 
@@ -41,7 +43,9 @@ from ...jobs import (
     JobServices,
     NotFound,
 )
+from ...jobs.events import JobEnded, JobEvent, JobQueued, JobResuming, JobRunning, RunnerEvent
 from ...store import ConversationStore
+from ...wire import event_json
 from ..config import ServerLimits
 from .store import TERMINAL, JobEventRow, JobRow, JobStore
 
@@ -83,8 +87,7 @@ class JobManager:
             else:
                 if job.status == "running":
                     self.store.set_status(job.id, "queued")
-                    self._emit(job.id, "resuming",
-                               {"reason": "the server restarted; the job continues"})
+                    self._emit(job.id, JobResuming("the server restarted; the job continues"))
                 self._schedule(job.id, resumed=job.status == "running")
 
     async def shutdown(self) -> None:
@@ -133,7 +136,7 @@ class JobManager:
         job = self.store.create(user_id, kind.name, kind.title(request),
                                 request.model_dump(mode="json"), conversation_id=conversation_id,
                                 after_message_id=after)
-        self._emit(job.id, "queued", {"kind": job.kind, "title": job.title})
+        self._emit(job.id, JobQueued(job.kind, job.title))
         self._schedule(job.id)
         return job
 
@@ -204,17 +207,19 @@ class JobManager:
         if signal is not None:
             signal.set()
 
-    def _emit(self, job_id: str, type: str, data: dict[str, Any]) -> None:
-        self.store.append_event(job_id, type, data)
+    def _emit(self, job_id: str, event: JobEvent | RunnerEvent) -> None:
+        """Store ``event`` in its wire form (:mod:`qwenapp.wire`), then wake followers."""
+        self.store.append_event(job_id, *event_json(event))
         self._wake(job_id)
 
-    def _finish(self, job_id: str, status: str, error: str | None) -> None:
+    def _finish(self, job_id: str, status: Literal["done", "failed", "cancelled"],
+                error: str | None) -> None:
         job = self.store.get_any(job_id)
         if job is None:
             return
-        self.store.set_status(job_id, status, error)  # type: ignore[arg-type]
+        self.store.set_status(job_id, status, error)
         if not any(e.type in TERMINAL for e in self.store.events(job_id)):
-            self._emit(job_id, status, {"status": status, "error": error})
+            self._emit(job_id, JobEnded(status, error))
         else:
             self._wake(job_id)
 
@@ -246,12 +251,12 @@ class JobManager:
         workdir = self.workdir(job_id)
         workdir.mkdir(parents=True, exist_ok=True)
         self.store.set_status(job_id, "running")
-        self._emit(job_id, "running", {"resumed": resumed})
+        self._emit(job_id, JobRunning(resumed))
         ctx = JobContext(job_id, job.user_id, workdir, dict(job.state), self.services, resumed)
         try:
             request = kind.request_model.model_validate(job.request)
             async for event in kind.run(ctx, request):
-                self._emit(job_id, event.type, event.data)
+                self._emit(job_id, event)
         except asyncio.CancelledError:
             raise
         except (JobRefused, UnknownModelError) as e:  # a request that can no longer run
