@@ -10,6 +10,14 @@ and calls go through the session from any task on the same event loop.
 A server that is not installed, exits at start, hangs, or crashes later is
 never fatal: starting it yields a one-line problem for the user, and a call
 to a dead or silent server becomes an error result for the model.
+
+Why a URL policy: a URL a *user* gave (per-user servers of ``qwenapp serve``)
+must not make the server talk to its own network. With ``policy`` set, the
+URL is checked before the connection starts, and every HTTP request then goes
+through :class:`GuardedTransport`, which checks its URL again and sends it to
+the address that passed the check (host name kept in ``Host`` and TLS SNI),
+so a DNS answer that changes after the check cannot reach a private address.
+The config file's servers are the administrator's and need no policy.
 """
 
 from __future__ import annotations
@@ -23,22 +31,54 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
+import httpx2
+
 from ..errors import QwenappError
 from ..models.events import ToolSpec
 from ..settings import McpServerConfig
 from ..tools.base import ToolFailure
 from ..tools.registry import ToolBox
+from ..web.safety import UrlPolicy, WebError, check_url
 
-__all__ = ["McpConnection", "McpTool", "add_mcp_tools"]
+__all__ = ["GuardedTransport", "McpConnection", "McpTool", "add_mcp_tools"]
 
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 
 
-class McpConnection:
-    """One running MCP server (stdio subprocess or streamable-HTTP endpoint) and its session."""
+class GuardedTransport(httpx2.AsyncBaseTransport):
+    """HTTP requests to addresses that pass ``policy``, each one checked and pinned."""
 
-    def __init__(self, config: McpServerConfig) -> None:
+    def __init__(self, policy: UrlPolicy) -> None:
+        self.policy = policy
+        self._inner = httpx2.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        url = request.url
+        try:
+            host, _, addresses = await check_url(str(url), self.policy)
+        except WebError as e:
+            raise httpx2.ConnectError(e.message, request=request) from None
+        request.url = url.copy_with(host=addresses[0])  # Host header: still the name
+        if url.scheme == "https":
+            request.extensions = {**request.extensions, "sni_hostname": host}
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class McpConnection:
+    """One running MCP server (stdio subprocess or streamable-HTTP endpoint) and its session.
+
+    ``policy``: check the URL (at start and on every request) against it;
+    ``start_timeout``: seconds to start and list tools (default: the config's timeout).
+    """
+
+    def __init__(self, config: McpServerConfig, *, policy: UrlPolicy | None = None,
+                 start_timeout: float | None = None) -> None:
         self.config = config
+        self.policy = policy
+        self.start_timeout = start_timeout or config.timeout
         self.session: Any = None
         self.tools: list[Any] = []
         self._ready = asyncio.Event()
@@ -57,7 +97,13 @@ class McpConnection:
             from mcp.client.streamable_http import streamable_http_client
             from mcp.shared._httpx_utils import create_mcp_http_client
 
-            client = create_mcp_http_client(headers=dict(cfg.headers) or None)
+            if self.policy is None:
+                client = create_mcp_http_client(headers=dict(cfg.headers) or None)
+            else:
+                client = httpx2.AsyncClient(
+                    headers=dict(cfg.headers) or None, trust_env=False,
+                    transport=GuardedTransport(self.policy),
+                    timeout=httpx2.Timeout(cfg.timeout, read=300.0))
             return streamable_http_client(cfg.url, http_client=client)
         from mcp import StdioServerParameters, stdio_client
 
@@ -87,10 +133,20 @@ class McpConnection:
 
     async def start(self) -> None:
         """Start the server and list its tools; :class:`QwenappError` if it cannot be used."""
+        if self.policy is not None and self.config.url:
+            try:
+                async with asyncio.timeout(self.start_timeout):
+                    await check_url(self.config.url, self.policy)
+            except WebError as e:
+                raise QwenappError(f"MCP server {self.name!r} could not be started: "
+                                   f"{e.message}", e.hint) from None
+            except TimeoutError:
+                raise QwenappError(f"MCP server {self.name!r} could not be started: its host "
+                                   f"did not resolve within {self.start_timeout:g} s") from None
         self._task = asyncio.get_running_loop().create_task(self._host())
         ready = asyncio.ensure_future(self._ready.wait())
         try:
-            done, _ = await asyncio.wait({ready, self._task}, timeout=self.config.timeout,
+            done, _ = await asyncio.wait({ready, self._task}, timeout=self.start_timeout,
                                          return_when=asyncio.FIRST_COMPLETED)
         finally:
             ready.cancel()
@@ -100,7 +156,7 @@ class McpConnection:
         if self._task in done:
             why = _reason(self._task.exception())
         else:
-            why = f"no answer within {self.config.timeout:g} s"
+            why = f"no answer within {self.start_timeout:g} s"
             await self.aclose()
         raise QwenappError(f"MCP server {self.name!r} could not be started: {why}"
                            f"{self._log_tail()}", self._hint())
@@ -204,13 +260,16 @@ def _tool(conn: McpConnection, t: Any) -> McpTool:
                    t.name, side_effects=not read_only, timeout=conn.config.timeout)
 
 
-async def add_mcp_tools(box: ToolBox, servers: Sequence[McpServerConfig]) -> list[str]:
+async def add_mcp_tools(box: ToolBox, servers: Sequence[McpServerConfig], *,
+                        policy: UrlPolicy | None = None, start_timeout: float | None = None
+                        ) -> list[str]:
     """Start ``servers`` and add their tools to ``box`` (closed with it); the problems found.
 
     Servers start concurrently; one that fails is left out and described in
-    the returned list, the others are used.
+    the returned list, the others are used. ``policy`` and ``start_timeout``:
+    see :class:`McpConnection`.
     """
-    conns = [McpConnection(cfg) for cfg in servers]
+    conns = [McpConnection(cfg, policy=policy, start_timeout=start_timeout) for cfg in servers]
     outcomes = await asyncio.gather(*(c.start() for c in conns), return_exceptions=True)
     problems: list[str] = []
     for conn, outcome in zip(conns, outcomes, strict=True):

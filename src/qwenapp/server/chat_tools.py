@@ -2,11 +2,24 @@
 
 Which tools a server offers is its administrator's choice, in the config
 file: ``[tools] enabled`` names the built-in ones, ``[mcp.servers.NAME]`` adds
-an MCP server's. The MCP servers are started once, when the server starts
-(never on behalf of a user), and shared by every turn; a server that fails
-to start is left out and named in ``GET /api/tools``. Each user then picks
-among the offered tools (the page keeps the choice; a turn names its tools,
-or gets them all).
+an MCP server's. Those MCP servers are started once, when the server starts,
+and shared by every turn; a server that fails to start is left out and named
+in ``GET /api/tools``. Each user then picks among the offered tools (the page
+keeps the choice; a turn names its tools, or gets them all).
+
+A user may also add MCP servers of their own (:mod:`.user_mcp`: a URL for
+anyone, a stdio command for an administrator only). Their tools are that
+user's alone: listed in their ``GET /api/tools`` and offered in their turns,
+never in another user's. They are connected per turn (and per listing) and
+closed with the turn's tool box, not cached per user. Why: a connection held
+between turns would keep a socket (or a process) and the user's header
+tokens alive for someone who may not come back, would need its own expiry and
+invalidation when the user removes the server, and would skip the SSRF check
+that each new connection makes on the URL. The cost is one ``initialize`` and
+``tools/list`` per server per turn (about 0.3 s against a loopback server built
+on the Python SDK, on a busy 2-core machine: see docs/tools.md), bounded by
+:data:`~.user_mcp.START_TIMEOUT`; a server that fails is left out of the turn
+and named in the user's ``GET /api/tools``.
 
 A turn's tools act for the caller only: ``library_search`` searches their
 own documents, ``write_report`` and ``make_deck`` create their jobs, linked
@@ -32,7 +45,7 @@ from pydantic import BaseModel, Field
 
 from ..errors import UnknownModelError
 from ..jobs import JobRefused
-from ..mcp.client import McpTool
+from ..mcp.client import McpTool, add_mcp_tools
 from ..models.events import ToolCall
 from ..settings import McpServerConfig, Settings
 from ..tools import ToolBox, builtin_toolbox
@@ -43,6 +56,8 @@ from ..tools.library_search import library_tool
 from ..web.safety import UrlPolicy
 from .config import ServerConfig
 from .errors import HttpError
+from .user_mcp import START_TIMEOUT, UserMcpStore
+from .users import LOCAL_USER_ID
 
 if TYPE_CHECKING:
     from .state import ServerState
@@ -190,6 +205,7 @@ class ServerTools:
     search: str
     search_env: dict[str, str] = field(default_factory=dict)
     allowed_hosts: frozenset[str] = frozenset()  # private hosts fetch_url may still read
+    mcp_names: frozenset[str] = frozenset()  # every configured server, on or off
     problems: list[str] = field(default_factory=list)
     _mcp: ToolBox = field(default_factory=ToolBox)
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
@@ -203,15 +219,14 @@ class ServerTools:
                    max_rounds=settings.tools.max_rounds,
                    search=settings.tools.search or config.search,
                    search_env=dict(config.search_env),
-                   allowed_hosts=config.web_allowed_hosts)
+                   allowed_hosts=config.web_allowed_hosts,
+                   mcp_names=frozenset(settings.tools.mcp_servers))
 
     async def start(self) -> None:
         """Start the configured MCP servers (at server start; turns wait for this)."""
         if not self.mcp_servers:
             self._ready.set()
             return
-        from ..mcp.client import add_mcp_tools
-
         try:
             self.problems = await add_mcp_tools(self._mcp, list(self.mcp_servers))
         except Exception as e:  # never take the server down for a tool source
@@ -226,8 +241,49 @@ class ServerTools:
     async def aclose(self) -> None:
         await self._mcp.aclose()
 
-    async def catalogue(self, state: ServerState) -> ToolCatalogue:
-        """What a turn may use here, as the page lists it (no tool is run or connected)."""
+    @property
+    def policy(self) -> UrlPolicy:
+        """Where a URL a user gave may point (fetch_url, a user's MCP server)."""
+        return UrlPolicy(allowed_hosts=self.allowed_hosts)
+
+    async def shared(self, name: str) -> tuple[list[McpTool], str] | None:
+        """The tools of the server-wide MCP server ``name`` and, when it has none, why
+        (None: no such server is configured and on)."""
+        if not any(c.name == name for c in self.mcp_servers):
+            return None
+        await self._mcp_ready()
+        tools = [t for t in map(self._mcp.get, self._mcp.names)
+                 if isinstance(t, McpTool) and t.connection.name == name]
+        why = next((p for p in self.problems if f"{name!r}" in p), "it offers no tools")
+        return tools, "" if tools else why
+
+    async def user_tools(self, state: ServerState, user_id: str,
+                         only: Sequence[str] | None = None) -> tuple[ToolBox, list[str]]:
+        """A box with the tools of ``user_id``'s own MCP servers (``only``: these servers),
+        connected now; the caller closes it. Also the problems met."""
+        servers = UserMcpStore(state.conn).servers(user_id)
+        if only is not None:
+            servers = [s for s in servers if s.name in only]
+        box, problems, configs = ToolBox(), [], []
+        admin = _is_admin(state, user_id)
+        for server in servers:
+            if server.command and not admin:
+                problems.append(f"MCP server {server.name!r} was not started: only an "
+                                "administrator's stdio servers run on this server")
+            else:
+                configs.append(server.config())
+        if configs:
+            try:
+                problems += await add_mcp_tools(box, configs, policy=self.policy,
+                                                start_timeout=START_TIMEOUT)
+            except BaseException:
+                await box.aclose()
+                raise
+        return box, problems
+
+    async def catalogue(self, state: ServerState, user_id: str) -> ToolCatalogue:
+        """What a turn of ``user_id`` may use here, as the page lists it (no tool is run;
+        the user's own MCP servers are connected to list theirs, then closed)."""
         await self._mcp_ready()
         box = builtin_toolbox([n for n in self.builtin if n != "library_search"],
                               jobs=_NoJobs())
@@ -247,28 +303,53 @@ class ServerTools:
                 out.append(ToolOut(name=name, description=mcp.spec.description,
                                    side_effects=mcp.side_effects,
                                    source=f"mcp:{mcp.connection.name}"))
-        return ToolCatalogue(tools=out, problems=self.problems, max_rounds=self.max_rounds)
-
-    @property
-    def offered(self) -> bool:
-        return bool(self.builtin or self.mcp_servers)
+        own, problems = await self.user_tools(state, user_id)
+        try:
+            taken = {t.name for t in out}
+            for name in own.names:
+                mcp = own.get(name)
+                if isinstance(mcp, McpTool) and name not in taken:
+                    out.append(ToolOut(name=name, description=mcp.spec.description,
+                                       side_effects=mcp.side_effects,
+                                       source=f"mcp:{mcp.connection.name}"))
+        finally:
+            await own.aclose()
+        return ToolCatalogue(tools=out, problems=[*self.problems, *problems],
+                             max_rounds=self.max_rounds)
 
     async def toolbox(self, state: ServerState, user_id: str, conversation_id: str,
                       names: Sequence[str] | None, model: str | None) -> ToolBox | None:
         """The tools of one turn (None: none); ``names`` picks among the offered ones."""
-        if not self.offered or (names is not None and not names):
+        if names is not None and not names:
             return None
         await self._mcp_ready()
         offered = [*self.builtin, *self._mcp.names]
-        if names is None:
-            chosen = offered
+        wanted = list(dict.fromkeys(names)) if names is not None else None
+        own = ToolBox()
+        if wanted is None or any(n not in offered for n in wanted):
+            own, problems = await self.user_tools(state, user_id)
+            for problem in problems:
+                log.warning("user %s: %s", user_id, problem)
+        try:
+            return await self._turn_box(state, user_id, conversation_id, wanted, model,
+                                        offered, own)
+        except BaseException:
+            await own.aclose()
+            raise
+
+    async def _turn_box(self, state: ServerState, user_id: str, conversation_id: str,
+                        wanted: list[str] | None, model: str | None, offered: list[str],
+                        own: ToolBox) -> ToolBox | None:
+        mine = [n for n in own.names if n not in offered]  # a clash: the server's wins
+        if wanted is None:
+            chosen = [*offered, *mine]
         else:
-            unknown = [n for n in dict.fromkeys(names) if n not in offered]
+            unknown = [n for n in wanted if n not in offered and n not in mine]
             if unknown:
                 raise HttpError(400, f"this server offers no tool called {unknown[0]!r}",
                                 code="unknown_tool", param="tools",
                                 hint="GET /api/tools lists the tools on offer")
-            chosen = list(dict.fromkeys(names))
+            chosen = wanted
         built = [n for n in chosen if n in BUILTIN_TOOLS]
         docs = [d.id for d in state.owners.documents(user_id)] \
             if "library_search" in built else None
@@ -280,10 +361,22 @@ class ServerTools:
             tool: Tool | None = self._mcp.get(name)
             if tool is not None:
                 box.add(tool)  # shared: closed with the server, not with the turn
+            elif (tool := own.get(name)) is not None:
+                box.add(tool)
+        box.on_close(own.aclose)  # the user's own servers: closed with the turn
         if not box:
             await box.aclose()
             return None
         return box
+
+
+def _is_admin(state: ServerState, user_id: str) -> bool:
+    """Whether ``user_id`` is an administrator now (asked at each connection, so a user
+    who is no longer one has no stdio server started)."""
+    if user_id == LOCAL_USER_ID:
+        return True
+    user = state.users.by_id(user_id)
+    return user is not None and user.is_admin
 
 
 class _NoJobs:

@@ -46,6 +46,10 @@ const STRINGS = {
     toolAllowed: "Allowed.", toolRefused: "Not allowed.", toolWriting: "calling…",
     toolWaiting: "waiting for you", toolNotAnswered: "not answered", toolRunning: "running…",
     toolFailed: "failed", toolNoResult: "No result yet.", toolStartedJob: "{kind} started",
+    myMcp: "My MCP servers", myMcpIntro: "MCP servers of yours (streamable HTTP): their tools "
+      + "join your chats and your /v1 requests, and nobody else's.", mcpName: "Name",
+    mcpUrl: "https://…/mcp", mcpAdd: "Add", mcpRemove: "Remove",
+    mcpAdded: "Added: its tools are listed above.",
   },
   zh: {
     newChat: "新对话", search: "搜索对话", chat: "对话", library: "资料库", settings: "设置",
@@ -81,6 +85,9 @@ const STRINGS = {
     yourAnswers: "你的回答", showAll: "展开全文", showLess: "收起", makeSlides: "用这份报告做幻灯片",
     close: "关闭", steps: "{n} 个步骤",
     tools: "工具", toolsIntro: "对话中助手可以调用的工具（由服务器提供；可在此关闭）。",
+    myMcp: "我的 MCP 服务器", myMcpIntro: "你自己的 MCP 服务器（可流式传输的 HTTP）：它们的工具只用于"
+      + "你的对话和 /v1 请求。", mcpName: "名称", mcpUrl: "https://…/mcp", mcpAdd: "添加",
+    mcpRemove: "移除", mcpAdded: "已添加：它的工具列在上方。",
     toolAsksFirst: "会先征得你的同意", toolAsk: "允许运行 {name} 吗？", toolAllow: "允许",
     toolDeny: "不允许", toolAllowed: "已允许。", toolRefused: "未允许。", toolWriting: "调用中…",
     toolWaiting: "等待你的确认", toolNotAnswered: "未答复", toolRunning: "运行中…",
