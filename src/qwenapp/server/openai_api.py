@@ -16,15 +16,21 @@ first names the call (``index``, ``id``, ``type``, ``function.name``, empty
 ``arguments``), the next carries its arguments, and the answer ends with
 ``finish_reason: "tool_calls"``. A call is sent once it is complete and
 parsed, so the argument text a client joins is always the repaired JSON.
+
+A ``tools`` entry may also be ``{"type": "mcp", "server_label": ...}``, as in
+OpenAI's Responses API: the MCP server's tools then run here, in the bounded
+tool loop, and the client gets the final answer (rules in :mod:`.openai_mcp`;
+one request holds function tools or MCP tools, not both).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
-from collections.abc import AsyncIterator
-from typing import Any, Literal
+from collections.abc import AsyncIterator, Sequence
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import APIRouter
@@ -50,9 +56,11 @@ from ..models.events import (
     Usage,
 )
 from ..store import new_id
+from ..tools import ToolBox, ToolEvent, run_with_tools
 from .auth import Caller, Principal
 from .disconnect import until_disconnect
 from .errors import ErrorResponse, HttpError, error_body, from_core
+from .openai_mcp import McpToolIn, allow_approved, mcp_toolbox
 from .sse import EventStream, encode_data
 from .state import ServerState, State
 
@@ -61,7 +69,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/v1", tags=["openai"])
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 429, 502, 503)}
+    code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 424, 429, 502, 503)}
 
 
 # -- request models ---------------------------------------------------------------------
@@ -151,7 +159,8 @@ class ChatCompletionRequest(BaseModel):
     seed: int | None = None
     n: int = Field(default=1, ge=1, le=1, description="Only 1 is supported.")
     response_format: ResponseFormat | None = None
-    tools: list[ToolIn] | None = Field(default=None, max_length=128)
+    tools: list[Annotated[ToolIn | McpToolIn, Field(discriminator="type")]] | None = Field(
+        default=None, max_length=128, description="function tools, or mcp tools (run here)")
     tool_choice: Literal["auto", "none", "required"] | ToolChoiceFunction | None = None
     parallel_tool_calls: bool | None = None
     enable_thinking: bool | None = Field(
@@ -299,12 +308,16 @@ def _call_in(c: ToolCallIn, i: int) -> ToolCall:
     return ToolCall(c.id, c.function.name, parsed)
 
 
-def _tools(req: ChatCompletionRequest) -> tuple[tuple[ToolSpec, ...], ToolChoice]:
+def _tools(req: ChatCompletionRequest, run_here: Sequence[str] = ()
+           ) -> tuple[tuple[ToolSpec, ...], ToolChoice]:
+    """The client's function tools, and the tool choice checked against them (or against
+    ``run_here``: the names of the MCP tools this request runs on the server)."""
     tools = tuple(ToolSpec(t.function.name, t.function.description, t.function.parameters)
-                  for t in req.tools or ())
+                  for t in req.tools or () if isinstance(t, ToolIn))
     names = [t.name for t in tools]
     if len(set(names)) != len(names):
         raise HttpError(400, "two tools have the same name", code="invalid", param="tools")
+    names += run_here
     choice: ToolChoice = "auto"
     if isinstance(req.tool_choice, ToolChoiceFunction):
         name = req.tool_choice.function.name
@@ -314,13 +327,23 @@ def _tools(req: ChatCompletionRequest) -> tuple[tuple[ToolSpec, ...], ToolChoice
         choice = NamedTool(name)
     elif req.tool_choice is not None:
         choice = req.tool_choice
-    if choice == "required" and not tools:
+    if choice == "required" and not names:
         raise HttpError(400, "tool_choice is required but no tools were given", code="invalid",
                         param="tool_choice")
     return tools, choice
 
 
-def _options(req: ChatCompletionRequest) -> GenerateOptions:
+def _mcp_entries(req: ChatCompletionRequest) -> list[tuple[int, McpToolIn]]:
+    entries = [(i, t) for i, t in enumerate(req.tools or ()) if isinstance(t, McpToolIn)]
+    if entries and len(entries) != len(req.tools or ()):
+        raise HttpError(400, "use either function tools or mcp tools in one request",
+                        code="mixed_tools", param="tools",
+                        hint="function calls come back to you while mcp tools run on this "
+                             "server; one answer cannot do both: send two requests")
+    return entries
+
+
+def _options(req: ChatCompletionRequest, run_here: Sequence[str] = ()) -> GenerateOptions:
     schema: dict[str, Any] | None = None
     fmt = req.response_format
     if fmt is not None and fmt.type == "json_schema":
@@ -330,8 +353,8 @@ def _options(req: ChatCompletionRequest) -> GenerateOptions:
         schema = fmt.json_schema.schema_
     elif fmt is not None and fmt.type == "json_object":
         schema = {"type": "object"}
-    tools, choice = _tools(req)
-    if schema is not None and tools and choice not in ("auto", "none"):
+    tools, choice = _tools(req, run_here)
+    if schema is not None and (tools or run_here) and choice not in ("auto", "none"):
         raise HttpError(400, "response_format and a forced tool_choice exclude each other",
                         code="invalid", param="tool_choice")
     think = req.enable_thinking
@@ -393,20 +416,33 @@ async def list_models(state: State, who: Caller) -> ModelList:
                    "data: [DONE] (when stream is true)"}}}}})
 async def chat_completions(state: State, who: Caller, body: ChatCompletionRequest,
                            request: Request) -> Response:
-    """Chat completion, streamed (``stream: true``) or whole."""
+    """Chat completion, streamed (``stream: true``) or whole; ``mcp`` tools run here."""
     backend = state.models.get(body.model)
     messages = _messages(body)
-    options = _options(body)
+    entries = _mcp_entries(body)
+    if not entries:
+        options = _options(body)
     lease = await _guard(state, who)
+    box: ToolBox | None = None
+    try:
+        if entries:  # the options are checked against the tools the servers offer
+            box = await mcp_toolbox(state, who.user.id, entries)
+            options = _options(body, box.names)
+    except BaseException:
+        lease.release()
+        raise
     cid = "chatcmpl-" + new_id().lower()
     created = int(time.time())
     if not body.stream:
         try:
-            result = await until_disconnect(request, _collect(backend, messages, options))
+            result = await until_disconnect(request, _collect(_events(
+                state, backend, messages, options, box)))
         except QwenappError as e:
             raise from_core(e) from None
         finally:
             lease.release()
+            if box is not None:
+                await box.aclose()
         calls = [_call_out(c) for c in _client_calls(result)]
         message = AssistantMessage(content=result.text or (None if calls else ""),
                                    reasoning_content=result.reasoning or None,
@@ -419,18 +455,25 @@ async def chat_completions(state: State, who: Caller, body: ChatCompletionReques
             choices=[Choice(index=0, message=message, finish_reason=_finish(finish))],
             usage=_completion_usage(result.usage),
         ).model_dump(exclude_none=True))
-    events = backend.stream(messages, options)
+    events = _events(state, backend, messages, options, box)
+    tools_box = box
+
+    def closed() -> None:
+        lease.release()
+        if tools_box is not None:  # closing twice is harmless; this covers a stream never read
+            asyncio.get_running_loop().create_task(tools_box.aclose())
+
     try:
         first = await anext(events, None)  # errors before any output become HTTP errors
     except QwenappError as e:
-        lease.release()
+        closed()
         raise from_core(e) from None
     except BaseException:
-        lease.release()
+        closed()
         raise
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
     source = _chunks(events, first, cid, created, backend.name, include_usage)
-    return EventStream(source, on_close=lease.release)
+    return EventStream(source, on_close=closed)
 
 
 def _client_calls(result: Completion) -> list[ToolCall | ToolCallError]:
@@ -439,10 +482,31 @@ def _client_calls(result: Completion) -> list[ToolCall | ToolCallError]:
             if isinstance(e, ToolCall) or (isinstance(e, ToolCallError) and e.name)]
 
 
-async def _collect(backend: Backend, messages: list[Message],
-                   options: GenerateOptions) -> Completion:
+async def _events(state: ServerState, backend: Backend, messages: list[Message],
+                  options: GenerateOptions, box: ToolBox | None) -> AsyncIterator[Event]:
+    """The model's stream, or, with MCP tools, the tool loop's (its tool steps are not sent:
+    a chat completion has no place for calls the client did not make)."""
+    stream: AsyncIterator[Event | ToolEvent]
+    if box is None:
+        stream = backend.stream(messages, options)
+    else:
+        stream = run_with_tools(backend, messages, options, box,
+                                max_rounds=state.tools.max_rounds, confirm=allow_approved)
+    try:
+        async for ev in stream:
+            if not isinstance(ev, ToolEvent):
+                yield ev
+    finally:
+        closer = getattr(stream, "aclose", None)
+        if closer is not None:
+            await closer()
+        if box is not None:
+            await box.aclose()
+
+
+async def _collect(events: AsyncIterator[Event]) -> Completion:
     result = Completion()
-    async for ev in backend.stream(messages, options):
+    async for ev in events:
         result.add(ev)
     return result
 
