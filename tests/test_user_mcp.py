@@ -215,3 +215,30 @@ def test_the_stored_row_keeps_the_header_for_its_owner_only(w: World) -> None:
         conn.close()
     assert [(r[0], r[1], json.loads(r[2])) for r in rows] == [
         ("alice", "mine", {"X-Token": TOKEN})]
+
+
+def test_removing_an_account_forgets_its_servers(w: World) -> None:
+    import os
+    import subprocess
+
+    from conftest import qwenapp_cmd
+    from qwenapp.server.users import UserStore
+    from user_mcp_world import FAST
+
+    conn = open_db(w.home / "qwenapp.db")
+    try:
+        UserStore(conn, FAST).add("carol", "carol-password")
+    finally:
+        conn.close()
+    _insert(w, "carol", UserMcpServer("hers", url="https://mcp.example.com/mcp",
+                                      headers={"Authorization": "Bearer carols-token"}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QWENAPP_")}
+    p = subprocess.run([*qwenapp_cmd(), "users", "rm", "carol", "--yes"], capture_output=True,
+                       text=True, timeout=120, env={**env, "QWENAPP_HOME": str(w.home)})
+    assert p.returncode == 0, p.stderr
+    conn = open_db(w.home / "qwenapp.db")
+    try:
+        rows = conn.execute("SELECT name FROM server_user_mcp_servers").fetchall()
+    finally:
+        conn.close()
+    assert [r[0] for r in rows] == ["mine"]  # alice's stays; carol's token is gone

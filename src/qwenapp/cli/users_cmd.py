@@ -74,6 +74,7 @@ def list_users(state: AppState) -> None:
 def rm(state: AppState, username: str, yes: bool) -> None:
     """Delete an account and everything it owns (conversations, documents, jobs)."""
     from ..server.ownership import Ownership
+    from ..server.user_mcp import UserMcpStore
 
     store = _store(state)
     user = store.get(username)
@@ -81,6 +82,7 @@ def rm(state: AppState, username: str, yes: bool) -> None:
         click.confirm(f"delete {user.username} and all their conversations, documents and "
                       "jobs?", abort=True)
     purged = Ownership(store.conn).purge(user.id, account=True)  # one transaction
+    UserMcpStore(store.conn).purge(user.id)  # their MCP servers (header tokens) go too
     data = state.settings.home / "server"
     for name in purged.uploads:
         (data / "uploads" / name).unlink(missing_ok=True)
