@@ -14,7 +14,7 @@ from ..store import transaction
 from ..store.connection import Connection
 from .model import Report
 
-__all__ = ["ReportVersion", "ReportVersions", "SectionDiff", "compare_reports"]
+__all__ = ["ReportVersion", "ReportVersions", "SectionDiff", "compare_reports", "delete_chain"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +64,22 @@ class ReportVersions:
                       "request, summary, changed) VALUES (?, ?, ?, ?, ?, ?, ?)",
                       (chain, top + 1, report_id, now, request, summary, json.dumps(changed)))
         return self.history(chain)[-1]
+
+
+def delete_chain(c: Connection, report_id: str) -> None:
+    """Inside the caller's transaction: every version of ``report_id``'s chain goes, each
+    version's report with its saved stages (they hold the passages gathered from the
+    user's documents), and the chain's rows. Deleting the report job that wrote version 1
+    calls this, so no old version outlives its job."""
+    r = c.execute("SELECT chain_id FROM report_versions WHERE report_id = ? ORDER BY version "
+                  "LIMIT 1", (report_id,)).fetchone()
+    chain = str(r[0]) if r else report_id
+    ids = {report_id, chain} | {str(x[0]) for x in c.execute(
+        "SELECT report_id FROM report_versions WHERE chain_id = ?", (chain,)).fetchall()}
+    for rid in sorted(ids):
+        c.execute("DELETE FROM report_stages WHERE report_id = ?", (rid,))
+        c.execute("DELETE FROM reports WHERE id = ?", (rid,))
+    c.execute("DELETE FROM report_versions WHERE chain_id = ?", (chain,))
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from ...reports.versions import delete_chain
 from ...store import new_id, transaction
 from ...store.connection import Connection, Row, dialect_of
 from ...store.db import bounded_int, db_path_of, storage_errors
@@ -238,8 +239,7 @@ def delete_jobs(c: Connection, job_ids: list[str]) -> int:
             state = {}
         report_id = state.get("report_id") if isinstance(state, dict) else None
         if isinstance(report_id, str) and report_id:
-            c.execute("DELETE FROM report_stages WHERE report_id = ?", (report_id,))
-            c.execute("DELETE FROM reports WHERE id = ?", (report_id,))
+            delete_chain(c, report_id)  # the report and every revision of it
         for table in tables:
             c.execute(f'DELETE FROM "{table}" WHERE job_id = ?', (job_id,))
         n += c.execute("DELETE FROM server_jobs WHERE id = ?", (job_id,)).rowcount
