@@ -49,7 +49,8 @@ from .versions import ReportVersions
 from .write import FACTS, write_frame, write_section
 
 __all__ = ["AddSection", "Clarify", "ExpandSection", "RemoveSection", "ReportEdit",
-           "ReportRevision", "Restate", "parse_report_request", "revise_report"]
+           "ReportRevision", "Restate", "describe", "parse_report_request", "read_request",
+           "revise_report"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +184,36 @@ def parse_report_request(text: str, plan: Plan, length: Length) -> list[ReportEd
     if m and re.search(r"\bwrite (?:it|this)\b|\baudience\b", low):
         return [Restate(audience=m.group(1).strip())]
     return Clarify(f"I could not tell what to change. Try for example {_EXAMPLES}.")
+
+
+def describe(edit: ReportEdit, plan: Plan) -> str:
+    """What ``edit`` will do, in words (shown while the revision runs)."""
+    def name(n: int) -> str:
+        return f"section {n} ({plan.sections[n - 1].heading})"
+
+    if isinstance(edit, ExpandSection):
+        return f"{'expanding' if edit.longer else 'shortening'} {name(edit.section)}"
+    if isinstance(edit, AddSection):
+        return f"adding a section on {edit.heading} after section {edit.after}" if edit.after \
+            else f"adding a section on {edit.heading} first"
+    if isinstance(edit, RemoveSection):
+        return f"removing {name(edit.section)}"
+    sizes = {"short": "shorter", "medium": "at medium length", "long": "longer"}
+    how = [sizes[edit.length] if edit.length else "", f"for {edit.audience}" if edit.audience
+           else "", f"in {language_name(edit.language)}" if edit.language else ""]
+    return "rewriting every section " + " ".join(x for x in how if x)
+
+
+def read_request(conn: Connection, report_id: str, text: str
+                 ) -> tuple[list[ReportEdit] | Clarify, Plan]:
+    """How ``text`` reads against the saved report ``report_id`` (no model call), with
+    its plan; ReportError when the report is not finished."""
+    store = ReportStore(conn)
+    stage = store.load_stage(report_id, "plan", _PlanStage)
+    if stage is None:
+        raise ReportError(f"report {report_id} is not finished")
+    plan = Plan(title=stage.title, sections=stage.sections)
+    return parse_report_request(text, plan, store.request(report_id).length), plan
 
 
 # ---------------------------------------------------------------- applying
