@@ -12,7 +12,10 @@ Plain stages with typed inputs and outputs (in :mod:`.write`):
 3. :func:`~.write.write_slides`: one bounded call per slide; a slide that
    will not validate becomes bullets, a repeat is rewritten or replaced by
    one on a new heading, so the deck has the slides asked for.
-4. :func:`assemble`: title, agenda, content and closing slides (no model).
+4. :func:`~.variety.restyle`: bullet slides whose points are figures, dates,
+   ordered steps, two sides or a quotable source become KPI, timeline,
+   process, comparison or quote slides (code's choice, the model's words).
+5. :func:`assemble`: title, agenda, content and closing slides (no model).
 
 :func:`generate_deck` runs them and yields typed progress events, ending
 with :class:`DeckGenerated`. Each stage is saved in ``stages``, so a run
@@ -56,6 +59,7 @@ from .prompts import Brief, instruction_text
 from .sources import Finding, Passage, numbers_in
 from .stages import MemoryStages, Stages
 from .tables import DataTable, find_tables, series_in_request, table_numbers
+from .variety import restyle
 from .write import Fit, Job, data_slides, plan_outline, report_slides, write_slides
 
 __all__ = [
@@ -216,6 +220,8 @@ async def _generate(backend: Backend, req: DeckRequest, passages: Sequence[Passa
     emit(OutlineReady(outline))
     t0 = time.perf_counter()
     content = await write_slides(job, outline, data)
+    content = restyle(content, passages=passages, subject=topic, fit=fit,
+                      step_word="第 {n} 步" if lang.script == "han" else "Step {n}")
     job.stats.slides_seconds = time.perf_counter() - t0
     deck = assemble(outline, content, lang, agenda)
     job.stats.total_seconds = time.perf_counter() - started

@@ -23,10 +23,12 @@ from ..boxes import (
 from ..deck import Slide
 from ..measure import INSET_X, Frame
 
-__all__ = ["GAP", "PAD", "card_kind", "content", "footer", "numbered_rows", "title_band"]
+__all__ = ["BAND_INSET", "GAP", "PAD", "card_kind", "content", "footer", "numbered_rows",
+           "title_band"]
 
 GAP = 24.0  # gutter between columns and cards
 PAD = 14.0  # padding inside a card
+BAND_INSET = 14.0  # padding inside a row's panel
 
 
 def card_kind(p: Planner) -> ShapeKind:
@@ -77,20 +79,25 @@ def content(p: Planner, s: Slide, body: list[Item]) -> SlidePlan:
 def numbered_rows(p: Planner, texts: Sequence[str], frame: Frame, hi: float, *,
                   lo: float = MIN_BODY, labels: Sequence[str], many: str,
                   numbers: Sequence[str] | None = None, strict: bool = False,
-                  rules: bool = True) -> list[Item] | None:
+                  rules: bool = True, bands: bool = False) -> list[Item] | None:
     """One row per text, each led by a numbered marker, spread over ``frame``'s height.
 
     The size is the largest at which every row fits with a minimum gap; rows are then
     spaced evenly (up to a comfortable gap) so that few rows still use the height. With
-    ``strict`` None is returned when the rows do not fit at ``lo`` (the caller splits)."""
+    ``bands`` each row sits on a panel and the panels share the whole height (five
+    short points set as plain rows filled 22 % of the content area, 15 % in Chinese).
+    With ``strict`` None is returned when the rows do not fit at ``lo`` (the caller
+    splits)."""
     n = len(texts)
     numbers = list(numbers) if numbers is not None else [str(i) for i in range(1, n + 1)]
+    inset = BAND_INSET if bands else 0.0
+    band_gap = 8.0
 
     def layout(size: float) -> tuple[float, float, list[float]] | None:
         d = round(max(22.0, size * 1.55), 1)
-        tw = frame.w - d - 14
+        tw = frame.w - d - 14 - 2 * inset
         hs = [p.height([t], tw, size) for t in texts]
-        min_gap = size * 0.45
+        min_gap = band_gap if bands else size * 0.45
         if sum(hs) + min_gap * (len(texts) - 1) <= frame.h:
             return d, tw, hs
         return None
@@ -125,6 +132,8 @@ def numbered_rows(p: Planner, texts: Sequence[str], frame: Frame, hi: float, *,
             chosen = (7.0, *(got or (d0, frame.w - d0 - 14,
                                      [frame.h / n] * n)))
     size, d, tw, hs = chosen
+    if bands:
+        return _bands(p, texts, numbers, frame, size, d, tw, hs, band_gap)
     free = frame.h - sum(hs)
     gap = min(free / max(1, n - 1), size * 2.4) if n > 1 else 0.0
     items: list[Item] = []
@@ -144,4 +153,30 @@ def numbered_rows(p: Planner, texts: Sequence[str], frame: Frame, hi: float, *,
                 items.append(Shape(Frame(frame.x + d + 14 + INSET_X, y + gap / 2 - 0.5,
                                          tw - 2 * INSET_X, 1), "rect", "surface"))
             y += gap
+    return items
+
+
+def _bands(p: Planner, texts: Sequence[str], numbers: Sequence[str], frame: Frame,
+           size: float, d: float, tw: float, hs: Sequence[float], gap: float) -> list[Item]:
+    """Numbered rows on panels that share ``frame``'s height (each row's text centred on
+    its panel; the space left over shared equally)."""
+    n = len(texts)
+    free = max(0.0, frame.h - sum(hs) - gap * (n - 1))
+    kind: ShapeKind = "ellipse" if p.theme.marker == "circle" else card_kind(p)
+    items: list[Item] = []
+    y = frame.y
+    for i, (text, h) in enumerate(zip(texts, hs, strict=True)):
+        band = h + free / n
+        items.append(Shape(Frame(frame.x, y, frame.w, band), card_kind(p), "surface",
+                           behind=True))
+        items.append(Shape(Frame(frame.x, y, 6, band), "rect",
+                           "accent" if i % 2 == 0 else "accent2"))
+        nsize = round(min(size, d * 0.42), 1)
+        items.append(TextBox(Frame(frame.x + BAND_INSET, y + (band - d) / 2, d, d),
+                             (numbers[i],), nsize, "label", bold=True, align="center",
+                             anchor="middle", colour="on_accent", fill="accent", shape=kind,
+                             nowrap=True))
+        items.append(TextBox(Frame(frame.x + BAND_INSET + d + 14, y, tw, band), (text,), size,
+                             "body", anchor="middle"))
+        y += band + gap
     return items

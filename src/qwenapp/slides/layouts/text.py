@@ -31,7 +31,7 @@ def bullets(p: Planner, s: Slide) -> list[SlidePlan]:
         if cards is not None:
             return [content(p, s, cards)]
     rows = numbered_rows(p, s.bullets, body, 28, labels=labels, many="bullets",
-                         strict=p.allow_split and n > 1)
+                         strict=p.allow_split and n > 1, bands=True)
     if rows is None:
         return split(p, s)
     return [content(p, s, rows)]
@@ -57,15 +57,14 @@ def _cards(p: Planner, texts: list[str], body: Frame) -> list[Item] | None:
     num_h = 44.0
     inner_h = body.h - 2 * PAD - num_h - 16  # the text box of a card as tall as the body
     sizes = []
-    hi = {2: 34, 3: 30}.get(n, 28)
+    hi = {2: 40, 3: 36}.get(n, 30)  # short points large: a card is a statement
     for t in texts:
         size = p.fits([t], Frame(0, 0, w - 2 * PAD, inner_h), hi, 18)
         if size is None:
             return None
         sizes.append(size)
     size = min(sizes)
-    need = max(p.height([t], w - 2 * PAD, size) for t in texts)
-    h = min(body.h, max(body.h * 0.66, need + num_h + 2 * PAD + 30))
+    h = body.h  # cards as tall as the body: at two thirds the lower third stood empty
     items: list[Item] = []
     for i, t in enumerate(texts):
         x = body.x + i * (w + GAP)
@@ -85,7 +84,7 @@ def agenda(p: Planner, s: Slide) -> list[SlidePlan]:
     labels = [f"agenda item {i}" for i in range(1, n + 1)]
     if n <= 6:
         rows = numbered_rows(p, s.bullets, body, 26, labels=labels, many="agenda items",
-                             numbers=[f"{i:02d}" for i in range(1, n + 1)])
+                             numbers=[f"{i:02d}" for i in range(1, n + 1)], bands=True)
         assert rows is not None
         return [content(p, s, rows)]
     half = math.ceil(n / 2)
@@ -96,7 +95,8 @@ def agenda(p: Planner, s: Slide) -> list[SlidePlan]:
         frame = Frame(body.x + c * (colw + GAP * 2), body.y, colw, body.h)
         rows = numbered_rows(p, part, frame, 22, labels=labels[start - 1:start - 1 + len(part)],
                              many="agenda items",
-                             numbers=[f"{i:02d}" for i in range(start, start + len(part))])
+                             numbers=[f"{i:02d}" for i in range(start, start + len(part))],
+                             bands=True)
         assert rows is not None
         items += rows
     return [content(p, s, items)]
@@ -149,7 +149,7 @@ def quote(p: Planner, s: Slide) -> list[SlidePlan]:
     tw = body.w - (x - body.x) - 32
     extra_h = 0.0
     if s.bullets:
-        extra_h = min(body.h * 0.3, p.height(s.bullets, body.w, 16, bullets=True))
+        extra_h = min(body.h * 0.3, p.height(s.bullets, body.w, 20, bullets=True))
     panel_h = body.h - (extra_h + GAP if extra_h else 0)
     room = panel_h - 2 * PAD - 20
     who_size = 20.0
@@ -175,7 +175,7 @@ def quote(p: Planner, s: Slide) -> list[SlidePlan]:
         items.append(TextBox(Frame(x, y + need + 12, tw, who_h), (who,), who_size, "subtitle"))
     if s.bullets:
         bf = Frame(body.x, body.bottom - extra_h, body.w, extra_h)
-        bsize = p.fit(s.bullets, bf, 18, MIN_BODY, bullets=True, many="bullets",
+        bsize = p.fit(s.bullets, bf, 20, MIN_BODY, bullets=True, many="bullets",
                       labels=[f"bullet {i}" for i in range(1, len(s.bullets) + 1)])
         items.append(TextBox(bf, tuple(s.bullets), bsize, "body", bullets=True))
     return [content(p, s, items)]

@@ -88,10 +88,9 @@ def process(p: Planner, s: Slide) -> list[SlidePlan]:
     texts = [st.text for st in s.steps]
     top = body.y + ch + 18
     tf = Frame(0, 0, w - 4, body.bottom - top - PAD)
-    tsize = min((p.fit([t], tf, 20, MIN_BODY if n <= 4 else MIN_SMALL,
+    tsize = min((p.fit([t], tf, 24, MIN_BODY if n <= 4 else MIN_SMALL,
                        labels=f"the text of step {i}")
                  for i, t in enumerate(texts, 1) if t), default=16.0)
-    need = max((p.height([t], tf.w, tsize) for t in texts if t), default=0.0)
     items: list[Item] = []
     for i, st in enumerate(s.steps):
         x = body.x + i * (w + gap)
@@ -100,8 +99,7 @@ def process(p: Planner, s: Slide) -> list[SlidePlan]:
                              align="center", anchor="middle", colour="on_accent",
                              fill="accent" if i % 2 == 0 else "accent2", shape=kind))
         if st.text:
-            panel_h = max(need + PAD, (body.bottom - top) * 0.7)
-            panel_h = min(panel_h, body.bottom - top)
+            panel_h = body.bottom - top  # to the foot of the body: no empty band below
             items.append(Shape(Frame(x, top, w, panel_h), card_kind(p), "surface", behind=True))
             items.append(TextBox(Frame(x + 2, top + PAD / 2, w - 4, panel_h - PAD),
                                  (st.text,), tsize, "body"))
@@ -121,10 +119,9 @@ def timeline(p: Planner, s: Slide) -> list[SlidePlan]:
     top = line_y + 26
     tf = Frame(0, 0, w - 12, body.bottom - top - PAD)
     texts = [st.text for st in s.steps]
-    tsize = min((p.fit([t], tf, 20, MIN_BODY if n <= 4 else MIN_SMALL,
+    tsize = min((p.fit([t], tf, 24, MIN_BODY if n <= 4 else MIN_SMALL,
                        labels=f"the text of event {i}") for i, t in enumerate(texts, 1) if t),
                 default=16.0)
-    need = max((p.height([t], tf.w, tsize) for t in texts if t), default=0.0)
     items: list[Item] = [Shape(Frame(body.x, line_y - 2, body.w, 4), "rect", "muted")]
     d = 20.0
     for i, st in enumerate(s.steps):
@@ -135,7 +132,7 @@ def timeline(p: Planner, s: Slide) -> list[SlidePlan]:
                              "heading", bold=True, align="center", anchor="bottom",
                              colour="accent"))
         if st.text:
-            ph = min(body.bottom - top, max(need + PAD, (body.bottom - top) * 0.65))
+            ph = body.bottom - top
             items.append(Shape(Frame(cx - (w - 8) / 2, top, w - 8, ph), card_kind(p), "surface",
                                behind=True))
             items.append(TextBox(Frame(cx - (w - 8) / 2 + 2, top + PAD / 2, w - 12, ph - PAD),
