@@ -31,7 +31,6 @@ from ..models.base import Backend
 from ..models.events import (
     Completion,
     Event,
-    Finish,
     GenerateOptions,
     Message,
     ReasoningDelta,
@@ -57,6 +56,7 @@ if TYPE_CHECKING:
 __all__ = ["Assistant", "ChatResult"]
 
 _SAVE_EVERY = 1.0  # seconds between incremental saves of a streaming answer
+_TOOL_EVENTS = (ToolConfirm, ToolStarted, ToolFinished, ToolNotice)  # the loop's, not the model's
 
 
 @dataclass(slots=True)
@@ -108,7 +108,7 @@ class ChatResult:
                 step = {"id": event.call_id, "name": event.name, "arguments": None}
                 self.tool_calls.append(step)
             step.update(result=event.content, error=event.error)
-        elif not isinstance(event, ToolConfirm | ToolNotice):
+        elif not isinstance(event, _TOOL_EVENTS):
             self.answer.add(event)
 
 
@@ -218,9 +218,7 @@ class Assistant:
         if self.store is not None:
             answer_id = self.store.add_message(conv_id, "assistant", "", parent_id=user_id,
                                                model=self.backend.name, status="streaming").id
-        text, reasoning = [], []
-        usage: Usage | None = None
-        finish: str | None = None
+        answer = Completion()  # what is saved: the model's events, by the one reducer
         status: MessageStatus = "interrupted"
         last_save = time.monotonic()
         drop_extra = 0
@@ -233,22 +231,14 @@ class Assistant:
                 produced = False
                 try:
                     async for event in self._stream(fitted.messages, options):
-                        if isinstance(event, ToolStarted):
-                            produced = True  # a tool ran: never retry the turn
-                        if isinstance(event, TextDelta):
-                            text.append(event.text)
-                            produced = True
-                        elif isinstance(event, ReasoningDelta):
-                            reasoning.append(event.text)
-                            produced = True
-                        elif isinstance(event, Usage):
-                            usage = event
-                        elif isinstance(event, Finish):
-                            finish = event.reason
+                        if isinstance(event, ToolStarted | TextDelta | ReasoningDelta):
+                            produced = True  # an answer began, or a tool ran: never retry
+                        if not isinstance(event, _TOOL_EVENTS):
+                            answer.add(event)
                         yield event
                         if self.store is not None and time.monotonic() - last_save > _SAVE_EVERY:
-                            self.store.update_message(answer_id, content="".join(text),
-                                                      reasoning="".join(reasoning))
+                            self.store.update_message(answer_id, content=answer.text,
+                                                      reasoning=answer.reasoning)
                             last_save = time.monotonic()
                     break
                 except ContextOverflowError:
@@ -262,9 +252,10 @@ class Assistant:
         finally:
             # Runs on normal end, on errors, and on cancellation (Ctrl-C, client gone).
             if self.store is not None:
-                self.store.update_message(answer_id, content="".join(text),
-                                          reasoning="".join(reasoning), usage=usage,
-                                          finish_reason=_finish_reason(finish, status),
+                self.store.update_message(answer_id, content=answer.text,
+                                          reasoning=answer.reasoning, usage=answer.usage,
+                                          finish_reason=_finish_reason(answer.finish_reason,
+                                                                       status),
                                           status=status)
         yield Saved(answer_id, status)
 

@@ -193,23 +193,33 @@ Event = (TextDelta | ReasoningDelta | ToolCallDelta | ToolCall | ToolCallError |
 class Completion:
     """A collected stream: what non-streaming callers get.
 
-    :meth:`add` is the one reducer of model events; a chat turn's result keeps one
-    (:class:`qwenapp.chat.ChatResult`) rather than collecting text and usage again."""
+    :meth:`add` is the one reducer of model events: a chat turn collects its answer
+    with one (:class:`qwenapp.chat.ChatResult`, and the assistant's saved message)
+    rather than adding up text and usage again. Text is kept in pieces and joined when
+    read, so collecting a long answer stays linear."""
 
-    text: str = ""
-    reasoning: str = ""
     usage: Usage | None = None
     finish_reason: FinishReason | None = None
     tool_calls: list[ToolCall] = field(default_factory=list)
     tool_errors: list[ToolCallError] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    _text: list[str] = field(default_factory=list, repr=False)
+    _reasoning: list[str] = field(default_factory=list, repr=False)
+
+    @property
+    def text(self) -> str:
+        return "".join(self._text)
+
+    @property
+    def reasoning(self) -> str:
+        return "".join(self._reasoning)
 
     def add(self, event: Event) -> None:
         self.events.append(event)
         if isinstance(event, TextDelta):
-            self.text += event.text
+            self._text.append(event.text)
         elif isinstance(event, ReasoningDelta):
-            self.reasoning += event.text
+            self._reasoning.append(event.text)
         elif isinstance(event, Usage):
             self.usage = event
         elif isinstance(event, ToolCall):
