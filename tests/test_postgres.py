@@ -39,11 +39,14 @@ CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 
 def test_placeholders_are_translated_outside_literals_only() -> None:
     assert to_pg_sql("SELECT 1 FROM t WHERE a = ? AND b LIKE 'x%?' || ?") == \
-        "SELECT 1 FROM t WHERE a = %s AND b LIKE 'x%%?' || %s"
+        "SELECT 1 FROM t WHERE a = %s AND b ILIKE 'x%%?' || %s"
     assert to_pg_sql("SELECT * FROM m WHERE parent_id IS ? AND x IS NOT ?") == \
         "SELECT * FROM m WHERE parent_id IS NOT DISTINCT FROM %s AND x IS DISTINCT FROM %s"
     assert to_pg_sql('SELECT "we?ird" FROM t WHERE x = \'it\'\'s ?\'') == \
         'SELECT "we?ird" FROM t WHERE x = \'it\'\'s ?\''
+    # SQLite's LIKE ignores case; so does the translation (ILIKE is left alone)
+    assert to_pg_sql("SELECT 1 WHERE a NOT LIKE 'http%' AND b ILIKE 'x'", bound=False) == \
+        "SELECT 1 WHERE a NOT ILIKE 'http%' AND b ILIKE 'x'"
 
 
 def test_a_password_never_shows() -> None:
@@ -101,6 +104,18 @@ def test_a_lost_connection_is_a_storage_error(pg_url: str) -> None:
     conn.close()
     with pytest.raises(StorageError):
         ConversationStore(conn).create("m")
+
+
+def test_a_dropped_connection_is_opened_again(pg_server: PgServer, pg_url: str) -> None:
+    conn = open_db(pg_url)
+    store = ConversationStore(conn)
+    conv = store.create("m")
+    pg_server.admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+                    f"'{pg_url.rsplit('/', 1)[1]}'")  # a server restart, as the app sees it
+    with pytest.raises(StorageError, match="cannot reach PostgreSQL"):
+        store.get(conv.id)  # the statement that met the break fails, plainly
+    assert store.get(conv.id).id == conv.id  # and the next one reconnects
+    conn.close()
 
 
 def test_migrations_are_idempotent_and_a_newer_schema_is_refused(pg_server: PgServer) -> None:

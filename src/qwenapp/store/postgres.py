@@ -5,9 +5,15 @@ opened, so the embedded default needs nothing beyond the standard library
 (``pip install 'qwenapp[postgres]'`` adds it).
 
 What it translates, once per SQL text (cached): ``?`` placeholders to ``%s``
-(a literal ``%`` doubled), and SQLite's null-safe ``IS ?`` / ``IS NOT ?`` to
-``IS [NOT] DISTINCT FROM``. Quoted literals and identifiers are left alone.
+(a literal ``%`` doubled), SQLite's null-safe ``IS ?`` / ``IS NOT ?`` to
+``IS [NOT] DISTINCT FROM``, and ``LIKE`` to ``ILIKE`` (SQLite's LIKE ignores
+case, PostgreSQL's does not). Quoted literals and identifiers are left alone.
 Everything else the stores write is SQL both databases read the same way.
+
+A connection the server dropped (a restart, a failover) is opened again on
+the next statement outside a transaction; the statement that met the break
+fails with a :class:`~qwenapp.errors.StorageError` rather than being retried,
+since it may have been applied.
 
 Writes keep SQLite's guarantees: :meth:`PgConnection.write` opens a transaction
 and takes one advisory transaction lock, the equivalent of ``BEGIN IMMEDIATE``,
@@ -41,21 +47,27 @@ _CONNECT_TIMEOUT = 10  # seconds, unless the URL says otherwise
 _LOCK_TIMEOUT = "30s"  # a writer waits this long for another one, then fails plainly
 _URL_HINT = "check QWENAPP_DATABASE_URL (or database_url in config.toml)"
 
-_TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\bIS\s+NOT\s+\?|\bIS\s+\?|\?|%",
+_TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\bIS\s+NOT\s+\?|\bIS\s+\?|\bLIKE\b|\?|%",
                     re.IGNORECASE)
 
 
 @lru_cache(maxsize=1024)
-def to_pg_sql(sql: str) -> str:
-    """``sql`` written for SQLite (``?`` placeholders) as psycopg takes it (``%s``)."""
+def to_pg_sql(sql: str, bound: bool = True) -> str:
+    """``sql`` written for SQLite (``?`` placeholders) as psycopg takes it (``%s``).
+
+    ``bound=False``: for a statement sent without parameters, where psycopg reads
+    ``%`` as written and there is no ``?`` to replace.
+    """
     def sub(m: re.Match[str]) -> str:
         tok = m.group(0)
         if tok[0] in "'\"":
-            return tok.replace("%", "%%")
+            return tok.replace("%", "%%") if bound else tok
         if tok == "?":
             return "%s"
         if tok == "%":
-            return "%%"
+            return "%%" if bound else tok
+        if tok.upper() == "LIKE":
+            return "ILIKE"
         if "NOT" in tok.upper():
             return "IS DISTINCT FROM %s"
         return "IS NOT DISTINCT FROM %s"
@@ -117,7 +129,7 @@ def _translate(e: Exception, label: str) -> StorageError:
     if state == "3D000" or ("database" in low and "does not exist" in low):
         return StorageError(f"the PostgreSQL database of {label} does not exist",
                             "create it first (createdb NAME), or " + _URL_HINT)
-    if state.startswith("08") or "connection refused" in low or "could not connect" in low \
+    if state.startswith(("08", "57P")) or "connection refused" in low or "could not connect" in low \
             or "could not translate host" in low or "failed to resolve host" in low \
             or "timeout expired" in low or "connection timeout" in low \
             or "server closed the connection" in low or "connection is closed" in low \
@@ -140,9 +152,24 @@ def _translate(e: Exception, label: str) -> StorageError:
 class PgConnection:
     """A psycopg connection that speaks the stores' SQL (see the module docstring)."""
 
-    def __init__(self, raw: psycopg.Connection[Any], label: str) -> None:
+    def __init__(self, raw: psycopg.Connection[Any], label: str, conninfo: str = "") -> None:
         self._raw = raw
         self.label = label  # the URL without its password
+        self._conninfo = conninfo  # to connect again after the server dropped us
+        self._closed = False
+
+    def _live(self) -> psycopg.Connection[Any]:
+        """The connection, opened again if the server dropped it (outside a transaction)."""
+        if self._raw.closed and self._conninfo and not self._closed:
+            import psycopg
+
+            try:
+                self._raw = psycopg.connect(self._conninfo, autocommit=True,
+                                            row_factory=_row_factory)
+                self._raw.execute(f"SET lock_timeout = '{_LOCK_TIMEOUT}'".encode())
+            except psycopg.Error as e:
+                raise _translate(e, self.label) from None
+        return self._raw
 
     @property
     def raw(self) -> psycopg.Connection[Any]:
@@ -158,10 +185,11 @@ class PgConnection:
     def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> psycopg.Cursor[Any]:
         import psycopg
 
+        raw = self._live()
         try:
             if parameters:
-                return self._raw.execute(to_pg_sql(sql), _params(parameters))
-            return self._raw.execute(sql.encode("utf-8"))  # no parameters: sent as written
+                return raw.execute(to_pg_sql(sql), _params(parameters))
+            return raw.execute(to_pg_sql(sql, bound=False).encode("utf-8"))
         except psycopg.Error as e:
             raise _translate(e, self.label) from None
 
@@ -169,7 +197,7 @@ class PgConnection:
                     /) -> psycopg.Cursor[Any]:
         import psycopg
 
-        cur = self._raw.cursor()
+        cur = self._live().cursor()
         try:
             cur.executemany(to_pg_sql(sql), [_params(p) for p in parameters])
         except psycopg.Error as e:
@@ -181,7 +209,7 @@ class PgConnection:
         import psycopg
 
         try:
-            self._raw.execute(sql.encode("utf-8"))
+            self._live().execute(sql.encode("utf-8"))
         except psycopg.Error as e:
             raise _translate(e, self.label) from None
 
@@ -202,6 +230,7 @@ class PgConnection:
         self.execute("COMMIT")
 
     def close(self) -> None:
+        self._closed = True
         self._raw.close()
 
 
@@ -223,11 +252,11 @@ def connect(url: str) -> PgConnection:
     options.setdefault("connect_timeout", _CONNECT_TIMEOUT)
     options.setdefault("application_name", "qwenapp")
     try:
-        raw = psycopg.connect(make_conninfo("", **options), autocommit=True,
-                              row_factory=_row_factory)
+        conninfo = make_conninfo("", **options)
+        raw = psycopg.connect(conninfo, autocommit=True, row_factory=_row_factory)
     except psycopg.Error as e:
         raise _translate(e, label) from None
-    conn = PgConnection(raw, label)
+    conn = PgConnection(raw, label, conninfo)
     try:
         conn.execute(f"SET lock_timeout = '{_LOCK_TIMEOUT}'")
         conn.execute("SET client_encoding = 'UTF8'")
