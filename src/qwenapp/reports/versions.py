@@ -7,12 +7,13 @@ first report's id; version 1 is that report, recorded when it is first revised.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ..store import transaction
 from ..store.connection import Connection
-from .model import Report
+from .model import Report, ReportSection
 
 __all__ = ["ReportVersion", "ReportVersions", "SectionDiff", "compare_reports", "delete_chain"]
 
@@ -90,12 +91,22 @@ class SectionDiff:
     was: int = 0  # its number in a (0: added)
 
 
+def _content(s: ReportSection) -> object:
+    """What a section says: its sentences and the passages behind each, not its ``[n]``
+    (references are numbered by first citation, so a longer section 1 renumbers the rest)."""
+    if not s.sentences:
+        return re.sub(r"\[\d+(?:\s*[,–-]\s*\d+)*\]", "", s.text)
+    return [(x.text, tuple(x.passage_ids)) for x in s.sentences]
+
+
 def compare_reports(a: Report, b: Report) -> list[SectionDiff]:
-    """Which sections of ``b`` are as in ``a`` (same text), rewritten, new, or gone."""
+    """Which sections of ``b`` are as in ``a`` (same content), rewritten, new, or gone."""
     used: set[int] = set()
     out: list[SectionDiff] = []
+    was = [_content(x) for x in a.sections]
     for j, s in enumerate(b.sections, 1):
-        same = next((i for i, x in enumerate(a.sections) if i not in used and x.text == s.text),
+        now = _content(s)
+        same = next((i for i in range(len(a.sections)) if i not in used and was[i] == now),
                     None)
         if same is not None:
             used.add(same)
