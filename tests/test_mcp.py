@@ -88,12 +88,13 @@ def call(name: str, **args: Any) -> ToolCall:
     return ToolCall("c1", name, args)
 
 
-async def _with_box(configs: list[McpServerConfig], body: Any) -> Any:
+async def _with_box(configs: list[McpServerConfig], body: Any,
+                    start_timeout: float | None = None) -> Any:
     from qwenapp.mcp.client import add_mcp_tools
 
     box = ToolBox()
     try:
-        problems = await add_mcp_tools(box, configs)
+        problems = await add_mcp_tools(box, configs, start_timeout=start_timeout)
         return await body(box, problems)
     finally:
         await box.aclose()
@@ -127,7 +128,9 @@ def test_a_hanging_call_and_a_crash_are_error_results(server_py: Path, tmp_path:
         after = await box.execute(call("demo_add", a=1, b=1))
         return slow, crash, after
 
-    slow, crash, after = run(_with_box([stdio(server_py, tmp_path, timeout=3)], body))
+    # a call may take 3 s; starting may take longer (a busy machine starts Python slowly)
+    slow, crash, after = run(_with_box([stdio(server_py, tmp_path, timeout=3)], body,
+                                       start_timeout=45))
     assert slow.error and "did not finish within 3 s" in slow.content
     assert crash.error and "demo" in crash.content
     assert after.error  # the server is gone: said plainly, the turn goes on

@@ -242,3 +242,39 @@ def test_removing_an_account_forgets_its_servers(w: World) -> None:
     finally:
         conn.close()
     assert [r[0] for r in rows] == ["mine"]  # alice's stays; carol's token is gone
+
+
+def test_each_request_is_checked_and_sent_to_the_checked_address(w: World) -> None:
+    """A name that resolves to a loopback address is refused at request time (DNS that
+    changed after the check), and an allowed one is sent to the address that was checked,
+    with the name kept in the Host header."""
+    import asyncio
+    from urllib.parse import urlsplit
+
+    import httpx2
+
+    from qwenapp.mcp.client import GuardedTransport
+    from qwenapp.web.safety import UrlPolicy
+
+    port = urlsplit(w.own_url).port
+
+    async def to_loopback(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    async def go() -> tuple[str, int]:
+        refused = GuardedTransport(UrlPolicy(), to_loopback)
+        async with httpx2.AsyncClient(transport=refused) as c:
+            try:
+                await c.get("http://rebound.example/mcp")
+                said = "sent"
+            except httpx2.ConnectError as e:
+                said = str(e)
+        allowed = GuardedTransport(UrlPolicy(allowed_hosts=frozenset({f"mcp.test:{port}"})),
+                                   to_loopback)
+        async with httpx2.AsyncClient(transport=allowed) as c:
+            r = await c.post(f"http://mcp.test:{port}/mcp", json={})
+        return said, r.status_code
+
+    said, status = asyncio.run(asyncio.wait_for(go(), 60))
+    assert "refusing to fetch" in said and "loopback" in said
+    assert 400 <= status < 500  # the MCP server answered (the Host name is not its own)

@@ -38,7 +38,7 @@ from ..models.events import ToolSpec
 from ..settings import McpServerConfig
 from ..tools.base import ToolFailure
 from ..tools.registry import ToolBox
-from ..web.safety import UrlPolicy, WebError, check_url
+from ..web.safety import Resolver, UrlPolicy, WebError, check_url, system_resolver
 
 __all__ = ["GuardedTransport", "McpConnection", "McpTool", "add_mcp_tools"]
 
@@ -48,20 +48,24 @@ _NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 class GuardedTransport(httpx2.AsyncBaseTransport):
     """HTTP requests to addresses that pass ``policy``, each one checked and pinned."""
 
-    def __init__(self, policy: UrlPolicy) -> None:
+    def __init__(self, policy: UrlPolicy, resolver: Resolver = system_resolver) -> None:
         self.policy = policy
+        self._resolver = resolver
         self._inner = httpx2.AsyncHTTPTransport()
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         url = request.url
         try:
-            host, _, addresses = await check_url(str(url), self.policy)
+            host, _, addresses = await check_url(str(url), self.policy, self._resolver)
         except WebError as e:
             raise httpx2.ConnectError(e.message, request=request) from None
-        request.url = url.copy_with(host=addresses[0])  # Host header: still the name
-        if url.scheme == "https":
-            request.extensions = {**request.extensions, "sni_hostname": host}
-        return await self._inner.handle_async_request(request)
+        # a copy goes out: the client keeps the named URL (a redirect is judged from it)
+        ext = {**request.extensions, **({"sni_hostname": host} if url.scheme == "https"
+                                        else {})}
+        pinned = httpx2.Request(request.method, url.copy_with(host=addresses[0]),
+                                headers=request.headers, stream=request.stream,
+                                extensions=ext)  # Host header: still the name
+        return await self._inner.handle_async_request(pinned)
 
     async def aclose(self) -> None:
         await self._inner.aclose()
