@@ -261,7 +261,7 @@ def test_a_summary_sentence_may_join_two_findings() -> None:
     assert not alone.sentences
 
 
-def test_repetition_counts_the_body_and_copied_frame_sentences() -> None:
+def test_repetition_counts_what_a_reader_reads_twice() -> None:
     from qwenapp.reports.model import Plan, PlanSection, Report, ReportSection, ReportSentence
     from qwenapp.reports.quality import repetition
 
@@ -282,6 +282,10 @@ def test_repetition_counts_the_body_and_copied_frame_sentences() -> None:
     assert twice > 0.3  # the same sentence in two sections
     copied, copies = repetition(report([a, b], [a]))
     assert copies == 1 and copied > 0.3  # a summary that copies a section
+    # what a reader reads twice counts, with no threshold: half a sentence again is half
+    half = "Qwen 2.5 models are released under a new name."
+    partly, copies = repetition(report([a, b], [half]))
+    assert copies == 0 and 0.05 < partly < copied
 
 
 def test_a_documents_footnote_marks_never_read_as_citations() -> None:

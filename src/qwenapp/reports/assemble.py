@@ -71,8 +71,9 @@ def _unrepeated(drafts: Sequence[SectionDraft], language: str, stated: list[set[
 
 
 def frame_warning(kind: str) -> str:
-    """What the run and the report say when the summary or conclusion quotes findings."""
-    return f"the {kind} quotes the sections: the model's text was not usable"
+    """What the run and the report say when the summary or conclusion is left out."""
+    return (f"the {kind} was left out: the model's sentences did not pass the checks "
+            "(unsupported, or the sections' own words again)")
 
 
 def draft_warnings(d: SectionDraft) -> list[str]:

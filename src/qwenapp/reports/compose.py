@@ -50,6 +50,9 @@ _NUMBERED = re.compile(r"^\s*(?:[-*•]\s*)?(?:\*\*)?\(?(\d{1,2})(?:[.)、:：]|
 _MARKERS = re.compile(r"\s*(?:\[\s*(?:\^|#|source\s*|ref\s*)?\d+(?:\s*[,，、;\-–]\s*\d+)*\s*\]|"
                       r"【\s*\d+\s*】|［\d+］)", re.IGNORECASE)
 _CJK_STOP = re.compile(r"[。！？]$")
+# a summary or conclusion sentence whose word 4-grams are this much a finding's says the
+# finding again rather than restating it (the reader reads those words twice)
+FRAME_COPY_SHARE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +206,7 @@ def realise(answer: str, points: Sequence[Point], *, question: str, lang: str,
             out.problems["repeats an earlier sentence"] += 1
             out.dropped += 1
             continue
-        if combine and copies(sentence, points, lang=lang):
+        if combine and copies(sentence, points, share=FRAME_COPY_SHARE, lang=lang):
             out.problems["copies a finding word for word"] += 1
             out.dropped += 1
             continue

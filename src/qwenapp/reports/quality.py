@@ -18,7 +18,6 @@ pipeline's own bookkeeping:
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -94,33 +93,37 @@ def _n(language: str) -> int:
 
 
 def repetition(report: Report, copy_share: float = 0.8) -> tuple[float, int]:
-    """(share of repeated word 4-grams, frame sentences copied) of a report.
+    """(share of repeated word 4-grams, frame sentences that copy) of a report.
 
-    What it measures, on purpose: a body that says a thing twice (within a section or
-    across sections: every 4-gram after its first occurrence counts), and a summary or
-    conclusion sentence that copies a body sentence, or an earlier frame sentence,
-    instead of restating it (all its 4-grams count when at least ``copy_share`` of them
-    were already said). A summary that restates the sections in its own words shares
-    names and phrases with them by design; those 4-grams are in the denominator, not
-    the numerator. Chinese and Japanese count characters (no word segmenter), in runs of
-    eight: about four words.
+    What it measures, on purpose: what a reader reads twice. The report's prose in
+    reading order (summary, sections, conclusion; citation markers left out), and every
+    4-gram that already occurred earlier in it counts, wherever it is: a sentence said in
+    two sections, a summary sentence that copies a section's sentence (or the section
+    sentence that then says it again), a phrase a model loops on. No threshold decides
+    what counts as a copy, so a summary that repeats a section's sentence word for word,
+    quoted or not, counts in full, and one that restates it in its own words counts only
+    the 4-grams it shares ("the Simple Sabotage Field Manual"). Chinese and Japanese count
+    characters (no word segmenter), in runs of eight: about four words.
+
+    The second figure is diagnostic: summary and conclusion sentences at least
+    ``copy_share`` of whose 4-grams are in the sections or in an earlier frame sentence.
     """
     n = _n(report.language)
-    seen: Counter[tuple[str, ...]] = Counter()
+    seen: set[tuple[str, ...]] = set()
     total = repeated = 0
-    for sec in report.sections:
-        for g in _grams(sec.text, n):
+    texts = [*(s.text for s in report.summary_sentences), *(sec.text for sec in report.sections),
+             *(s.text for s in report.conclusion_sentences)]
+    for text in texts:
+        for g in _grams(text, n):
             total += 1
-            repeated += seen[g] > 0
-            seen[g] += 1
+            repeated += g in seen
+            seen.add(g)
+    said = {g for sec in report.sections for g in _grams(sec.text, n)}
     copied = 0
     for s in [*report.summary_sentences, *report.conclusion_sentences]:
         grams = _grams(s.text, n)
-        total += len(grams)
-        if grams and sum(seen[g] > 0 for g in grams) >= copy_share * len(grams):
-            repeated += len(grams)
-            copied += 1
-        seen.update(grams)
+        copied += bool(grams) and sum(g in said for g in grams) >= copy_share * len(grams)
+        said.update(grams)
     return (repeated / total if total else 0.0), copied
 
 

@@ -8,7 +8,9 @@ loops, scaffold, JSON) is asked for once more; if the second is no better,
 or none of its sentences survives, the section *falls back* to its facts,
 quoted and cited, and says so. The summary and the conclusion are built the
 same way from the sections' own verified sentences, so they can only
-restate what the sections say, with the sections' citations.
+restate what the sections say, with the sections' citations; a sentence of
+theirs that repeats half of a finding's wording is not a restatement, and
+when none is left the part is left out rather than quote the sections.
 """
 
 from __future__ import annotations
@@ -181,12 +183,15 @@ async def _frame_part(backend: Backend, req: ReportRequest, lang: str, kind: str
     The model writes a few short sentences that restate the findings (one or two at a
     time); each must be backed by the finding(s) it restates, and cites their passages.
     ``said``: sentences the summary already has (the conclusion does not repeat them),
-    ``restated``: the findings they restate.
-    If nothing usable comes back, the part quotes findings as they stand in their sections
-    (two for the summary, one for the conclusion).
+    ``restated``: the findings they restate (shown last, so the conclusion draws first on
+    what the summary did not say).
+    If nothing usable comes back, the part is left out (and the run says so): quoting the
+    findings as they stand in their sections would only make the reader read them twice.
     """
     if not findings:
         return [], False, 0, set()
+    order = sorted(range(len(findings)), key=lambda i: i in restated)
+    findings = [findings[i] for i in order]
     want = min(_FRAME_SENTENCES[kind], len(findings))
     points = [Point(s.fact or s.text, tuple(s.passage_ids),
                     tuple(passages[i].text for i in s.passage_ids if i in passages),
@@ -199,11 +204,8 @@ async def _frame_part(backend: Backend, req: ReportRequest, lang: str, kind: str
         kept = [x for x in realised.sentences if not _repeats(x, said)][:want]
         if kept:
             return (kept, False, realised.dropped + len(realised.sentences) - len(kept),
-                    realised.used)
-    # a finding the summary did not restate, else any
-    fresh = [i for i, f in enumerate(findings) if i not in restated and not _repeats(f, said)]
-    picks = (fresh or list(range(len(findings))))[: 2 if kind == "summary" else 1]
-    return extract_sentences([points[i] for i in picks], lang), True, 0, set(picks)
+                    {order[i] for i in realised.used})
+    return [], True, 0, set()
 
 
 async def write_frame(backend: Backend, req: ReportRequest, lang: str,
