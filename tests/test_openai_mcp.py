@@ -16,6 +16,7 @@ import pytest
 from user_mcp_world import TOKEN, World, world
 
 pytest.importorskip("mcp")
+pytestmark = pytest.mark.slow  # real MCP server processes and a live server
 
 
 @pytest.fixture(scope="module")

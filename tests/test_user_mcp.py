@@ -19,6 +19,7 @@ from qwenapp.store import open_db
 from user_mcp_world import TOKEN, World, world
 
 pytest.importorskip("mcp")
+pytestmark = pytest.mark.slow  # real MCP server processes and a live server
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,8 @@ from user_mcp_world import OWN, free_port, http_mcp_server
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 pytest.importorskip("mcp")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")]
 
 RULES = [
     {"contains": "42", "reply": "The sum is 42."},
