@@ -8,7 +8,7 @@ are advanced past the highest copied value afterwards). SQLite's FTS5 tables
 that only index other tables' text (``messages_fts``, ``conversations_fts``
 and their shadow tables) are not copied: PostgreSQL's own indexes cover the
 copied rows. ``library_fts`` holds text of its own (CJK as bigrams) and is
-copied like any table.
+copied like any table. Rows are sent with ``COPY … FROM STDIN``.
 
 Rows go in foreign-key order (the target's constraints), each table in
 ``rowid`` order, so a message's parent always precedes it. All of it is one
@@ -101,6 +101,24 @@ def _rows(source: Connection, table: str, columns: list[str]) -> Iterator[list[t
         yield [tuple(r) for r in batch]
 
 
+def _copy_in(target: Connection, statement: str,
+             batches: Iterator[list[tuple[object, ...]]]) -> None:
+    """Rows into PostgreSQL with COPY (tens of times faster than one INSERT per row)."""
+    import psycopg
+
+    from .postgres import PgConnection, clean
+
+    assert isinstance(target, PgConnection)
+    try:
+        with target.raw.cursor() as cur, cur.copy(statement.encode()) as copy:
+            for batch in batches:
+                for row in batch:
+                    copy.write_row([clean(v) for v in row])
+    except psycopg.Error as e:
+        raise StorageError(f"copying into {target.label} failed: "
+                           f"{str(e).strip().splitlines()[0]}", "nothing was written") from None
+
+
 def copy_database(source: Connection, target: Connection) -> list[CopiedTable]:
     """Copy every row of the SQLite ``source`` into the empty PostgreSQL ``target``.
 
@@ -134,9 +152,7 @@ def copy_database(source: Connection, target: Connection) -> list[CopiedTable]:
             cols = [col for col in _pg_columns(target, t)
                     if col in src_cols or col == "rowid"]
             names = ", ".join(f'"{col}"' for col in cols)
-            marks = ", ".join("?" * len(cols))
-            for batch in _rows(source, t, cols):
-                c.executemany(f'INSERT INTO "{t}" ({names}) VALUES ({marks})', batch)
+            _copy_in(target, f'COPY "{t}" ({names}) FROM STDIN', _rows(source, t, cols))
         for t, col in c.execute(
                 "SELECT table_name, column_name FROM information_schema.columns "
                 "WHERE table_schema = current_schema() AND is_identity = 'YES'").fetchall():

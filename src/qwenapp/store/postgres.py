@@ -40,7 +40,7 @@ from ..errors import StorageError
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["WRITE_LOCK", "PgConnection", "connect", "redact", "to_pg_sql"]
+__all__ = ["WRITE_LOCK", "PgConnection", "clean", "connect", "redact", "to_pg_sql"]
 
 WRITE_LOCK = 0x717765  # the advisory lock every write transaction takes ("qwe")
 _CONNECT_TIMEOUT = 10  # seconds, unless the URL says otherwise
@@ -74,14 +74,14 @@ def to_pg_sql(sql: str, bound: bool = True) -> str:
     return _TOKEN.sub(sub, sql)
 
 
-def _clean(value: Any) -> Any:
+def clean(value: Any) -> Any:
     # PostgreSQL text cannot hold NUL (SQLite's can): it is kept visible, as U+FFFD.
     return value.replace("\x00", "\ufffd") if isinstance(value, str) and "\x00" in value \
         else value
 
 
 def _params(parameters: Sequence[Any]) -> list[Any]:
-    return [_clean(v) for v in parameters]
+    return [clean(v) for v in parameters]
 
 
 def redact(url: str) -> str:
@@ -129,7 +129,8 @@ def _translate(e: Exception, label: str) -> StorageError:
     if state == "3D000" or ("database" in low and "does not exist" in low):
         return StorageError(f"the PostgreSQL database of {label} does not exist",
                             "create it first (createdb NAME), or " + _URL_HINT)
-    if state.startswith(("08", "57P")) or "connection refused" in low or "could not connect" in low \
+    if state.startswith(("08", "57P")) or "connection refused" in low \
+            or "could not connect" in low \
             or "could not translate host" in low or "failed to resolve host" in low \
             or "timeout expired" in low or "connection timeout" in low \
             or "server closed the connection" in low or "connection is closed" in low \
