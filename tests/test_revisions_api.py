@@ -164,15 +164,21 @@ def test_another_users_deck_cannot_be_revised_or_read(world: dict[str, Any]) -> 
     assert versions["current"] == 2 and versions["versions"][-1]["theme"] == "paper"
 
 
-def test_a_report_job_or_an_unfinished_deck_is_not_revised(world: dict[str, Any]) -> None:
+def test_a_report_job_has_report_versions_not_decks(world: dict[str, Any]) -> None:
+    """A report job's revisions are a report's (tests/test_report_revisions_api.py)."""
     api = world["alice"]
     r = api.post("/api/jobs", json={"kind": "report", "question": "What about licensing?",
                                     "depth": "quick", "allow_uncited": True})
     report = r.json()["id"]
     with api.stream("GET", f"/api/jobs/{report}/events", timeout=120) as s:
         list(parse_sse(s.iter_lines()))
-    assert revise(api, report, "use the dark theme").status_code == 404
-    assert api.get(f"/api/jobs/{report}/versions").status_code == 404
+    asked = revise(api, report, "use the dark theme").json()
+    assert asked["kind"] == "report" and asked["outcome"] == "question"
+    assert api.get(f"/api/jobs/{report}/versions").json()["kind"] == "report"
+    assert api.get(f"/api/jobs/{report}/versions/1/deck.pptx").status_code == 404
+    deck = make_deck(api)
+    assert api.get(f"/api/jobs/{deck}/versions/1/report.md").status_code == 404
+    assert "kind" not in api.get(f"/api/jobs/{deck}/versions").json()
 
 
 def test_deleting_the_job_deletes_its_versions(world: dict[str, Any]) -> None:

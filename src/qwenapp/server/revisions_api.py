@@ -1,4 +1,7 @@
-"""Revise a finished deck job by asking, with versions: ``/api/jobs/{id}/revisions``.
+"""Revise a finished deck or report job by asking, with versions: ``/api/jobs/{id}/revisions``.
+
+A report job is handed to :mod:`.report_revisions` (the same routes, its own
+answers, marked ``kind: "report"``); the rest of this docstring is about decks.
 
 ``POST /api/jobs/{id}/revisions {"request": "make slide 3 a chart"}`` reads
 the request by rules (:mod:`qwenapp.slides.edits`), rewrites only the
@@ -23,7 +26,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Path
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
@@ -36,6 +39,7 @@ from ..slides.output import write_atomic
 from ..slides.pipeline import MAX_SLIDES
 from ..slides.revise import compare_decks, revise_deck
 from ..store.deck_versions import DeckVersion, DeckVersions
+from . import report_revisions as reports
 from .auth import Caller, Principal
 from .errors import ErrorResponse, HttpError, not_found
 from .jobs import JobRow
@@ -108,12 +112,13 @@ def _out(job_id: str, v: DeckVersion) -> VersionOut:
                       pptx_url=f"/api/jobs/{job_id}/versions/{v.version}/deck.pptx")
 
 
-def _deck_job(state: ServerState, who: Principal, job_id: str) -> JobRow:
+def _job(state: ServerState, who: Principal, job_id: str) -> JobRow:
+    """The caller's finished deck or report job (404 for anything else, or anyone else's)."""
     job = state.jobs.store.get(job_id, who.user.id)
-    if job is None or job.kind != "deck":
-        raise not_found("deck job")
+    if job is None or job.kind not in ("deck", "report"):
+        raise not_found("job")
     if job.status != "done":
-        raise HttpError(409, "the deck is not finished", code="deck_not_finished",
+        raise HttpError(409, f"the {job.kind} is not finished", code=f"{job.kind}_not_finished",
                         hint="revise it once its job has ended as done")
     return job
 
@@ -177,12 +182,15 @@ class PreviewOut(BaseModel):
     needs_model: bool = False
 
 
-@router.post("/{job_id}/revisions/preview", response_model=PreviewOut, responses=_ERRORS)
-async def preview(state: State, who: Caller, job_id: str,
-                  body: Annotated[RevisionIn, Body()]) -> PreviewOut:
-    """How a request would be read (no model call, nothing changed): the steps and slides,
-    or the question asked instead; the page shows it while the revision runs."""
-    job = _deck_job(state, who, job_id)
+@router.post("/{job_id}/revisions/preview", response_model=PreviewOut | reports.ReportPreviewOut,
+             responses=_ERRORS)
+async def preview(state: State, who: Caller, job_id: str, body: Annotated[RevisionIn, Body()]
+                  ) -> PreviewOut | reports.ReportPreviewOut:
+    """How a request would be read (no model call, nothing changed): the steps and slides
+    (or sections), or the question asked instead; the page shows it while the revision runs."""
+    job = _job(state, who, job_id)
+    if job.kind == "report":
+        return reports.preview(state, job, body.request)
     deck = Deck.model_validate_json(_versions(state, job)[-1].deck)
     edits = parse_request(body.request, deck)
     if isinstance(edits, Clarify):
@@ -191,12 +199,16 @@ async def preview(state: State, who: Caller, job_id: str,
                       slides=touched(edits, deck), needs_model=needs_model(edits))
 
 
-@router.post("/{job_id}/revisions", response_model=RevisionOut, responses=_ERRORS)
-async def revise(state: State, who: Caller, job_id: str,
-                 body: Annotated[RevisionIn, Body()]) -> RevisionOut:
-    """Revise a finished deck by asking; the result is its next version (or a question)."""
+@router.post("/{job_id}/revisions", response_model=RevisionOut | reports.ReportRevisionOut,
+             responses=_ERRORS)
+async def revise(state: State, who: Caller, job_id: str, body: Annotated[RevisionIn, Body()]
+                 ) -> RevisionOut | reports.ReportRevisionOut:
+    """Revise a finished deck or report by asking; the result is its next version (or a
+    question)."""
     state.rates.check(who.user.id)
-    job = _deck_job(state, who, job_id)
+    job = _job(state, who, job_id)
+    if job.kind == "report":
+        return await reports.revise(state, job, body.request)
     async with _locks.setdefault(job.id, asyncio.Lock()):
         current = _versions(state, job)[-1]
         deck = Deck.model_validate_json(current.deck)
@@ -222,18 +234,26 @@ async def revise(state: State, who: Caller, job_id: str,
                        thumbnails=thumbs)
 
 
-@router.get("/{job_id}/versions", response_model=VersionList, responses=_ERRORS)
-async def list_versions(state: State, who: Caller, job_id: str) -> VersionList:
-    """Every version of a deck, oldest first; the last is current."""
-    job = _deck_job(state, who, job_id)
+@router.get("/{job_id}/versions", response_model=VersionList | reports.ReportVersionList,
+            responses=_ERRORS)
+async def list_versions(state: State, who: Caller, job_id: str
+                        ) -> VersionList | reports.ReportVersionList:
+    """Every version of a deck or report, oldest first; the last is current."""
+    job = _job(state, who, job_id)
+    if job.kind == "report":
+        return reports.listing(state, job)
     found = _versions(state, job)
     return VersionList(current=found[-1].version, versions=[_out(job.id, v) for v in found])
 
 
-@router.get("/{job_id}/versions/{n}", response_model=VersionDetail, responses=_ERRORS)
-async def read_version(state: State, who: Caller, job_id: str, n: int) -> VersionDetail:
-    """One version, with its deck's structure."""
-    job = _deck_job(state, who, job_id)
+@router.get("/{job_id}/versions/{n}", response_model=VersionDetail | reports.ReportVersionDetail,
+            responses=_ERRORS)
+async def read_version(state: State, who: Caller, job_id: str, n: int
+                       ) -> VersionDetail | reports.ReportVersionDetail:
+    """One version, with its deck's (or report's) structure."""
+    job = _job(state, who, job_id)
+    if job.kind == "report":
+        return reports.detail(state, job, n)
     v = _version(state, job, n)
     return VersionDetail(**_out(job.id, v).model_dump(),
                          deck=Deck.model_validate_json(v.deck).model_dump(mode="json"))
@@ -243,7 +263,9 @@ async def read_version(state: State, who: Caller, job_id: str, n: int) -> Versio
     **_ERRORS, 200: {"content": {PPTX: {"schema": {"type": "string", "format": "binary"}}}}})
 async def download_version(state: State, who: Caller, job_id: str, n: int) -> Response:
     """A version's .pptx, rendered from its structure (no model call)."""
-    job = _deck_job(state, who, job_id)
+    job = _job(state, who, job_id)
+    if job.kind != "deck":
+        raise not_found("file")
     v = _version(state, job, n)
     data = await asyncio.to_thread(render_pptx, Deck.model_validate_json(v.deck),
                                    get_theme(v.theme))
@@ -252,12 +274,29 @@ async def download_version(state: State, who: Caller, job_id: str, n: int) -> Re
         "X-Content-Type-Options": "nosniff"})
 
 
-@router.get("/{job_id}/versions/{a}/compare/{b}", response_model=CompareOut,
-            responses=_ERRORS)
+@router.get("/{job_id}/versions/{n}/{name}", responses={
+    **_ERRORS, 200: {"content": {"application/octet-stream": {
+        "schema": {"type": "string", "format": "binary"}}}}})
+async def download_report_version(
+        state: State, who: Caller, job_id: str, n: int,
+        name: Annotated[str, Path(description="report.md, .html, .json, .docx or .pdf: a "
+                                              "format the job offers")]) -> Response:
+    """A report version in one of the job's formats, rendered from its structure."""
+    job = _job(state, who, job_id)
+    if job.kind != "report":
+        raise not_found("file")
+    return await reports.download(state, job, n, name)
+
+
+@router.get("/{job_id}/versions/{a}/compare/{b}",
+            response_model=CompareOut | reports.ReportCompareOut, responses=_ERRORS)
 async def compare_versions(state: State, who: Caller, job_id: str, a: int, b: int
-                           ) -> CompareOut:
-    """Which slides of version ``b`` are the same as in ``a``, changed, added or removed."""
-    job = _deck_job(state, who, job_id)
+                           ) -> CompareOut | reports.ReportCompareOut:
+    """Which slides (or sections) of version ``b`` are as in ``a``, changed, added or
+    removed."""
+    job = _job(state, who, job_id)
+    if job.kind == "report":
+        return reports.compare(state, job, a, b)
     va, vb = _version(state, job, a), _version(state, job, b)
     diff = compare_decks(Deck.model_validate_json(va.deck), Deck.model_validate_json(vb.deck))
     return CompareOut(a=a, b=b, theme=[va.theme, vb.theme],
@@ -265,10 +304,14 @@ async def compare_versions(state: State, who: Caller, job_id: str, a: int, b: in
                                            title=d.title, was=d.was) for d in diff])
 
 
-@router.post("/{job_id}/versions/{n}/restore", response_model=RevisionOut, responses=_ERRORS)
-async def restore_version(state: State, who: Caller, job_id: str, n: int) -> RevisionOut:
+@router.post("/{job_id}/versions/{n}/restore",
+             response_model=RevisionOut | reports.ReportRevisionOut, responses=_ERRORS)
+async def restore_version(state: State, who: Caller, job_id: str, n: int
+                          ) -> RevisionOut | reports.ReportRevisionOut:
     """Go back to version ``n``: a copy of it becomes the newest version."""
-    job = _deck_job(state, who, job_id)
+    job = _job(state, who, job_id)
+    if job.kind == "report":
+        return await reports.restore(state, job, n)
     async with _locks.setdefault(job.id, asyncio.Lock()):
         old = _version(state, job, n)
         latest = _versions(state, job)[-1]
