@@ -21,7 +21,7 @@ from qwenapp.server.jobs.store import JobStore
 from qwenapp.server.ownership import Ownership
 from qwenapp.server.users import UserStore
 from qwenapp.settings import load_settings
-from qwenapp.store import Connection, ConversationStore, open_db
+from qwenapp.store import Connection, ConversationStore, open_db, transaction
 from qwenapp.store.copy import copy_database, table_counts
 from qwenapp.store.deck_versions import DeckVersions
 from qwenapp.store.postgres import redact, to_pg_sql
@@ -106,15 +106,25 @@ def test_a_lost_connection_is_a_storage_error(pg_url: str) -> None:
         ConversationStore(conn).create("m")
 
 
+_KILL = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+
+
 def test_a_dropped_connection_is_opened_again(pg_server: PgServer, pg_url: str) -> None:
     conn = open_db(pg_url)
     store = ConversationStore(conn)
     conv = store.create("m")
-    pg_server.admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
-                    f"'{pg_url.rsplit('/', 1)[1]}'")  # a server restart, as the app sees it
+    pg_server.admin(_KILL + f"'{pg_url.rsplit('/', 1)[1]}'")  # a restart, as the app sees it
     with pytest.raises(StorageError, match="cannot reach PostgreSQL"):
         store.get(conv.id)  # the statement that met the break fails, plainly
     assert store.get(conv.id).id == conv.id  # and the next one reconnects
+    # mid-transaction, a break is never papered over by a new connection: all or nothing
+    with pytest.raises(StorageError), transaction(conn) as c:
+        c.execute("INSERT INTO conversations (id, model, created_at, updated_at) "
+                  "VALUES ('HALF', 'm', 'x', 'x')")
+        pg_server.admin(_KILL + f"'{pg_url.rsplit('/', 1)[1]}'")
+        c.execute("UPDATE conversations SET title = 'x' WHERE id = 'HALF'")
+    assert conn.execute("SELECT count(*) FROM conversations WHERE id = 'HALF'"
+                        ).fetchone()[0] == 0
     conn.close()
 
 

@@ -158,10 +158,11 @@ class PgConnection:
         self.label = label  # the URL without its password
         self._conninfo = conninfo  # to connect again after the server dropped us
         self._closed = False
+        self._writing = False  # inside write(): a new connection would lose the transaction
 
     def _live(self) -> psycopg.Connection[Any]:
         """The connection, opened again if the server dropped it (outside a transaction)."""
-        if self._raw.closed and self._conninfo and not self._closed:
+        if self._raw.closed and self._conninfo and not self._closed and not self._writing:
             import psycopg
 
             try:
@@ -220,15 +221,18 @@ class PgConnection:
         import psycopg
 
         self.execute("BEGIN")
+        self._writing = True
         try:
             self.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
             yield self
+            self.execute("COMMIT")
         except BaseException:
             if not self._raw.closed and self.in_transaction:
                 with suppress(psycopg.Error):  # the first error is the one worth reporting
                     self._raw.execute("ROLLBACK")
             raise
-        self.execute("COMMIT")
+        finally:
+            self._writing = False
 
     def close(self) -> None:
         self._closed = True
