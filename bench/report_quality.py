@@ -268,9 +268,10 @@ async def run_case(case: Case, backend: Timed, conn: Any, tmp: Path, depth: str,
     total = time.perf_counter() - t0
     prompt_s, gen_s, prompt_n, gen_n = backend.split()
     assert report is not None
-    corpus = [str(r[0]) for r in conn.execute(
-        "SELECT c.text FROM library_chunks c JOIN library_documents d ON d.id = c.document_id "
-        "WHERE d.path LIKE ? ORDER BY d.path, c.ord", (f"{tmp / case.corpus}/%",))]
+    corpus = [(str(r[0]), str(r[1])) for r in conn.execute(
+        "SELECT c.location, c.text FROM library_chunks c JOIN library_documents d ON "
+        "d.id = c.document_id WHERE d.path LIKE ? ORDER BY d.path, c.ord",
+        (f"{tmp / case.corpus}/%",))]
     q = measure(report, corpus=corpus)
     md = to_markdown(report)
     body = md.split("\n## References")[0].split("\n## 参考文献")[0]

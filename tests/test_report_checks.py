@@ -342,7 +342,7 @@ def test_chinese_repetition_counts_phrases_not_the_topic_word() -> None:
 
 
 def test_two_rows_of_a_table_state_their_change() -> None:
-    from qwenapp.reports.compose import compare_rows, extract_sentences
+    from qwenapp.reports.compose import compare_rows, extract_sentences, join_rows
 
     late = "The global table gives, for Year 2024: Total 10527 and Cement 402."
     early = "The global table gives, for Year 1950: Total 1617 and Cement 18."
@@ -352,8 +352,12 @@ def test_two_rows_of_a_table_state_their_change() -> None:
                              "en")
     change = compare_rows(rows, "en")
     assert change is not None and change.passage_ids == [1, 2]
-    assert change.text == ("In the global table, Total went from 1617 in Year 1950 to 10527 "
-                           "in Year 2024; Cement went from 18 in Year 1950 to 402 in Year "
-                           "2024.")
+    assert change.text == ("In the global table, from Year 1950 to Year 2024, Total went "
+                           "from 1617 to 10527 and Cement from 18 to 402.")
     assert support(change.text, [head + "1950 | 1617 | 18", head + "2024 | 10527 | 402"]).ok
     assert compare_rows(rows[:1], "en") is None and compare_rows(rows, "zh") is None
+    # the rows themselves: one sentence, each row's passage cited
+    [joined] = join_rows(rows)
+    assert joined.text == ("The global table gives, for Year 2024: Total 10527 and Cement 402; "
+                           "for Year 1950: Total 1617 and Cement 18")
+    assert joined.passage_ids == [2, 1] and compare_rows([joined], "en") is None

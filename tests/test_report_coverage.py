@@ -103,8 +103,8 @@ def test_a_report_on_conferences_answers_from_the_manuals_list(
         assert sec.sentences, sec.heading
     # and the figure the benchmark prints agrees: the passages that answer the question
     # best, ranked over the whole corpus, are in the report
-    corpus = [t for f in sorted(docs.iterdir())
-              for t in (c.text for c in chunk_sections(extract(f).sections, 200))]
+    corpus = [(c.location, c.text) for f in sorted(docs.iterdir())
+              for c in chunk_sections(extract(f).sections, 200)]
     figure = coverage(rep, corpus)
     assert figure.targets >= 2 and figure.covered == figure.targets, figure
 

@@ -38,6 +38,7 @@ __all__ = [
     "compare_rows",
     "copies",
     "extract_sentences",
+    "join_rows",
     "parse_answer",
     "quote",
     "realise",
@@ -331,6 +332,35 @@ def _cells(row: str) -> tuple[str, str, str, dict[str, str]] | None:
     return m.group(1), m.group(2), m.group(3), cells
 
 
+_ROW_HEAD = re.compile(r"^(The .+? table gives, )for (.+)$", re.DOTALL)
+
+
+def join_rows(rows: Sequence[DraftSentence], most: int = 3) -> list[DraftSentence]:
+    """Rows of one table as one sentence ("The global table gives, for Year 1950: …; for
+    Year 2024: …"), up to ``most`` rows, citing every row's passage: a sentence per row
+    said "The global table gives, for Year" again for each (what a reader reads twice)."""
+    out: list[DraftSentence] = []
+    groups: dict[str, list[tuple[DraftSentence, str]]] = {}
+    for r in rows:
+        m = _ROW_HEAD.match(r.text.strip())
+        if m is None:
+            out.append(r)
+            continue
+        groups.setdefault(m.group(1), []).append((r, m.group(2).rstrip(".")))
+    for head, members in groups.items():
+        for i in range(0, len(members), most):
+            part = members[i:i + most]
+            if len(part) == 1:
+                out.append(part[0][0])
+                continue
+            ids = list(dict.fromkeys(j for r, _ in part for j in r.passage_ids))
+            out.append(DraftSentence(
+                text=head + "; ".join(f"for {body}" for _, body in part),
+                passage_ids=ids, support=min(r.support for r, _ in part), origin="extract",
+                fact="\n".join(r.fact or r.text for r, _ in part)))
+    return out
+
+
 def compare_rows(rows: Sequence[DraftSentence], lang: str) -> DraftSentence | None:
     """One sentence of code that states the change between the first and the last row of
     one table ("Total went from 1617 in Year 1950 to 10527 in Year 2024"), cited to both:
@@ -356,9 +386,12 @@ def compare_rows(rows: Sequence[DraftSentence], lang: str) -> DraftSentence | No
     shared = [c for c in first[3] if c in last[3] and first[3][c] != last[3][c]][:2]
     if not shared:
         return None
-    parts = [f"{c} went from {first[3][c]} in {first[1]} {first[2]} to {last[3][c]} in "
-             f"{last[1]} {last[2]}" for c in shared]
-    text = f"In the {first[0]} table, " + "; ".join(parts) + "."
+    # the years once, then each column's two figures: a change said without repeating
+    # "in Year 1950 to ... in Year 2024" for every column
+    parts = [f"{c} went from {first[3][c]} to {last[3][c]}" if i == 0 else
+             f"{c} from {first[3][c]} to {last[3][c]}" for i, c in enumerate(shared)]
+    text = (f"In the {first[0]} table, from {first[1]} {first[2]} to {last[1]} {last[2]}, "
+            + " and ".join(parts) + ".")
     ids = list(dict.fromkeys([*rows[0].passage_ids, *rows[-1].passage_ids]))
     return DraftSentence(text=text, passage_ids=ids, support=1.0, origin="extract",
                          fact="\n".join([rows[0].fact, rows[-1].fact]))

@@ -142,17 +142,21 @@ class Coverage:
     missed: tuple[str, ...] = ()  # the first words of each target not reflected
 
 
-def coverage(report: Report, corpus: Sequence[str] | None = None, top: int = 3,
+def coverage(report: Report, corpus: Sequence[tuple[str, str]] | None = None, top: int = 3,
              min_words: int = 20) -> Coverage:
-    """Of the ``top`` passages of ``corpus`` (the text of every chunk of the report's
-    documents; the report's own passages when not given) most relevant to each part of
-    the question, how many a report sentence reflects: it cites that passage, or the
-    verifier accepts it against that passage."""
-    texts = [t for t in (corpus if corpus is not None else [p.text for p in report.passages])
-             if len(words(t)) >= min_words]
-    if not texts:
+    """Of the ``top`` passages of ``corpus`` ((location, text) of every chunk of the
+    report's documents; the report's own passages when not given) most relevant to each
+    part of the question, how many a report sentence reflects: it cites that passage, or
+    the verifier accepts it against that passage. A passage is ranked by its text and its
+    location (the list it continues is named there); a year or amount the question asks
+    about belongs to each of its parts ("in 2024" and "how much came from cement")."""
+    pairs = corpus if corpus is not None else [(p.source.location, p.text)
+                                               for p in report.passages]
+    kept = [(loc, t) for loc, t in pairs if len(words(t)) >= min_words]
+    if not kept:
         return Coverage(0, 0)
-    docs = [stem_terms(t) for t in texts]
+    texts = [t for _, t in kept]
+    docs = [stem_terms(f"{loc}\n{t}") for loc, t in kept]
     lengths = [len(d) for d in docs]
     sentences = [*report.summary_sentences, *report.conclusion_sentences,
                  *(x for s in report.sections for x in s.sentences)]
@@ -163,8 +167,9 @@ def coverage(report: Report, corpus: Sequence[str] | None = None, top: int = 3,
     seen: set[int] = set()
     n = len(texts)
     titles = set().union(*(_title_terms(p.source.title) for p in report.passages))
+    figures = {t for t in stem_terms(report.question) if t[:1].isdigit()}
     for part in question_parts(report.question):
-        terms = stem_terms(part) - titles
+        terms = (stem_terms(part) | figures) - titles
         df = Counter(t for d in docs for t in d & terms)
         subject = {t for t in terms if 0 < df[t] <= max(1.0, _GENERIC_SHARE * n)} or terms
         scores = bm25(dict.fromkeys(subject, 1.0), docs, lengths)

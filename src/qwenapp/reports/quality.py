@@ -127,9 +127,9 @@ def repetition(report: Report, copy_share: float = 0.8) -> tuple[float, int]:
     return (repeated / total if total else 0.0), copied
 
 
-def measure(report: Report, *, corpus: Sequence[str] | None = None,
+def measure(report: Report, *, corpus: Sequence[tuple[str, str]] | None = None,
             coverage_top: int = 3) -> QualityFigures:
-    """The figures of ``report``; ``corpus``: the text of every passage of its documents
+    """The figures of ``report``; ``corpus``: (location, text) of every passage of its documents
     (the coverage targets are ranked over it; over the report's own passages without)."""
     f = QualityFigures()
     body = _body(report)

@@ -20,7 +20,15 @@ from collections.abc import Collection, Mapping, Sequence
 
 from ..models.base import Backend, complete
 from ..models.events import GenerateOptions, Message
-from .compose import Point, Realised, cited_text, compare_rows, extract_sentences, realise
+from .compose import (
+    Point,
+    Realised,
+    cited_text,
+    compare_rows,
+    extract_sentences,
+    join_rows,
+    realise,
+)
 from .degenerate import output_problems
 from .facts import Fact, select_facts
 from .language import label
@@ -134,7 +142,7 @@ async def write_section(backend: Backend, req: ReportRequest, lang: str, section
     rows = extract_sentences([Point(f.text, (f.passage_id,), (by_id[f.passage_id].text,),
                                     table=True) for f in facts if f.row], lang)
     change = compare_rows(rows, lang)
-    rows = rows + ([change] if change is not None else [])
+    rows = join_rows(rows) + ([change] if change is not None else [])
     problems: list[str] = []
     realised = None
     if points:
