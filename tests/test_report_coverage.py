@@ -73,8 +73,10 @@ def test_a_title_never_swallows_a_sentence() -> None:
             "vulnerable to easy sabotage, but are critical.\n\nEverything else.")
     chunks = chunk_sections([Section(text, "lines 1-5")], 200)
     assert [c.location for c in chunks] == ["lines 1-5"]  # no title there
-    assert chunk_sections([Section("HOW THE CASE STANDS\n\nIt stands badly. " * 1, "p 1")],
+    assert chunk_sections([Section("HOW THE CASE STANDS\n\nIt stands badly.", "p 1")],
                           200)[0].location == "p 1 > HOW THE CASE STANDS"
+    steps = "1. Download the model\n\n2. Run the server\n\n3. Open the page"
+    assert [c.location for c in chunk_sections([Section(steps, "Install")], 200)] == ["Install"]
 
 
 def _report(conn: sqlite3.Connection, docs: Path) -> Report:

@@ -164,7 +164,9 @@ def _pack_titled(pieces: list[str], target: int, carried: list[tuple[str, str]]
     The path is the last title, with the one before it when the two came together
     ("General Interference with Organizations and Production > Organizations and
     Conferences"). A marked paragraph of a title's own kind that is no title ("(b) Oil
-    and lubrication systems are ...", after "(a) Tools") closes it: a sibling began.
+    and lubrication systems are ...", after "(a) Tools") closes it: a sibling began. A
+    short marked line followed by another of its kind is an item, not a title ("1.
+    Download the model" before "2. Run it").
     """
     chunks: list[tuple[str, str]] = []
     buf: list[str] = []
@@ -177,13 +179,14 @@ def _pack_titled(pieces: list[str], target: int, carried: list[tuple[str, str]]
     start_path = path()
     titles_only = True  # the buffer holds nothing but titles
     last_was_title = False
-    for p in pieces:
+    kinds = [_kind(p) for p in pieces]
+    for i, p in enumerate(pieces):
         n = estimate_tokens(p)
-        title = title_of(p)
+        kind = kinds[i]
+        title = "" if kind and i + 1 < len(pieces) and kinds[i + 1] == kind else title_of(p)
         if buf and (size + n > target or (title and not titles_only and size >= target // 4)):
             chunks.append(("\n\n".join(buf), start_path))
             buf, size, titles_only = [], 0, True
-        kind = _kind(p)
         if title:
             titles = [*titles[-1:], (kind, title)] if last_was_title else [(kind, title)]
         elif kind:
