@@ -84,6 +84,7 @@ def test_add_and_remove_and_a_query_is_not_shown(w: World) -> None:
     ("http://[::ffff:10.0.0.1]/mcp", "blocked_url"),  # private, written as IPv6
     ("http://localhost:8000/mcp", "blocked_url"),
     ("file:///etc/passwd", "blocked_url"),
+    ("http://" + "a" * 70 + ".example/mcp", "blocked_url"),  # a label IDNA cannot encode
 ])
 def test_private_and_loopback_urls_are_refused_when_added(w: World, url: str,
                                                           code: str) -> None:
@@ -121,6 +122,8 @@ def test_a_stdio_server_is_for_administrators_only(w: World, tmp_path: Path) -> 
     assert err["code"] == "admin_only" and "run a program on this server" in err["message"]
     root = w.clients["root"]
     assert root.get("/api/tools/mcp").json()["may_add_commands"] is True
+    r = root.post("/api/tools/mcp", json={"name": "missing", "command": "/nonexistent/mcp"})
+    assert r.status_code == 400 and "no program" in r.json()["error"]["message"]
     r = root.post("/api/tools/mcp", json=body)
     assert r.status_code == 201 and r.json()["kind"] == "stdio"
     try:

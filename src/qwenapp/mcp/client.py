@@ -59,6 +59,8 @@ class GuardedTransport(httpx2.AsyncBaseTransport):
             host, _, addresses = await check_url(str(url), self.policy, self._resolver)
         except WebError as e:
             raise httpx2.ConnectError(e.message, request=request) from None
+        except (ValueError, UnicodeError):
+            raise httpx2.ConnectError(f"not a valid URL: {url}", request=request) from None
         # a copy goes out: the client keeps the named URL (a redirect is judged from it)
         ext = {**request.extensions, **({"sni_hostname": host} if url.scheme == "https"
                                         else {})}
@@ -144,6 +146,9 @@ class McpConnection:
             except WebError as e:
                 raise QwenappError(f"MCP server {self.name!r} could not be started: "
                                    f"{e.message}", e.hint) from None
+            except (ValueError, UnicodeError):
+                raise QwenappError(f"MCP server {self.name!r} could not be started: "
+                                   "its URL is not valid") from None
             except TimeoutError:
                 raise QwenappError(f"MCP server {self.name!r} could not be started: its host "
                                    f"did not resolve within {self.start_timeout:g} s") from None

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
@@ -132,6 +133,9 @@ async def check_new(body: UserMcpIn, *, is_admin: bool, taken: set[str], count: 
         if len(value) > 4000 or any(c in value for c in "\r\n\0"):
             raise _bad(f"the value of header {key!r} is too long or holds a line break",
                        "headers")
+    if body.command and shutil.which(body.command) is None:
+        raise _bad(f"there is no program {body.command!r} on this server", "command",
+                   hint="give the full path of an installed MCP server program")
     if body.url:
         try:
             await check_url(body.url, policy)
@@ -139,6 +143,9 @@ async def check_new(body: UserMcpIn, *, is_admin: bool, taken: set[str], count: 
             raise _bad(e.message, "url", code="blocked_url",
                        hint="a private or loopback host needs qwenapp serve --allow-host HOST"
                        if "refusing" in e.message else e.hint) from None
+        except (ValueError, UnicodeError):  # a host name that cannot even be looked up
+            raise _bad(f"not a valid URL: {body.url[:200]}", "url", code="blocked_url"
+                       ) from None
     return UserMcpServer(body.name, url=body.url, headers=dict(body.headers),
                          command=body.command, args=tuple(body.args) if body.command else ())
 
