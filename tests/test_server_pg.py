@@ -32,9 +32,10 @@ if TYPE_CHECKING:
 pytest_plugins = ["pg_fixture"]  # a throwaway PostgreSQL (pg_server, pg_url)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory,
-           pg_server: PgServer) -> Iterator[tuple[str, Path]]:
+@pytest.fixture(scope="module")  # type: ignore[no-redef]  # replaces the SQLite one
+def server(
+        tmp_path_factory: pytest.TempPathFactory,
+        pg_server: PgServer) -> Iterator[tuple[str, Path]]:
     home = tmp_path_factory.mktemp("home")
     settings = load_settings({"QWENAPP_HOME": str(home),
                               "QWENAPP_DATABASE_URL": pg_server.new_database()})
@@ -45,9 +46,10 @@ def server(tmp_path_factory: pytest.TempPathFactory,
         yield url, home
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory,
-          pg_server: PgServer) -> Iterator[dict[str, Any]]:
+@pytest.fixture(scope="module")  # type: ignore[no-redef]  # replaces the SQLite one
+def world(
+        tmp_path_factory: pytest.TempPathFactory,
+        pg_server: PgServer) -> Iterator[dict[str, Any]]:
     home = tmp_path_factory.mktemp("home")
     url = pg_server.new_database()
     conn = open_db(url)
