@@ -97,8 +97,9 @@ def uvicorn_config(app: Any, log_level: str = "info") -> Any:
 @click.option("--search", metavar="PROVIDER[:URL]",
               help="Search provider for --web: duckduckgo, searxng:URL, brave, tavily "
                    "(default $QWENAPP_SEARCH or duckduckgo; keys from BRAVE_API_KEY, ...).")
-@click.option("--allow-host", "allow_hosts", multiple=True, metavar="HOST",
-              help="A private host reports may still fetch with --web (repeatable).")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="HOST[:PORT]",
+              help="A private host that reports (--web), fetch_url and users' own MCP "
+                   "servers may still reach (repeatable).")
 @click.option("--upload-mb", default=50, show_default=True, type=click.IntRange(1, 1024),
               help="Largest document upload, in MB.")
 @click.option("--log-level", default="info", show_default=True,
