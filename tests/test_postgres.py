@@ -191,6 +191,34 @@ def test_jobs_events_artifacts_and_purge(pg: Connection) -> None:
         {"server_job_events": 0, "messages": 0, "server_message_sources": 0}
 
 
+def test_writers_in_several_processes_never_share_an_event_number(pg_url: str) -> None:
+    # Each thread has its own connection, as each app process would: read-then-write code
+    # (the next event number of a job) stays correct under the one write lock.
+    import threading
+
+    job = JobStore(pg_setup := open_db(pg_url)).create("u", "report", "t", {})
+    pg_setup.close()
+    got: list[int] = []
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        conn = open_db(pg_url)
+        try:
+            store = JobStore(conn)
+            got.extend(store.append_event(job.id, "p", {}) for _ in range(25))
+        except BaseException as e:  # reported by the assert below
+            errors.append(e)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=writer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors and sorted(got) == list(range(1, 101))
+
+
 def test_deck_and_report_versions(pg: Connection) -> None:
     decks = DeckVersions(pg)
     assert decks.add("JOB1", "u", "{}", "plain").version == 1
