@@ -74,7 +74,7 @@ def test_slide_count_is_what_was_asked(n: int, content: int, agenda: bool) -> No
     assert (deck.slides[1].kind == "agenda") is agenda
     outline_call = model.calls[0].options.json_schema
     assert outline_call is not None
-    assert outline_call["properties"]["slides"]["maxItems"] == content + 2  # two spares
+    assert outline_call["properties"]["slides"]["maxItems"] == content + 1  # one spare
 
 
 def test_every_call_is_bounded_and_constrained() -> None:

@@ -180,7 +180,8 @@ def slide_schema(kind: ContentKind, lim: Limits, source_ids: Sequence[str] = (),
         props["steps"] = _arr(_obj({"l": _str(), "t": _str()}), 3, 5)
     else:
         props["points"] = _arr(_str(), 3, 5)
-    props["notes"] = _str()
+    # no "notes": the speaker notes are the slide's own words and its sources, by code
+    # (a one-sentence note was a third of a slide's tokens, and the seconds they cost)
     return _obj(props)
 
 
@@ -210,7 +211,7 @@ def slide_budget(kind: ContentKind, lim: Limits, with_sources: bool) -> int:
         "timeline": (5 * (lim.cell + lim.point), 12),
         "chart": (lim.heading + 2 * lim.point, 4),
     }[kind]
-    tokens = (chars + lim.notes) / lim.chars_per_token + 3 * items + 30
+    tokens = chars / lim.chars_per_token + 3 * items + 24
     return int(tokens) + (12 if with_sources else 0)
 
 
@@ -345,7 +346,7 @@ def parse_outline(text: str, count: int, kinds: Sequence[ContentKind], rules: Ru
         kind: ContentKind = plan.kind if plan.kind in kinds else "bullets"  # type: ignore[assignment]
         slides.append(PlannedSlide(kind, head))
     need = min(count, max(1, (count + 1) // 2)) if least is None else least
-    if len(slides) < need or not slides and not vaguer:  # nothing but template text
+    if len(slides) < need or (not slides and not vaguer):  # nothing but template text
         why = (f"; headings such as {vaguer[0]!r} could top any deck: say what about the "
                "topic") if vaguer else ""
         raise Invalid(f"only {len(slides)} distinct, usable slide headings, {count} needed{why}")

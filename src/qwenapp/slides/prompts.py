@@ -67,7 +67,6 @@ _EN = {
         'Use only facts from these sources, and list the ids of the sources you use in "src":'
     ),
     "said": "Already said on other slides (say something else): {said}",
-    "notes_field": '"notes": one sentence the speaker adds.',
     "bullets": ('"points": three to five short, concrete points of at most twelve words each, '
                 "each a complete statement that adds to the heading, not a copy of it."),
     "compare": ('"left" and "right" are the two things compared, each with "head" (its short '
@@ -123,7 +122,6 @@ _ZH = {
     "write": "现在撰写第 {index} 张幻灯片的内容：“{heading}”。",
     "cite": "只使用以下资料中的事实，并在 \"src\" 中列出所用资料的编号：",
     "said": "其他幻灯片已经说过（请说别的）：{said}",
-    "notes_field": "\"notes\"：演讲者补充的一句话。",
     "bullets": ("\"points\"：三到五条简短、具体的要点，每条不超过二十五个字，每条都是完整的陈述，"
                 "补充标题而不是重复标题。"),
     "compare": ("\"left\" 和 \"right\" 是对比的两个对象，各有 \"head\"（对象的简短名称，不是幻灯片"
@@ -211,7 +209,7 @@ def slide_messages(
         lines += [f"[{p.id}] {p.title}, {p.location}: {p.text}" for p in passages]
     if said:
         lines.append(t["said"].format(said=" / ".join(said)))
-    lines.append(t[kind] + " " + t["notes_field"])
+    lines.append(t[kind])
     return [Message("system", t["system"]), Message("user", "\n".join(lines))]
 
 

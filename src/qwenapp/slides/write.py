@@ -285,7 +285,7 @@ async def plan_outline(job: Job, count: int, kinds: Sequence[ContentKind],
     if saved is not None:
         return outline_from_json(json.dumps(saved))
     lim = job.rules.limits
-    asked = count + 2  # spares: for headings that repeat the title, or slides dropped later
+    asked = count + 1  # a spare: for a heading that repeats the title, or a slide dropped
     messages = outline_messages(job.brief, asked, kinds, digest(job.passages, 1800), taken)
     schema = outline_schema(asked, kinds, lim)
     budget = int((asked * (lim.heading + 24) + 2 * lim.heading + 60) / lim.chars_per_token) + 40
@@ -477,7 +477,7 @@ def _without_repeats(s: Slide, earlier: Sequence[Slide], subject: str) -> Slide 
     return s
 
 
-def _said(slides: Sequence[Slide], most: int = 6) -> list[str]:
+def _said(slides: Sequence[Slide], most: int = 4) -> list[str]:
     # whole points: the 0.5B copies this list into its answer, and a point cut at 60
     # characters came back as a bullet ending "…improving communication, enha"
     return _bullets_of(slides)[-most:]
