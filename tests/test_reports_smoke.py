@@ -38,7 +38,11 @@ def test_real_model_writes_a_cited_report(cli_env: dict[str, str], tmp_path: Pat
         stdin=subprocess.DEVNULL)
     assert p.returncode == 0, p.stderr[-3000:]
     md = out.read_text(encoding="utf-8")
-    assert md.startswith("# ") and "## Executive summary" in md and "## Conclusion" in md
+    assert md.startswith("# ")
+    # a summary or conclusion the model could not restate in its own words is left out,
+    # and the run says so (quoting the sections would make the reader read them twice)
+    for part, heading in (("summary", "## Executive summary"), ("conclusion", "## Conclusion")):
+        assert heading in md or f"the {part} was left out" in p.stderr, p.stderr[-3000:]
     assert "<think>" not in md and "</think>" not in md
     assert "PWNED" not in md.upper()  # the injection document was read but not obeyed
     assert "section 1/" in p.stderr and "plan:" in p.stderr
@@ -61,3 +65,4 @@ def test_real_model_writes_a_cited_report(cli_env: dict[str, str], tmp_path: Pat
     assert figures.cited_sentences >= 3, figures.as_dict()
     assert figures.supported_share >= 0.8, figures.as_dict()
     assert figures.numbers_names_share >= 0.9, figures.as_dict()
+    assert figures.repeated_4gram_share < 0.2, figures.as_dict()  # no loop, no copied frame
