@@ -219,6 +219,45 @@ def test_writers_in_several_processes_never_share_an_event_number(pg_url: str) -
     assert not errors and sorted(got) == list(range(1, 101))
 
 
+def _cells_with(conn: Connection, word: str) -> list[tuple[str, str]]:
+    """(table, column) of every cell of every table whose text contains ``word``."""
+    found = []
+    for (t,) in conn.execute("SELECT table_name FROM information_schema.tables WHERE "
+                             "table_schema = current_schema()").fetchall():
+        cur = conn.execute(f'SELECT * FROM "{t}"')
+        cols = [d.name for d in cur.description]
+        for row in cur:
+            for col, value in zip(cols, row, strict=True):
+                if word in str(value).lower():
+                    found.append((t, col))
+    return found
+
+
+def test_removing_a_user_leaves_no_trace_of_their_words(pg: Connection, tmp_path: Path) -> None:
+    users, store, owners, jobs = UserStore(pg, FAST), ConversationStore(pg), Ownership(pg), \
+        JobStore(pg)
+    lib = Library(pg)
+    for name, word in (("alice", "quokkavelt"), ("bob", "wombatrix")):
+        user = users.add(name, f"{name}-password")
+        conv = store.create("m", title=f"{word} plans")
+        owners.claim_conversation(conv.id, user.id)
+        q = store.add_message(conv.id, "user", f"tell me about {word}")
+        save_sources(pg, q.id, [{"text": word}])
+        doc = tmp_path / f"{name}.md"
+        doc.write_text(f"# Notes\n\nThe {word} project ships in March.\n")
+        got = lib.ingest_file(doc)
+        owners.claim_document(got.document_id or "", user.id, doc.name, doc.name, "text/md")
+        job = jobs.create(user.id, "report", word, {"question": word})
+        jobs.append_event(job.id, "progress", {"text": word})
+        users.add_key(user, f"{word}-key")
+    alice = users.get("alice")
+    owners.purge(alice.id, account=True)
+    assert _cells_with(pg, "quokkavelt") == []
+    assert {t for t, _ in _cells_with(pg, "wombatrix")} >= {
+        "conversations", "messages", "server_message_sources", "library_chunks",
+        "library_fts", "server_jobs", "server_job_events", "server_api_keys"}
+
+
 def test_deck_and_report_versions(pg: Connection) -> None:
     decks = DeckVersions(pg)
     assert decks.add("JOB1", "u", "{}", "plain").version == 1
