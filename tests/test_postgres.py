@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,6 +81,13 @@ def test_server_down_is_one_line_with_a_hint() -> None:
     assert e.value.message.startswith("cannot reach PostgreSQL at postgresql://u:***@")
     assert "\n" not in e.value.message and "secret" not in e.value.message
     assert "running" in e.value.hint and "QWENAPP_DATABASE_URL" in e.value.hint
+
+
+def test_without_psycopg_the_hint_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # import psycopg now fails
+    with pytest.raises(StorageError, match="PostgreSQL support is not installed") as e:
+        open_db("postgresql://u:p@127.0.0.1/db")
+    assert "qwenapp[postgres]" in e.value.hint
 
 
 def test_bad_url_is_a_storage_error() -> None:
