@@ -22,9 +22,10 @@ __all__ = ["db"]
 
 
 def _applied_before(target: Path | str) -> set[int]:
-    from ..store.connection import is_database_url
-    from ..store.db import applied_versions, open_postgres
+    from ..store.connection import Connection, is_database_url
+    from ..store.db import applied_versions, open_postgres, storage_errors
 
+    conn: Connection
     if is_database_url(target):
         conn = open_postgres(str(target), migrate=False)
     elif Path(target).exists():
@@ -32,7 +33,8 @@ def _applied_before(target: Path | str) -> set[int]:
     else:
         return set()
     try:
-        return applied_versions(conn)
+        with storage_errors(str(target)):  # a file that is not a database, say
+            return applied_versions(conn)
     finally:
         conn.close()
 
