@@ -104,6 +104,12 @@ def test_check_url_rejects_other_forms(url: str) -> None:
         run(check_url(url, UrlPolicy(), _resolver({"example.org": ["93.184.216.34"]})))
 
 
+def test_a_host_label_over_63_characters_is_a_plain_error() -> None:
+    # the system resolver's IDNA codec raised UnicodeError (a 500 from fetch_url's caller)
+    with pytest.raises(WebError, match="not a valid host name"):
+        run(check_url("http://" + "a" * 70 + ".example.org/", UrlPolicy()))
+
+
 def test_check_url_explicit_allowance() -> None:
     resolve = _resolver({"intranet": ["10.0.0.7"]})
     assert run(check_url("http://intranet/", UrlPolicy(allow_private=True), resolve))[2] == [

@@ -91,6 +91,8 @@ async def system_resolver(host: str, port: int) -> list[str]:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as e:
         raise WebError(f"cannot resolve {host}: {e.strerror}") from None
+    except UnicodeError:  # the IDNA codec refuses a label over 63 characters, or an empty one
+        raise WebError(f"not a valid host name: {host[:80]}") from None
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
