@@ -185,6 +185,23 @@ def export(pptx: Path) -> list[Path]:
     return sorted(pptx.parent.glob(f"{pptx.stem}-*.png"))
 
 
+def contact_sheet(pngs: Sequence[Path], out: Path, width: int = 1200, cols: int = 3) -> Path:
+    """The slides' PNGs tiled on one small image (palette PNG, for docs/decks/)."""
+    from PIL import Image
+
+    ims = [Image.open(p).convert("RGB") for p in pngs]
+    w, h = ims[0].size
+    gap = 8
+    sheet = Image.new("RGB", (cols * w + (cols - 1) * gap,
+                              -(-len(ims) // cols) * (h + gap) - gap), (200, 200, 200))
+    for i, im in enumerate(ims):
+        sheet.paste(im, ((i % cols) * (w + gap), (i // cols) * (h + gap)))
+    scale = width / sheet.width
+    sheet = sheet.resize((width, round(sheet.height * scale)), Image.Resampling.LANCZOS)
+    sheet.quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(out, optimize=True)
+    return out
+
+
 async def report_passages(case: Case, backend: Any, folder: Path
                           ) -> tuple[list[Passage], list[Finding], str]:
     """A quick report on the case's files (cached per model in ``folder``): its passages,
@@ -334,6 +351,7 @@ async def run_case(case: Case, backend: Any, folder: Path, previews: bool,
             "other_s": round(total - stats.model_call_seconds, 1), "calls": stats.calls,
             "retries": stats.retries, "tokens": stats.completion_tokens,
             "split": backend.summary(since) if isinstance(backend, Recorder) else {},
+            "each_call": backend.calls[since:] if isinstance(backend, Recorder) else [],
             "pngs": [str(p) for p in pngs]}
 
 
@@ -438,6 +456,7 @@ def main() -> None:
     ap.add_argument("--only", action="append", help="a case id (repeatable)")
     ap.add_argument("--no-previews", action="store_true", help="no PDF/PNG previews")
     ap.add_argument("--json", type=Path, help="write every figure here")
+    ap.add_argument("--sheets", type=Path, help="tile each deck's PNGs into DIR/MODEL-CASE.png")
     ap.add_argument("-v", "--verbose", action="store_true", help="print progress events")
     args = ap.parse_args()
     cases = [c for c in CASES if not args.only or c.id in args.only]
@@ -446,6 +465,13 @@ def main() -> None:
     for m in models:
         rs = asyncio.run(run_model(m, cases, not args.no_previews, args.verbose))
         name = Path(m).name
+        if args.sheets:
+            args.sheets.mkdir(parents=True, exist_ok=True)
+            short = name.removeprefix("qwen2.5-coder-").split("-instruct")[0]
+            for r in rs:
+                if r.get("pngs"):
+                    contact_sheet([Path(p) for p in r["pngs"]],
+                                  args.sheets / f"{short}-{r['case']}.png")
         print(f"\n== {name}: {len(cases)} requests; {platform.machine()}, {os.cpu_count()} CPUs "
               f"(decks in {OUT.relative_to(ROOT)}/)")
         for r in rs:

@@ -17,7 +17,7 @@ import pytest
 
 from qwenapp.slides import THEMES, Deck, Slide, render_pptx
 from qwenapp.slides.checks import truncated
-from qwenapp.slides.deck import CONTENT_KINDS, Column, Quote, Stat, Step
+from qwenapp.slides.deck import CONTENT_KINDS, Column, Quote, Stat, Step, Table
 from qwenapp.slides.export import find_soffice
 from qwenapp.slides.layout import default_geometry, plan_deck, plan_problems
 from qwenapp.slides.measure import content_fill
@@ -63,6 +63,9 @@ def _deck(lang: str, length: str) -> Deck:
                         steps=[Step(label=str(2021 + i), text=x) for i, x in enumerate(t[:4])]))
     slides.append(Slide(kind="quote", title="Quote", notes="n", bullets=t[:2],
                         quote=Quote(text=t[3], attribution="survey.pdf")))
+    slides.append(Slide(kind="table", title="Table", notes="n", table=Table(
+        header=["Model", "Sizes", "Best for"],
+        rows=[[x[:12], "0.5B-72B", x[-10:]] for x in t[:3]])))
     slides.append(Slide(kind="closing", title="Thanks"))
     return Deck(title="Open models", language=lang, slides=slides)
 

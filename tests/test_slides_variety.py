@@ -180,3 +180,18 @@ def test_restyled_kinds_fit_their_layouts(lang: str) -> None:
     assert [s.kind for s in slides] == ["kpi", "timeline"]
     for s in slides:
         assert overflow(s, THEMES["qwen"]) == []
+
+
+def test_scan_scaffolding_is_never_offered_as_a_quotation() -> None:
+    """The Riis PDF (bench/deck_quality.py, riis-pdf) offered a line cut from the middle
+    of a word, with the scan's credits and an illustration caption, as a quotation."""
+    from qwenapp.slides.content import quotable
+
+    p = Passage("S1", "riis.pdf", "page 1",
+                "net (This file was produced from images generously made available by The "
+                "Internet Archive) HOW THE OTHER HALF LIVES [Illustration: GOTHAM COURT. "
+                "The tenements held three in four of the city's people, packed into rooms "
+                "without light or air.")
+    got = quotable([p])
+    assert got == ["The tenements held three in four of the city's people, packed into rooms "
+                   "without light or air."]

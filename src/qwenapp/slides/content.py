@@ -128,6 +128,28 @@ def verbatim(text: str, passages: Sequence[Passage]) -> Passage | None:
     return next((p for p in passages if t in _norm(p.text)), None)
 
 
+_SCAFFOLD = re.compile(r"[|\[\]{}<>]|https?:|www\.|\.(?:pdf|txt|html?)\b|\bfile was produced\b|"
+                       r"\bproject gutenberg\b|\billustration\b|\bchapter [ivxlc\d]+\b|©",
+                       re.IGNORECASE)
+
+
+def _clean_sentence(s: str) -> bool:
+    """A sentence a presenter could quote: it starts as a sentence does (a capital, a
+    quotation mark, a Han character), is not shouted in capitals, and holds no file or
+    scan scaffolding. (The Riis PDF offered "net (This file was produced from images
+    generously made available by The Internet Archive) HOW THE OTHER HALF LIVES
+    [Illustration: GOTHAM COURT.", a line cut from a word in the middle.)"""
+    first = s.lstrip("\"'“‘「( ")[:1]
+    if not first or not (first.isupper() or first.isdigit() or "\u4e00" <= first <= "\u9fff"):
+        return False
+    if s[:1] in "(":
+        return False
+    letters = [c for c in s if c.isalpha() and c.isascii()]
+    if letters and sum(c.isupper() for c in letters) > 0.25 * len(letters):
+        return False
+    return _SCAFFOLD.search(s) is None
+
+
 def quotable(passages: Sequence[Passage], limit: int = 6, lo: int = 40,
              hi: int = 180) -> list[str]:
     """Sentences of the sources fit to be quoted on a slide: a whole sentence of moderate
@@ -137,7 +159,7 @@ def quotable(passages: Sequence[Passage], limit: int = 6, lo: int = 40,
         for m in _SENTENCE.finditer(p.text.replace("\n", " ")):
             s = " ".join(m.group(0).split())
             letters = sum(ch.isalpha() for ch in s)
-            if not lo <= len(s) <= hi or letters < 0.6 * len(s) or "|" in s:
+            if not lo <= len(s) <= hi or letters < 0.6 * len(s) or not _clean_sentence(s):
                 continue
             score = (2 if re.search(r"[\"“”「」]", s) else 0) + (1 if "," in s else 0)
             found.append((score, s))

@@ -229,10 +229,11 @@ def _table_box(p: Planner, t: Table, body: Frame, force: bool = False) -> TableB
                           for cell, w in zip(row, widths, strict=True))
             heights.append(math.ceil(tallest + 2 * CELL_INSET_Y + 1))
         if sum(heights) <= body.h or force:
-            # few rows: grow them (up to twice their height) so the table uses the body
-            target = body.h * 0.8
+            # few rows: grow them (up to three times their height; cells are centred)
+            # so the table uses the body: at twice, three rows left half of it empty
+            target = body.h * 0.92
             if sum(heights) < target and not force:
-                k = min(2.0, target / sum(heights))
+                k = min(3.0, target / sum(heights))
                 heights = [math.floor(h * k) for h in heights]
             frame = Frame(body.x, body.y, body.w, float(sum(heights)))
             return TableBox(frame, t, size, tuple(widths), tuple(float(h) for h in heights))
