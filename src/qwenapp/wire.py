@@ -22,20 +22,11 @@ from functools import singledispatch
 from typing import TYPE_CHECKING, Any
 
 from .chat.events import ChatEvent, Started
-from .jobs.events import (
-    DeckMade,
-    JobEnded,
-    JobQueued,
-    JobResuming,
-    JobRunning,
-    ReportMade,
-    ReportRendering,
-)
-from .models.events import Event, ToolCall, ToolCallError, Usage
+from .jobs.events import JobEvent, RunnerEvent
+from .models.events import ToolCall, ToolCallError, Usage
 from .reports.events import (
     Finished,
     PlanReady,
-    ReportEvent,
     SectionWritten,
     SourceRead,
     SourceSkipped,
@@ -45,13 +36,11 @@ from .slides.events import (
     DeckGenerated,
     Exported,
     OutlineReady,
-    Progress,
     Rendered,
-    Rendering,
     SlideChanged,
     SlideWritten,
 )
-from .tools.events import ToolConfirm, ToolEvent, ToolFinished, ToolStarted
+from .tools.events import ToolConfirm, ToolFinished, ToolStarted
 
 if TYPE_CHECKING:
     from .chat.assistant import ChatResult
@@ -60,10 +49,9 @@ __all__ = ["RESULT_CHARS", "WireEvent", "event_json", "result_json"]
 
 RESULT_CHARS = 4000  # of a tool's result, on the wire and saved (the model saw up to 8,000)
 
-JobEvent = (JobQueued | JobRunning | JobResuming | JobEnded | ReportRendering | ReportMade
-            | DeckMade)
-WireEvent = (ChatEvent | Event | ToolEvent | ReportEvent | Progress | Rendering | Rendered
-             | Exported | DeckBuilt | JobEvent)
+# a chat turn's (the model's and the tool loop's included), a job's (its pipeline's, its
+# own, its runner's), and the deck build's last, which its runner keeps
+WireEvent = ChatEvent | JobEvent | RunnerEvent | DeckBuilt
 
 
 def event_json(ev: WireEvent) -> tuple[str, dict[str, Any]]:
