@@ -1,6 +1,6 @@
 // Reports and decks as job cards: live progress from the job's SSE stream, then the
-// result inline (the report rendered with clickable citations, the deck as thumbnails)
-// and downloads.
+// result inline (the report rendered with clickable citations, the deck as thumbnails),
+// the box to revise it by asking (revise.js), and downloads.
 
 import { api } from "./api.js";
 import { t } from "./i18n.js";
@@ -151,13 +151,23 @@ async function showReport(job, view, onChange) {
     more.textContent = open ? t("showAll") : t("showLess");
   });
   view.append(body, more);
-  const [text, report] = await Promise.all([
-    fetch(md.url, { credentials: "same-origin" }).then((r) => r.text()),
-    data ? fetch(data.url, { credentials: "same-origin" }).then((r) => r.json()) : null,
-  ]);
-  renderInto(body, text, { sources: report ? reportSources(report) : null,
-    onCite: showSource, copyLabel: t("copy") });
-  if (onChange) onChange();
+  // the current version's text (`version` busts the cache after a revision), the
+  // sections it rewrote (1-based) marked
+  const paint = async (version = 0, changed = []) => {
+    const q = version ? `?v=${version}` : "";
+    const [text, report] = await Promise.all([
+      fetch(md.url + q, { credentials: "same-origin" }).then((r) => r.text()),
+      data ? fetch(data.url + q, { credentials: "same-origin" }).then((r) => r.json()) : null,
+    ]);
+    renderInto(body, text, { sources: report ? reportSources(report) : null,
+      onCite: showSource, copyLabel: t("copy") });
+    const headings = new Set(changed.map((n) => report && report.sections[n - 1]
+      && report.sections[n - 1].heading));
+    body.querySelectorAll("h2").forEach((h) => h.classList.toggle("changed", headings.has(h.textContent)));
+    if (onChange) onChange();
+  };
+  if (job.status === "done") view.append(reviseBox(job, view, onChange, { onVersion: paint }));
+  await paint();
 }
 
 function showDeck(job, view) {

@@ -1,25 +1,37 @@
-// Revise a finished deck by asking, under its thumbnails: a request box ("make slide 3 a
-// chart"), the reply (the new version, or the server's short question when the request
-// names a slide that does not exist or maps to no edit), and a version switcher to open,
-// download or go back to any version. The server reads the request and rewrites only
-// the slides it touches (POST /api/jobs/{id}/revisions); the thumbnails are re-read
-// after each version, the rewritten ones marked.
+// Revise a finished deck or report by asking, under its thumbnails or its text: a request
+// box ("make slide 3 a chart", "expand the section on risks"), the reply (the new version,
+// or the server's short question when the request names a slide or section that does not
+// exist or maps to no edit), and a version switcher to download, compare with the current
+// one, or go back to any version. The server reads the request and rewrites only the
+// slides or sections it touches (POST /api/jobs/{id}/revisions); after each version the
+// deck's thumbnails are re-read, or the report's text is shown again (`onVersion`), the
+// rewritten parts marked.
 
 import { api } from "./api.js";
 import { el } from "./dom.js";
 
 const STRINGS = {
   en: {
-    placeholder: "Ask for a change: “make slide 3 a chart”, “use the dark theme”…",
+    deckPlaceholder: "Ask for a change: “make slide 3 a chart”, “use the dark theme”…",
+    reportPlaceholder: "Ask for a change: “expand the section on risks”, “make it shorter”…",
     revise: "Revise", revising: "Revising…", version: "Version", current: "current",
     first: "first version", restore: "Go back to this version", download: "Download",
-    changed: "slides changed", none: "no slide rewritten", question: "Question",
+    compare: "Compare with current", question: "Question",
+    deckChanged: "slides changed", deckNone: "no slide rewritten",
+    reportChanged: "sections changed", reportNone: "no section rewritten",
+    slide: "Slide", section: "Section", was: "was",
+    same: "same", changed: "changed", added: "added", removed: "removed",
   },
   zh: {
-    placeholder: "说出要改什么：“把第3张改成图表”、“使用深色主题”……",
+    deckPlaceholder: "说出要改什么：“把第3张改成图表”、“使用深色主题”……",
+    reportPlaceholder: "说出要改什么：“扩展关于风险的部分”、“写得更短”……",
     revise: "修改", revising: "正在修改……", version: "版本", current: "当前",
     first: "初版", restore: "恢复到这个版本", download: "下载",
-    changed: "张幻灯片有改动", none: "没有重写幻灯片", question: "需要确认",
+    compare: "与当前版本比较", question: "需要确认",
+    deckChanged: "张幻灯片有改动", deckNone: "没有重写幻灯片",
+    reportChanged: "节有改动", reportNone: "没有重写任何一节",
+    slide: "幻灯片", section: "节", was: "原为",
+    same: "未变", changed: "已改", added: "新增", removed: "已删除",
   },
 };
 
@@ -46,12 +58,36 @@ function refreshThumbs(view, job, names, version, changed) {
   });
 }
 
-export function reviseBox(job, view, onChange) {
+// The files of version `v` to download: the deck's .pptx, or each format the report job
+// made (report.json is data, not a download).
+function files(job, v, n) {
+  if (job.kind !== "report") return [[`/api/jobs/${job.id}/versions/${n}/deck.pptx`, `deck-v${n}.pptx`, ""]];
+  return Object.entries((v && v.files) || {}).filter(([name]) => !name.endsWith(".json"))
+    .map(([name, url]) => [url, name.replace(".", `-v${n}.`), name.split(".").pop().toUpperCase()]);
+}
+
+function compareList(diff) {
+  const list = el("ul", "compare");
+  const rows = diff.sections || diff.slides || [];
+  const what = diff.sections ? s("section") : s("slide");
+  for (const d of rows) {
+    const n = d.status === "removed" ? d.was : (d.section || d.slide);
+    const moved = d.was && d.status !== "removed" && d.was !== n ? ` (${s("was")} ${d.was})` : "";
+    const li = el("li", `diff-${d.status}`,
+      `${what} ${n}${moved}: ${d.heading || d.title} — ${s(d.status)}`);
+    li.dataset.status = d.status;
+    list.append(li);
+  }
+  return list;
+}
+
+export function reviseBox(job, view, onChange, { onVersion = null } = {}) {
+  const report = job.kind === "report";
   const box = el("div", "revise");
   const form = el("form", "revise-form");
   const input = el("input");
   input.name = "revision";
-  input.placeholder = s("placeholder");
+  input.placeholder = s(report ? "reportPlaceholder" : "deckPlaceholder");
   input.maxLength = 2000;
   const send = el("button", "action", s("revise"));
   send.type = "submit";
@@ -60,22 +96,33 @@ export function reviseBox(job, view, onChange) {
   const switcher = el("div", "versions");
   const select = el("select");
   select.name = "version";
-  const link = el("a", "button", s("download"));
+  const links = el("span", "version-files");
+  const compare = el("button", "action compare", s("compare"));
+  compare.type = "button";
   const back = el("button", "action restore", s("restore"));
   back.type = "button";
-  switcher.append(select, link, back);
-  box.append(form, reply, switcher);
+  switcher.append(select, links, compare, back);
+  const diffBox = el("div", "version-diff");
+  box.append(form, reply, switcher, diffBox);
 
   let current = 1;
+  let byNumber = new Map();
   const show = () => {
     const n = Number(select.value || current);
-    link.href = `/api/jobs/${job.id}/versions/${n}/deck.pptx`;
-    link.setAttribute("download", `deck-v${n}.pptx`);
+    links.replaceChildren(...files(job, byNumber.get(n), n).map(([url, name, fmt]) => {
+      const a = el("a", "button", fmt ? `${s("download")} ${fmt}` : s("download"));
+      a.href = url;
+      a.setAttribute("download", name);
+      return a;
+    }));
     back.hidden = n === current;
+    compare.hidden = n === current;
+    diffBox.replaceChildren();
   };
   const load = async () => {
     const list = await api("GET", `/api/jobs/${job.id}/versions`);
     current = list.current;
+    byNumber = new Map(list.versions.map((v) => [v.version, v]));
     select.replaceChildren(...list.versions.map((v) => {
       const o = el("option", null, label(v, current));
       o.value = String(v.version);
@@ -84,16 +131,33 @@ export function reviseBox(job, view, onChange) {
     select.value = String(current);
     show();
   };
-  const done = (out) => {
+  const done = async (out) => {
     const v = out.version;
-    const changed = v.changed.length ? `${s("changed")}: ${v.changed.join(", ")}` : s("none");
+    const kind = report ? "report" : "deck";
+    const changed = v.changed.length ? `${s(`${kind}Changed`)}: ${v.changed.join(", ")}` : s(`${kind}None`);
     reply.className = "revise-reply";
     reply.textContent = `${s("version")} ${v.version}: ${v.summary} (${changed})` +
       (out.notes && out.notes.length ? ` — ${out.notes.join("; ")}` : "");
-    refreshThumbs(view, job, out.thumbnails || [], v.version, v.changed);
+    if (report) {
+      if (onVersion) await onVersion(v.version, v.changed);
+    } else {
+      refreshThumbs(view, job, out.thumbnails || [], v.version, v.changed);
+    }
     return load();
   };
   select.addEventListener("change", show);
+  compare.addEventListener("click", async () => {
+    compare.disabled = true;
+    try {
+      const diff = await api("GET", `/api/jobs/${job.id}/versions/${select.value}/compare/${current}`);
+      diffBox.replaceChildren(compareList(diff));
+      if (onChange) onChange();
+    } catch (e) {
+      diffBox.replaceChildren(el("p", "error", e.message));
+    } finally {
+      compare.disabled = false;
+    }
+  });
   back.addEventListener("click", async () => {
     back.disabled = true;
     try {
@@ -122,7 +186,7 @@ export function reviseBox(job, view, onChange) {
       }
       reply.textContent = `${plan.steps.join("; ")}…`;
       view.querySelectorAll(".thumbs img").forEach((img, i) => {
-        img.classList.toggle("rewriting", plan.slides.includes(i + 1));
+        img.classList.toggle("rewriting", (plan.slides || []).includes(i + 1));
       });
       const out = await api("POST", `/api/jobs/${job.id}/revisions`, { request });
       if (out.outcome === "question") {
