@@ -172,6 +172,8 @@ CHAT_EVENTS: list[tuple[Any, str]] = [
                          ids=[type(e).__name__ for e, _ in JOB_EVENTS + CHAT_EVENTS])
 def test_an_event_keeps_its_wire_shape(event: Any, row: str) -> None:
     assert _row(event) == row
+    data = event_json(event)[1]
+    assert json.loads(json.dumps(data)) == data  # plain JSON values: no tuple, no object
 
 
 def test_every_wire_event_has_a_kind_and_a_shape() -> None:

@@ -61,8 +61,12 @@ def event_json(ev: WireEvent) -> tuple[str, dict[str, Any]]:
 
 @singledispatch
 def _shape(ev: Any) -> dict[str, Any]:
-    """By default an event is its fields."""
-    return {f.name: getattr(ev, f.name) for f in fields(ev)}
+    """By default an event is its fields (a tuple, as frozen events hold lists, a list)."""
+    return {f.name: _plain(getattr(ev, f.name)) for f in fields(ev)}
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
 
 
 def _call(call: ToolCall) -> dict[str, Any]:
