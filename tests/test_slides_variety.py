@@ -195,3 +195,25 @@ def test_scan_scaffolding_is_never_offered_as_a_quotation() -> None:
     got = quotable([p])
     assert got == ["The tenements held three in four of the city's people, packed into rooms "
                    "without light or air."]
+
+
+def test_a_heading_about_deploying_is_planned_as_a_process() -> None:
+    """The 1.5B plans every slide as bullets; a heading that names a procedure
+    ("Deploying …", "部署…") is given the process kind, so the model writes steps."""
+    import json
+
+    from qwenapp.slides.language import LANGUAGES
+    from qwenapp.slides.outline import Rules, limits_for, parse_outline
+    from qwenapp.slides.prompts import instruction_text
+
+    for lang, heads in (("en", ["Why teams pick open weights", "Deploying them on premises",
+                                "Costs compared with APIs", "Licences to check"]),
+                        ("zh", ["团队为何选择开源权重", "在本地部署开源模型", "与接口相比的成本",
+                                "需要核对的开源许可"])):
+        language = LANGUAGES[lang]
+        rules = Rules(language, limits_for(language), instruction_text(language),
+                      subject="开源模型" if lang == "zh" else "open-weight models")
+        text = json.dumps({"title": "开源模型" if lang == "zh" else "Open weights", "sub": "",
+                           "slides": [{"head": h, "kind": "bullets"} for h in heads]})
+        outline = parse_outline(text, 4, ["bullets", "compare", "process"], rules)
+        assert outline.slides[1].kind == "process", (lang, outline.slides)

@@ -364,8 +364,9 @@ _CUES: tuple[tuple[ContentKind, re.Pattern[str]], ...] = (
                             r"\bsince (?:1[5-9]|20)\d{2}\b|历程|发展史|里程碑|时间线",
                             re.IGNORECASE)),
     ("process", re.compile(r"^how\b|\bsteps?\b|\bprocess\b|\bworkflow\b|\bpipeline\b|"
-                           r"getting started|\broad ?map\b|如何|怎样|怎么|步骤|流程|路线",
-                           re.IGNORECASE)),
+                           r"getting started|\broad ?map\b|\bdeploy|\bimplement|\bmigrat|"
+                           r"\broll(?:ing)? ?out\b|\bset(?:ting)? up\b|如何|怎样|怎么|步骤|流程|"
+                           r"路线|部署|落地|实施|迁移|上手", re.IGNORECASE)),
     ("kpi", re.compile(r"\bin numbers\b|\bby the numbers\b|\bkey figures\b|\bstatistics\b|"
                        r"数据一览|关键数字|数字", re.IGNORECASE)),
 )
