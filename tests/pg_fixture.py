@@ -64,9 +64,22 @@ class PgServer:
 
     def new_database(self, *, migrated: bool = True) -> str:
         """The URL of a new, empty database (already migrated unless told otherwise)."""
+        import psycopg
+
         name = f"t{os.getpid()}_{next(_counter)}"
-        self.admin(f"CREATE DATABASE {name} TEMPLATE {_TEMPLATE if migrated else 'template0'}")
+        sql = f"CREATE DATABASE {name} TEMPLATE {_TEMPLATE if migrated else 'template0'}"
+        try:  # a plain file copy: quicker than WAL-logging a small template (PostgreSQL 15+)
+            self.admin(sql + " STRATEGY FILE_COPY")
+        except psycopg.errors.SyntaxError:
+            self.admin(sql)
         return self.url(name)
+
+    def drop_database(self, url: str) -> None:
+        """Drop the database of ``url`` and any connection left to it (best effort)."""
+        import psycopg
+
+        with contextlib.suppress(psycopg.Error):
+            self.admin(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
 
 
 def _free_port() -> int:
@@ -136,6 +149,8 @@ def pg_server() -> Iterator[PgServer]:
 
 
 @pytest.fixture
-def pg_url(pg_server: PgServer) -> str:
-    """A new, migrated PostgreSQL database of its own for one test."""
-    return pg_server.new_database()
+def pg_url(pg_server: PgServer) -> Iterator[str]:
+    """A new, migrated PostgreSQL database of its own for one test (dropped after it)."""
+    url = pg_server.new_database()
+    yield url
+    pg_server.drop_database(url)
