@@ -1,7 +1,8 @@
 """Revising a report job through the API, with the scripted extractive model: only the asked
 section is rewritten, the job's files become the new version, versions are listed, read,
 downloaded in every format the job offers, compared and restored; questions instead of
-guesses; another user's report is a 404 on every route; deleting the job deletes them all."""
+guesses; another user's report is a 404 on every route; deleting the job deletes them all.
+Each test runs on SQLite and on PostgreSQL (a throwaway cluster, tests/pg_fixture.py)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from argon2 import PasswordHasher
 from docx import Document
 
 from fixtures.scripts import extractive_model
+from qwenapp.output import find_soffice
 from qwenapp.server import ServerConfig, ServerLimits, create_app
-from qwenapp.server.testing import live_server, login, parse_sse
+from qwenapp.server.testing import api_client, chat, live_server, login, parse_sse
 from qwenapp.server.users import UserStore
 from qwenapp.settings import load_settings
 from qwenapp.store import open_db
@@ -31,15 +33,23 @@ PLAN = {"title": "Why developers adopt Qwen", "sections": [
     {"heading": "Community", "questions": ["Where can developers download Qwen models?"]}]}
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+pytest_plugins = ["pg_fixture"]  # a throwaway PostgreSQL (pg_server)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(request: pytest.FixtureRequest,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     home = tmp_path_factory.mktemp("home")
-    conn = open_db(home / "qwenapp.db")
+    env = {"QWENAPP_HOME": str(home)}
+    db: str | Path = home / "qwenapp.db"
+    if request.param == "postgresql":
+        db = env["QWENAPP_DATABASE_URL"] = request.getfixturevalue("pg_server").new_database()
+    conn = open_db(db)
     users = UserStore(conn, FAST)
     users.add("alice", "alice-password")
     users.add("bob", "bob-password")
     conn.close()
-    settings = load_settings({"QWENAPP_HOME": str(home)})
+    settings = load_settings(env)
     config = ServerConfig(limits=ServerLimits(requests_per_minute=10_000, burst=10_000),
                           report_pdf=False, deck_previews=False)
     model = extractive_model(PLAN)
@@ -51,7 +61,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         for name in ("qwen_adoption.md", "local_inference.txt", "千问生态.md"):
             r = alice.post("/api/documents", files={"file": (name, (CORPUS / name).read_bytes())})
             assert r.status_code == 201, r.text
-        yield {"alice": alice, "bob": bob, "home": home, "model": model}
+        yield {"alice": alice, "bob": bob, "db": db, "model": model}
         alice.close()
         bob.close()
 
@@ -80,6 +90,13 @@ def sentences(report: dict[str, Any], section: int) -> list[str]:
 def said(section: dict[str, Any]) -> list[tuple[str, list[int]]]:
     """A section's sentences on their passages ([n] are renumbered by first citation)."""
     return [(x["text"], x["passage_ids"]) for x in section["sentences"]]
+
+
+def pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+
+    return " ".join(" ".join((p.extract_text() or "").split())
+                    for p in PdfReader(io.BytesIO(data)).pages)
 
 
 def docx_text(data: bytes) -> str:
@@ -189,7 +206,7 @@ def test_deleting_the_job_deletes_every_version(world: dict[str, Any]) -> None:
     job = make_report(api)
     revise(api, job, "expand the licensing section")
     revise(api, job, "add a section on model sizes")
-    conn = open_db(Path(world["home"]) / "qwenapp.db")
+    conn = open_db(world["db"])
     try:
         chain = conn.execute("SELECT chain_id, report_id FROM report_versions WHERE chain_id "
                              "IN (SELECT chain_id FROM report_versions WHERE report_id = ?)",
@@ -210,3 +227,41 @@ def test_deleting_the_job_deletes_every_version(world: dict[str, Any]) -> None:
     finally:
         conn.close()
     assert api.get(f"/api/jobs/{job}/versions").status_code == 404
+
+
+def test_later_turns_of_the_conversation_read_the_new_version(world: dict[str, Any]) -> None:
+    api, model = world["alice"], world["model"]
+    cid = api.post("/api/conversations", json={}).json()["id"]
+    r = api.post("/api/jobs", json={"kind": "report", "question": QUESTION, "depth": "quick",
+                                    "conversation_id": cid})
+    job = r.json()["id"]
+    with api.stream("GET", f"/api/jobs/{job}/events") as s:
+        assert list(parse_sse(s.iter_lines()))[-1].event == "done"
+    first = api.get(f"/api/jobs/{job}/artifacts/report.json").json()
+    revise(api, job, "expand the licensing section")
+    now = api.get(f"/api/jobs/{job}/artifacts/report.json").json()
+    new = [t for t in sentences(now, 1) if t not in sentences(first, 1)]
+    chat(api, cid, "What does the report say about licensing?")
+    system = model.calls[-1].messages[0].content
+    assert new[0] in system and "# Why developers adopt Qwen" in system
+
+
+@pytest.mark.skipif(find_soffice() is None, reason="needs LibreOffice")
+def test_the_pdf_the_job_made_follows_the_current_version(tmp_path: Path) -> None:
+    settings = load_settings({"QWENAPP_HOME": str(tmp_path)})
+    config = ServerConfig(limits=ServerLimits(requests_per_minute=10_000, burst=10_000),
+                          report_pdf=True, deck_previews=False)
+    with live_server(create_app(settings, [extractive_model(PLAN)], config)) as url, \
+            api_client(url, timeout=300) as api:
+        for name in ("qwen_adoption.md", "local_inference.txt", "千问生态.md"):
+            api.post("/api/documents", files={"file": (name, (CORPUS / name).read_bytes())})
+        job = make_report(api)
+        first = api.get(f"/api/jobs/{job}/artifacts/report.json").json()
+        out = revise(api, job, "expand the licensing section")
+        assert "report.pdf" in out["version"]["files"] and not out["notes"]
+        now = api.get(f"/api/jobs/{job}/artifacts/report.json").json()
+        new = [t for t in sentences(now, 1) if t not in sentences(first, 1)]
+        pdf = api.get(f"/api/jobs/{job}/artifacts/report.pdf").content
+        assert " ".join(new[0].split()[:4]) in pdf_text(pdf)
+        assert " ".join(new[0].split()[:4]) not in pdf_text(
+            api.get(f"/api/jobs/{job}/versions/1/report.pdf").content)
