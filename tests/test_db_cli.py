@@ -48,6 +48,10 @@ def test_db_errors_are_one_line(tmp_path: Path) -> None:
              "db", "migrate")
     assert r.returncode != 0 and "Traceback" not in r.stderr
     assert "cannot reach PostgreSQL" in r.stderr and ":pw@" not in r.stderr
+    r = _run(_env(tmp_path / "home", QWENAPP_DATABASE_URL="postgresql://u:pw@127.0.0.1:1/x"),
+             "serve", "-m", "scripted", "--port", "0")  # checked before the server starts
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert "cannot reach PostgreSQL" in r.stderr and ":pw@" not in r.stderr
     r = _run(_env(tmp_path / "home"), "db", "copy", "--to", "sqlite:///x")
     assert r.returncode != 0 and "--to must be a postgresql:// URL" in r.stderr
     r = _run(_env(tmp_path / "empty"), "db", "copy", "--to", "postgresql://u@h/d")

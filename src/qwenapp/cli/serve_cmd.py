@@ -119,18 +119,19 @@ def serve(state: AppState, host: str, port: int, models: tuple[str, ...], embed:
     from ..store import open_db
 
     settings = state.settings
-    if not is_loopback(host):
-        conn = open_db(settings.database)
-        try:
-            has_accounts = UserStore(conn).count() > 0
-        finally:
-            conn.close()
-        if not has_accounts:
-            raise InputError(
-                f"refusing to listen on {host} without accounts: anyone who can reach it "
-                "could use it",
-                "create an account with `qwenapp users add NAME --admin`, or use "
-                "--host 127.0.0.1")
+    # Opened (and migrated) here, before the server starts: an unreachable PostgreSQL or
+    # an unwritable home is the CLI's one-line error, not a traceback from the app's start.
+    conn = open_db(settings.database)
+    try:
+        has_accounts = UserStore(conn).count() > 0
+    finally:
+        conn.close()
+    if not is_loopback(host) and not has_accounts:
+        raise InputError(
+            f"refusing to listen on {host} without accounts: anyone who can reach it "
+            "could use it",
+            "create an account with `qwenapp users add NAME --admin`, or use "
+            "--host 127.0.0.1")
     limits = ServerLimits(streams_per_user=streams_per_user, requests_per_minute=per_minute,
                           active_streams=max_streams, queued_streams=max_streams,
                           jobs_per_user=jobs_per_user, running_jobs=max_jobs,
