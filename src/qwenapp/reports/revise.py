@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -27,7 +28,9 @@ from ..models.base import Backend, complete
 from ..models.events import GenerateOptions, Message
 from ..store.connection import Connection
 from .assemble import assemble
+from .cite import cited_ids
 from .errors import ReportError
+from .events import SectionStarted, SectionWritten
 from .facts import plan_facts, select_facts
 from .gather import SourceTools, gather
 from .language import language_name, resolve_language
@@ -277,8 +280,12 @@ async def _gather_for(req: ReportRequest, title: str, section: PlanSection, tool
 
 
 async def revise_report(conn: Connection, backend: Backend, report_id: str,
-                        request: str, tools: SourceTools) -> ReportRevision | Clarify:
-    """Apply ``request`` to the saved report ``report_id``; the revision is a new report."""
+                        request: str, tools: SourceTools, *,
+                        progress: Callable[[SectionStarted | SectionWritten], None] | None = None
+                        ) -> ReportRevision | Clarify:
+    """Apply ``request`` to the saved report ``report_id``; the revision is a new report.
+
+    ``progress`` hears each section being written again, as a new report's run says it."""
     store = ReportStore(conn)
     rid = store.find(report_id).id
     old_req = store.request(rid)
@@ -359,10 +366,17 @@ async def revise_report(conn: Connection, backend: Backend, report_id: str,
             stated = {x.fact or x.text for d in drafts if d is not None for x in d.sentences}
             chosen = select_facts([s.heading, *s.questions], req.question, inputs[i][1],
                                   limits[i] or 1, pool=passages, exclude=stated)
+        if progress is not None:
+            progress(SectionStarted(i + 1, len(sections), s.heading))
         draft = await write_section(backend, req, lang, s, inputs[i][1],
                                     allow_uncited=req.allow_uncited and not passages,
                                     pool=passages, facts=chosen)
         calls += 1
+        if progress is not None:
+            progress(SectionWritten(i + 1, len(sections), draft.heading,
+                                    len(cited_ids(draft.text)), len(draft.removed_citations),
+                                    fallback=draft.fallback, dropped=draft.dropped,
+                                    sentences=len(draft.sentences)))
         before = old_drafts.get(s.heading)
         if before is not None and limits[i] is not None and before.text == draft.text:
             notes.append(f"section {i + 1} ({s.heading}): the sources hold nothing more to "
