@@ -265,3 +265,26 @@ def test_the_pdf_the_job_made_follows_the_current_version(tmp_path: Path) -> Non
         assert " ".join(new[0].split()[:4]) in pdf_text(pdf)
         assert " ".join(new[0].split()[:4]) not in pdf_text(
             api.get(f"/api/jobs/{job}/versions/1/report.pdf").content)
+
+
+def test_a_revision_answered_as_it_happens(world: dict[str, Any]) -> None:
+    """With Accept: text/event-stream: the plan, each section written again, the version."""
+    api = world["alice"]
+    job = make_report(api)
+    with api.stream("POST", f"/api/jobs/{job}/revisions",
+                    json={"request": "expand the licensing section"},
+                    headers={"Accept": "text/event-stream"}) as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        events = list(parse_sse(r.iter_lines()))
+    names = [e.event for e in events]
+    assert names == ["revision_plan", "section_started", "section_written", "revised"]
+    assert events[0].data["steps"] == ["expanding section 1 (Licensing)"]
+    assert events[2].data["heading"] == "Licensing" and events[2].data["index"] == 1
+    assert events[-1].data["version"]["version"] == 2
+    assert events[-1].data["version"]["changed"] == [1]
+    assert api.get(f"/api/jobs/{job}/versions").json()["current"] == 2
+    with api.stream("POST", f"/api/jobs/{job}/revisions", json={"request": "expand section 9"},
+                    headers={"Accept": "text/event-stream"}) as r:
+        asked = list(parse_sse(r.iter_lines()))
+    assert [e.event for e in asked] == ["question"] and "no section 9" in asked[0].data["question"]
+    assert api.get(f"/api/jobs/{job}/versions").json()["current"] == 2

@@ -1,7 +1,8 @@
 """Revising a report in the real page (headless Chromium), in the conversation it was started
-from: ask for a change under the report, see what is being done, then the new version's
-text with the rewritten section marked; a question for a section that does not exist;
-download, compare and go back through the version switcher."""
+from: ask for a change under the report, see what is being done and each section as it is
+written again, then the new version's text with the rewritten section marked; a question
+for a section that does not exist; download, compare and go back through the version
+switcher."""
 
 from __future__ import annotations
 
@@ -81,6 +82,8 @@ def test_revise_a_report_in_its_conversation(page: Any) -> None:
     reply.filter(has_text="expanding section 1 (Licensing)").wait_for(timeout=30_000)
     reply.filter(has_text="Version 2").wait_for(timeout=60_000)
     assert "sections changed: 1" in reply.inner_text()
+    # each section as it was written again, from the revision's event stream
+    assert box.locator(".revise-log li").all_inner_texts()[0].startswith("Rewritten: Licensing (")
     page.wait_for_function("() => document.querySelectorAll('.revise select option')"
                            ".length === 2")
     assert "(current)" in versions.nth(1).inner_text()

@@ -22,15 +22,18 @@ own job, and every report id here comes from that job's chain.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
+from ..errors import QwenappError
 from ..jobs.report import _public as public_report
 from ..output import find_soffice, write_atomic
 from ..reports import Report, ReportError, ReportStore, UnknownReportError, load_report
+from ..reports.events import SectionStarted, SectionWritten
 from ..reports.render import render
 from ..reports.revise import (
     Clarify,
@@ -43,13 +46,15 @@ from ..reports.revise import (
 )
 from ..reports.tools import source_tools
 from ..reports.versions import ReportVersion, ReportVersions, compare_reports
-from .errors import HttpError, not_found
+from ..wire import event_json
+from .errors import HttpError, from_core, not_found
 from .jobs import JobRow
+from .sse import EventStream, encode_event
 from .state import ServerState
 
 __all__ = ["ReportCompareOut", "ReportPreviewOut", "ReportRevisionOut", "ReportVersionDetail",
            "ReportVersionList", "ReportVersionOut", "compare", "detail", "download",
-           "listing", "preview", "restore", "revise"]
+           "listing", "preview", "restore", "revise", "revise_stream"]
 
 FILES = ("report.md", "report.html", "report.docx", "report.pdf", "report.json")
 _locks: dict[str, asyncio.Lock] = {}  # one revision of a report at a time
@@ -223,7 +228,11 @@ def preview(state: ServerState, job: JobRow, request: str) -> ReportPreviewOut:
                             sections=_touched(edits, len(plan.sections)))
 
 
-async def revise(state: ServerState, job: JobRow, request: str) -> ReportRevisionOut:
+Progress = Callable[[SectionStarted | SectionWritten], None]
+
+
+async def revise(state: ServerState, job: JobRow, request: str,
+                 progress: Progress | None = None) -> ReportRevisionOut:
     """Apply ``request`` to the newest version; the result is the next one (or a question)."""
     async with _locks.setdefault(job.id, asyncio.Lock()):
         current = _history(state, job)[-1]
@@ -242,7 +251,7 @@ async def revise(state: ServerState, job: JobRow, request: str) -> ReportRevisio
             async with source_tools(services.library, saved,
                                     search_env=services.config.search_env) as tools:
                 result = await revise_report(state.conn, backend, current.report_id, request,
-                                             tools)
+                                             tools, progress=progress)
         except ReportError as e:
             raise HttpError(422, e.message, code="revision_failed", hint=e.hint) from None
         if isinstance(result, Clarify):
@@ -252,6 +261,52 @@ async def revise(state: ServerState, job: JobRow, request: str) -> ReportRevisio
         notes = [*result.notes, *await _make_current(state, job, shown, v.report_id)]
     return ReportRevisionOut(kind="report", outcome="revised", version=_out(state, job, v, shown),
                              notes=notes)
+
+
+_running: set[asyncio.Task[None]] = set()  # revisions whose client may have gone
+
+
+def revise_stream(state: ServerState, job: JobRow, request: str) -> EventStream:
+    """The same revision answered as Server-Sent Events, for a page that shows it happen.
+
+    ``revision_plan`` (the steps and sections, from the rules alone), then
+    ``section_started`` / ``section_written`` as each section is written again (the
+    shapes a new report's job stream uses), then ``revised`` or ``question`` (the plain
+    answer's JSON) or ``error`` (an error's JSON). A question comes at once, with no model
+    started. The revision runs to its end even when the client goes away: what was asked
+    for becomes the newest version, as with the plain answer.
+    """
+    plan = preview(state, job, request)  # a gone report is a plain HTTP error, here
+    queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+
+    async def work() -> None:
+        final = ("error", HttpError(500, "the revision failed", code="error").body())
+        try:
+            out = await revise(state, job, request, lambda ev: queue.put_nowait(event_json(ev)))
+            final = (out.outcome, out.model_dump(mode="json"))
+        except HttpError as e:
+            final = ("error", e.body())
+        except QwenappError as e:
+            final = ("error", from_core(e).body())
+        finally:
+            queue.put_nowait(final)
+
+    async def source() -> AsyncIterator[bytes]:
+        if plan.outcome == "question":
+            yield encode_event("question", ReportRevisionOut(
+                kind="report", outcome="question", question=plan.question).model_dump(mode="json"))
+            return
+        yield encode_event("revision_plan", plan.model_dump(mode="json"))
+        task = asyncio.create_task(work())
+        _running.add(task)
+        task.add_done_callback(_running.discard)
+        while True:
+            name, data = await queue.get()
+            yield encode_event(name, data)
+            if name in ("revised", "question", "error"):
+                return
+
+    return EventStream(source())
 
 
 def listing(state: ServerState, job: JobRow) -> ReportVersionList:

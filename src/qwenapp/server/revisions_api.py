@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Path
+from fastapi import APIRouter, Body, Header, Path
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
@@ -200,14 +200,21 @@ async def preview(state: State, who: Caller, job_id: str, body: Annotated[Revisi
 
 
 @router.post("/{job_id}/revisions", response_model=RevisionOut | reports.ReportRevisionOut,
-             responses=_ERRORS)
-async def revise(state: State, who: Caller, job_id: str, body: Annotated[RevisionIn, Body()]
-                 ) -> RevisionOut | reports.ReportRevisionOut:
+             responses={**_ERRORS, 200: {"content": {"text/event-stream": {"schema": {
+                 "type": "string", "description": "a report's revision as it happens, when "
+                 "asked for with Accept: text/event-stream: revision_plan, section_started, "
+                 "section_written, then revised, question or error"}}}}})
+async def revise(state: State, who: Caller, job_id: str, body: Annotated[RevisionIn, Body()],
+                 accept: Annotated[str, Header()] = "",
+                 ) -> RevisionOut | reports.ReportRevisionOut | Response:
     """Revise a finished deck or report by asking; the result is its next version (or a
-    question)."""
+    question). A report's revision is answered as Server-Sent Events when the request
+    accepts ``text/event-stream``."""
     state.rates.check(who.user.id)
     job = _job(state, who, job_id)
     if job.kind == "report":
+        if "text/event-stream" in accept:
+            return reports.revise_stream(state, job, body.request)
         return await reports.revise(state, job, body.request)
     async with _locks.setdefault(job.id, asyncio.Lock()):
         current = _versions(state, job)[-1]

@@ -1,13 +1,14 @@
 // Revise a finished deck or report by asking, under its thumbnails or its text: a request
 // box ("make slide 3 a chart", "expand the section on risks"), the reply (the new version,
 // or the server's short question when the request names a slide or section that does not
-// exist or maps to no edit), and a version switcher to download, compare with the current
+// exist or maps to no edit; a report's sections are listed as they are written again, from
+// the revision's event stream), and a version switcher to download, compare with the current
 // one, or go back to any version. The server reads the request and rewrites only the
 // slides or sections it touches (POST /api/jobs/{id}/revisions); after each version the
 // deck's thumbnails are re-read, or the report's text is shown again (`onVersion`), the
 // rewritten parts marked.
 
-import { api } from "./api.js";
+import { api, ApiError, postStream } from "./api.js";
 import { el } from "./dom.js";
 
 const STRINGS = {
@@ -19,7 +20,8 @@ const STRINGS = {
     compare: "Compare with current", question: "Question",
     deckChanged: "slides changed", deckNone: "no slide rewritten",
     reportChanged: "sections changed", reportNone: "no section rewritten",
-    slide: "Slide", section: "Section", was: "was",
+    slide: "Slide", section: "Section", was: "was", writing: "Writing", written: "Rewritten",
+    sentences: "sentences", cut: "the answer was cut off; the versions list shows what was kept",
     same: "same", changed: "changed", added: "added", removed: "removed",
   },
   zh: {
@@ -30,7 +32,8 @@ const STRINGS = {
     compare: "与当前版本比较", question: "需要确认",
     deckChanged: "张幻灯片有改动", deckNone: "没有重写幻灯片",
     reportChanged: "节有改动", reportNone: "没有重写任何一节",
-    slide: "幻灯片", section: "节", was: "原为",
+    slide: "幻灯片", section: "节", was: "原为", writing: "正在写", written: "已重写",
+    sentences: "句", cut: "回答中断了；版本列表里是已保存的内容",
     same: "未变", changed: "已改", added: "新增", removed: "已删除",
   },
 };
@@ -93,6 +96,7 @@ export function reviseBox(job, view, onChange, { onVersion = null } = {}) {
   send.type = "submit";
   form.append(input, send);
   const reply = el("p", "revise-reply muted");
+  const log = el("ol", "revise-log muted");
   const switcher = el("div", "versions");
   const select = el("select");
   select.name = "version";
@@ -103,7 +107,7 @@ export function reviseBox(job, view, onChange, { onVersion = null } = {}) {
   back.type = "button";
   switcher.append(select, links, compare, back);
   const diffBox = el("div", "version-diff");
-  box.append(form, reply, switcher, diffBox);
+  box.append(form, reply, log, switcher, diffBox);
 
   let current = 1;
   let byNumber = new Map();
@@ -145,6 +149,40 @@ export function reviseBox(job, view, onChange, { onVersion = null } = {}) {
     }
     return load();
   };
+  // a deck: how the request is read (no model call), a question at once or the slides
+  // being rewritten marked, then the revision (or the preview's question)
+  const planned = async (request) => {
+    const plan = await api("POST", `/api/jobs/${job.id}/revisions/preview`, { request });
+    if (plan.outcome === "question") return plan;
+    reply.textContent = `${plan.steps.join("; ")}…`;
+    view.querySelectorAll(".thumbs img").forEach((img, i) => {
+      img.classList.toggle("rewriting", plan.slides.includes(i + 1));
+    });
+    return api("POST", `/api/jobs/${job.id}/revisions`, { request });
+  };
+  // a report: the revision as it happens (revision_plan, section_started/_written, then
+  // revised, question or error)
+  const streamed = async (request) => {
+    let out = null;
+    await postStream(`/api/jobs/${job.id}/revisions`, { request }, (name, d) => {
+      if (name === "revision_plan") {
+        reply.textContent = `${d.steps.join("; ")}…`;
+      } else if (name === "section_started") {
+        log.append(el("li", "muted", `${s("writing")}: ${d.heading}…`));
+      } else if (name === "section_written") {
+        const li = log.lastElementChild || log.appendChild(el("li"));
+        li.className = "";
+        li.textContent = `${s("written")}: ${d.heading} (${d.sentences} ${s("sentences")})`;
+      } else if (name === "revised" || name === "question") {
+        out = d;
+      } else if (name === "error") {
+        throw new ApiError(500, d);
+      }
+      if (onChange) onChange();
+    });
+    if (!out) throw new Error(s("cut"));
+    return out;
+  };
   select.addEventListener("change", show);
   compare.addEventListener("click", async () => {
     compare.disabled = true;
@@ -176,19 +214,9 @@ export function reviseBox(job, view, onChange, { onVersion = null } = {}) {
     send.disabled = true;
     reply.className = "revise-reply muted";
     reply.textContent = s("revising");
+    log.replaceChildren();
     try {
-      // how the request is read (no model call): a question at once, or what is being done
-      const plan = await api("POST", `/api/jobs/${job.id}/revisions/preview`, { request });
-      if (plan.outcome === "question") {
-        reply.className = "revise-reply question";
-        reply.textContent = `${s("question")}: ${plan.question}`;
-        return;
-      }
-      reply.textContent = `${plan.steps.join("; ")}…`;
-      view.querySelectorAll(".thumbs img").forEach((img, i) => {
-        img.classList.toggle("rewriting", (plan.slides || []).includes(i + 1));
-      });
-      const out = await api("POST", `/api/jobs/${job.id}/revisions`, { request });
+      const out = report ? await streamed(request) : await planned(request);
       if (out.outcome === "question") {
         reply.className = "revise-reply question";
         reply.textContent = `${s("question")}: ${out.question}`;
