@@ -490,3 +490,54 @@ def test_a_field_description_written_as_a_bullet_is_refused() -> None:
         copied_instruction(text.splitlines()[0], text)
     assert generic("Process") and generic("References")
     assert not generic("How a report becomes a deck")
+
+
+NEW_POINTS = ["Hospitals keep patient records on their own servers",
+              "Banks audit every weight before a release",
+              "Schools run tutors offline in rural classrooms",
+              "Startups fine-tune niche assistants in an afternoon",
+              "Governments publish procurement rules for local inference",
+              "Game studios generate dialogue on consoles",
+              "Translators adapt models to minority languages",
+              "Researchers reproduce published results exactly"]
+
+
+def test_slides_with_one_new_point_each_keep_it_rather_than_leave_a_gap() -> None:
+    """The 1.5B's en-topic deck (bench/deck_quality.py, 2026-12-02, 8 asked, 4 made): the
+    first slide's short points ("Open-Weight models are more accurate") came back on
+    every later slide and every replacement, each time with one new point; at a bar of
+    two new points four slides were left out. Now the version with a point said
+    nowhere else is kept (its repeats removed), and the deck has eight slides."""
+    first = ["Open-Weight models use all available data",
+             "Closed-Weight models use a subset of data",
+             "Open-Weight models are more accurate"]
+    heads = ["Open-Weight vs. Closed-Weight Models", "Benefits of Open-Weight Models",
+             "Challenges of Open-Weight Models", "Why Open-Weight Models Are Efficient",
+             "How Open-Weight Models Improve Quality"]
+    outline = {"title": "Open weights", "sub": "",
+               "slides": [{"head": h, "kind": "bullets"} for h in heads]}
+    count = iter(range(1000))
+
+    def respond(messages: Sequence[Message], options: GenerateOptions) -> Any:
+        props = (options.json_schema or {}).get("properties", {})
+        if "slides" in props:
+            return outline
+        if "heads" in props:
+            return {"heads": ["Licensing terms for open-weight models",
+                              "Hardware needed to run open-weight models",
+                              "Community support for open-weight models"][
+                :props["heads"]["minItems"]]}
+        if "points" in props:
+            head = _is_slide(messages, options)
+            if head == heads[0]:
+                return {"points": first}
+            return {"points": [*first[:2], NEW_POINTS[next(count) % len(NEW_POINTS)]]}
+        return {"lines": []}
+
+    topic = "Why open-weight language models are gaining adoption among developers"
+    events = _run(ScriptedModel(responder=respond), DeckRequest(topic, slides=8, parallel=1))
+    deck = events[-1].deck
+    assert len(deck.slides) == 8
+    assert not [e for e in events if isinstance(e, SlideChanged) and e.action == "dropped"]
+    bullets = [b for s in deck.slides[2:-1] for b in s.bullets]
+    assert bullets.count(first[0]) == 1

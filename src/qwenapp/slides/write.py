@@ -574,6 +574,7 @@ async def _final(job: Job, outline: Outline, i: int, draft: Slide | None, why: s
     if s is not None:
         return s
     covered = [k.title for k in kept] + [p.heading for p in outline.slides[i:]]
+    tried = [draft] if draft is not None else []
     for k in range(3):  # a replacement may repeat too: then another heading
         head = await _new_heading(job, outline.title, covered, spares, ask=k == 0)
         if head is None:
@@ -582,23 +583,33 @@ async def _final(job: Job, outline: Outline, i: int, draft: Slide | None, why: s
         new = await _write(job, outline, i, head, "bullets", _said(kept))
         if new is None:
             continue
+        tried.append(new)
         fresh = (_without_repeats(new, kept, subject) if _twin(new, kept, subject) is None
                  else _least_repeated([new], kept, subject))
         if fresh is not None:
             job.stats.replaced += 1
             job.emit(SlideChanged(i + 1, planned.heading, "replaced", why))
             return fresh
+    # the last resort before a gap: the version with the most points said nowhere else,
+    # even one (a single point is drawn as a statement). The 1.5B's en-topic deck
+    # (2026-12-02) lost four of five slides here at a bar of two: its short points
+    # ("Open-Weight models are more accurate") made every later slide resemble the first.
+    best = _least_repeated(tried, kept, subject, least=1)
+    if best is not None:
+        job.stats.overlapping += 1
+        job.emit(SlideChanged(i + 1, planned.heading, "kept", why, best.kind))
+        return best
     job.stats.dropped += 1
     job.emit(SlideChanged(i + 1, planned.heading, "dropped", why))
     return None
 
 
-def _least_repeated(tried: Sequence[Slide], kept: Sequence[Slide], subject: str
-                    ) -> Slide | None:
+def _least_repeated(tried: Sequence[Slide], kept: Sequence[Slide], subject: str,
+                    least: int = 2) -> Slide | None:
     """Of the versions tried for a slide (each refused as a whole for resembling an
     earlier slide), the one with the most points not said before, as bullets, those
-    points only; None when none has two under a heading of its own. (A looser bar let
-    the 0.5B's reworded repeats back in.)"""
+    points only; None when none has ``least`` under a heading of its own. (Reworded
+    repeats are near-duplicates, never own points: they stay out at any bar.)"""
     said = _bullets_of(kept)
     best: Slide | None = None
     for s in tried:
@@ -606,7 +617,7 @@ def _least_repeated(tried: Sequence[Slide], kept: Sequence[Slide], subject: str
             continue
         own = [b for b in s.bullets if not echoes(b, s.title)
                and not any(near_duplicate(b, x, subject=subject) for x in said)]
-        if len(own) >= 2 and (best is None or len(own) > len(best.bullets)):
+        if len(own) >= least and (best is None or len(own) > len(best.bullets)):
             best = s.model_copy(update={"bullets": own})
     return best
 
