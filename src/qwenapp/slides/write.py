@@ -500,8 +500,8 @@ def _usable(job: Job, head: str, covered: Sequence[str], title: str) -> str | No
 
 
 async def _alternatives(job: Job, title: str, covered: Sequence[str], n: int) -> list[str]:
-    """One call for ``n`` new headings (at most two such calls a deck); the usable ones."""
-    if job.asked_heads >= 2:
+    """One call for ``n`` new headings (at most three such calls a deck); the usable ones."""
+    if job.asked_heads >= 3:
         return []
     job.asked_heads += 1
     lim = job.rules.limits
