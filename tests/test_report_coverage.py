@@ -156,3 +156,25 @@ def test_a_section_off_the_question_is_given_facts_on_it_or_flagged() -> None:
     facts, flagged = cover_sections(planned[:1], sections[:1], "How can conferences be "
                                     "disrupted?", 3, [background], spec)
     assert flagged == [0] and facts == planned[:1]
+
+
+def test_asking_words_and_contents_pages_are_not_answers() -> None:
+    """Read in the default model's tenements report: a table of contents line and a
+    Waterloo anecdote from the off-topic Art of War ("find himself Commander-in-chief ...
+    frame new plans"), matched only by the question's "find" and the "New" of New York."""
+    from qwenapp.reports.facts import select_facts
+
+    q = "What living conditions did Jacob Riis find in the tenements of New York?"
+    riis = _p(1, "THE ITALIAN IN NEW YORK, 48 CHAPTER VI.\n\nCrazy old buildings, crowded "
+                 "rear tenements in filthy yards, dark, damp basements and leaking garrets "
+                 "were the living conditions of thousands.", "how_the_other_half_lives_riis")
+    war = _p(2, "On the eve of the battle of Waterloo, Lord Uxbridge went to the Duke of "
+                "Wellington, because he might suddenly find himself Commander-in-chief and "
+                "unable to frame new plans in a critical moment.", "art_of_war")
+    pool = [riis, war]
+    spec = specific_terms(q, pool)
+    assert "find" not in spec and "new" not in spec
+    facts = select_facts(["The Tenements of New York", "Where did Riis conduct his research?"],
+                         q, pool, 5, pool=pool, specific=spec)
+    assert [f.passage_id for f in facts] == [1]
+    assert not any("CHAPTER" in f.text for f in facts)

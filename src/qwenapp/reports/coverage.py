@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from .facts import Fact, bm25, same_point, select_facts
+from .facts import ASKING, Fact, bm25, same_point, select_facts
 from .model import Passage, Report
 from .sentences import numbers_in, stem_terms, words
 from .verify import support
@@ -46,7 +46,7 @@ def _title_terms(title: str) -> set[str]:
 def specific_terms(question: str, pool: Sequence[Passage]) -> set[str]:
     """The question's terms that occur in the passages, in at most half of them, and not
     in a source's title: what the question is about, within these sources."""
-    asked = stem_terms(question)
+    asked = stem_terms(question) - ASKING
     if not pool:
         return asked
     titles = set().union(*(_title_terms(p.source.title) for p in pool))
@@ -169,7 +169,7 @@ def coverage(report: Report, corpus: Sequence[tuple[str, str]] | None = None, to
     titles = set().union(*(_title_terms(p.source.title) for p in report.passages))
     figures = {t for t in stem_terms(report.question) if t[:1].isdigit()}
     for part in question_parts(report.question):
-        terms = (stem_terms(part) | figures) - titles
+        terms = (stem_terms(part) | figures) - titles - ASKING
         df = Counter(t for d in docs for t in d & terms)
         subject = {t for t in terms if 0 < df[t] <= max(1.0, _GENERIC_SHARE * n)} or terms
         scores = bm25(dict.fromkeys(subject, 1.0), docs, lengths)

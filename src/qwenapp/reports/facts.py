@@ -28,10 +28,19 @@ from .model import Passage
 from .prompts import is_instruction_like
 from .sentences import CJK, numbers_in, split_sentences, stem_terms, table_facts, words
 
-__all__ = ["PER_PASSAGE", "Fact", "bm25", "candidate_sentences", "headed_sentences",
+__all__ = ["ASKING", "PER_PASSAGE", "Fact", "bm25", "candidate_sentences", "headed_sentences",
            "location_heading", "plan_facts", "same_point", "select_facts"]
 
 PER_PASSAGE = 3
+# the words a question asks with, not about ("What did Riis *find*", "what does the manual
+# *advise*", "how *much* came from", the "New" of "New York"): two of them made a sentence
+# about Waterloo, in the off-topic Art of War ("find himself Commander-in-chief ... frame
+# new plans"), answer a question on the tenements of New York
+ASKING = stem_terms(
+    "new find found finds show shows say says said describe describes explain "
+    "explains advise advises advice report reports according happen mean "
+    "means give gives make makes use uses take need come came much many "
+    "most main major kind kinds way ways")
 LIST_PER_PASSAGE = 5  # from a passage that is a list of items
 _MIN_SHARE = 0.3  # of the best fact's score
 _LOOSE_SHARE = 0.12  # the second pass, for a section the first leaves thin
@@ -120,6 +129,9 @@ def _usable(sentence: str, table_row: bool) -> bool:
     letters = sum(1 for c in sentence if c.isalpha())
     if not table_row and letters < 0.55 * len(sentence.replace(" ", "")):
         return False  # rules, table debris, page furniture
+    upper = sum(1 for c in sentence if c.isupper())
+    if not table_row and upper > 0.6 * max(1, letters):
+        return False  # a title page or a table of contents ("THE ITALIAN IN NEW YORK, 48")
     # a fact is a whole sentence: a heading, a caption or a sentence cut by the chunk
     # boundary has no closing stop
     return sentence.rstrip().endswith(_CLOSERS)
@@ -253,10 +265,10 @@ def select_facts(questions: Sequence[str], context: str, passages: Sequence[Pass
     """
     query: dict[str, float] = {}
     for q in questions:
-        for t in stem_terms(q):
+        for t in stem_terms(q) - ASKING:
             query[t] = 1.0
     own_terms = set(query)  # the section's own words (before the report question's)
-    for t in stem_terms(context):
+    for t in stem_terms(context) - ASKING:
         query.setdefault(t, 1.0 if t in specific else 0.5)
     for t in query:  # a year or an amount asked for: the sentence (or row) holding it answers
         if t[:1].isdigit():
