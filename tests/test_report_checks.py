@@ -361,3 +361,23 @@ def test_two_rows_of_a_table_state_their_change() -> None:
     assert joined.text == ("The global table gives, for Year 2024: Total 10527 and Cement 402; "
                            "for Year 1950: Total 1617 and Cement 18")
     assert joined.passage_ids == [2, 1] and compare_rows([joined], "en") is None
+
+
+def test_a_summary_sentence_may_not_generalise_beyond_its_findings() -> None:
+    """The default model's conclusion over Riis: "chaotic and unsanitary ... inadequate
+    sanitation", over findings about crowded, filthy buildings: a third of its words its
+    own. A section sentence may frame a fact; a summary may only restate."""
+    from qwenapp.reports.compose import realise
+
+    finding = ("Crazy old buildings, crowded rear tenements in filthy yards, dark, damp "
+               "basements, leaking garrets are habitations of thousands in New York.")
+    points = [Point(finding, (3,), (finding,))]
+    q = "What living conditions did Jacob Riis find in the tenements of New York?"
+    loose = ("Jacob Riis found living conditions in New York to be chaotic and unsanitary, "
+             "with crowded, filthy buildings and inadequate sanitation.")
+    close = "Thousands in New York had homes in crowded tenements with filthy yards."
+    assert realise(loose, points, question=q, lang="en", replace_failed=False,
+                   combine=True).sentences == []
+    [kept] = realise(close, points, question=q, lang="en", replace_failed=False,
+                     combine=True).sentences
+    assert kept.passage_ids == [3]

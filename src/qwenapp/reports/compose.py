@@ -54,6 +54,14 @@ _CJK_STOP = re.compile(r"[。！？]$")
 # a summary or conclusion sentence whose word 4-grams are this much a finding's says the
 # finding again rather than restating it (the reader reads those words twice)
 FRAME_COPY_SHARE = 0.5
+# ... and one that brings words of its own for a quarter of what it says generalises
+# beyond them ("chaotic and unsanitary ... inadequate sanitation", over findings about
+# crowded, filthy buildings): a summary may only restate
+FRAME_SUPPORT = 0.75
+
+
+def _restates(check: Support) -> bool:
+    return check.ok and (check.cross_language or check.score >= FRAME_SUPPORT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +175,8 @@ def _combined(sentence: str, order: Sequence[int], points: Sequence[Point], ques
     joined = Point("\n".join(points[i].text for i in pair), (),
                    tuple(t for i in pair for t in points[i].passages),
                    table=all(points[i].table for i in pair))
-    return (pair, check) if check.ok and not borrows(sentence, joined, question) else None
+    return (pair, check) if _restates(check) and not borrows(sentence, joined, question) \
+        else None
 
 
 def _grams(text: str, n: int = 4) -> set[tuple[str, ...]]:
@@ -223,6 +232,8 @@ def realise(answer: str, points: Sequence[Point], *, question: str, lang: str,
             check = support(sentence, [p.text], question, lang)
             if check.ok and borrows(sentence, p, question):
                 check = Support(score=0.0, cross_language=False)  # not what the source says
+            if combine and check.ok and not _restates(check):
+                check = Support(score=0.0, cross_language=False)  # beyond the finding
             first = first if first is not None else (i, check)
             if both is not None and both[1].score >= check.score + 0.2:
                 break  # it joins two findings: cite both
