@@ -63,7 +63,7 @@ def test_a_comparison_that_never_validates_becomes_bullets() -> None:
         {"head": "开源许可降低门槛", "kind": "bullets"},
         {"head": "模型规模覆盖全面", "kind": "bullets"},
         {"head": "社区生态日益成熟", "kind": "bullets"},
-        {"head": "开源与闭源模型对比", "kind": "compare"},
+        {"head": "开源模型的两种选择", "kind": "compare"},
         {"head": "本地部署节省成本", "kind": "bullets"},
         {"head": "未来发展方向", "kind": "bullets"}]}
     inner = deck_responder()
@@ -72,7 +72,7 @@ def test_a_comparison_that_never_validates_becomes_bullets() -> None:
         props = (options.json_schema or {}).get("properties", {})
         if "slides" in props:
             return outline
-        if _is_slide(messages, options) == "开源与闭源模型对比" and "left" in props:
+        if _is_slide(messages, options) == "开源模型的两种选择" and "left" in props:
             return {"left": {"head": "开源许可降低门槛", "points": ["许可宽松", "商用自由"]},
                     "right": {"head": "模型规模覆盖全面", "points": ["尺寸齐全", "端侧可用"]},
                     "notes": "对比两方面。"}
@@ -82,7 +82,7 @@ def test_a_comparison_that_never_validates_becomes_bullets() -> None:
     events = _run(model, DeckRequest("开源大模型为何受到开发者欢迎", slides=6, parallel=1))
     deck = events[-1].deck
     assert len(deck.slides) == 6
-    slide = next(s for s in deck.slides if s.title == "开源与闭源模型对比")
+    slide = next(s for s in deck.slides if s.title == "开源模型的两种选择")
     assert slide.kind == "bullets" and len(slide.bullets) >= 2
     changed = [e for e in events if isinstance(e, SlideChanged)]
     assert len(changed) == 1 and changed[0].action == "simplified"
@@ -539,5 +539,6 @@ def test_slides_with_one_new_point_each_keep_it_rather_than_leave_a_gap() -> Non
     deck = events[-1].deck
     assert len(deck.slides) == 8
     assert not [e for e in events if isinstance(e, SlideChanged) and e.action == "dropped"]
-    bullets = [b for s in deck.slides[2:-1] for b in s.bullets]
+    bullets = [b for s in deck.slides[2:-1]
+               for b in [*s.bullets, *(c for col in (s.left, s.right) if col for c in col.bullets)]]
     assert bullets.count(first[0]) == 1

@@ -299,10 +299,16 @@ def test_comparison_columns_must_not_copy_other_headings() -> None:
     reply = json.dumps({"left": {"head": "What is Qwen?", "points": ["A model family", "Open"]},
                         "right": {"head": "Why is it popular?", "points": ["Downloads", "Sizes"]},
                         "notes": "Two sides."})
-    planned = PlannedSlide("compare", "Qwen against Llama")
+    planned = PlannedSlide("compare", "Two ways to run Qwen")
     with pytest.raises(Invalid, match="copy other slides"):
         parse_slide(reply, planned, rules(), others=["What is Qwen?", "Why is it popular?"])
     assert parse_slide(reply, planned, rules(), others=["Licensing"]).slide.left is not None
+    # a heading that names the two sides gives the columns their names (the 1.5B wrote
+    # one name on both columns of "Open-Weight vs. Closed-Weight Models", three times)
+    named = parse_slide(reply, PlannedSlide("compare", "Qwen against Llama"), rules(),
+                        others=["What is Qwen?", "Why is it popular?"]).slide
+    assert named.left is not None and named.right is not None
+    assert (named.left.heading, named.right.heading) == ("Qwen", "Llama")
 
 
 def test_an_outline_of_only_bullets_gets_the_kinds_its_headings_name() -> None:

@@ -28,6 +28,7 @@ from .checks import (
     unsupported_numbers,
 )
 from .deck import Column, Quote, Slide, SourceRef, Stat, Step, Table
+from .headings import sides_of
 from .language import in_language
 from .outline import Invalid, PlannedSlide, Rules, check_line, parse_model, same_heading
 from .sources import Passage
@@ -223,9 +224,16 @@ def _compare(raw: _Content, heading: str, rules: Rules, others: Sequence[str]) -
         head = check_line(col.head, rules, f"the {side} column heading")
         cols.append(Column(heading=head, bullets=_lines(col.points, rules, f"{side} point", 1,
                                                         4, head)))
-    if same_heading(cols[0].heading, cols[1].heading):
+    bad = same_heading(cols[0].heading, cols[1].heading) or any(
+        same_heading(c.heading, o) for c in cols for o in [*others, heading])
+    sides = sides_of(heading)
+    if bad and sides is not None:
+        # the heading names the two sides ("Open-Weight vs. Closed-Weight Models"): they
+        # head the columns (the 1.5B wrote one name on both, three times, then bullets)
+        cols = [c.model_copy(update={"heading": h}) for c, h in zip(cols, sides, strict=True)]
+    elif same_heading(cols[0].heading, cols[1].heading):
         raise Invalid("both columns of the comparison have the same heading")
-    if any(same_heading(c.heading, o) for c in cols for o in [*others, heading]):
+    elif bad:
         raise Invalid("the column headings copy other slides' headings; name the two "
                       "sides being compared")
     if any(near_duplicate(a, b) for a in cols[0].bullets for b in cols[1].bullets):

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 from .checks import likeness, tokens, without_subject
 
-__all__ = ["alike", "candidates", "subject_of", "vague"]
+__all__ = ["alike", "candidates", "sides_of", "subject_of", "vague"]
 
 def _split(words: str) -> list[str]:
     return words.split()
@@ -199,3 +199,18 @@ def candidates(topic: str, zh: bool, section_titles: Sequence[str] = ()) -> list
         aspects = _ZH_ASPECTS if zh else _EN_ASPECTS
         out += [a.format(s=s) for a in aspects]
     return out
+
+
+_SIDES = re.compile(r"^(?P<a>.{2,40}?)\s*(?:\bvs\.?|\bversus\b|\bor\b|\bagainst\b|\bcompared "
+                    r"(?:to|with)\b|对比|与|和|还是|相比)\s*(?P<b>.{2,40}?)[?？]?$", re.IGNORECASE)
+
+
+def sides_of(heading: str) -> tuple[str, str] | None:
+    """The two things a heading sets side by side ("Open-Weight vs. Closed-Weight
+    Models" → "Open-Weight", "Closed-Weight Models"; 开源模型与闭源接口), or None."""
+    m = _SIDES.match(" ".join(heading.split()).strip())
+    if m is None:
+        return None
+    a, b = m.group("a").strip(" :：,，"), m.group("b").strip(" :：,，")
+    b = re.sub(r"(?:的)?(?:对比|比较|之争|之别|差异)$", "", b).strip()
+    return (a, b) if a and b and a.lower() != b.lower() else None

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from .checks import near_duplicate, tokens
 from .content import quotable
 from .deck import Column, Quote, Slide, Stat, Step
+from .headings import sides_of
 from .sources import Passage
 
 __all__ = ["restyle"]
@@ -41,8 +42,6 @@ _PROCESS_HEAD = re.compile(
     r"^how\b|\bsteps?\b|\bprocess\b|\bworkflow\b|\bpipeline\b|getting started|\broad ?map\b|"
     r"\bpath\b|\bstages?\b|\bphases?\b|如何|怎样|怎么|步骤|流程|路线|路径|入门|阶段|落地",
     re.IGNORECASE)
-_SIDES = re.compile(r"^(?P<a>.{2,40}?)\s*(?:\bvs\.?|\bversus\b|\bor\b|\bagainst\b|\bcompared "
-                    r"(?:to|with)\b|对比|与|和|还是|相比)\s*(?P<b>.{2,40}?)[?？]?$", re.IGNORECASE)
 
 
 def _figure_lead(b: str) -> tuple[str, str] | None:
@@ -106,17 +105,21 @@ def _as_process(s: Slide, step_word: str) -> Slide | None:
     return s.model_copy(update={"kind": "process", "bullets": [], "steps": steps})
 
 
-def _side_words(side: str, subject: str) -> set[str]:
-    """The words that tell one side from the other (the subject's too, if nothing else)."""
-    words = tokens(side) - {"the", "a", "an", "of", "and", "for", "to"}
-    words = {w for w in words if len(w) > 2 or "\u4e00" <= w[0] <= "\u9fff"}
+_STOP = {"the", "a", "an", "of", "and", "for", "to"}
+
+
+def _side_words(side: str, other: str, subject: str) -> set[str]:
+    """The words that tell ``side`` from ``other`` (the subject's too, if nothing else):
+    "Open-Weight" against "Closed-Weight Models" is told by "open"."""
+    words = {w for w in tokens(side) - tokens(other) - _STOP
+             if len(w) > 2 or "\u4e00" <= w[0] <= "\u9fff"}
     return words - tokens(subject) or words
 
 
 def _as_compare(s: Slide, subject: str) -> Slide | None:
     """Points that fall on the two sides the heading names, or that lead with one of two
     names ("Open models: …", "Hosted APIs: …")."""
-    if len(s.bullets) < 4:
+    if len(s.bullets) < 3:
         return None
     leads = [_LEAD.match(b) for b in s.bullets]
     if all(leads):
@@ -125,14 +128,14 @@ def _as_compare(s: Slide, subject: str) -> Slide | None:
             cols = [Column(heading=n, bullets=[m.group(2).strip() for m in leads
                                                if m and m.group(1).strip() == n])
                     for n in names]
-            if all(len(c.bullets) >= 2 for c in cols):
+            if all(len(c.bullets) >= 1 for c in cols):
                 return s.model_copy(update={"kind": "compare", "bullets": [],
                                             "left": cols[0], "right": cols[1]})
-    m = _SIDES.match(s.title.strip())
-    if m is None:
+    sides = sides_of(s.title)
+    if sides is None:
         return None
-    a, b = m.group("a").strip(), m.group("b").strip()
-    wa, wb = _side_words(a, subject), _side_words(b, subject)
+    a, b = sides
+    wa, wb = _side_words(a, b, subject), _side_words(b, a, subject)
     if not wa or not wb or wa & wb:
         return None
     left: list[str] = []
@@ -143,7 +146,7 @@ def _as_compare(s: Slide, subject: str) -> Slide | None:
         if on_a == on_b:
             return None
         (left if on_a else right).append(x)
-    if len(left) < 2 or len(right) < 2:
+    if not left or not right:
         return None
     return s.model_copy(update={"kind": "compare", "bullets": [],
                                 "left": Column(heading=a, bullets=left),

@@ -59,7 +59,7 @@ def _cards(p: Planner, texts: list[str], body: Frame) -> list[Item] | None:
     sizes = []
     hi = {2: 40, 3: 36}.get(n, 30)  # short points large: a card is a statement
     for t in texts:
-        size = p.fits([t], Frame(0, 0, w - 2 * PAD, inner_h), hi, 18)
+        size = p.fits([t], Frame(0, 0, w - 2 * PAD, inner_h), hi, 20)  # smaller: rows read better
         if size is None:
             return None
         sizes.append(size)
