@@ -13,7 +13,18 @@ import { renderThread, scrollDown, showError } from "./thread.js";
 
 // -- attachments ----------------------------------------------------------------------
 
-async function upload(files) {
+// Uploads still being read: a turn sent meanwhile waits for them, so a file attached just
+// before Enter is part of the turn (a report once started without its only document).
+const reading = new Set();
+
+function upload(files) {
+  const done = uploadAll(files);
+  reading.add(done);
+  done.finally(() => reading.delete(done));
+  return done;
+}
+
+async function uploadAll(files) {
   for (const f of files) {
     const chip = el("span", "chip pending", `${f.name} — ${t("uploading")}`);
     $("#attachments").append(chip);
@@ -72,6 +83,7 @@ async function submit(send) {
   if (!text || state.streaming) return;
   $("#prompt").value = "";
   autosize();
+  if (reading.size) await Promise.allSettled([...reading]);
   if (state.mode === "chat") {
     await send(null, text);
     return;
