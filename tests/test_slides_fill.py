@@ -124,3 +124,25 @@ def test_the_filled_decks_open_in_libreoffice(tmp_path: Path, lang: str) -> None
                     "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
                    check=True, capture_output=True, timeout=240)
     assert (tmp_path / f"{lang}.pdf").stat().st_size > 5000
+
+
+def test_a_deck_of_two_content_slides_has_no_agenda_and_bands_stay_a_third() -> None:
+    """The 1.5B's en-12 and en-topic decks (2026-12-02) came out short, and their agendas
+    listed one item on a panel the body's height: an agenda needs three items, and no
+    row's panel is taller than a third of the body."""
+    from qwenapp.slides.language import LANGUAGES
+    from qwenapp.slides.layout import Shape
+    from qwenapp.slides.outline import Outline, PlannedSlide
+    from qwenapp.slides.pipeline import assemble
+
+    two = [Slide(kind="bullets", title=h, bullets=["a point", "another point"], notes="n")
+           for h in ("One", "Two")]
+    outline = Outline("Deck", "", tuple(PlannedSlide("bullets", s.title) for s in two))
+    deck = assemble(outline, two, LANGUAGES["en"], agenda=True)
+    assert [s.kind for s in deck.slides] == ["title", "bullets", "bullets", "closing"]
+    t = THEMES["light"]
+    geo = default_geometry(960, 540, t)
+    (plan,) = plan_deck(Deck(title="x", slides=[Slide(kind="agenda", title="Agenda",
+                                                      bullets=["Only item"])]), t, geo)
+    panels = [it for it in plan.items if isinstance(it, Shape) and it.behind]
+    assert panels and all(p.frame.h <= geo.body.h / 3 + 1 for p in panels)

@@ -162,7 +162,7 @@ def assemble(outline: Outline, content: Sequence[Slide], lang: Language, agenda:
     """Stage 4: the whole deck around the content slides (no model call)."""
     slides = [Slide(kind="title", title=outline.title, subtitle=outline.subtitle,
                     notes=outline.subtitle)]
-    if agenda:
+    if agenda and len(content) >= 3:  # an agenda of one or two items is no agenda
         heads = [s.title for s in content]
         slides.append(Slide(kind="agenda", title=lang.agenda, bullets=heads,
                             notes="; ".join(heads)))

@@ -162,9 +162,12 @@ def _bands(p: Planner, texts: Sequence[str], numbers: Sequence[str], frame: Fram
     its panel; the space left over shared equally)."""
     n = len(texts)
     free = max(0.0, frame.h - sum(hs) - gap * (n - 1))
+    # no band taller than a third of the frame (one agenda item on a panel the body's
+    # height read as an empty slide); the rows are then centred
+    free = min(free, sum(max(0.0, frame.h / 3 - h) for h in hs))
+    y = frame.y + (frame.h - sum(hs) - free - gap * (n - 1)) / 2
     kind: ShapeKind = "ellipse" if p.theme.marker == "circle" else card_kind(p)
     items: list[Item] = []
-    y = frame.y
     for i, (text, h) in enumerate(zip(texts, hs, strict=True)):
         band = h + free / n
         items.append(Shape(Frame(frame.x, y, frame.w, band), card_kind(p), "surface",
