@@ -178,3 +178,11 @@ def test_asking_words_and_contents_pages_are_not_answers() -> None:
                          q, pool, 5, pool=pool, specific=spec)
     assert [f.passage_id for f in facts] == [1]
     assert not any("CHAPTER" in f.text for f in facts)
+    # the 0.5B's "Main factors" section: the off-topic document shares one subject term
+    factors = _p(3, "The art of war is governed by five constant factors, to be taken into "
+                    "account when seeking to determine the conditions obtaining in the field.",
+                 "art_of_war")
+    pool = [riis, factors]
+    facts = select_facts(["Main factors", "What living conditions did Riis find? (Main "
+                          "factors)"], q, pool, 5, pool=pool, specific=specific_terms(q, pool))
+    assert all(f.passage_id == 1 for f in facts)

@@ -29,7 +29,7 @@ from .prompts import is_instruction_like
 from .sentences import CJK, numbers_in, split_sentences, stem_terms, table_facts, words
 
 __all__ = ["ASKING", "PER_PASSAGE", "Fact", "bm25", "candidate_sentences", "headed_sentences",
-           "location_heading", "plan_facts", "same_point", "select_facts"]
+           "location_heading", "plan_facts", "same_point", "select_facts", "subject_documents"]
 
 PER_PASSAGE = 3
 # the words a question asks with, not about ("What did Riis *find*", "what does the manual
@@ -245,6 +245,23 @@ def same_point(a: tuple[set[str], set[str]], b: tuple[set[str], set[str]]) -> bo
     return len(ta & tb) >= 0.7 * max(1, min(len(ta), len(tb)))
 
 
+def subject_documents(pool: Sequence[Passage], specific: Collection[str]) -> set[str] | None:
+    """The documents (locators) whose passages hold at least two of the question's subject
+    terms (all of them when there are fewer), or None (no filter: no subject terms, or no
+    document qualifies). The off-topic chapter of *The Art of War* beside Riis shares one
+    ("conditions") with a question on living conditions in the tenements, and its "five
+    constant factors ... the conditions obtaining in the field" answered a section."""
+    if not specific:
+        return None
+    need = min(2, len(specific))
+    terms: dict[str, set[str]] = {}
+    for p in pool:
+        terms.setdefault(p.source.locator, set()).update(
+            stem_terms(f"{p.source.location}\n{p.text}") & set(specific))
+    keep = {loc for loc, found in terms.items() if len(found) >= need}
+    return keep or None
+
+
 def select_facts(questions: Sequence[str], context: str, passages: Sequence[Passage],
                  limit: int, *, per_passage: int = PER_PASSAGE,
                  pool: Sequence[Passage] = (), exclude: Collection[str] = (),
@@ -273,11 +290,14 @@ def select_facts(questions: Sequence[str], context: str, passages: Sequence[Pass
             query[t] *= 3.0
     if not query or not passages:
         return []
+    on_subject = subject_documents(pool or passages, specific)
     cands: list[tuple[Passage, int, str, set[str]]] = []
     heads: list[set[str]] = []  # each candidate's terms with its heading's
     titles: list[str] = []
     rows: list[bool] = []
     for p in passages:
+        if on_subject is not None and p.source.locator not in on_subject:
+            continue  # a document that is not about the question's subject at all
         row = bool(table_facts(p.text))
         for pos, s, heading in headed_sentences(p):
             cands.append((p, pos, s, stem_terms(s)))
