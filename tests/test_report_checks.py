@@ -381,3 +381,12 @@ def test_a_summary_sentence_may_not_generalise_beyond_its_findings() -> None:
     [kept] = realise(close, points, question=q, lang="en", replace_failed=False,
                      combine=True).sentences
     assert kept.passage_ids == [3]
+
+
+def test_nos_does_not_end_a_sentence() -> None:
+    """Riis: "... in the model tenement across the way at Nos. 3 and 5 ..." was cut at
+    "Nos." and the 0.5B's report printed the half sentence."""
+    from qwenapp.reports.sentences import split_sentences
+
+    text = "The model tenement across the way at Nos. 3 and 5 had few deaths. Next."
+    assert split_sentences(text)[0].endswith("few deaths.")

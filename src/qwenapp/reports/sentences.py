@@ -33,7 +33,7 @@ _CJK_CHAR = re.compile(f"[{CJK}]")
 _ABBREV = frozenset((
     "mr", "mrs", "ms", "dr", "st", "no", "vs", "etc", "e.g", "i.e", "fig", "jr", "sr", "co",
     "inc", "ltd", "u.s", "pp", "vol", "ch", "sec", "art", "approx", "cf", "al", "gen", "col",
-    "capt", "lt", "rev", "hon", "prof", "mt", "ft", "viz", "ave", "u.k",
+    "capt", "lt", "rev", "hon", "prof", "mt", "ft", "viz", "ave", "u.k", "nos",
 ))
 _LATIN_END = re.compile(r"[.!?]+[\"'”’)\]]*(?:\[\d{1,3}\])?"  # a footnote mark: "scavengers.[3]"
                         r"(?=\s+[\"'“‘(\[]?[A-Z0-9\u00c0-\u00de¿¡]|\s*$)")
