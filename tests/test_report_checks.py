@@ -390,3 +390,14 @@ def test_nos_does_not_end_a_sentence() -> None:
 
     text = "The model tenement across the way at Nos. 3 and 5 had few deaths. Next."
     assert split_sentences(text)[0].endswith("few deaths.")
+
+
+def test_a_question_word_wedged_into_a_statute_is_borrowed_even_if_its_passage_has_it() -> None:
+    from qwenapp.reports.compose import borrows
+
+    fact = "第五十四条 个人信息处理者应当定期对其处理个人信息遵守法律、行政法规的情况进行合规审计。"
+    passage = "第二十八条 敏感个人信息是一旦泄露……\n" + fact
+    p = Point(fact, (2,), (passage,))
+    said = "处理敏感个人信息应当定期对其处理个人信息遵守法律、行政法规的情况进行合规审计。"
+    assert borrows(said, p, "处理敏感个人信息需要满足哪些条件？")
+    assert not borrows(fact, p, "处理敏感个人信息需要满足哪些条件？")
