@@ -186,3 +186,15 @@ def test_asking_words_and_contents_pages_are_not_answers() -> None:
     facts = select_facts(["Main factors", "What living conditions did Riis find? (Main "
                           "factors)"], q, pool, 5, pool=pool, specific=specific_terms(q, pool))
     assert all(f.passage_id == 1 for f in facts)
+
+
+def test_rows_of_one_table_are_planned_into_one_section() -> None:
+    from qwenapp.reports.facts import _rows_together
+
+    early = Fact("The global table gives, for Year 1950: Total 1617.", 1, 2.0, 0, row=True)
+    late = Fact("The global table gives, for Year 2024: Total 10527.", 2, 2.0, 0, row=True)
+    prose = Fact("The dataset covers fossil CO2 emissions since 1750.", 3, 1.0, 0)
+    other = Fact("The global table gives, for Year 2000: Total 6765.", 2, 1.0, 1, row=True)
+    planned = _rows_together([[prose, early], [late, other]],
+                             {1: "/co2/global.csv", 2: "/co2/global.csv", 3: "/co2/README"})
+    assert planned == [[prose], [early, late, other]]  # beside each other: the change is said

@@ -398,5 +398,24 @@ def plan_facts(sections: Sequence[tuple[Sequence[str], Sequence[Passage]]], cont
             continue
         stated.append(point)
         chosen[i].add((f.passage_id, f.position))
-    return [[f for f in facts if (f.passage_id, f.position) in chosen[i]]
-            for i, facts in enumerate(ranked)]
+    planned = [[f for f in facts if (f.passage_id, f.position) in chosen[i]]
+               for i, facts in enumerate(ranked)]
+    return _rows_together(planned, {p.id: p.source.locator for p in pool})
+
+
+def _rows_together(planned: list[list[Fact]], table_of: Mapping[int, str]) -> list[list[Fact]]:
+    """Rows of one table in one section (the one holding most of them): a question about
+    a change between two years is answered by two rows, and only rows side by side get the
+    sentence that states the change (the 0.5B's CO2 report had 1950 in one section and
+    2024 in another, and no sentence said how emissions changed)."""
+    count: dict[str, Counter[int]] = {}
+    for i, facts in enumerate(planned):
+        for f in facts:
+            if f.row:
+                count.setdefault(table_of.get(f.passage_id, ""), Counter())[i] += 1
+    home = {t: c.most_common(1)[0][0] for t, c in count.items()}
+    out: list[list[Fact]] = [[] for _ in planned]
+    for i, facts in enumerate(planned):
+        for f in facts:
+            out[home[table_of.get(f.passage_id, "")] if f.row else i].append(f)
+    return out
