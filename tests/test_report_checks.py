@@ -401,3 +401,17 @@ def test_a_question_word_wedged_into_a_statute_is_borrowed_even_if_its_passage_h
     said = "处理敏感个人信息应当定期对其处理个人信息遵守法律、行政法规的情况进行合规审计。"
     assert borrows(said, p, "处理敏感个人信息需要满足哪些条件？")
     assert not borrows(fact, p, "处理敏感个人信息需要满足哪些条件？")
+
+
+def test_a_sentence_that_says_the_report_question_back_is_dropped() -> None:
+    """The 0.5B, asked what duties data processors bear, began its section with
+    "数据处理者承担了数据安全保护义务。" (they bear data security duties)."""
+    from qwenapp.reports.compose import realise
+
+    fact = "开展数据处理活动应当依照法律、法规的规定，建立健全全流程数据安全管理制度。"
+    points = [Point(fact, (1,), (fact,))]
+    got = realise("1. 数据处理者承担了数据安全保护义务。\n1. " + fact, points,
+                  question="数据安全保护义务", lang="zh",
+                  asked="数据处理者承担哪些数据安全保护义务？")
+    assert [s.text for s in got.sentences] == [fact]
+    assert got.problems["restates the question"] == 1

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from .degenerate import sentence_problem
+from .degenerate import restates_question, sentence_problem
 from .model import DraftSentence
 from .sentences import split_sentences, stem_terms, words
 from .verify import Support, support
@@ -199,17 +199,21 @@ def copies(sentence: str, points: Sequence[Point], share: float = 0.8, lang: str
 
 
 def realise(answer: str, points: Sequence[Point], *, question: str, lang: str,
-            replace_failed: bool = True, combine: bool = False) -> Realised:
+            replace_failed: bool = True, combine: bool = False, asked: str = "") -> Realised:
     """Verified sentences from ``answer``; see the module docstring. ``combine`` (a
     summary or conclusion): a sentence may restate two points at once (it then cites
-    both), and one that only copies points word for word is dropped."""
+    both), and one that only copies points word for word is dropped. ``asked``: the
+    report's question, which a sentence may not merely say back either ("数据处理者承担了
+    数据安全保护义务。", asked what those duties are)."""
     out = Realised()
     seen: list[set[str]] = []
     for number, raw in parse_answer(answer):
         sentence = strip_markers(raw)
         if not sentence:
             continue
-        problem = sentence_problem(sentence, question)
+        problem = sentence_problem(sentence, question) or (
+            "restates the question" if asked and restates_question(
+                sentence, f"{asked} {question}") else None)
         if problem:
             out.problems[problem] += 1
             out.dropped += 1

@@ -103,8 +103,11 @@ async def _attempts(backend: Backend, req: ReportRequest, messages: list[Message
         if bad:
             problems.extend(bad)
             continue
-        realised = realise(result.text, points, question=question, lang=lang,
-                           replace_failed=not frame, combine=frame)
+        text = result.text.replace("\ufffd", "")
+        if result.finish_reason == "length":  # cut at the token limit: drop the half sentence
+            text = clean_model_text(text, truncated=True)
+        realised = realise(text, points, question=question, lang=lang,
+                           replace_failed=not frame, combine=frame, asked=req.question)
         if realised.model_sentences >= need:
             problems.extend(f"{n}× {why}" for why, n in realised.problems.items())
             return realised
