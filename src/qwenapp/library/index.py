@@ -307,19 +307,23 @@ class Library:
         # rank inside FTS first (LIMIT before any join), then fetch only the winners' rows
         inner = ("SELECT rowid, bm25(library_fts, 1.0, 0.5) AS rank FROM library_fts "
                  "WHERE library_fts MATCH ?")
-        params: list[object] = [match]
+        return self._winners(inner, [match], document_ids, limit, "rank", -1.0)
+
+    def _winners(self, inner: str, params: list[object], document_ids: Sequence[str] | None,
+                 limit: int, order: str, sign: float) -> list[Hit]:
+        """The rows of the best ``limit`` chunks ranked by ``inner`` (either database)."""
         if document_ids is not None:
             inner += (" AND rowid IN (SELECT id FROM library_chunks WHERE document_id IN "
                       f"({','.join('?' * len(document_ids))}))")
-            params.extend(document_ids)
-        inner += " ORDER BY rank LIMIT ?"
-        params.append(limit)
+            params = [*params, *document_ids]
+        inner += f" ORDER BY {order}, rowid LIMIT ?" if sign > 0 else f" ORDER BY {order} LIMIT ?"
         sql = ("SELECT c.id, c.document_id, c.location, c.text, d.title, d.path, d.kind, f.rank "
                f"FROM ({inner}) AS f JOIN library_chunks c ON c.id = f.rowid "
-               "JOIN library_documents d ON d.id = c.document_id ORDER BY f.rank")
-        rows = self.conn.execute(sql, params).fetchall()
+               "JOIN library_documents d ON d.id = c.document_id ORDER BY "
+               + ("f.rank DESC, c.id" if sign > 0 else "f.rank"))
+        rows = self.conn.execute(sql, [*params, limit]).fetchall()
         return [Hit(r["id"], r["document_id"], r["title"], r["path"], r["kind"], r["location"],
-                    r["text"], -float(r["rank"])) for r in rows]
+                    r["text"], sign * float(r["rank"])) for r in rows]
 
     def next_chunk(self, hit: Hit) -> Hit | None:
         """The chunk after ``hit`` in its document (a list that goes on there), or None."""
@@ -340,19 +344,7 @@ class Library:
         tsquery = " || ".join(["plainto_tsquery('english', ?)"] * len(terms))
         inner = (f"SELECT rowid, ts_rank('{{0, 0, 0.5, 1.0}}', tsv, q) AS rank FROM "
                  f"library_fts, (SELECT {tsquery}) AS t (q) WHERE tsv @@ q")
-        params: list[object] = list(terms)
-        if document_ids is not None:
-            inner += (" AND rowid IN (SELECT id FROM library_chunks WHERE document_id IN "
-                      f"({','.join('?' * len(document_ids))}))")
-            params.extend(document_ids)
-        inner += " ORDER BY rank DESC, rowid LIMIT ?"
-        params.append(limit)
-        sql = ("SELECT c.id, c.document_id, c.location, c.text, d.title, d.path, d.kind, f.rank "
-               f"FROM ({inner}) AS f JOIN library_chunks c ON c.id = f.rowid "
-               "JOIN library_documents d ON d.id = c.document_id ORDER BY f.rank DESC, c.id")
-        rows = self.conn.execute(sql, params).fetchall()
-        return [Hit(r["id"], r["document_id"], r["title"], r["path"], r["kind"], r["location"],
-                    r["text"], float(r["rank"])) for r in rows]
+        return self._winners(inner, list(terms), document_ids, limit, "rank DESC", 1.0)
 
     async def hybrid_search(self, query: str, embedder: Embedder, *, limit: int = 5,
                             document_ids: Sequence[str] | None = None,
