@@ -97,6 +97,19 @@ def test_calculator_tool_output() -> None:
     assert out == "1234 * 5678 = 7006652 (7,006,652)"
 
 
+@pytest.mark.parametrize("expr", ["7006652 (7,006,652)", "7006652", "7,006,652"])
+def test_calculator_reads_its_own_result_back_as_that_number(expr: str) -> None:
+    """The 0.5B sends the result back as a new expression: it is told it has the answer."""
+    out = run(calculator_tool().run({"expression": expr}))
+    assert out.startswith("7006652 (7,006,652) is already a single number")
+
+
+def test_calculator_hints_hold_no_example_to_evaluate() -> None:
+    with pytest.raises(ToolFailure) as caught:
+        evaluate("7006652(7006652) (write numbers")
+    assert not any(ch.isdigit() for ch in str(caught.value.hint))
+
+
 @pytest.mark.parametrize(("value", "src", "dst", "expected"), [
     (Fraction(1), "mi", "km", Fraction("1.609344")),
     (Fraction(1), "in", "cm", Fraction("2.54")),
@@ -256,6 +269,17 @@ def test_a_repeated_call_is_not_run_twice_and_the_model_must_answer() -> None:
     assert any(isinstance(e, ToolNotice) and "repeated" in e.text for e in events)
     assert model.calls[2].options.tool_choice == "none"
     assert answer(events) == "It is 7006652."
+
+
+def test_a_call_that_sends_back_an_earlier_result_counts_as_a_repeat() -> None:
+    echo = (("calculator", {"expression": "7006652 (7,006,652)"}),)
+    model = ScriptedModel([ScriptedToolCalls(CALC), ScriptedToolCalls(echo), "It is 7,006,652."])
+    events = loop_events(model, ToolBox([calculator_tool()]))
+    finished = [e for e in events if isinstance(e, ToolFinished)]
+    assert finished[0].content == "1234*5678 = 7006652 (7,006,652)"
+    assert finished[1].error and "already called calculator" in finished[1].content
+    assert model.calls[2].options.tool_choice == "none"
+    assert answer(events) == "It is 7,006,652."
 
 
 def test_the_round_limit_forces_an_answer() -> None:

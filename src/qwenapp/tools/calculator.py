@@ -174,7 +174,7 @@ def _eval(node: ast.AST) -> Number:
         except TypeError:
             raise ToolFailure(f"{node.func.id}: wrong number of arguments") from None
     raise ToolFailure(f"this is not arithmetic: {ast.unparse(node)[:60]}",
-                      "write numbers, + - * / // % ** ( ) and functions like sqrt(2)")
+                      "use only numbers, operators, brackets and the listed functions")
 
 
 def evaluate(expression: str) -> Number:
@@ -194,8 +194,10 @@ def evaluate(expression: str) -> Number:
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError:
+        # no runnable example in the hint: a small model evaluates the example instead of
+        # its own question (seen with the 0.5B: "(2 + 3) / 7" answered "what is 1234 × 5678")
         raise ToolFailure(f"cannot read {expression!r} as arithmetic",
-                          "write it like 1234 * 5678 or (2 + 3) / 7") from None
+                          "use only numbers, operators and brackets") from None
     return _eval(tree)
 
 
@@ -226,8 +228,20 @@ def format_number(value: Number) -> str:
     return f"{value.numerator}/{value.denominator} ≈ {float(value):.12g}"
 
 
+# Our own answer format, "7006652 (7,006,652)": a small model sends a result back as a new
+# expression; it is read as the number it is, not refused as a function call.
+_OWN_RESULT = re.compile(r"^\s*(-?\d+)\s*\((-?\d{1,3}(?:,\d{3})+)\)\s*$")
+_PLAIN_NUMBER = re.compile(r"^\s*-?\d+(?:\.\d+)?\s*$")
+
+
 async def _calculate(args: Mapping[str, Any]) -> str:
     expression = str(args.get("expression", ""))
+    own = _OWN_RESULT.match(expression)
+    if own and own[1] == own[2].replace(",", ""):
+        expression = own[1]
+    if _PLAIN_NUMBER.match(_THOUSANDS.sub("", expression)):
+        value = format_number(evaluate(expression))
+        return f"{value} is already a single number: the calculation is done, answer with it"
     value = format_number(evaluate(expression))
     return f"{expression.strip()} {value}" if value.startswith("≈") else \
         f"{expression.strip()} = {value}"

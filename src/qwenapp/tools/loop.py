@@ -7,7 +7,9 @@ same call, or write calls nobody can read. The loop stops all three:
   with ``tool_choice="none"`` so the model must answer from what it has;
 * a call identical to an earlier one in the same turn is not run again: the
   model is told it already has that result, and when a round holds only
-  repeats, the next round must answer;
+  repeats, the next round must answer; a call whose arguments are the end of
+  an earlier result of the same tool (the 0.5B sends "7006652 (7,006,652)"
+  back to the calculator) counts as a repeat too;
 * a call that could not be parsed, names no tool, or fails goes back to the
   model as an error result (``ERROR: ...``), so it can correct itself;
 * a tool with side effects runs only when ``confirm`` says yes (a
@@ -56,6 +58,15 @@ def _key(call: ToolCall) -> tuple[str, str]:
     return call.name, json.dumps(dict(call.arguments), sort_keys=True, ensure_ascii=False)
 
 
+def _echo(call: ToolCall, results: dict[str, list[str]]) -> str | None:
+    """The earlier result of the same tool that this call's arguments merely repeat."""
+    values = [v.strip() for v in call.arguments.values() if isinstance(v, str) and v.strip()]
+    if len(values) != 1 or len(values[0]) < 2:
+        return None
+    return next((r for r in results.get(call.name, ()) if r.strip().endswith(values[0])
+                 and r.strip() != values[0]), None)
+
+
 def _choice(options: GenerateOptions, round_: int, answer_now: bool) -> ToolChoice:
     if answer_now:
         return "none"
@@ -76,6 +87,7 @@ async def run_with_tools(
     """Answer ``messages``, letting the model call the tools in ``box`` along the way."""
     history = list(messages)
     seen: dict[tuple[str, str], str] = {}
+    results: dict[str, list[str]] = {}  # tool name -> its successful results this turn
     totals = [0, 0, 0]
     counted = False
     finish: FinishReason = "stop"
@@ -130,12 +142,12 @@ async def run_with_tools(
                 result = ToolResult(f"not run: at most {MAX_CALLS_PER_ROUND} calls a round",
                                     error=True)
                 started = time.monotonic()
-            elif _key(call) in seen:
+            elif (earlier := seen.get(_key(call), _echo(call, results))) is not None:
                 repeats += 1
                 result = ToolResult(
-                    f"you already called {call.name} with these arguments in this turn, and "
-                    f"its result is above ({seen[_key(call)][:200]}). Do not call it again: "
-                    "answer the user, or call a different tool.", error=True)
+                    f"you already called {call.name} in this turn, and its result is above "
+                    f"({earlier[:200]}). Do not call it again: answer the user, or call a "
+                    "different tool.", error=True)
                 started = time.monotonic()
             else:
                 tool = box.get(call.name)
@@ -152,6 +164,8 @@ async def run_with_tools(
                     result = ToolResult(f"the user did not allow {call.name} to run; do not "
                                         "try it again, answer without it", error=True)
                 seen[_key(call)] = result.content
+                if not result.error:
+                    results.setdefault(call.name, []).append(result.content)
             yield ToolFinished(call.id, call.name, result.content, result.error,
                                time.monotonic() - started, result.data)
             history.append(Message("tool", f"ERROR: {result.content}" if result.error

@@ -116,10 +116,15 @@ async function sendFrom(parentId, text, branch = false) {
     if (e.name !== "AbortError") failure = e.message;
   } finally {
     state.streaming = null;
+  }
+  // The send button comes back only once the saved thread is on screen: a branch the user
+  // switches to right after the answer ends must not be replaced by the reload.
+  try {
+    if (controller.signal.aborted) await new Promise((r) => setTimeout(r, 300));
+    await openConversation(cid);
+  } finally {
     setBusy(false);
   }
-  if (controller.signal.aborted) await new Promise((r) => setTimeout(r, 300));
-  await openConversation(cid);
   if (failure) showError(failure);
   loadConversations();
 }
