@@ -117,6 +117,30 @@ def _request(question: str | None, docs: tuple[Path, ...], urls: tuple[str, ...]
     )
 
 
+def _by_id(state: AppState, question: str | None, output: Path | None, model: str | None,
+           revise_id: str | None, versions_id: str | None,
+           diff_args: tuple[str, int, int] | None, restore_args: tuple[str, int] | None,
+           export_args: tuple[str, int] | None) -> None:
+    """The report-by-id actions (one at a time): revise, list, compare, restore, export."""
+    from . import report_revise as versions
+
+    chosen = [x for x in (revise_id, versions_id, diff_args, restore_args, export_args) if x]
+    if len(chosen) > 1:
+        raise InputError("give one of --revise, --versions, --diff, --restore, --export")
+    if revise_id:
+        if not question or not question.strip():
+            raise InputError("say what to change", 'e.g. --revise ID "make it shorter"')
+        versions.revise(state, revise_id, question, model, output)
+    elif versions_id:
+        versions.list_versions(state, versions_id)
+    elif diff_args:
+        versions.diff_versions(state, *diff_args)
+    elif restore_args:
+        versions.restore_version(state, *restore_args, output)
+    elif export_args:
+        versions.export_version(state, *export_args, output)
+
+
 async def _run(state: AppState, model: str | None, request: ReportRequest,
                report_id: str | None, url_timeout: float, embed: str | None,
                holder: dict[str, str]) -> Finished:
@@ -193,6 +217,10 @@ async def _run(state: AppState, model: str | None, request: ReportRequest,
 @click.option("--versions", "versions_id", metavar="ID", help="List a report's versions.")
 @click.option("--diff", "diff_args", nargs=3, type=(str, int, int), default=None,
               metavar="ID A B", help="Which sections differ between versions A and B.")
+@click.option("--restore", "restore_args", nargs=2, type=(str, int), default=None,
+              metavar="ID N", help="Go back to version N (recorded as a new version).")
+@click.option("--export", "export_args", nargs=2, type=(str, int), default=None,
+              metavar="ID N", help="Print version N, or write it with -o.")
 @click.pass_obj
 def report(state: AppState, question: str | None, docs: tuple[Path, ...],
            urls: tuple[str, ...], web: bool, search: str | None, use_library: bool,
@@ -201,25 +229,15 @@ def report(state: AppState, question: str | None, docs: tuple[Path, ...],
            allow_host: tuple[str, ...], embed: str | None, url_timeout: float,
            resume_id: str | None,
            show_id: str | None, list_reports: bool, revise_id: str | None,
-           versions_id: str | None, diff_args: tuple[str, int, int] | None) -> None:
+           versions_id: str | None, diff_args: tuple[str, int, int] | None,
+           restore_args: tuple[str, int] | None, export_args: tuple[str, int] | None) -> None:
     """Write a research report on QUESTION, citing the sources it read."""
     err = state.err
     if output is not None:
         check_output(output)
-    if versions_id or diff_args:
-        from .report_revise import diff_versions, list_versions
-
-        if diff_args:
-            diff_versions(state, *diff_args)
-        else:
-            list_versions(state, versions_id or "")
-        return
-    if revise_id:
-        from .report_revise import revise
-
-        if not question or not question.strip():
-            raise InputError("say what to change", 'e.g. --revise ID "make it shorter"')
-        revise(state, revise_id, question, model, output)
+    if revise_id or versions_id or diff_args or restore_args or export_args:
+        _by_id(state, question, output, model, revise_id, versions_id, diff_args,
+               restore_args, export_args)
         return
     if list_reports:
         conn = open_db(state.settings.database)

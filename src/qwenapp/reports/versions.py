@@ -2,6 +2,12 @@
 
 A revision is a report of its own; this module chains them. The chain is named by its
 first report's id; version 1 is that report, recorded when it is first revised.
+
+Whoever asks by any version's id works on the chain: :meth:`ReportVersions.current` is
+the version a revision starts from (the newest, as the API's job and the deck CLI do), so
+revising an old id never forks a second line of versions; :meth:`ReportVersions.restore`
+is "go back": the old version's report becomes the newest version again (recorded as a
+version of its own, so the one it replaced can be restored in turn).
 """
 
 from __future__ import annotations
@@ -13,7 +19,9 @@ from datetime import UTC, datetime
 
 from ..store import transaction
 from ..store.connection import Connection
+from .errors import UnknownReportError
 from .model import Report, ReportSection
+from .store import load_report
 
 __all__ = ["ReportVersion", "ReportVersions", "SectionDiff", "compare_reports", "delete_chain"]
 
@@ -46,6 +54,43 @@ class ReportVersions:
                                  "ORDER BY version", (chain,)).fetchall()
         return [ReportVersion(r[0], int(r[1]), r[2], r[3], r[4], r[5], json.loads(r[6]))
                 for r in rows]
+
+    def versions(self, report_id: str) -> list[ReportVersion]:
+        """:meth:`history`, with version 1 alone for a report never revised."""
+        found = self.history(report_id)
+        if found:
+            return found
+        row = self.conn.execute("SELECT created_at FROM reports WHERE id = ?",
+                                (report_id,)).fetchone()
+        if row is None:
+            raise UnknownReportError(f"no saved report {report_id!r}",
+                                     "see `qwenapp report --list` for ids")
+        return [ReportVersion(report_id, 1, report_id, str(row[0]), "", "first version")]
+
+    def current(self, report_id: str) -> str:
+        """The report id of the newest version of ``report_id``'s chain."""
+        found = self.history(report_id)
+        return found[-1].report_id if found else report_id
+
+    def version(self, report_id: str, n: int) -> ReportVersion:
+        """Version ``n`` of ``report_id``'s chain; UnknownReportError when it has none."""
+        found = self.versions(report_id)
+        for v in found:
+            if v.version == n:
+                return v
+        raise UnknownReportError(f"report {found[0].chain_id} has no version {n}",
+                                 f"it has versions 1 to {found[-1].version}")
+
+    def restore(self, report_id: str, n: int) -> ReportVersion:
+        """Go back to version ``n``: its report becomes the newest version (a new one,
+        ``changed`` naming the sections that differ from the version it replaces)."""
+        old = self.version(report_id, n)
+        latest = self.versions(report_id)[-1]
+        changed = [d.section for d in compare_reports(load_report(self.conn, latest.report_id),
+                                                      load_report(self.conn, old.report_id))
+                   if d.status in ("changed", "added")]
+        return self.add(latest.report_id, old.report_id, request=f"restore version {n}",
+                        summary=f"restored version {n}", changed=changed)
 
     def add(self, parent_id: str, report_id: str, *, request: str, summary: str,
             changed: list[int]) -> ReportVersion:
