@@ -195,6 +195,26 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
 
 
 @contextlib.contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium, headless, for the length of the block."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextlib.contextmanager
+def open_app(url: str, **context: Any) -> Iterator[Any]:
+    """The web app in a browser of its own (see :func:`app_page`)."""
+    with chromium() as browser, app_page(browser, url, **context) as page:
+        yield page
+
+
+@contextlib.contextmanager
 def app_page(browser: Any, url: str, **context: Any) -> Iterator[Any]:
     """The web app opened in a fresh browser context; fails if the page threw an error."""
     ctx = browser.new_context(**context)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, app_page
+from conftest import CHROMIUM, open_app
 from fixtures.ocr.pages import ENGLISH, ENGLISH_2, render, write_pdf
 from qwenapp.models.scripted import ScriptedModel
 from qwenapp.server import ServerConfig, ServerLimits, create_app
@@ -48,17 +48,12 @@ def test_upload_answer_names_scanned_pages_left_unread(server: str, tmp_path: Pa
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
 def test_the_library_page_shows_the_note(server: str, tmp_path: Path) -> None:
     pdf = write_pdf(tmp_path / "board.pdf", [ENGLISH_2, render(ENGLISH), render(ENGLISH_2)])
-    with playwright_sync.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            with app_page(browser, server, viewport={"width": 1200, "height": 900}) as pg:
-                pg.goto(server + "/library")
-                pg.set_input_files("#library-file", str(pdf))
-                status = pg.locator("#library-status", has_text="not read")
-                status.wait_for(timeout=60_000)
-                text: Any = status.inner_text()
-                assert text.startswith("board.pdf: 2 scanned page(s) not read"), text
-                pg.locator("#documents-table", has_text="board").wait_for(timeout=30_000)
-        finally:
-            browser.close()
+    with open_app(server, viewport={"width": 1200, "height": 900}) as pg:
+        pg.goto(server + "/library")
+        pg.set_input_files("#library-file", str(pdf))
+        status = pg.locator("#library-status", has_text="not read")
+        status.wait_for(timeout=60_000)
+        text: Any = status.inner_text()
+        assert text.startswith("board.pdf: 2 scanned page(s) not read"), text
+        pg.locator("#documents-table", has_text="board").wait_for(timeout=30_000)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, app_page
+from conftest import CHROMIUM, open_app
 from fixtures.ocr.pages import ENGLISH, ENGLISH_2, render, write_pdf
 from qwenapp.models.scripted import ScriptedModel
 from qwenapp.server import ServerConfig, ServerLimits, create_app
@@ -31,13 +31,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def page(server: str) -> Iterator[Any]:
-    with playwright_sync.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            with app_page(browser, server, viewport={"width": 1200, "height": 900}) as pg:
-                yield pg
-        finally:
-            browser.close()
+    with open_app(server, viewport={"width": 1200, "height": 900}) as pg:
+        yield pg
 
 
 def test_attaching_a_scan_shows_pages_read_then_the_file(page: Any, tmp_path: Path) -> None:

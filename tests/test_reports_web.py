@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, app_page
+from conftest import CHROMIUM, open_app
 from fixtures.scripts import extractive_model
 from qwenapp.library import Library
 from qwenapp.models.scripted import load_script
@@ -67,40 +67,35 @@ def test_a_citation_opens_the_passage_of_its_sentence(server: str, conn: sqlite3
     section = next(s for s in report.sections
                    if len({tuple(x.refs) for x in s.sentences}) < len(s.sentences))
     first, second = [x for x in section.sentences if x.refs == section.sentences[0].refs][:2]
-    with playwright_sync.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            with app_page(browser, server) as page:
-                page.evaluate("""async ([md, report]) => {
-                    const { renderInto } = await import("/static/markdown.js");
-                    const { reportSources, showSource } = await import("/static/citations.js");
-                    const box = document.createElement("div");
-                    box.id = "under-test";
-                    document.body.prepend(box);
-                    renderInto(box, md, { sources: reportSources(report), onCite: showSource,
-                                          copyLabel: "copy" });
-                }""", [to_markdown(report), report.model_dump(mode="json")])
-                for sentence in (second, first):
-                    # click the chip right after this sentence, as a reader would
-                    page.evaluate("""(probe) => {
-                        const chips = [...document.querySelectorAll("#under-test button.cite")];
-                        const chip = chips.find((c) => {
-                            const before = c.previousSibling;
-                            return before && before.textContent.trim().endsWith(probe);
-                        });
-                        chip.click();
-                    }""", sentence.text.rstrip(".")[-30:])
-                    dialog = page.locator("dialog.source")
-                    dialog.wait_for()
-                    assert dialog.locator(".cited-sentence").inner_text() == sentence.text
-                    marked = " ".join(dialog.locator("blockquote mark").inner_text().split())
-                    assert marked and marked in sentence.fact  # the supporting sentence
-                    assert "support" in dialog.locator(".provenance").inner_text()
-                    passage = report.passage(sentence.refs[0])
-                    assert passage is not None
-                    assert dialog.locator("blockquote").inner_text().strip() == \
-                        passage.text.strip()
-                    dialog.locator("button").click()
-                    dialog.wait_for(state="detached")
-        finally:
-            browser.close()
+    with open_app(server) as page:
+        page.evaluate("""async ([md, report]) => {
+            const { renderInto } = await import("/static/markdown.js");
+            const { reportSources, showSource } = await import("/static/citations.js");
+            const box = document.createElement("div");
+            box.id = "under-test";
+            document.body.prepend(box);
+            renderInto(box, md, { sources: reportSources(report), onCite: showSource,
+                                  copyLabel: "copy" });
+        }""", [to_markdown(report), report.model_dump(mode="json")])
+        for sentence in (second, first):
+            # click the chip right after this sentence, as a reader would
+            page.evaluate("""(probe) => {
+                const chips = [...document.querySelectorAll("#under-test button.cite")];
+                const chip = chips.find((c) => {
+                    const before = c.previousSibling;
+                    return before && before.textContent.trim().endsWith(probe);
+                });
+                chip.click();
+            }""", sentence.text.rstrip(".")[-30:])
+            dialog = page.locator("dialog.source")
+            dialog.wait_for()
+            assert dialog.locator(".cited-sentence").inner_text() == sentence.text
+            marked = " ".join(dialog.locator("blockquote mark").inner_text().split())
+            assert marked and marked in sentence.fact  # the supporting sentence
+            assert "support" in dialog.locator(".provenance").inner_text()
+            passage = report.passage(sentence.refs[0])
+            assert passage is not None
+            assert dialog.locator("blockquote").inner_text().strip() == \
+                passage.text.strip()
+            dialog.locator("button").click()
+            dialog.wait_for(state="detached")

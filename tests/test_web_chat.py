@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, app_page
+from conftest import CHROMIUM, app_page, chromium
 from qwenapp.models.scripted import ScriptedModel, load_script
 from qwenapp.server import ServerConfig, ServerLimits, create_app
 from qwenapp.server.testing import live_server, write_demo_script
@@ -96,10 +96,8 @@ def hostile(canary: str) -> str:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with playwright_sync.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

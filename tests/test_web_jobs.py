@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, app_page
+from conftest import CHROMIUM, open_app
 from qwenapp.models.scripted import load_script
 from qwenapp.server import ServerConfig, ServerLimits, create_app
 from qwenapp.server.testing import live_server, write_demo_script
@@ -36,14 +36,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def page(server: str) -> Iterator[Any]:
-    with playwright_sync.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            with app_page(browser, server, viewport={"width": 1200, "height": 900},
+    with open_app(server, viewport={"width": 1200, "height": 900},
                           accept_downloads=True) as pg:
-                yield pg
-        finally:
-            browser.close()
+        yield pg
 
 
 def _download(page: Any, card: Any, name: str) -> bytes:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, app_page
+from conftest import CHROMIUM, open_app
 from fixtures.scripts import extractive_model
 from qwenapp.server import ServerConfig, ServerLimits, create_app
 from qwenapp.server.testing import live_server
@@ -40,13 +40,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def page(server: str) -> Iterator[Any]:
-    with playwright_sync.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            with app_page(browser, server, viewport={"width": 1200, "height": 900}) as pg:
-                yield pg
-        finally:
-            browser.close()
+    with open_app(server, viewport={"width": 1200, "height": 900}) as pg:
+        yield pg
 
 
 def fetch_json(page: Any, url: str) -> Any:

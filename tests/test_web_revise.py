@@ -13,7 +13,7 @@ import httpx
 import pytest
 from pptx import Presentation
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, app_page
+from conftest import CHROMIUM, open_app
 from qwenapp.models.scripted import load_script
 from qwenapp.server import ServerConfig, ServerLimits, create_app
 from qwenapp.server.testing import live_server, write_demo_script
@@ -40,13 +40,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def page(server: str) -> Iterator[Any]:
-    with playwright_sync.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            with app_page(browser, server, viewport={"width": 1200, "height": 900}) as pg:
-                yield pg
-        finally:
-            browser.close()
+    with open_app(server, viewport={"width": 1200, "height": 900}) as pg:
+        yield pg
 
 
 def test_ask_for_a_change_see_the_new_version_and_go_back(page: Any, server: str) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, app_page, qwenapp_cmd
+from conftest import CHROMIUM, app_page, chromium, qwenapp_cmd
 from qwenapp.server.testing import ServeProcess, serve_process, write_demo_script
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
@@ -46,10 +46,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with playwright_sync.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

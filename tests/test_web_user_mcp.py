@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, app_page, qwenapp_cmd
+from conftest import CHROMIUM, app_page, chromium, qwenapp_cmd
 from qwenapp.server.testing import ServeProcess, serve_process
 from user_mcp_world import OWN, free_port, http_mcp_server
 
@@ -51,10 +51,8 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServeProce
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with playwright_sync.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
