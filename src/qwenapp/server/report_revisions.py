@@ -7,9 +7,11 @@ written again, under the same verification as a new report, and the revision
 is a report of its own, chained as the next version (migration 0301; version 1
 is the report the job wrote). The job's files (report.md, .html, .json, and the
 .docx or .pdf when the job made them) become that version, rendered from its
-structure, and its saved ``report_id`` points at it, so chat turns, downloads
-and "Make slides" see what the user sees. A request that names a section the
-report does not have, or maps to no edit, is a question, and changes nothing.
+structure, its saved ``report_id`` points at it, and its ``result`` event (what
+``GET /api/jobs/{id}`` and a replay of its events say it made) describes it, so chat
+turns, downloads, followers and "Make slides" see what the user sees. A request that
+names a section the report does not have, or maps to no edit, is a question, and
+changes nothing.
 
 Any version can be read, downloaded in any format the job offers (rendered
 with no model call), compared with another (sections same, changed, added,
@@ -22,6 +24,7 @@ own job, and every report id here comes from that job's chain.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -30,6 +33,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from ..errors import QwenappError
+from ..jobs.events import ReportMade
 from ..jobs.report import _public as public_report
 from ..output import find_soffice, write_atomic
 from ..reports import Report, ReportError, ReportStore, UnknownReportError, load_report
@@ -46,6 +50,7 @@ from ..reports.revise import (
 )
 from ..reports.tools import source_tools
 from ..reports.versions import ReportVersion, ReportVersions, compare_reports
+from ..store import transaction
 from ..wire import event_json
 from .errors import HttpError, from_core, not_found
 from .jobs import JobRow
@@ -172,13 +177,32 @@ def _out(state: ServerState, job: JobRow, v: ReportVersion, report: Report
                             files={n: f"{base}/{n}" for n in _offered(state, job)})
 
 
-async def _make_current(state: ServerState, job: JobRow, report: Report, report_id: str
+def _set_result(state: ServerState, job: JobRow, made: ReportMade, version: int) -> None:
+    """The job's ``result`` event describes ``made`` (version ``version``), in place.
+
+    Decision: rewritten, not appended. A job's stream ends with its ``done`` event and a
+    follower stops there, so a second ``result`` after it would never be read, and one
+    before it cannot be inserted (ids are sequence numbers a client resumes from). The
+    event says what the job made; since a revision is what the job's files now hold, the
+    same event, at the same id, says that. The progress events before it are history and
+    stay as they were. (This one UPDATE is the only write to the job's events outside
+    :class:`~.jobs.JobStore`; a ``JobStore.set_result`` would be its home.)"""
+    _, data = event_json(made)
+    data["version"] = version
+    with transaction(state.conn) as c:
+        c.execute("UPDATE server_job_events SET data = ? WHERE job_id = ? AND type = 'result'",
+                  (json.dumps(data, ensure_ascii=False), job.id))
+
+
+async def _make_current(state: ServerState, job: JobRow, report: Report, v: ReportVersion
                         ) -> list[str]:
-    """The job's files and saved ``report_id`` become this version; notes on a format
-    that could not be made (its old file is removed, so it never shows another version)."""
+    """The job's files, saved ``report_id`` and ``result`` become version ``v``; notes on a
+    format that could not be made (its old file is removed, so it never shows another
+    version)."""
     folder = state.jobs.workdir(job.id)
     store = state.jobs.store
     notes: list[str] = []
+    made: list[str] = []
     for art in store.artifacts(job.id):
         if art.name not in FILES:
             continue
@@ -196,8 +220,13 @@ async def _make_current(state: ServerState, job: JobRow, report: Report, report_
             continue
         write_atomic(folder / art.name, data)
         store.add_artifact(job.id, art.name, art.media_type, len(data))
+        made.append(art.name)
     fresh = store.get(job.id, job.user_id)
-    store.set_state(job.id, {**(fresh.state if fresh else job.state), "report_id": report_id})
+    store.set_state(job.id, {**(fresh.state if fresh else job.state),
+                             "report_id": v.report_id})
+    _set_result(state, job, ReportMade(v.report_id, report.title, report.language,
+                                       len(report.sections), len(report.references),
+                                       tuple(report.warnings), tuple(made)), v.version)
     return notes
 
 
@@ -258,7 +287,7 @@ async def revise(state: ServerState, job: JobRow, request: str,
             return ReportRevisionOut(kind="report", outcome="question", question=result.question)
         v = _history(state, job)[-1]
         shown = _report(state, job, v)
-        notes = [*result.notes, *await _make_current(state, job, shown, v.report_id)]
+        notes = [*result.notes, *await _make_current(state, job, shown, v)]
     return ReportRevisionOut(kind="report", outcome="revised", version=_out(state, job, v, shown),
                              notes=notes)
 
@@ -348,14 +377,12 @@ def compare(state: ServerState, job: JobRow, a: int, b: int) -> ReportCompareOut
 async def restore(state: ServerState, job: JobRow, n: int) -> ReportRevisionOut:
     """Go back to version ``n``: it becomes the newest version again."""
     async with _locks.setdefault(job.id, asyncio.Lock()):
-        old = _version(state, job, n)
-        latest = _history(state, job)[-1]
+        old = _version(state, job, n)  # another chain's or a missing version: a 404 here
         shown = _report(state, job, old)
-        changed = [d.section for d in compare_reports(_report(state, job, latest), shown)
-                   if d.status in ("changed", "added")]
-        v = ReportVersions(state.conn).add(latest.report_id, old.report_id,
-                                           request=f"restore version {n}",
-                                           summary=f"restored version {n}", changed=changed)
-        notes = await _make_current(state, job, shown, old.report_id)
+        try:
+            v = ReportVersions(state.conn).restore(_root(job), n)
+        except (ReportError, UnknownReportError) as e:
+            raise HttpError(410, e.message, code="gone") from None
+        notes = await _make_current(state, job, shown, v)
     return ReportRevisionOut(kind="report", outcome="revised", version=_out(state, job, v, shown),
                              notes=notes)
