@@ -36,6 +36,7 @@ def test_revise_restore_and_export_from_the_terminal(home: Path, tmp_path: Path)
     assert added.exit_code == 0, added.stderr
     second = added.stderr.split("revised as report ")[1].split(":")[0]
     assert "## Model sizes" in added.stdout
+    assert f"this is version 2, the old report is kept (--versions {second}" in added.stderr
 
     # v1's id names the chain: the request applies to v2 (which has a section 3), not v1.
     removed = _run("--revise", first, "remove section 3", "--model", script)
@@ -60,7 +61,14 @@ def test_revise_restore_and_export_from_the_terminal(home: Path, tmp_path: Path)
     # ...and the next revision starts from the restored version.
     again = _run("--revise", first, "remove section 3", "--model", script)
     assert again.exit_code == 0, again.stderr
-    assert "revising version 4" in again.stderr
+    assert "revising version 4" in again.stderr and "this is version 5" in again.stderr
+    fifth = again.stderr.split("revised as report ")[1].split(":")[0]
+    # --list shows each revision by its chain (a restore adds no report of its own).
+    listed = {ln.split()[0]: ln for ln in _run("--list").stdout.splitlines()}
+    assert len(listed) == 4 and listed[first].endswith("[revised: 5 versions]")
+    assert listed[second].endswith(f"[version 2 of report {first}]")
+    assert listed[third].endswith(f"[version 3 of report {first}]")
+    assert listed[fifth].endswith(f"[version 5 of report {first}]")
 
     # Any version opens as it was: v1 to a file in another format, v2 on stdout.
     out = tmp_path / "v1.html"
@@ -90,6 +98,7 @@ def test_a_report_never_revised(home: Path, tmp_path: Path) -> None:
                 "--depth", "quick", "--model", script)
     rid = made.stderr.split("saved as report ")[1].split()[0]
     assert "one version" in _run("--versions", rid).stdout
+    assert _run("--list").stdout.rstrip().endswith("Why developers adopt Qwen")
     assert _run("--export", rid, "1").stdout == made.stdout
     same = _run("--restore", rid, "1")
     assert same.exit_code != 0 and "already the current one" in same.stderr

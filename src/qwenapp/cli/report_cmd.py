@@ -240,9 +240,15 @@ def report(state: AppState, question: str | None, docs: tuple[Path, ...],
                restore_args, export_args)
         return
     if list_reports:
+        from ..reports.versions import ReportVersions
+
         conn = open_db(state.settings.database)
+        places = ReportVersions(conn).places()
         for r in ReportStore(conn).recent():
-            click.echo(f"{r.id}  {r.status:8} {r.created_at[:16]}  {r.title or r.question}")
+            chain, n, count = places.get(r.id, (r.id, 1, 1))
+            of = f"  [version {n} of report {chain}]" if n > 1 else \
+                f"  [revised: {count} versions]" if count > 1 else ""
+            click.echo(f"{r.id}  {r.status:8} {r.created_at[:16]}  {r.title or r.question}{of}")
         return
     if show_id:
         rep = load_report(open_db(state.settings.database), show_id)

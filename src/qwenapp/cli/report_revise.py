@@ -85,9 +85,14 @@ def revise(state: AppState, report_id: str, request: str, model: str | None,
     rep = result.report
     _emit(state, rep, output)
     changed = ", ".join(map(str, result.changed)) or "none (the summary only)"
+    conn = open_db(state.settings.database)
+    try:
+        n = ReportVersions(conn).history(rep.id)[-1].version
+    finally:
+        conn.close()
     state.err.print(f"revised as report {rep.id}: {escape(result.summary)}; sections "
-                    f"rewritten: {changed} ({result.calls} model call(s)); the old report "
-                    "is kept")
+                    f"rewritten: {changed} ({result.calls} model call(s)); this is version "
+                    f"{n}, the old report is kept (--versions {rep.id} lists them)")
 
 
 def list_versions(state: AppState, report_id: str) -> None:

@@ -55,6 +55,19 @@ class ReportVersions:
         return [ReportVersion(r[0], int(r[1]), r[2], r[3], r[4], r[5], json.loads(r[6]))
                 for r in rows]
 
+    def places(self) -> dict[str, tuple[str, int, int]]:
+        """Every revised report: its id -> (chain id, the first version it is, how many
+        versions the chain has). For listings, which show a revision by its chain."""
+        rows = self.conn.execute("SELECT chain_id, version, report_id FROM report_versions "
+                                 "ORDER BY chain_id, version").fetchall()
+        count: dict[str, int] = {}
+        for r in rows:
+            count[str(r[0])] = max(count.get(str(r[0]), 0), int(r[1]))
+        out: dict[str, tuple[str, int, int]] = {}
+        for r in rows:
+            out.setdefault(str(r[2]), (str(r[0]), int(r[1]), count[str(r[0])]))
+        return out
+
     def versions(self, report_id: str) -> list[ReportVersion]:
         """:meth:`history`, with version 1 alone for a report never revised."""
         found = self.history(report_id)
