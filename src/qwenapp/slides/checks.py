@@ -19,6 +19,7 @@ __all__ = [
     "likeness",
     "near_duplicate",
     "number_in",
+    "opening_repeat",
     "placeholder_reason",
     "similar",
     "tokens",
@@ -193,13 +194,69 @@ def near_duplicate(a: str, b: str, threshold: float = 0.7, subject: str = "") ->
     """Whether two bullets say the same thing (measured by :func:`likeness`, the deck's
     ``subject`` left out), or one only restates part of the other: what is left of the
     shorter, three words or more, is all in the longer ("Open-weight models are not
-    widely adopted." after "… are not widely adopted due to their complexity")."""
+    widely adopted." after "… are not widely adopted due to their complexity"), or, five
+    words or more, four in five of them are (the 1.5B's "开源大模型的创新性提升性能与质量。"
+    after "开源大模型创新性提升性能与质量，满足高性能高质量需求。": one 的 apart); or the
+    two open with the same phrase that is most of the shorter line
+    (:func:`opening_repeat`, across slides)."""
     if likeness(a, b, subject) >= threshold:
+        return True
+    if opening_repeat(a, b, subject, within=False) is not None:
         return True
     if not subject:
         return False
     sa, sb = without_subject(a, subject), without_subject(b, subject)
-    return min(len(tokens(sa)), len(tokens(sb))) >= 3 and contained(sa, sb, 1.0)
+    least = min(len(tokens(sa)), len(tokens(sb)))
+    return (least >= 3 and contained(sa, sb, 1.0)) or (least >= 5 and contained(sa, sb, 0.8))
+
+
+_LEAD = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]", re.IGNORECASE)
+
+
+# Words that open many different points: sharing them says nothing about content.
+_FUNCTION = frozenset([
+    "a", "an", "the", "they", "it", "its", "their", "this", "these", "that", "those", "is",
+    "are", "was", "be", "can", "will", "may", "of", "to", "in", "on", "for", "by", "with",
+    "and", "or", "more", "most", *"的了和与及是在可以也更让使"])
+
+
+def _weight(text: str, content: bool = False) -> float:
+    """Length in words: a Latin word is one, a Han character half (two make a word);
+    ``content``: function words and particles not counted."""
+    return sum(0.5 if "\u4e00" <= t[0] <= "\u9fff" else 1.0 for t in _LEAD.findall(text.lower())
+               if not content or t not in _FUNCTION)
+
+
+def opening_repeat(a: str, b: str, subject: str = "", within: bool = True) -> str | None:
+    """The phrase two lines both open with, when it makes them read as one point said
+    twice; else None. Punctuation and case are ignored; Han text is compared character
+    by character (it has no spaces), Latin text word by word.
+
+    ``within`` one slide (bullets, cards, columns): the shared opening counts when it
+    holds two content words (three Han characters) besides the deck's ``subject``. The
+    1.5B's card slide "开源大模型的透明度" had four cards opening "开源大模型的透明度让…/使…":
+    each pair passed the overlap measures, since what followed differed. The subject alone
+    is no repeat: points about "open-weight language models" may all name them. Across
+    slides the bar is higher, as two slides may well share a sentence pattern: two content
+    words besides the subject *and* two thirds of the shorter line ("They work by
+    analyzing…", four slides of the 0.5B)."""
+    ta, tb = _LEAD.findall(a.lower()), _LEAD.findall(b.lower())
+    n = 0
+    while n < min(len(ta), len(tb)) and ta[n] == tb[n]:
+        n += 1
+    if n == 0:
+        return None
+    parts: list[str] = []
+    for t in ta[:n]:  # the shared opening, written back: Han joined, Latin spaced
+        han = "\u4e00" <= t[0] <= "\u9fff"
+        parts.append(t if han and parts and "\u4e00" <= parts[-1][-1] <= "\u9fff"
+                     else (" " + t if parts else t))
+    phrase = "".join(parts)
+    beyond = _weight(without_subject(phrase, subject) if subject else phrase, content=True)
+    if within:
+        return phrase if beyond >= 1.5 else None
+    shorter = min(_weight(a), _weight(b))
+    return phrase if beyond >= 2 and _weight(phrase) >= shorter * 2 / 3 else None
 
 
 def echoes(line: str, heading: str) -> bool:

@@ -23,6 +23,7 @@ from .checks import (
     contained,
     echoes,
     near_duplicate,
+    opening_repeat,
     placeholder_reason,
     truncated,
     unsupported_numbers,
@@ -93,6 +94,7 @@ def _lines(items: Sequence[str], rules: Rules, what: str, lo: int, hi: int,
     """Checked points: echoes of the heading, repeats and unsupported figures dropped."""
     out: list[str] = []
     last: Invalid | None = None
+    opening = ""  # why a point was dropped for opening as an earlier one does
     for i, item in enumerate(items, 1):
         try:
             line = check_line(item, rules, f"{what} {i}")
@@ -105,8 +107,17 @@ def _lines(items: Sequence[str], rules: Rules, what: str, lo: int, hi: int,
         if echoes(line, heading) or any(near_duplicate(line, p, subject=rules.subject)
                                         or contained(line, p) for p in out):
             continue  # restates the heading, or another point
+        same = next((x for p in out if (x := opening_repeat(line, p, rules.subject))), None)
+        if same is not None:
+            # a rewrite, not a cut: taking the phrase off would leave a fragment, so the
+            # point goes (when enough remain) or the slide is asked for again, told why
+            opening = (f"the {what}s open with the same words ({same!r}); begin each "
+                       f"{what} with what it alone says")
+            continue
         out.append(line)
     if len(out) < lo:
+        if opening:
+            raise Invalid(opening)
         if last is not None:
             raise last
         raise Invalid(f"{what}s: {len(out)} distinct points that do not restate the heading, "
