@@ -4,6 +4,8 @@ Each conversion gets its own throw-away LibreOffice profile
 (``-env:UserInstallation``), so parallel runs never fight over one profile
 lock, and a bounded timeout after which the whole process group is killed
 (``soffice`` starts a child ``soffice.bin`` that would otherwise linger).
+The tools write into a temporary folder; each file they make reaches its
+place through the one atomic writer (:func:`qwenapp.output.write_atomic`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ..output import find_soffice
+from ..output import find_soffice, write_atomic
 from .errors import ExportError
 
 __all__ = ["export_pdf", "export_pngs", "find_pdftoppm", "find_soffice", "require_tools"]
@@ -67,9 +69,7 @@ def export_pdf(pptx: Path, pdf: Path, *, timeout: float = 180.0) -> Path:
         made = out_dir / (pptx.stem + ".pdf")
         if not made.exists():
             raise ExportError(f"LibreOffice did not produce a PDF for {pptx.name}")
-        staged = pdf.with_name(f".{pdf.name}.tmp{os.getpid()}")
-        shutil.copyfile(made, staged)
-        os.replace(staged, pdf)
+        write_atomic(pdf, made.read_bytes(), error=ExportError)
     return pdf
 
 
@@ -84,8 +84,6 @@ def export_pngs(pdf: Path, prefix: Path, *, dpi: int = 60, timeout: float = 120.
         out: list[Path] = []
         for i, page in enumerate(pages, 1):
             target = prefix.with_name(f"{prefix.name}-{i}.png")
-            staged = target.with_name(f".{target.name}.tmp{os.getpid()}")
-            shutil.copyfile(page, staged)
-            os.replace(staged, target)
+            write_atomic(target, page.read_bytes(), error=ExportError)
             out.append(target)
     return out

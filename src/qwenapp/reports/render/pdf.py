@@ -16,7 +16,7 @@ from ..errors import RenderError
 from ..model import Report
 from .docx import to_docx
 
-__all__ = ["find_soffice", "to_pdf"]
+__all__ = ["to_pdf"]
 
 CONVERT_TIMEOUT = 180.0
 
