@@ -21,6 +21,7 @@ from qwenapp.models.profile import (
     ThinkSplitter,
     openai_chunks_to_events,
     request_body,
+    strip_think,
 )
 
 
@@ -48,6 +49,18 @@ def test_text_without_tags_passes_through_including_lookalikes() -> None:
 
 def test_empty_think_block_of_non_thinking_qwen3() -> None:
     assert split(["<think>\n\n</think>\n\n", "Hi!"]) == ("Hi!", "\n\n")
+
+
+@pytest.mark.parametrize("raw", [
+    "<think>\nLet me see: 2+2.\n</think>\n\nThe answer is 4.",
+    "<think>\n\n</think>\n\nHi!",
+    "a < b and <thing> stays",
+    "<think>one</think>A<think>two</think>B",
+    "Answer.<think>never closed",
+])
+def test_strip_think_is_the_splitters_text(raw: str) -> None:
+    assert strip_think(raw) == split([raw])[0]
+    assert "<think>" not in strip_think(raw)
 
 
 async def _events(chunks: list[Any]) -> list[Any]:

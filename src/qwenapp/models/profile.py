@@ -58,6 +58,7 @@ __all__ = [
     "is_context_overflow",
     "openai_chunks_to_events",
     "request_body",
+    "strip_think",
 ]
 
 THINK_OPEN = "<think>"
@@ -122,6 +123,18 @@ class ThinkSplitter:
                 return
             self._lstrip = False
         yield TextDelta(text)
+
+
+def strip_think(text: str) -> str:
+    """``text`` without its ``<think>...</think>`` reasoning, as a stream would show it.
+
+    The whole-text form of :class:`ThinkSplitter` (the same rules, so a string and a
+    stream agree): every think block goes, an unclosed one runs to the end, and the
+    newlines Qwen puts before the answer and after ``</think>`` are dropped.
+    """
+    splitter = ThinkSplitter()
+    deltas = [*splitter.feed(text), *splitter.flush()]
+    return "".join(d.text for d in deltas if isinstance(d, TextDelta))
 
 
 def offered_tools(options: GenerateOptions) -> tuple[ToolSpec, ...]:

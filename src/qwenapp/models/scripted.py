@@ -7,7 +7,8 @@ prompt; they stream in fixed-size chunks; every call is recorded in
 (a queued dict, or the schema's minimal valid instance).
 
 Reply text may contain ``<think>...</think>``: it is split into reasoning
-exactly as a real Qwen3 stream would be.
+exactly as a real Qwen3 stream would be, and left out (by the model layer's
+one :func:`~qwenapp.models.profile.strip_think`) when thinking is off.
 
 Tool calls are scripted as :class:`ScriptedToolCalls` (or, in a script file,
 ``{"tool_calls": [{"name": ..., "arguments": {...}}], "content": "..."}``):
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .events import Event, GenerateOptions, Message
-from .profile import call_schema, offered_tools, openai_chunks_to_events
+from .profile import call_schema, offered_tools, openai_chunks_to_events, strip_think
 
 __all__ = ["ScriptedCall", "ScriptedModel", "ScriptedToolCalls", "minimal_instance"]
 
@@ -135,7 +136,7 @@ class ScriptedModel:
         else:
             text = reply if isinstance(reply, str) else json.dumps(reply, ensure_ascii=False)
         if not (options.think and self._thinking):
-            text = _strip_think(text)
+            text = strip_think(text)
         limit = options.max_tokens
         finish = "stop"
         produced = 0
@@ -177,13 +178,6 @@ def _tool_reply(data: dict[str, Any]) -> ScriptedToolCalls:
     ids = tuple(str(c["id"]) for c in data["tool_calls"] if c.get("id"))
     return ScriptedToolCalls(calls, str(data.get("content") or ""),
                              ids if len(ids) == len(calls) else ())
-
-
-def _strip_think(text: str) -> str:
-    start, end = text.find("<think>"), text.find("</think>")
-    if start >= 0 and end > start:
-        return (text[:start] + text[end + len("</think>") :]).lstrip("\n")
-    return text
 
 
 def minimal_instance(schema: dict[str, Any]) -> Any:
