@@ -85,6 +85,11 @@ def test_revise_restore_and_export_from_the_terminal(home: Path, tmp_path: Path)
     assert "it has versions 1 to 5" in missing.stderr and "Traceback" not in missing.stderr
     current = _run("--restore", first, "5")
     assert current.exit_code != 0 and "already the current one" in current.stderr
+    far = _run("--diff", first, "1", "9")
+    assert far.exit_code != 0 and "has no version 9" in far.stderr
+    assert _run("--diff", fifth, "2", "4").stdout.splitlines() == [
+        "section 1: same  Licensing", "section 2: same  Running locally",
+        "section 3: same  Model sizes"]
     both = _run("--versions", first, "--export", first, "1")
     assert both.exit_code != 0 and "give one of" in both.stderr
     assert _rows(first) == before
@@ -103,3 +108,5 @@ def test_a_report_never_revised(home: Path, tmp_path: Path) -> None:
     same = _run("--restore", rid, "1")
     assert same.exit_code != 0 and "already the current one" in same.stderr
     assert _run("--export", rid, "2").exit_code != 0
+    assert _run("--diff", rid, "1", "1").stdout.splitlines() == [
+        "section 1: same  Licensing", "section 2: same  Running locally"]

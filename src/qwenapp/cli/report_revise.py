@@ -112,14 +112,9 @@ def list_versions(state: AppState, report_id: str) -> None:
 
 def diff_versions(state: AppState, report_id: str, a: int, b: int) -> None:
     conn = open_db(state.settings.database)
-    found = {v.version: v for v in ReportVersions(conn).history(
-        ReportStore(conn).find(report_id).id)}
-    for n in (a, b):
-        if n not in found:
-            raise InputError(f"report {report_id} has no version {n}",
-                             "list them with --versions ID")
-    diff = compare_reports(load_report(conn, found[a].report_id),
-                           load_report(conn, found[b].report_id))
+    rid = ReportStore(conn).find(report_id).id
+    va, vb = (ReportVersions(conn).version(rid, n) for n in (a, b))
+    diff = compare_reports(load_report(conn, va.report_id), load_report(conn, vb.report_id))
     for d in diff:
         if d.status == "removed":
             click.echo(f"removed: section {d.was} of v{a} ({d.heading})")

@@ -132,15 +132,10 @@ def _root(job: JobRow) -> str:
 
 def _history(state: ServerState, job: JobRow) -> list[ReportVersion]:
     """The job's versions, oldest first (version 1 alone until the first revision)."""
-    rid = _root(job)
-    found = ReportVersions(state.conn).history(rid)
-    if found:
-        return found
     try:
-        made = ReportStore(state.conn).find(rid)
+        return ReportVersions(state.conn).versions(_root(job))
     except UnknownReportError:
         raise HttpError(410, "the report is no longer stored", code="gone") from None
-    return [ReportVersion(rid, 1, rid, made.created_at, "", "first version")]
 
 
 def _version(state: ServerState, job: JobRow, n: int) -> ReportVersion:
