@@ -212,8 +212,9 @@ async def _run(state: AppState, model: str | None, request: ReportRequest,
               help="Reopen a saved report (print it, or export it with -o).")
 @click.option("--list", "list_reports", is_flag=True, help="List saved reports.")
 @click.option("--revise", "revise_id", metavar="ID",
-              help='Revise a saved report: --revise ID "expand the section on risks" (saved '
-              "as a new report; only the sections the request touches are rewritten).")
+              help='Revise a saved report: --revise ID "expand the section on risks" (the '
+              "newest version of ID's report, saved as the next version; only the sections "
+              "the request touches are rewritten).")
 @click.option("--versions", "versions_id", metavar="ID", help="List a report's versions.")
 @click.option("--diff", "diff_args", nargs=3, type=(str, int, int), default=None,
               metavar="ID A B", help="Which sections differ between versions A and B.")
