@@ -6,7 +6,8 @@ check only the size), and a per-model staging folder
 ``models_dir/.partial/<name>/`` where a source keeps what it has downloaded
 until the file is complete. A source writes the file as ``<filename>.part``
 and hands it to :func:`_install`, which checks size, sha256 and the GGUF
-header, moves it into place with ``os.replace`` and records the sidecar.
+header, moves it into place with ``os.replace`` and records the sidecar
+(through the one atomic writer, :func:`qwenapp.output.write_atomic`).
 
 Also here: :class:`Source` (the protocol a source implements),
 :class:`SourceFailed` (how it says no) and :class:`FetchProgress` (what it
@@ -24,6 +25,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..output import write_atomic
 from .catalogue import CatalogueEntry
 from .gguf_check import check_gguf
 
@@ -134,10 +136,9 @@ def _sidecar_matches(entry: CatalogueEntry, models_dir: Path, st: os.stat_result
 
 def _write_sidecar(entry: CatalogueEntry, models_dir: Path, sha256: str, source: str) -> None:
     st = _final(entry, models_dir).stat()
-    tmp = _sidecar(entry, models_dir).with_suffix(".tmp")
-    tmp.write_text(json.dumps({"sha256": sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns,
-                               "source": source}), encoding="utf-8")
-    os.replace(tmp, _sidecar(entry, models_dir))
+    write_atomic(_sidecar(entry, models_dir),
+                 json.dumps({"sha256": sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+                             "source": source}))
 
 
 def _sha256_file(path: Path, progress: FetchProgress, label: str) -> str:
