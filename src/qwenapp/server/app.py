@@ -34,7 +34,10 @@ from . import (
     chat_api,
     clarify_api,
     documents_api,
+    health,
     jobs_api,
+    logs,
+    metrics,
     openai_api,
     revisions_api,
     tools_api,
@@ -45,6 +48,7 @@ from .config import MB, ServerConfig
 from .errors import HttpError, error_body, from_core
 from .jobs import JobManager, JobStore
 from .limits import Gate, RateLimiter, StreamLimiter
+from .metrics import HttpMetrics, MeteredBackend, Metrics, RouteRecorder, metered_kind
 from .middleware import (
     BodyLimit,
     HostCheck,
@@ -53,6 +57,7 @@ from .middleware import (
     SecurityHeaders,
     parse_proxies,
 )
+from .ops import OpsConfig
 from .ownership import Ownership
 from .registry import ModelRegistry
 from .state import ServerState
@@ -80,21 +85,30 @@ def create_app(
     kinds: Mapping[str, JobKind[Any]] | None = None,
     hasher: PasswordHasher | None = None,
     trusted_proxies: Sequence[str] | None = None,
+    ops: OpsConfig | None = None,
 ) -> FastAPI:
     """A ready-to-serve app. The caller owns ``backends`` (and closes them).
 
     ``trusted_proxies`` names the reverse proxies whose ``X-Forwarded-*`` headers are
     believed; with ``config.trust_proxy`` and none named, a proxy on this machine
-    (loopback). Nobody else's forwarded headers count.
+    (loopback). Nobody else's forwarded headers count. ``ops``: log format and metrics
+    token (:meth:`OpsConfig.from_env` at the edge; default: text logs, no token).
     """
     config = config or ServerConfig()
-    registry = ModelRegistry(backends, embedder)
+    ops = ops or OpsConfig()
+    proxies = list(trusted_proxies or ())
+    if config.trust_proxy and not proxies:
+        proxies = ["127.0.0.1", "::1"]
+    meter = Metrics(token=ops.metrics_token, open_without_token=config.loopback and not proxies)
+    registry = ModelRegistry([MeteredBackend(b, meter) for b in backends], embedder)
     data_dir = config.data_dir or settings.home / "server"
-    job_kinds = dict(kinds) if kinds is not None else default_kinds()
+    job_kinds = {name: metered_kind(k, meter)
+                 for name, k in (kinds if kinds is not None else default_kinds()).items()}
     tools = ServerTools.from_settings(settings, config)  # a bad [tools] fails here, at once
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        logs.install(ops.log_format)  # after uvicorn configured its loggers
         conn = open_db(settings.database)
         data_dir.mkdir(parents=True, exist_ok=True)
         limits = config.limits
@@ -114,6 +128,7 @@ def create_app(
                                     limits.login_attempts_per_minute),
             jobs=jobs, data_dir=data_dir, tools=tools, approvals=Approvals())
         app.state.server = state
+        meter.bind(conn)
         # leftovers of a hard kill: answers left "streaming", half-done uploads
         state.store.interrupt_streaming()
         remove_orphans(state.uploads_dir, conn)
@@ -127,30 +142,34 @@ def create_app(
                 await starting
             await tools.aclose()
             await jobs.shutdown()
+            meter.unbind()
             conn.close()
+            logs.uninstall()
 
     app = FastAPI(title="qwenapp", version=_version(), lifespan=lifespan,
                   description="A self-hosted assistant on local Qwen models: an OpenAI-"
                               "compatible API (/v1) and the native API of its web app (/api).",
                   docs_url="/api/docs", redoc_url=None, openapi_url="/openapi.json")
-    for module in (openai_api, account_api, chat_api, documents_api, jobs_api, clarify_api,
-                   revisions_api, tools_api, web):
+    app.state.metrics = meter
+    for module in (health, metrics, openai_api, account_api, chat_api, documents_api, jobs_api,
+                   clarify_api, revisions_api, tools_api, web):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     _errors(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     limits = config.limits
+    app.add_middleware(RouteRecorder)  # innermost: hands the matched route to HttpMetrics
     app.add_middleware(BodyLimit, limits=[
         ("/api/documents", limits.upload_bytes + MB), ("/api", 8 * MB), ("/v1", 32 * MB)])
     if config.loopback:
         app.add_middleware(HostCheck, allowed={*_LOOPBACK_NAMES, config.host.lower()})
     app.add_middleware(RequestSanity)
     app.add_middleware(SecurityHeaders)
-    proxies = list(trusted_proxies or ())
-    if config.trust_proxy and not proxies:
-        proxies = ["127.0.0.1", "::1"]
     if proxies:
-        app.add_middleware(ProxyHeaders, trusted=parse_proxies(proxies))  # outermost
+        app.add_middleware(ProxyHeaders, trusted=parse_proxies(proxies))
+    # outermost: every request is counted and gets its id, even one refused above
+    app.add_middleware(HttpMetrics, metrics=meter)
+    app.add_middleware(logs.RequestContext)
     return app
 
 
