@@ -16,11 +16,12 @@ from ..model import Report
 from .docx import to_docx
 from .html import to_html
 from .markdown import reference_text, to_markdown
-from .pdf import to_pdf
+from .pdf import require_soffice, to_pdf
 
 __all__ = [
     "FORMATS",
     "check_output",
+    "find_soffice",
     "reference_text",
     "render",
     "to_docx",
@@ -52,9 +53,8 @@ def check_output(path: Path) -> Path:
     if ext not in FORMATS:
         raise RenderError(f"unknown output extension {ext or '(none)'!r} for {path.name}",
                           "use .md, .html, .pdf or .docx")
-    if ext == ".pdf" and find_soffice() is None:
-        raise RenderError("PDF export needs LibreOffice, which is not installed",
-                          "install libreoffice-writer (apt) or export .docx or .html")
+    if ext == ".pdf":
+        require_soffice()
     return check_writable(path, error=RenderError, hint="choose another -o path")
 
 

@@ -16,16 +16,22 @@ from ..errors import RenderError
 from ..model import Report
 from .docx import to_docx
 
-__all__ = ["to_pdf"]
+__all__ = ["require_soffice", "to_pdf"]
 
 CONVERT_TIMEOUT = 180.0
 
 
-def to_pdf(report: Report, timeout: float = CONVERT_TIMEOUT) -> bytes:
+def require_soffice() -> str:
+    """LibreOffice's path, or the error a report's user sees when it is not installed."""
     soffice = find_soffice()
     if soffice is None:
         raise RenderError("PDF export needs LibreOffice, which is not installed",
                           "install libreoffice-writer (apt) or export .docx or .html")
+    return soffice
+
+
+def to_pdf(report: Report, timeout: float = CONVERT_TIMEOUT) -> bytes:
+    soffice = require_soffice()
     with tempfile.TemporaryDirectory(prefix="qwenapp-pdf-") as tmp:
         folder = Path(tmp)
         src = folder / "report.docx"
