@@ -21,7 +21,9 @@ import { applyToolEvent, renderSteps } from "./toolsteps.js";
 
 export { loadConversations };
 
-export async function openConversation(id) {
+// `leaf`: the message to show the branch of, when it is in the conversation (a branch the
+// user switched to while an answer was streaming); otherwise the newest branch.
+export async function openConversation(id, leaf = null) {
   stopStreaming();
   if (id !== state.current || !id) dropCards();
   state.current = id;
@@ -35,7 +37,8 @@ export async function openConversation(id) {
         if (m.sources) state.sources.set(m.id, m.sources);
       }
       state.jobs = data.jobs || [];
-      state.leaf = data.thread.length ? data.thread[data.thread.length - 1] : null;
+      state.leaf = leaf && state.messages.has(leaf) ? leaf
+        : data.thread.length ? data.thread[data.thread.length - 1] : null;
       if (data.conversation.model && state.models.some((m) => m.name === data.conversation.model)) {
         $("#model").value = data.conversation.model;
       }
@@ -121,7 +124,8 @@ async function sendFrom(parentId, text, branch = false) {
   // switches to right after the answer ends must not be replaced by the reload.
   try {
     if (controller.signal.aborted) await new Promise((r) => setTimeout(r, 300));
-    await openConversation(cid);
+    const chosen = state.leaf && !String(state.leaf).startsWith("pending-") ? state.leaf : null;
+    await openConversation(cid, chosen);
   } finally {
     setBusy(false);
   }
