@@ -14,10 +14,10 @@ README; three Chinese statutes. Each report is a standard-depth run through
 :func:`qwenapp.reports.run_report`, as ``qwenapp report`` does it.
 
 Per report and in total it prints: words of prose; sections that fell back to quotations or
-are thin; the share of repeated word 4-grams (within and across the body sections, plus every
-4-gram of a summary or conclusion sentence that copies an earlier sentence: see
-:func:`qwenapp.reports.quality.repetition`) and the number of such copies; the longest run
-of citation markers;
+are thin; the share of repeated word 4-grams (every 4-gram of the prose, read in order
+summary, sections, conclusion, that was read before: see
+:func:`qwenapp.reports.quality.repetition`) and the number of frame sentences that copy;
+the longest run of citation markers;
 prompt-scaffold leaks (and whether the injected instruction or the off-topic document got in);
 the share of cited sentences the verifier accepts against the passages they cite; the share of
 their numbers and names found in those passages; coverage (for each part of the question, the

@@ -70,10 +70,12 @@ def _unrepeated(drafts: Sequence[SectionDraft], language: str, stated: list[set[
     return out
 
 
-def frame_warning(kind: str) -> str:
-    """What the run and the report say when the summary or conclusion is left out."""
-    return (f"the {kind} was left out: the model's sentences did not pass the checks "
-            "(unsupported, or the sections' own words again)")
+def frame_warning(kind: str, problems: Sequence[str] = ()) -> str:
+    """What the run and the report say when the summary or conclusion falls back to the
+    sections' own sentences."""
+    why = "; ".join(dict.fromkeys(problems)) or "unsupported, or the sections' own words again"
+    return (f"the {kind} quotes the sections' findings: the model's sentences did not pass "
+            f"the checks ({why})")
 
 
 def draft_warnings(d: SectionDraft) -> list[str]:

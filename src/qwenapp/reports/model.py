@@ -145,6 +145,8 @@ class Summary(BaseModel):
     conclusion_sentences: list[DraftSentence] = Field(default_factory=list)
     fallback: list[str] = Field(default_factory=list)  # "summary", "conclusion": extracts
     dropped: int = 0
+    # why the model's sentences for each part were rejected ({"summary": ["2× …"]})
+    problems: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class Reference(BaseModel):

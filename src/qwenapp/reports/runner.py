@@ -213,7 +213,7 @@ async def _stages(store: ReportStore, rid: str, backend: Backend, req: ReportReq
                                  2 * t, "the summary and conclusion")
         store.save_stage(rid, "summary", summary)
         for kind in summary.fallback:
-            yield Warned(frame_warning(kind))
+            yield Warned(frame_warning(kind, summary.problems.get(kind, ())))
     else:
         yield StageReused("summary")
 

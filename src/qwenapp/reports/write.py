@@ -44,7 +44,8 @@ from .model import (
 from .prompts import frame_messages, section_messages, uncited_messages
 from .sentences import stem_terms
 
-__all__ = ["FACTS", "LENGTHS", "clean_model_text", "write_frame", "write_section"]
+__all__ = ["FACTS", "LENGTHS", "clean_model_text", "drop_cut_sentence", "write_frame",
+           "write_section"]
 
 # (sentences per section, max_tokens per section): the facts a section gets, and the cap
 LENGTHS: dict[Length, tuple[int, int]] = {"short": (3, 200), "medium": (5, 340),
@@ -53,6 +54,7 @@ FACTS = {k: v[0] for k, v in LENGTHS.items()}
 _TOKENS_PER_SENTENCE = 60  # a reworded fact; the cap is this times the facts, plus a margin
 _FRAME_POINTS = 8  # findings shown to the summary and conclusion writer
 _FRAME_SENTENCES = {"summary": 3, "conclusion": 2}  # sentences each may write
+_FRAME_EXTRACTS = {"summary": 2, "conclusion": 1}  # findings each falls back to
 
 _THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL)
 
@@ -77,10 +79,28 @@ def clean_model_text(text: str, heading: str = "", *, truncated: bool = False) -
         lines.pop(0)
     text = "\n".join(ln.lstrip("# ") if ln.lstrip().startswith("#") else ln for ln in lines)
     if truncated:
-        ends = list(re.finditer(r"[.!?](?=\s|$)|[。！？]", text))
-        if ends and ends[-1].end() > len(text) // 3:
-            text = text[: ends[-1].end()]
+        text = drop_cut_sentence(text)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+_ITEM = re.compile(r"\s*(?:[-*•]\s*)?(?:\*\*)?\(?\d{1,2}[.)、:：]\s*")
+_STOP = re.compile(r"[.!?][\"”’')\]]*(?=\s|$)|[。！？][”」』）]*")
+
+
+def drop_cut_sentence(text: str) -> str:
+    """``text`` without the sentence the token limit cut in half.
+
+    Only the last line can be cut (every earlier line was ended by the model), so it is
+    kept up to its last full stop, or dropped when it has none: a numbered answer's items
+    need no stop of their own, and a one-line answer cut before its first stop is all
+    half sentence. (It used to cut at the answer's last stop only when that lay past a
+    third of it, so "1. <a 300-character fact cut at 200>" reached the report whole.)"""
+    text = text.replace("\ufffd", "").rstrip()
+    head, _, last = text.rpartition("\n")
+    number = _ITEM.match(last)  # "3. " is a list number, not a stop
+    ends = list(_STOP.finditer(last, number.end() if number else 0))
+    kept = last[: ends[-1].end()] if ends else ""
+    return f"{head}\n{kept}".strip() if head else kept.strip()
 
 
 async def _attempts(backend: Backend, req: ReportRequest, messages: list[Message],
@@ -105,11 +125,11 @@ async def _attempts(backend: Backend, req: ReportRequest, messages: list[Message
             continue
         text = result.text.replace("\ufffd", "")
         if result.finish_reason == "length":  # cut at the token limit: drop the half sentence
-            text = clean_model_text(text, truncated=True)
+            text = drop_cut_sentence(_THINK.sub("", text))
         realised = realise(text, points, question=question, lang=lang,
                            replace_failed=not frame, combine=frame, asked=req.question)
+        problems.extend(f"{n}× {why}" for why, n in realised.problems.items())
         if realised.model_sentences >= need:
-            problems.extend(f"{n}× {why}" for why, n in realised.problems.items())
             return realised
         problems.append(f"only {realised.model_sentences} of {len(points)} sentences passed "
                         "the checks")
@@ -190,17 +210,23 @@ def _repeats(sentence: DraftSentence, earlier: Sequence[DraftSentence]) -> bool:
 
 async def _frame_part(backend: Backend, req: ReportRequest, lang: str, kind: str,
                       findings: Sequence[DraftSentence], passages: Mapping[int, Passage],
-                      said: Sequence[DraftSentence] = (), restated: Collection[int] = ()
+                      said: Sequence[DraftSentence] = (), restated: Collection[int] = (),
+                      problems: list[str] | None = None
                       ) -> tuple[list[DraftSentence], bool, int, set[int]]:
-    """(sentences, fell back, dropped, findings used) for the summary or the conclusion.
+    """(sentences, fell back, dropped, findings used) for the summary or the conclusion;
+    what the checks found goes to ``problems`` (the run says why a part fell back).
 
     The model writes a few short sentences that restate the findings (one or two at a
     time); each must be backed by the finding(s) it restates, and cites their passages.
     ``said``: sentences the summary already has (the conclusion does not repeat them),
     ``restated``: the findings they restate (shown last, so the conclusion draws first on
     what the summary did not say).
-    If nothing usable comes back, the part is left out (and the run says so): quoting the
-    findings as they stand in their sections would only make the reader read them twice.
+    If nothing usable comes back, the part *falls back* to findings as they stand (two
+    for the summary, one for the conclusion: the sections' best sentences, with their
+    citations, none the summary already said), and the run says so. The reader reads
+    those sentences twice, which the repetition figure counts; a report without its
+    summary is worse (the 0.5B had most of its summaries and conclusions left out, nearly
+    all for copying a finding word for word or for words of its own).
     """
     if not findings:
         return [], False, 0, set()
@@ -213,27 +239,37 @@ async def _frame_part(backend: Backend, req: ReportRequest, lang: str, kind: str
     messages = frame_messages(req, lang, [s.text.strip("“”") for s in findings], kind, want)
     realised = await _attempts(backend, req, messages, points, question=req.question,
                                lang=lang, max_tokens=_TOKENS_PER_SENTENCE * want + 40,
-                               problems=[], need=1, frame=True)
+                               problems=problems if problems is not None else [],
+                               need=1, frame=True)
     if realised is not None:
         kept = [x for x in realised.sentences if not _repeats(x, said)][:want]
         if kept:
             return (kept, False, realised.dropped + len(realised.sentences) - len(kept),
                     {order[i] for i in realised.used})
-    return [], True, 0, set()
+        if problems is not None and realised.sentences:
+            problems.append(f"{len(realised.sentences)}× says the summary again")
+    fresh = [j for j in range(len(findings))
+             if order[j] not in restated and not _repeats(findings[j], said)]
+    picked = fresh[:_FRAME_EXTRACTS[kind]]
+    return extract_sentences([points[j] for j in picked], lang), bool(picked), 0, \
+        {order[j] for j in picked}
 
 
 async def write_frame(backend: Backend, req: ReportRequest, lang: str,
                       drafts: Sequence[SectionDraft], passages: dict[int, Passage]) -> Summary:
     """The executive summary and the conclusion, from the sections' verified sentences."""
     findings = _frame_points(drafts, req.question)
+    problems: dict[str, list[str]] = {"summary": [], "conclusion": []}
     summary, s_fb, s_drop, used = await _frame_part(backend, req, lang, "summary", findings,
-                                                    passages)
+                                                    passages, problems=problems["summary"])
     conclusion, c_fb, c_drop, _ = await _frame_part(backend, req, lang, "conclusion",
                                                     findings, passages, said=summary,
-                                                    restated=used)
+                                                    restated=used,
+                                                    problems=problems["conclusion"])
     fallback = [k for k, fb in (("summary", s_fb), ("conclusion", c_fb)) if fb]
     joiner = "" if lang.startswith(("zh", "ja")) else " "
     return Summary(summary=cited_text(summary, lang).replace("\n\n", joiner),
                    conclusion=cited_text(conclusion, lang).replace("\n\n", joiner),
                    summary_sentences=summary, conclusion_sentences=conclusion,
-                   fallback=fallback, dropped=s_drop + c_drop)
+                   fallback=fallback, dropped=s_drop + c_drop,
+                   problems={k: v for k, v in problems.items() if v})

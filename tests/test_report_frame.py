@@ -1,0 +1,85 @@
+"""The summary and the conclusion are always there, and only say what the sections say.
+
+The 0.5B's usual frame answer copies the findings it was shown, word for word, one per
+line (or adds words of its own): every sentence fails the checks. The part then falls
+back to the sections' own best sentences, with their citations, and the run says why;
+before, both parts were left out of most of its reports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from fixtures.scripts import extractive_model, numbered, reword
+from qwenapp.library import Library
+from qwenapp.models.events import GenerateOptions, Message
+from qwenapp.models.scripted import ScriptedModel
+from qwenapp.reports import (
+    Finished,
+    Report,
+    ReportEvent,
+    ReportRequest,
+    RunConfig,
+    SourceTools,
+    Warned,
+    run_report,
+)
+from qwenapp.reports.prompts import FRAME_SYSTEM
+from qwenapp.reports.render import to_markdown
+from qwenapp.reports.verify import support
+
+CORPUS = Path(__file__).parent / "fixtures" / "corpus"
+# what a small model adds when it "summarises": words no finding has
+INVENTED = "Overall, Qwen is widely used in healthcare, finance and entertainment."
+
+
+def _run(conn: sqlite3.Connection, model: ScriptedModel, docs: Path) -> list[ReportEvent]:
+    req = ReportRequest(question="What drove Qwen's adoption among developers?",
+                        docs=[str(docs)], depth="quick")
+
+    async def main() -> list[ReportEvent]:
+        return [ev async for ev in run_report(conn, model, req,
+                                              SourceTools(library=Library(conn)),
+                                              config=RunConfig(parallel=1))]
+
+    return asyncio.run(main())
+
+
+def test_frame_of_copies_falls_back_to_the_sections_findings(conn: sqlite3.Connection,
+                                                              tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    shutil.copytree(CORPUS, docs)
+    inner = extractive_model(bogus_citation=False)
+
+    def copying(messages: Sequence[Message], options: GenerateOptions) -> Any:
+        if messages[0].content.startswith(FRAME_SYSTEM):
+            findings = [reword(t) for _, t in numbered(messages[-1].content)]
+            return "\n".join([*findings, INVENTED])
+        return inner._reply(messages, options)
+
+    events = _run(conn, ScriptedModel(responder=copying), docs)
+    last = events[-1]
+    assert isinstance(last, Finished)
+    rep: Report = last.report
+    md = to_markdown(rep)
+    assert "## Executive summary" in md and "## Conclusion" in md
+    assert "healthcare" not in md
+    assert len(rep.summary_sentences) == 2 and len(rep.conclusion_sentences) == 1
+    body = {x.text: x for s in rep.sections for x in s.sentences}
+    frame = [*rep.summary_sentences, *rep.conclusion_sentences]
+    assert len({s.text for s in frame}) == 3  # the conclusion does not say the summary again
+    by_id = {p.id: p for p in rep.passages}
+    for s in frame:  # a section's own sentence, with that sentence's citations
+        assert s.text in body and s.refs == body[s.text].refs and s.refs
+        assert support(s.text.strip("“”"), [by_id[i].text for i in s.passage_ids],
+                       rep.question, rep.language).ok
+        assert s.text.rstrip(".") in md
+    warned = [e.message for e in events if isinstance(e, Warned)]
+    for part in ("summary", "conclusion"):
+        [w] = [m for m in warned if m.startswith(f"the {part} quotes the sections' findings")]
+        assert "copies a finding word for word" in w, w  # the run says why
