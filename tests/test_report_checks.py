@@ -415,3 +415,18 @@ def test_a_sentence_that_says_the_report_question_back_is_dropped() -> None:
                   asked="数据处理者承担哪些数据安全保护义务？")
     assert [s.text for s in got.sentences] == [fact]
     assert got.problems["restates the question"] == 1
+
+
+def test_unnumbered_bullets_lose_their_dash() -> None:
+    """The 0.5B answered a section as "- " bullets; the dash reached the report and its
+    summary ("… of simple sabotage [2]. - As new techniques are developed …")."""
+    answer = ("- This list is presented as a growing rather than a complete outline of the "
+              "methods of simple sabotage.\n- As new techniques are developed or new fields "
+              "explored, it will be elaborated and expanded.")
+    facts = ["This list is presented as a growing rather than a complete outline of the "
+             "methods of simple sabotage.", "As new techniques are developed or new fields "
+             "explored, it will be elaborated and expanded."]
+    points = [Point(f, (i,), (f,)) for i, f in enumerate(facts, start=1)]
+    out = realise(answer, points, question="methods of simple sabotage", lang="en")
+    assert [s.text for s in out.sentences] == facts
+    assert "- " not in cited_text(out.sentences, "en")

@@ -11,7 +11,7 @@ only cite what the sections cite.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from .cite import check_citations, cited_ids, overlap, renumber, sentences_with_citations
 from .compose import cited_text
@@ -108,7 +108,8 @@ def assemble(*, report_id: str, question: str, language: str, plan: Plan, gather
              created_at: str = "", warnings: Sequence[str] = (),
              summary_sentences: Sequence[DraftSentence] = (),
              conclusion_sentences: Sequence[DraftSentence] = (),
-             frame_fallback: Sequence[str] = ()) -> Report:
+             frame_fallback: Sequence[str] = (),
+             frame_problems: Mapping[str, Sequence[str]] | None = None) -> Report:
     passages = {p.id: p for p in gathered.passages}
     warn = list(warnings)
     order: list[int] = []
@@ -156,7 +157,8 @@ def assemble(*, report_id: str, question: str, language: str, plan: Plan, gather
                                       attributed_citations=d.attributed_citations,
                                       sentences=sents, fallback=d.fallback, thin=thin,
                                       dropped=d.dropped))
-    warn.extend(frame_warning(kind) for kind in frame_fallback)
+    warn.extend(frame_warning(kind, (frame_problems or {}).get(kind, ()))
+                for kind in frame_fallback)
     summary_s = _sentences(summary_sentences, numbers)
     conclusion_s = _sentences(conclusion_sentences, numbers)
     for s in [*(x for sec in sections for x in sec.sentences), *summary_s, *conclusion_s]:

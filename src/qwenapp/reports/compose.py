@@ -51,6 +51,7 @@ _NUMBERED = re.compile(r"^\s*(?:[-*•]\s*)?(?:\*\*)?\(?(\d{1,2})(?:[.)、:：]|
 _MARKERS = re.compile(r"\s*(?:\[\s*(?:\^|#|source\s*|ref\s*)?\d+(?:\s*[,，、;\-–]\s*\d+)*\s*\]|"
                       r"【\s*\d+\s*】|［\d+］)", re.IGNORECASE)
 _CJK_STOP = re.compile(r"[。！？]$")
+_BULLET = re.compile(r"^\s*[-*•·]\s+")
 # a summary or conclusion sentence whose word 4-grams are this much a finding's says the
 # finding again rather than restating it (the reader reads those words twice)
 FRAME_COPY_SHARE = 0.5
@@ -138,6 +139,8 @@ def parse_answer(text: str) -> list[tuple[int | None, str]]:
         elif m:
             current = int(m.group(1))
             continue
+        else:  # a bullet without a number ("- This list is ..."): the dash is not prose
+            line = _BULLET.sub("", line)
         pieces = split_sentences(line)
         # a sentence of three words or fewer opens the next ("Make “speeches.” Talk as
         # frequently as possible ..."): one list item's point, kept whole

@@ -224,7 +224,7 @@ async def _stages(store: ReportStore, rid: str, backend: Backend, req: ReportReq
                       created_at=datetime.now(UTC).isoformat(timespec="seconds"),
                       warnings=warnings, summary_sentences=summary.summary_sentences,
                       conclusion_sentences=summary.conclusion_sentences,
-                      frame_fallback=summary.fallback)
+                      frame_fallback=summary.fallback, frame_problems=summary.problems)
     store.finish(report)
     yield Finished(report)
 
