@@ -69,6 +69,7 @@ class DeckStats:
     degraded: int = 0  # slides rewritten as a simpler kind
     dropped: int = 0  # slides left out (after every other remedy)
     replaced: int = 0  # slides dropped as repeats and replaced by a new heading
+    added: int = 0  # slides written at the end, on new headings, for ones left out
     overlapping: int = 0  # slides kept, as a last resort, with points close to others'
     shortened: int = 0  # lines the model rewrote shorter
     data_slides: int = 0  # charts and tables built by code from the sources

@@ -106,6 +106,7 @@ class Job:
     fit: Fit | None = None  # the layout's overflow check: problems, or [] when it fits
     stats: DeckStats = field(default_factory=DeckStats)
     asked_heads: int = 0  # calls made for alternative headings (bounded per deck)
+    heads_limit: int = 3  # the bound; one more when slides left out are made up for
     proposed: list[str] | None = None  # headings code proposed, not yet used
 
     async def call(self, messages: list[Message], schema: dict[str, Any], max_tokens: int,
@@ -500,8 +501,9 @@ def _usable(job: Job, head: str, covered: Sequence[str], title: str) -> str | No
 
 
 async def _alternatives(job: Job, title: str, covered: Sequence[str], n: int) -> list[str]:
-    """One call for ``n`` new headings (at most three such calls a deck); the usable ones."""
-    if job.asked_heads >= 3:
+    """One call for ``n`` new headings (at most ``job.heads_limit`` such calls a deck);
+    the usable ones."""
+    if job.asked_heads >= job.heads_limit:
         return []
     job.asked_heads += 1
     lim = job.rules.limits
@@ -604,6 +606,51 @@ async def _final(job: Job, outline: Outline, i: int, draft: Slide | None, why: s
     return None
 
 
+async def _top_up(job: Job, outline: Outline, kept: list[Slide], spares: list[str],
+                  missing: int) -> list[Slide]:
+    """Slides for the ``missing`` ones left out, at the end of the content, on headings
+    the deck does not cover yet, so the deck has the slides asked for (the issue's
+    demand: the bench's 12-slide request gave 6, an 8-slide one 6). Bounded: two
+    tries a missing slide and one more call for headings; when the deck stays short, a
+    :class:`Note` says how many are missing and why. Saved as one stage."""
+    if (saved := job.saved("extra")) is not None:
+        return [Slide.model_validate(x) for x in saved]
+    subject = job.brief.topic
+    covered = [k.title for k in kept] + [p.heading for p in outline.slides]
+    job.heads_limit += 1
+    out: list[Slide] = []
+    why = ""
+    for _ in range(2 * missing):
+        if len(out) >= missing:
+            break
+        head = await _new_heading(job, outline.title, covered, spares, want=missing - len(out))
+        if head is None:
+            why = "no heading the deck does not cover yet could be found"
+            break
+        covered.append(head)
+        job.stats.slide_tokens.append(0)
+        new = await _write(job, outline, len(job.stats.slide_tokens) - 1, head, "bullets",
+                           _said([*kept, *out]))
+        if new is None:
+            why = f"the slide on {head!r} stayed invalid"
+            continue
+        earlier = [*kept, *out]
+        fresh = (_without_repeats(new, earlier, subject) if _twin(new, earlier, subject) is None
+                 else _least_repeated([new], earlier, subject, least=1))
+        if fresh is None:
+            why = f"the slide on {head!r} only repeated earlier points"
+            continue
+        out.append(fresh)
+        job.stats.added += 1
+        job.emit(Note(f"slide {len(kept) + len(out)} ({fresh.title}) was added on a heading "
+                      "the deck did not cover, for a slide left out"))
+    if len(out) < missing:
+        job.emit(Note(f"the deck has {len(kept) + len(out)} of the {len(outline.slides)} "
+                      f"content slides asked for: {why or 'the tries ran out'}"))
+    job.save("extra", [s.model_dump(mode="json") for s in out])
+    return out
+
+
 def _least_repeated(tried: Sequence[Slide], kept: Sequence[Slide], subject: str,
                     least: int = 2) -> Slide | None:
     """Of the versions tried for a slide (each refused as a whole for resembling an
@@ -665,6 +712,8 @@ async def write_slides(job: Job, outline: Outline, data: Sequence[Slide]) -> lis
         if s is not None:
             kept.append(s)
         job.save(f"slide:{i}", {"slide": s.model_dump(mode="json") if s else None})
+    if kept and len(kept) < n:
+        kept += await _top_up(job, outline, kept, spares, n - len(kept))
     # Degrade, don't die: a deck with the slides that could be made (each one left out is
     # said, with why, by its SlideChanged event) is worth more to the person who asked than
     # no deck after minutes of work; only a deck with no content slide at all is useless.
