@@ -100,19 +100,37 @@ def test_filled_layouts_neither_overlap_nor_cut(lang: str, length: str, theme: s
 
 
 def test_bullets_are_drawn_on_panels_as_tall_as_the_body() -> None:
-    """Cards (two to four points) and banded rows (five or six) reach the foot of the
-    body; at two thirds of its height the lower third stood empty."""
-    from qwenapp.slides.layout import Shape
+    """Banded rows (five or six points) reach the foot of the body; at two thirds of its
+    height the lower third stood empty. Cards (two to four) are as tall as their text
+    needs, at least 60 % of the body, centred in it: body-high cards stood half empty
+    below their text in the 1.5B's Chinese deck (2026-12-03)."""
+    from qwenapp.slides.layout import Shape, TextBox
+    from qwenapp.slides.measure import INSET_X, INSET_Y, Measurer, text_height
 
     t = THEMES["light"]
     geo = default_geometry(960, 540, t)
-    for n in (2, 3, 5):
-        deck = Deck(title="x", slides=[Slide(kind="bullets", title="x", notes="n",
-                                             bullets=TEXT["en"]["short"][:n])])
-        (plan,) = plan_deck(deck, t, geo)
-        panels = [it for it in plan.items if isinstance(it, Shape) and it.behind]
-        assert panels
-        assert max(p.frame.bottom for p in panels) == pytest.approx(geo.body.bottom, abs=1)
+    m = Measurer(t.body_font, t.ea_font)
+    for lang in ("en", "zh"):
+        for length in ("short", "long"):
+            for n in (2, 3, 4, 5):
+                deck = Deck(title="x", slides=[Slide(kind="bullets", title="x", notes="n",
+                                                     bullets=TEXT[lang][length][:n])])
+                (plan,) = plan_deck(deck, t, geo)
+                panels = [it for it in plan.items if isinstance(it, Shape) and it.behind]
+                assert panels
+                top = min(p.frame.y for p in panels)
+                bottom = max(p.frame.bottom for p in panels)
+                if n == 5 or len(panels) != n:  # rows, not cards
+                    assert bottom == pytest.approx(geo.body.bottom, abs=1)
+                    continue
+                assert top - geo.body.y == pytest.approx(geo.body.bottom - bottom, abs=1)
+                assert bottom - top >= 0.6 * geo.body.h - 1
+                body = [b for b in plan.items if isinstance(b, TextBox) and b.role == "body"]
+                for box, card in zip(body, panels, strict=True):
+                    need = text_height(box.paragraphs, box.frame.w - 2 * INSET_X, box.size,
+                                       m) + 2 * INSET_Y
+                    empty = card.frame.bottom - (box.frame.y + need)
+                    assert empty <= 0.45 * card.frame.h, (lang, length, n)
 
 
 @pytest.mark.skipif(find_soffice() is None, reason="LibreOffice is not installed")

@@ -64,16 +64,22 @@ def _cards(p: Planner, texts: list[str], body: Frame) -> list[Item] | None:
             return None
         sizes.append(size)
     size = min(sizes)
-    h = body.h  # cards as tall as the body: at two thirds the lower third stood empty
+    # Cards as tall as their longest text needs, at least 60 % of the body, centred in
+    # it. Body-high cards left the 1.5B's cards half empty below their text (its Chinese
+    # deck, 2026-12-03: four cards of seven short lines, two of three large ones); cards
+    # at two thirds, top-aligned, left the lower third of the slide empty (before that).
+    need = max(p.height([t], w - 2 * PAD, size) for t in texts)
+    h = min(body.h, max(body.h * 0.6, need + num_h + 2 * PAD + 16))
+    y = body.y + (body.h - h) / 2
     items: list[Item] = []
     for i, t in enumerate(texts):
         x = body.x + i * (w + GAP)
-        items.append(Shape(Frame(x, body.y, w, h), card_kind(p), "surface", behind=True))
-        items.append(Shape(Frame(x, body.y, w, 6), "rect", "accent" if i % 2 == 0 else "accent2"))
-        items.append(TextBox(Frame(x + PAD, body.y + PAD + 6, w - 2 * PAD, num_h),
+        items.append(Shape(Frame(x, y, w, h), card_kind(p), "surface", behind=True))
+        items.append(Shape(Frame(x, y, w, 6), "rect", "accent" if i % 2 == 0 else "accent2"))
+        items.append(TextBox(Frame(x + PAD, y + PAD + 6, w - 2 * PAD, num_h),
                              (f"{i + 1:02d}",), 28, "label", bold=True, colour="accent",
                              anchor="middle"))
-        items.append(TextBox(Frame(x + PAD, body.y + PAD + 6 + num_h + 4, w - 2 * PAD,
+        items.append(TextBox(Frame(x + PAD, y + PAD + 6 + num_h + 4, w - 2 * PAD,
                                    h - num_h - 2 * PAD - 16), (t,), size, "body"))
     return items
 
