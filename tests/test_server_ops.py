@@ -27,7 +27,7 @@ from qwenapp.server import ServerConfig, ServerLimits, create_app
 from qwenapp.server.health import check_database
 from qwenapp.server.logs import JsonFormatter, install, uninstall
 from qwenapp.server.ops import OpsConfig
-from qwenapp.server.testing import api_client, chat, live_server, write_demo_script
+from qwenapp.server.testing import api_client, chat, live_server, parse_sse, write_demo_script
 from qwenapp.settings import load_settings
 
 _FAST = ServerConfig(limits=ServerLimits(requests_per_minute=10_000, burst=10_000),
@@ -163,6 +163,35 @@ def test_metrics_count_requests_streams_tokens_and_jobs(server: str) -> None:
     assert _value(s, "qwenapp_job_duration_seconds_count", kind="report", outcome="done") == 1
     assert _value(s, "qwenapp_jobs_in_queue", status="queued") == 0
     assert _value(s, "qwenapp_jobs_in_queue", status="running") == 0
+
+
+def test_queue_gauge_and_a_cancelled_run(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    script = write_demo_script(home / "script.json", delay=0.05)
+    settings = load_settings({"QWENAPP_HOME": str(home)})
+    app = create_app(settings, [load_script(str(script))], _FAST)
+    with live_server(app) as url, api_client(url) as api:
+        deck = {"kind": "deck", "topic": "Open models at work", "slides": 5}
+        first = api.post("/api/jobs", json=deck).json()
+        second = api.post("/api/jobs", json=deck).json()  # waits: one job runs at a time
+        with api.stream("GET", f"/api/jobs/{first['id']}/events") as r:
+            for ev in parse_sse(r.iter_lines()):
+                if ev.event == "outline_started":
+                    break
+        s = _samples(httpx.get(url + "/metrics").text)
+        assert _value(s, "qwenapp_jobs_in_queue", kind="deck", status="running") == 1
+        assert _value(s, "qwenapp_jobs_in_queue", kind="deck", status="queued") == 1
+        assert api.post(f"/api/jobs/{first['id']}/cancel").json()["status"] == "cancelled"
+        assert api.post(f"/api/jobs/{second['id']}/cancel").json()["status"] == "cancelled"
+        with api.stream("GET", f"/api/jobs/{first['id']}/events") as r:
+            assert list(parse_sse(r.iter_lines()))[-1].event == "cancelled"
+        s = _samples(httpx.get(url + "/metrics").text)
+    # runs are counted (the second may have started in between the two cancels, or not)
+    assert _value(s, "qwenapp_jobs_total", kind="deck", outcome="cancelled") in (1, 2)
+    assert _value(s, "qwenapp_jobs_total", kind="deck", outcome="done") == 0
+    assert _value(s, "qwenapp_jobs_in_queue", status="running") == 0
+    assert _value(s, "qwenapp_jobs_in_queue", status="queued") == 0
 
 
 def test_metrics_are_open_on_loopback_only(tmp_path: Path) -> None:

@@ -42,6 +42,9 @@ def test_readyz_follows_the_database(tmp_path: Path, pg_server: PgServer,
     with live_server(app) as url, httpx.Client(base_url=url, timeout=30) as c:
         r = c.get("/readyz")
         assert r.status_code == 200 and r.json() == {"status": "ready"}
+        metrics = c.get("/metrics")  # the queue gauge is read from PostgreSQL
+        assert metrics.status_code == 200
+        assert 'qwenapp_jobs_in_queue{kind="",status="queued"} 0.0' in metrics.text
         _pg_ctl(pg_server, "-m", "fast", "-w", "stop")
         try:
             r = c.get("/readyz")

@@ -109,7 +109,11 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logs.install(ops.log_format)  # after uvicorn configured its loggers
-        conn = open_db(settings.database)
+        try:
+            conn = open_db(settings.database)
+        except BaseException:
+            logs.uninstall()
+            raise
         data_dir.mkdir(parents=True, exist_ok=True)
         limits = config.limits
         library = Library(conn, limits=settings.documents.limits())  # OCR options too
