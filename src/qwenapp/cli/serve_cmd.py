@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 from typing import Any
 
@@ -115,6 +116,7 @@ def serve(state: AppState, host: str, port: int, models: tuple[str, ...], embed:
 
     from ..server import ServerConfig, ServerLimits, create_app, is_loopback
     from ..server.config import MB
+    from ..server.ops import OpsConfig
     from ..server.users import UserStore
     from ..store import open_db
 
@@ -141,6 +143,9 @@ def serve(state: AppState, host: str, port: int, models: tuple[str, ...], embed:
                           trust_proxy=bool(proxies), web=web,
                           search=search or settings.search, search_env=settings.search_keys,
                           web_allowed_hosts=frozenset(h.lower() for h in allow_hosts))
+    # log format and metrics token from the environment, read before any model loads so a
+    # bad value is the CLI's one-line error
+    ops = OpsConfig.from_env(os.environ)
     backends = [state.backend(spec) for spec in (models or (settings.model,))]
     embedder = None
     if embed:
@@ -153,7 +158,8 @@ def serve(state: AppState, host: str, port: int, models: tuple[str, ...], embed:
             state.err.print(f"[dim]loading {b.name}…[/]")
             load()
     sock = _bind(host, port)
-    app = create_app(settings, backends, config, embedder=embedder, trusted_proxies=proxies)
+    app = create_app(settings, backends, config, embedder=embedder, trusted_proxies=proxies,
+                     ops=ops)
     bound = sock.getsockname()[1]
     shown = f"[{host.strip('[]')}]" if ":" in host.strip("[]") else host
     state.err.print(f"[bold]qwenapp[/] serving on http://{shown}:{bound} "
