@@ -24,7 +24,6 @@ own job, and every report id here comes from that job's chain.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -50,7 +49,6 @@ from ..reports.revise import (
 )
 from ..reports.tools import source_tools
 from ..reports.versions import ReportVersion, ReportVersions, compare_reports
-from ..store import transaction
 from ..wire import event_json
 from .errors import HttpError, from_core, not_found
 from .jobs import JobRow
@@ -180,13 +178,10 @@ def _set_result(state: ServerState, job: JobRow, made: ReportMade, version: int)
     before it cannot be inserted (ids are sequence numbers a client resumes from). The
     event says what the job made; since a revision is what the job's files now hold, the
     same event, at the same id, says that. The progress events before it are history and
-    stay as they were. (This one UPDATE is the only write to the job's events outside
-    :class:`~.jobs.JobStore`; a ``JobStore.set_result`` would be its home.)"""
+    stay as they were."""
     _, data = event_json(made)
     data["version"] = version
-    with transaction(state.conn) as c:
-        c.execute("UPDATE server_job_events SET data = ? WHERE job_id = ? AND type = 'result'",
-                  (json.dumps(data, ensure_ascii=False), job.id))
+    state.jobs.store.replace_event_data(job.id, "result", data)
 
 
 async def _make_current(state: ServerState, job: JobRow, report: Report, v: ReportVersion

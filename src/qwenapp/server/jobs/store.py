@@ -171,6 +171,13 @@ class JobStore:
                       (job_id, seq, type, json.dumps(data, ensure_ascii=False), _now()))
         return seq
 
+    def replace_event_data(self, job_id: str, type: str, data: dict[str, Any]) -> None:
+        """The data of the job's events of ``type``, rewritten in place (same ids): a
+        report revision makes the ``result`` event describe what the job's files now hold."""
+        with transaction(self.conn) as c:
+            c.execute("UPDATE server_job_events SET data = ? WHERE job_id = ? AND type = ?",
+                      (json.dumps(data, ensure_ascii=False), job_id, type))
+
     def events(self, job_id: str, after: int = 0) -> list[JobEventRow]:
         with storage_errors(self._path):
             rows = self.conn.execute(
