@@ -164,3 +164,23 @@ def test_a_deck_of_two_content_slides_has_no_agenda_and_bands_stay_a_third() -> 
                                                       bullets=["Only item"])]), t, geo)
     panels = [it for it in plan.items if isinstance(it, Shape) and it.behind]
     assert panels and all(p.frame.h <= geo.body.h / 3 + 1 for p in panels)
+
+
+def test_no_cover_draws_an_empty_disc_where_a_picture_would_go() -> None:
+    """The qwen cover's panel held an empty circle (the 1.5B's Chinese deck preview,
+    2026-12-03): it read as a missing picture. A disc on a cover is either part of the
+    dark theme's orbit motif (a disc inside a disc) or not drawn."""
+    from qwenapp.slides.layout import Shape
+
+    for name, t in THEMES.items():
+        geo = default_geometry(960, 540, t)
+        title, sub = "开源大模型为何受到开发者欢迎", "从技术、经济、社会等多个角度分析"
+        deck = Deck(title=title, subtitle=sub,
+                    slides=[Slide(kind="title", title=title, subtitle=sub)])
+        (plan,) = plan_deck(deck, t, geo)
+        discs = [it.frame for it in plan.items if isinstance(it, Shape)
+                 and it.kind == "ellipse"]
+        if t.cover == "orbit":
+            assert len(discs) == 2, name  # concentric: the motif, not a frame for a picture
+            continue
+        assert not discs, name

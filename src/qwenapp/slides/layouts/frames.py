@@ -4,8 +4,9 @@ Why each theme draws its own cover: the first slide sets the deck's look.
 ``band`` (light) a full-height accent band and a rule, ``orbit`` (dark) two
 concentric circles beside the title, ``rules`` (paper) a centred title
 between thin accent rules, ``panel`` (qwen) a split cover with a tall accent
-panel. A section divider is a full-bleed accent slide with its number; the
-closing slide mirrors the cover.
+panel (no shape in it: an empty disc there looked like a missing picture). A
+section divider is a full-bleed accent slide with its number; the closing slide
+mirrors the cover.
 """
 
 from __future__ import annotations
@@ -70,8 +71,8 @@ def cover(p: Planner, s: Slide) -> list[SlidePlan]:
         items.append(Shape(Frame(w - pw, 0, pw, h)))
         items.append(Shape(Frame(w - pw - w * 0.02, h * 0.18, w * 0.02, h * 0.64),
                            fill="accent2"))
-        d = pw * 0.5
-        items.append(Shape(Frame(w - pw / 2 - d / 2, h / 2 - d / 2, d, d), "ellipse", "surface"))
+        # no circle in the panel: an empty disc there read as a missing picture (the
+        # 1.5B's Chinese deck preview, 2026-12-03); the split cover stands on its own
         t = Frame(w * 0.07, h * 0.2, w * 0.53, h * 0.4)
         sub = Frame(t.x, t.bottom + 34, t.w, h * 0.22)
         items.append(Shape(Frame(t.x + 7, t.bottom + 14, 96, 5)))
