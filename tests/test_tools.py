@@ -29,6 +29,7 @@ from qwenapp.tools import (
     ToolFailure,
     ToolFinished,
     ToolNotice,
+    ToolResult,
     ToolStarted,
     builtin_toolbox,
     run_with_tools,
@@ -94,7 +95,7 @@ def test_calculator_refuses_what_is_not_bounded_arithmetic(expr: str, message: s
 
 def test_calculator_tool_output() -> None:
     out = run(calculator_tool().run({"expression": "1234 * 5678"}))
-    assert out == "1234 * 5678 = 7006652 (7,006,652)"
+    assert out == ToolResult("1234 * 5678 = 7006652 (7,006,652)", answer="7006652")
 
 
 @pytest.mark.parametrize("expr", ["7006652 (7,006,652)", "7006652", "7,006,652"])
@@ -130,7 +131,7 @@ def test_unit_errors_are_clear() -> None:
     with pytest.raises(ToolFailure, match="unknown unit 'furlongs'"):
         convert(Fraction(1), "furlongs", "m")
     assert run(unit_tool().run({"value": 5, "from_unit": "km", "to_unit": "mi"})) == \
-        "5 km = 78125/25146 ≈ 3.10685596119 mi"
+        ToolResult("5 km = 78125/25146 ≈ 3.10685596119 mi", answer="3.1")
 
 
 def test_clock_in_a_time_zone() -> None:
@@ -290,7 +291,28 @@ def test_the_round_limit_forces_an_answer() -> None:
     assert any(isinstance(e, ToolNotice) and "limit of 2 tool rounds" in e.text
                for e in events)
     assert [c.options.tool_choice for c in model.calls] == ["auto", "auto", "none"]
-    assert answer(events) == "Done."
+    assert answer(events) == "Done.\n\n0+1 = 1\n\n1+1 = 2"  # exact results the answer left out
+
+
+def test_an_answer_that_leaves_out_the_exact_result_gets_it_from_code() -> None:
+    # the 0.5B's real answer after reading 7,006,652 (CI smoke run, 2026-12-03)
+    said = "To solve the problem \\(1234 \\times 5678\\), you simply multiply the numbers together."
+    events = loop_events(ScriptedModel([ScriptedToolCalls(CALC), said]),
+                         ToolBox([calculator_tool()]))
+    assert answer(events) == f"{said}\n\n1234*5678 = 7006652 (7,006,652)"
+    # an answer that holds the value, with or without separators, is left as it is
+    for kept in ("It is 7,006,652.", "It is 7006652.", "It is 7 006 652."):
+        events = loop_events(ScriptedModel([ScriptedToolCalls(CALC), kept]),
+                             ToolBox([calculator_tool()]))
+        assert answer(events) == kept
+    # a conversion's result too, and a decimal to two places is enough
+    conv = (("convert_units", {"value": 10, "from_unit": "mi", "to_unit": "km"}),)
+    events = loop_events(ScriptedModel([ScriptedToolCalls(conv), "About 16.09 km."]),
+                         ToolBox([unit_tool()]))
+    assert answer(events) == "About 16.09 km."
+    events = loop_events(ScriptedModel([ScriptedToolCalls(conv), "Ten miles is far."]),
+                         ToolBox([unit_tool()]))
+    assert answer(events) == "Ten miles is far.\n\n10 mi = 16.09344 km"
 
 
 def test_invalid_json_and_unknown_tools_go_back_to_the_model() -> None:

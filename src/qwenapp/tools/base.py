@@ -30,11 +30,15 @@ class ToolResult:
 
     ``content`` is what the model reads; ``data`` is for the user's side only
     (a started job's id and link, which the page turns into a card).
+    ``answer`` is the exact value the reply must carry (a calculation's
+    result): when the model's answer leaves it out, the loop adds ``content``
+    to the answer itself, so a small model cannot drop an exact result.
     """
 
     content: str
     error: bool = False
     data: Mapping[str, Any] | None = None
+    answer: str | None = None
 
 
 class Tool(Protocol):

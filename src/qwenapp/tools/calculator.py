@@ -23,7 +23,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..models.events import ToolSpec
-from .base import FunctionTool, ToolFailure
+from .base import FunctionTool, ToolFailure, ToolResult
 
 __all__ = ["calculator_tool", "convert", "evaluate", "format_number", "unit_tool"]
 
@@ -234,7 +234,18 @@ _OWN_RESULT = re.compile(r"^\s*(-?\d+)\s*\((-?\d{1,3}(?:,\d{3})+)\)\s*$")
 _PLAIN_NUMBER = re.compile(r"^\s*-?\d+(?:\.\d+)?\s*$")
 
 
-async def _calculate(args: Mapping[str, Any]) -> str:
+def _answer(value: str) -> str:
+    """The part of a formatted result a reply must hold: its number, commas gone.
+
+    A fraction's decimal form is what people write; a decimal needs its first
+    place only, so "about 3.11 miles" holds 3.10685596119.
+    """
+    head = value.rpartition("≈")[2].split()[0].replace(",", "")
+    whole, dot, places = head.partition(".")
+    return f"{whole}{dot}{places[:1]}" if dot else head
+
+
+async def _calculate(args: Mapping[str, Any]) -> str | ToolResult:
     expression = str(args.get("expression", ""))
     own = _OWN_RESULT.match(expression)
     if own and own[1] == own[2].replace(",", ""):
@@ -243,8 +254,9 @@ async def _calculate(args: Mapping[str, Any]) -> str:
         value = format_number(evaluate(expression))
         return f"{value} is already a single number: the calculation is done, answer with it"
     value = format_number(evaluate(expression))
-    return f"{expression.strip()} {value}" if value.startswith("≈") else \
+    line = f"{expression.strip()} {value}" if value.startswith("≈") else \
         f"{expression.strip()} = {value}"
+    return ToolResult(line, answer=_answer(value))
 
 
 def calculator_tool() -> FunctionTool:
@@ -358,13 +370,14 @@ def convert(value: Fraction, from_unit: str, to_unit: str) -> Fraction:
     return value * fa / fb
 
 
-async def _convert(args: Mapping[str, Any]) -> str:
+async def _convert(args: Mapping[str, Any]) -> ToolResult:
     raw = args.get("value", "")
     value = evaluate(str(raw))
     if isinstance(value, float):
         value = Fraction(str(value))
     src, dst = str(args.get("from_unit", "")), str(args.get("to_unit", ""))
-    return f"{format_number(value)} {src} = {format_number(convert(value, src, dst))} {dst}"
+    result = format_number(convert(value, src, dst))
+    return ToolResult(f"{format_number(value)} {src} = {result} {dst}", answer=_answer(result))
 
 
 def unit_tool() -> FunctionTool:

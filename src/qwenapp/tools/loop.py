@@ -13,7 +13,12 @@ same call, or write calls nobody can read. The loop stops all three:
 * a call that could not be parsed, names no tool, or fails goes back to the
   model as an error result (``ERROR: ...``), so it can correct itself;
 * a tool with side effects runs only when ``confirm`` says yes (a
-  :class:`~.events.ToolConfirm` is yielded just before it is asked).
+  :class:`~.events.ToolConfirm` is yielded just before it is asked);
+* an exact result (a :class:`~.base.ToolResult` with an ``answer``, such as
+  the calculator's) that the final answer leaves out is added to it by code:
+  the 0.5B called the calculator for 1234 × 5678, read 7,006,652 and then
+  answered "you simply multiply the numbers together". The user asked for
+  the number; a line of the tool's own output is better than none.
 
 It yields the model's text and reasoning deltas as they stream, the tool
 events of :mod:`.events` in between, then one :class:`Usage` (summed over the
@@ -67,6 +72,16 @@ def _echo(call: ToolCall, results: dict[str, list[str]]) -> str | None:
                  and r.strip() != values[0]), None)
 
 
+def _missing(answers: Sequence[tuple[str, str]], text: str) -> list[str]:
+    """The result lines whose exact value ``text`` (commas and spaces aside) does not hold."""
+    flat = "".join(text.split()).replace(",", "").replace("，", "")
+    lines: list[str] = []
+    for value, line in answers:
+        if value not in flat and line not in lines:
+            lines.append(line)
+    return lines[-3:]
+
+
 def _choice(options: GenerateOptions, round_: int, answer_now: bool) -> ToolChoice:
     if answer_now:
         return "none"
@@ -88,11 +103,13 @@ async def run_with_tools(
     history = list(messages)
     seen: dict[tuple[str, str], str] = {}
     results: dict[str, list[str]] = {}  # tool name -> its successful results this turn
+    answers: list[tuple[str, str]] = []  # (exact value, result line) the answer must hold
     totals = [0, 0, 0]
     counted = False
     finish: FinishReason = "stop"
     said_something = False
     answer_now = False
+    text: list[str] = []
     for round_ in range(1, max_rounds + 2):
         if round_ > max_rounds and not answer_now:
             answer_now = True
@@ -104,7 +121,7 @@ async def run_with_tools(
             # small models otherwise write the same call again as text
             history.append(Message("user", "Answer my question now in plain words, using "
                                    "the tool results above. Do not call a tool."))
-        text: list[str] = []
+        text = []
         calls: list[ToolCall] = []
         errors: list[ToolCallError] = []
         async for ev in backend.stream(history, opts):
@@ -166,6 +183,8 @@ async def run_with_tools(
                 seen[_key(call)] = result.content
                 if not result.error:
                     results.setdefault(call.name, []).append(result.content)
+                    if result.answer:
+                        answers.append((result.answer, result.content))
             yield ToolFinished(call.id, call.name, result.content, result.error,
                                time.monotonic() - started, result.data)
             history.append(Message("tool", f"ERROR: {result.content}" if result.error
@@ -180,6 +199,9 @@ async def run_with_tools(
             answer_now = True
             yield ToolNotice("the model repeated a call it had already made; "
                              "it answers with what it has")
+    for line in _missing(answers, "".join(text)):
+        yield TextDelta(f"\n\n{line}" if said_something else line)
+        said_something = True
     if counted:
         yield Usage(*totals)
     yield Finish(finish)

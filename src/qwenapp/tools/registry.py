@@ -95,7 +95,8 @@ class ToolBox:
         except Exception as e:  # a tool's bug must not end the user's turn
             return ToolResult(f"{call.name} failed: {type(e).__name__}: {e}", error=True)
         if isinstance(content, ToolResult):
-            return ToolResult(self._cap(content.content), content.error, content.data)
+            return ToolResult(self._cap(content.content), content.error, content.data,
+                              content.answer)
         return ToolResult(self._cap(content if isinstance(content, str) else _text(content)))
 
     def _cap(self, text: str) -> str:
