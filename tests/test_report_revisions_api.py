@@ -177,6 +177,10 @@ def test_a_section_that_does_not_exist_gets_a_question(world: dict[str, Any]) ->
     preview = api.post(f"/api/jobs/{job}/revisions/preview",
                        json={"request": "expand section 9"}).json()
     assert preview["outcome"] == "question" and "no section 9" in preview["question"]
+    assert preview["recognized"] is True  # the chat composer routes it to the report
+    for chat in ("make it sparkle", "Who wrote the first source?"):
+        read = api.post(f"/api/jobs/{job}/revisions/preview", json={"request": chat}).json()
+        assert read["outcome"] == "question" and read["recognized"] is False, read
 
 
 def test_another_users_report_cannot_be_revised_or_read(world: dict[str, Any]) -> None:

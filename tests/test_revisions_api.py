@@ -94,7 +94,15 @@ def test_revise_list_download_compare_and_restore(world: dict[str, Any]) -> None
     plan = api.post(f"/api/jobs/{job}/revisions/preview",
                     json={"request": "merge slides 6 and 7; use the paper theme"}).json()
     assert plan == {"outcome": "plan", "question": None, "slides": [6, 7], "needs_model": True,
+                    "recognized": True,
                     "steps": ["merging slides 6 and 7", "switching to the paper theme"]}
+    # what the page routes from the chat composer: a request for this deck, even one that
+    # needs a question, and not a chat message in which nothing maps to an edit
+    for text, recognized in (("make slide 20 a chart", True), ("use the neon theme", True),
+                             ("thanks! now use the dark theme", True),
+                             ("What is the capital of France?", False), ("hello", False)):
+        read = api.post(f"/api/jobs/{job}/revisions/preview", json={"request": text}).json()
+        assert read["recognized"] is recognized, (text, read)
     assert api.get(f"/api/jobs/{job}/versions").json()["current"] == 3  # nothing was done
     asked = revise(api, job, "make slide 20 a chart").json()
     assert asked["outcome"] == "question" and "no slide 20" in asked["question"]

@@ -101,3 +101,36 @@ def test_ask_for_a_change_see_the_new_version_and_go_back(page: Any, server: str
         current = Presentation(io.BytesIO(api.get(f"/api/jobs/{job_id}/artifacts/deck.pptx")
                                           .content))
         assert not any(s.has_chart for s in current.slides[2].shapes)  # back to version 1
+
+
+def test_a_chat_message_asking_for_a_change_revises_the_deck_and_others_go_to_chat(
+        page: Any) -> None:
+    page.click("[data-mode=slides]")
+    page.fill("#composer input[name=slides]", "5")
+    page.fill("#prompt", TOPIC)
+    page.press("#prompt", "Enter")
+    page.locator(".job.clarify legend").first.wait_for()
+    page.locator(".job.clarify button.action", has_text="Skip questions").click()
+    card = page.locator(".job").last
+    card.locator(".status.done").wait_for(timeout=300_000)
+    reply = card.locator(".revise-reply")
+
+    page.click("[data-mode=chat]")  # typed into the chat's own composer, as a chat message
+    page.fill("#prompt", "use the dark theme")
+    page.press("#prompt", "Enter")
+    reply.filter(has_text="Version 2").wait_for(timeout=60_000)
+    assert "dark" in reply.inner_text()
+    assert page.locator("#messages .msg").count() == 0  # not a chat turn
+    page.wait_for_function("() => document.querySelectorAll('.revise select option')"
+                           ".length === 2")
+
+    page.fill("#prompt", "make slide 9 a chart")  # a request for this deck: its question
+    page.press("#prompt", "Enter")
+    reply.filter(has_text="no slide 9").wait_for(timeout=30_000)
+    assert page.locator("#messages .msg").count() == 0
+
+    page.fill("#prompt", "Who uses open models at work?")  # nothing to edit: the chat answers
+    page.press("#prompt", "Enter")
+    page.locator("#messages .msg.assistant").first.wait_for(timeout=60_000)
+    assert page.locator("#messages .msg.user").first.inner_text().startswith("Who uses")
+    assert page.locator(".revise select option").count() == 2  # the deck stayed at version 2

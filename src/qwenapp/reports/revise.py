@@ -87,7 +87,14 @@ ReportEdit = ExpandSection | AddSection | RemoveSection | Restate
 
 @dataclass(frozen=True, slots=True)
 class Clarify:
+    """What to ask instead of guessing.
+
+    ``recognized``: the request does ask for a change of this report (false: nothing in
+    it maps to an edit, and a chat message saying it goes to the chat instead).
+    """
+
     question: str
+    recognized: bool = True
 
 
 @dataclass(slots=True)
@@ -131,7 +138,7 @@ def parse_report_request(text: str, plan: Plan, length: Length) -> list[ReportEd
     """The edit ``text`` asks of a report with ``plan``, or the question to ask instead."""
     low = " ".join(text.lower().split())
     if not low:
-        return Clarify(f"What should I change? For example {_EXAMPLES}.")
+        return Clarify(f"What should I change? For example {_EXAMPLES}.", recognized=False)
     count = len(plan.sections)
     refs = _sections_named(text, plan)
     for n in refs:
@@ -186,7 +193,8 @@ def parse_report_request(text: str, plan: Plan, length: Length) -> list[ReportEd
         return [Restate(audience=audience or "a non-technical audience")]
     if m and re.search(r"\bwrite (?:it|this)\b|\baudience\b", low):
         return [Restate(audience=m.group(1).strip())]
-    return Clarify(f"I could not tell what to change. Try for example {_EXAMPLES}.")
+    return Clarify(f"I could not tell what to change. Try for example {_EXAMPLES}.",
+                   recognized=False)
 
 
 def describe(edit: ReportEdit, plan: Plan) -> str:

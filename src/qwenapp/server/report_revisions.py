@@ -98,6 +98,8 @@ class ReportPreviewOut(BaseModel):
     kind: Literal["report"]
     outcome: Literal["plan", "question"]
     question: str | None = None
+    recognized: bool = Field(True, description=(
+        "The request asks for a change of this report (false: nothing in it maps to an edit)."))
     steps: list[str] = Field(default_factory=list, description="What the revision will do.")
     sections: list[int] = Field(default_factory=list,
                                 description="Sections it rewrites or removes.")
@@ -241,7 +243,8 @@ def preview(state: ServerState, job: JobRow, request: str) -> ReportPreviewOut:
     except ReportError as e:
         raise HttpError(410, e.message, code="gone") from None
     if isinstance(edits, Clarify):
-        return ReportPreviewOut(kind="report", outcome="question", question=edits.question)
+        return ReportPreviewOut(kind="report", outcome="question", question=edits.question,
+                                recognized=edits.recognized)
     return ReportPreviewOut(kind="report", outcome="plan",
                             steps=[describe(e, plan) for e in edits],
                             sections=_touched(edits, len(plan.sections)))

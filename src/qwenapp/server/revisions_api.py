@@ -176,6 +176,9 @@ async def _make_current(state: ServerState, job: JobRow, deck: Deck, theme: str)
 class PreviewOut(BaseModel):
     outcome: Literal["plan", "question"]
     question: str | None = None
+    recognized: bool = Field(True, description=(
+        "The request asks for a change of this deck (false: nothing in it maps to an edit; "
+        "the page then sends a chat message to the chat instead)."))
     steps: list[str] = Field(default_factory=list, description="What the revision will do.")
     slides: list[int] = Field(default_factory=list,
                               description="Slides it rewrites, removes or merges.")
@@ -194,7 +197,8 @@ async def preview(state: State, who: Caller, job_id: str, body: Annotated[Revisi
     deck = Deck.model_validate_json(_versions(state, job)[-1].deck)
     edits = parse_request(body.request, deck)
     if isinstance(edits, Clarify):
-        return PreviewOut(outcome="question", question=edits.question)
+        return PreviewOut(outcome="question", question=edits.question,
+                          recognized=edits.recognized)
     return PreviewOut(outcome="plan", steps=[describe(e) for e in edits],
                       slides=touched(edits, deck), needs_model=needs_model(edits))
 

@@ -106,9 +106,15 @@ Edit = Rewrite | ToChart | Shorten | Add | Remove | Merge | Translate | SetTheme
 
 @dataclass(frozen=True, slots=True)
 class Clarify:
-    """What to ask the user instead of guessing."""
+    """What to ask the user instead of guessing.
+
+    ``recognized``: the request does ask for a change of this deck (a slide that
+    does not exist, a theme there is none of), as against words in which
+    nothing maps to an edit; a chat message is routed to a revision only then.
+    """
 
     question: str
+    recognized: bool = True
 
 
 # ---------------------------------------------------------------- vocabulary
@@ -343,7 +349,7 @@ def parse_request(text: str, deck: Deck) -> list[Edit] | Clarify:
     """The edits ``text`` asks of ``deck``, in order, or the question to ask instead."""
     words = " ".join(text.split())
     if not words:
-        return Clarify(f"What should I change? For example {_EXAMPLES}.")
+        return Clarify(f"What should I change? For example {_EXAMPLES}.", recognized=False)
     edits: list[Edit] = []
     for clause in _clauses(words):
         got = _one(clause, deck)
@@ -351,7 +357,7 @@ def parse_request(text: str, deck: Deck) -> list[Edit] | Clarify:
             return got
         if got is None:
             return Clarify(f"I could not tell what to change in {clause!r}. Try for example "
-                           f"{_EXAMPLES}.")
+                           f"{_EXAMPLES}.", recognized=bool(edits))
         edits.append(got)
     return edits
 

@@ -1,5 +1,6 @@
 // The composer: its modes (chat, research, slides), attachments, and submitting. A chat
-// turn goes to send (chat.js); a report or a deck becomes a card in the thread, after a
+// turn goes to send (chat.js), or revises the branch's last deck or report when it asks for a
+// change of it; a report or a deck becomes a card in the thread, after a
 // round of clarifying questions when "ask first" is on, then the job's card.
 
 import { api, uploadDocument } from "./api.js";
@@ -9,7 +10,7 @@ import { clarify } from "./clarify.js";
 import { $, el } from "./dom.js";
 import { ensureConversation, options, state } from "./chatstate.js";
 import { loadConversations } from "./conversations.js";
-import { renderThread, scrollDown, showError } from "./thread.js";
+import { renderThread, revisableCard, scrollDown, showError } from "./thread.js";
 
 // -- attachments ----------------------------------------------------------------------
 
@@ -85,7 +86,7 @@ async function submit(send) {
   autosize();
   if (reading.size) await Promise.allSettled([...reading]);
   if (state.mode === "chat") {
-    await send(null, text);
+    if (!(await revised(text))) await send(null, text);
     return;
   }
   const ids = state.attachments.map((a) => a.id);
@@ -118,6 +119,30 @@ async function submit(send) {
     begin(body);
   }
   loadConversations();
+}
+
+// A chat message that asks for a change of the deck or report this branch made last
+// ("make slide 3 a chart", "make it shorter", "translate it into Chinese") revises it in its
+// card, as its revise box would, instead of going to the chat model. The server reads the
+// request without a model (…/revisions/preview); only a request it recognises as an edit
+// of that job is routed (one naming a slide that does not exist gets the card's question),
+// and a message with attachments is always a chat turn. Everything else is chat.
+async function revised(text) {
+  if (state.attachments.length) return false;
+  const target = revisableCard();
+  if (!target) return false;
+  let read;
+  try {
+    read = await api("POST", `/api/jobs/${target.job.id}/revisions/preview`, { request: text });
+  } catch {
+    return false; // the job is gone or its report was deleted: an ordinary chat turn
+  }
+  if (!read.recognized) return false;
+  const form = target.card.querySelector(".revise-form");
+  form.elements.namedItem("revision").value = text;
+  form.requestSubmit();
+  target.card.scrollIntoView({ block: "nearest" });
+  return true;
 }
 
 function forget(card) {

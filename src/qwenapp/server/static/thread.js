@@ -71,19 +71,41 @@ function jobCard(job) {
   return card;
 }
 
-export function renderThread() {
-  const box = $("#messages");
-  box.replaceChildren();
-  const msgs = thread();
-  // Jobs after the root (or with no message) come first; the others after their message.
+// The jobs shown on the current branch, oldest first, each with the message it follows
+// ("" for those after the root or with no message).
+function branchJobs(msgs) {
   const visible = new Set(msgs.map((m) => m.id));
-  const after = new Map();
+  const out = [];
   for (const job of state.jobs) {
     const anchor = job.after_message_id;
     const known = anchor ? state.messages.get(anchor) : null;
     const key = anchor && visible.has(anchor) ? anchor
       : (!known || known.role === "system") ? "" : null;
-    if (key === null) continue; // on another branch
+    if (key !== null) out.push([key, job]); // null: on another branch
+  }
+  return out;
+}
+
+// The card of the newest finished deck or report on the current branch that can be revised
+// (its revise box is drawn once the job is done), or null.
+export function revisableCard() {
+  const jobs = branchJobs(thread()).map(([, job]) => job).reverse();
+  for (const job of jobs) {
+    const card = state.cards.get(job.id);
+    if ((job.kind === "deck" || job.kind === "report") && card && card.querySelector(".revise-form")) {
+      return { job, card };
+    }
+  }
+  return null;
+}
+
+export function renderThread() {
+  const box = $("#messages");
+  box.replaceChildren();
+  const msgs = thread();
+  // Jobs after the root (or with no message) come first; the others after their message.
+  const after = new Map();
+  for (const [key, job] of branchJobs(msgs)) {
     if (!after.has(key)) after.set(key, []);
     after.get(key).push(job);
   }
