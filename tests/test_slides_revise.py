@@ -286,11 +286,22 @@ def test_a_new_kind_with_another_edit_keeps_the_slide_and_notes_it(deck: Deck) -
     assert "slide 4 was kept as it was" in r.notes
 
 
-def test_a_new_kind_that_validates(deck: Deck) -> None:
-    r, _ = revised(deck, "turn slide 3 into a process")
+def test_a_bullet_slide_asked_to_be_a_process_becomes_one_by_code(deck: Deck) -> None:
+    r, m = revised(deck, "turn slide 3 into a process")
     assert r.deck.slides[2].kind == "process" and r.changed == [3]
     assert r.deck.slides[2].title == deck.slides[2].title
+    # its own points, in order, whole: no model call (the 1.5B took 29-49 s to write it again)
+    assert [st.text for st in r.deck.slides[2].steps] == deck.slides[2].bullets
+    assert [st.label for st in r.deck.slides[2].steps][:2] == ["Step 1", "Step 2"]
+    assert not m.calls
     assert_untouched(deck, r.deck, {n: n for n in (1, 2, 4, 5, 6, 7, 8)})
+
+
+def test_points_that_do_not_make_the_kind_go_to_the_model(deck: Deck) -> None:
+    assert not any(ch.isdigit() for b in deck.slides[2].bullets for ch in b)  # no years
+    r, m = revise(deck, "turn slide 3 into a timeline")
+    assert m.calls  # the model was asked to write it (the script has no dates either)
+    assert isinstance(r, Clarify) and "could not be made a timeline slide" in r.question
 
 
 def test_two_edits_in_one_request_use_the_numbers_the_user_saw(deck: Deck) -> None:

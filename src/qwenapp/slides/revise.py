@@ -12,7 +12,12 @@ slide's current text, offered as its only source, so figures cannot drift.
 By code, with no model call: a theme change, removing slides, the agenda
 (the content slides' titles), the closing slide of a translated deck, and
 the chart of "make slide 3 a chart" (its data from the slide's table, key
-figures or "label: number" points, or from the request). Untouched slides
+figures or "label: number" points, or from the request), and a bullet slide asked
+to become a process, timeline, KPI row or comparison when its own points make one
+(:func:`~.variety.convert`: the points as steps, one year on each point, a figure
+on each, two named sides), which is what makes "turn slide 5 into a process" take
+well under a second instead of 29-49 s of the model writing it again (bench/revise.py,
+2026-12-02); only a slide whose points do not make the kind goes to the model. Untouched slides
 are the very objects of the old deck, so they serialise byte for byte the same.
 """
 
@@ -64,6 +69,7 @@ from .prompts import Brief, instruction_text, shorten_messages
 from .sources import Passage
 from .stages import MemoryStages
 from .tables import DataTable, chart_or_table, series_in_request
+from .variety import convert, step_word_for
 from .write import Fit, Job, data_slides, write_slides
 
 __all__ = ["Revision", "revise_deck", "revise_text"]
@@ -349,6 +355,14 @@ async def _apply(ctx: _Ctx, deck: Deck, theme: str, edits: Sequence[Edit],
             said.append(f"added a slide about {e.topic}")
         elif isinstance(e, Rewrite):
             it = by_number[e.slide]
+            quick = None if e.kind is None else convert(
+                it.slide, e.kind, subject=deck.title, fit=ctx.fit,
+                step_word=step_word_for(resolve_language(deck.language, deck.title).script))
+            if quick is not None:  # its own points make the kind: no model call
+                it.slide = quick
+                it.plan = None
+                said.append(f"rewrote slide {e.slide} as {e.kind}")
+                continue
             kind = e.kind if e.kind is not None else _plan_kind(it.slide)
             note = (f"Show this slide's content as a {kind} slide." if e.kind else
                     "Write this slide again, better, with the same facts.")

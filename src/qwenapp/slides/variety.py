@@ -24,7 +24,7 @@ from .deck import Column, Quote, Slide, Stat, Step
 from .headings import sides_of
 from .sources import Passage
 
-__all__ = ["restyle"]
+__all__ = ["convert", "restyle", "step_word_for"]
 
 Fit = Callable[[Slide], list[str]]
 
@@ -90,12 +90,12 @@ def _as_timeline(s: Slide) -> Slide | None:
                                 "steps": [Step(label=y, text=t) for _, y, t in dated]})
 
 
-def _as_process(s: Slide, step_word: str) -> Slide | None:
+def _as_process(s: Slide, step_word: str, asked: bool = False) -> Slide | None:
     n = len(s.bullets)
-    if not 3 <= n <= 5:
+    if not (2 if asked else 3) <= n <= 5:
         return None
     ordered = sum(1 for b in s.bullets if _ORDINAL.match(b))
-    if ordered < n - 1 and not _PROCESS_HEAD.search(s.title):
+    if not asked and ordered < n - 1 and not _PROCESS_HEAD.search(s.title):
         return None
     leads = [_LEAD.match(b) for b in s.bullets]
     if all(m is not None and len(m.group(1).split()) <= 3 for m in leads):
@@ -201,3 +201,25 @@ def restyle(slides: Sequence[Slide], *, passages: Sequence[Passage] = (), subjec
             used[kind] += 1
             break
     return out
+
+
+def step_word_for(script: str) -> str:
+    """How a step is named when its points have no names of their own."""
+    return "第 {n} 步" if script == "han" else "Step {n}"
+
+
+def convert(s: Slide, kind: str, *, subject: str = "", step_word: str = "Step {n}",
+            fit: Fit | None = None) -> Slide | None:
+    """``s`` (a bullet slide) as ``kind`` by code alone, when a user asked for that kind
+    ("turn slide 5 into a process"), or None when its points do not make one (no year on
+    each point for a timeline, no figure for a KPI row, no two sides for a comparison)
+    or it would not fit: then the model writes it. The points asked to be steps are
+    steps in their order; the other kinds are held to :func:`restyle`'s tests."""
+    if s.kind != "bullets" or len(s.bullets) < 2:
+        return None
+    new = (_as_process(s, step_word, asked=True) if kind == "process"
+           else _as_timeline(s) if kind == "timeline" else _as_kpi(s) if kind == "kpi"
+           else _as_compare(s, subject) if kind == "compare" else None)
+    if new is None or (fit is not None and fit(new)):
+        return None
+    return new
