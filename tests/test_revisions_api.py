@@ -1,6 +1,8 @@
 """Revising a deck job through the API: versions listed, downloaded, compared and restored,
 questions instead of guesses, and the isolation matrix for versions (another user's deck
-cannot be revised or read: 404 on every route)."""
+cannot be revised or read: 404 on every route). The API tests run on SQLite and on
+PostgreSQL (a throwaway cluster, tests/pg_fixture.py): versions are stored with the job in
+both backends."""
 
 from __future__ import annotations
 
@@ -27,16 +29,24 @@ FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 TOPIC = "Open models at work"
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+pytest_plugins = ["pg_fixture"]  # a throwaway PostgreSQL (pg_server)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(request: pytest.FixtureRequest,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     home = tmp_path_factory.mktemp("home")
-    conn = open_db(home / "qwenapp.db")
+    env = {"QWENAPP_HOME": str(home), "QWENAPP_PARALLEL": "2"}
+    db: str | Path = home / "qwenapp.db"
+    if request.param == "postgresql":
+        db = env["QWENAPP_DATABASE_URL"] = request.getfixturevalue("pg_server").new_database()
+    conn = open_db(db)
     users = UserStore(conn, FAST)
     users.add("alice", "alice-password")
     users.add("bob", "bob-password")
     conn.close()
     script = write_demo_script(home / "script.json", deck_topic=TOPIC, deck_slides=8)
-    settings = load_settings({"QWENAPP_HOME": str(home), "QWENAPP_PARALLEL": "2"})
+    settings = load_settings(env)
     config = ServerConfig(limits=ServerLimits(requests_per_minute=10_000, burst=10_000),
                           report_pdf=False, deck_previews=False)
     with live_server(create_app(settings, [load_script(str(script))], config,
@@ -45,7 +55,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         bob = httpx.Client(base_url=url, timeout=60)
         login(alice, "alice", "alice-password")
         login(bob, "bob", "bob-password")
-        yield {"url": url, "alice": alice, "bob": bob, "home": home}
+        yield {"url": url, "alice": alice, "bob": bob, "home": home, "db": db}
         alice.close()
         bob.close()
 
@@ -193,7 +203,7 @@ def test_deleting_the_job_deletes_its_versions(world: dict[str, Any]) -> None:
     api = world["alice"]
     job = make_deck(api)
     assert revise(api, job, "use the qwen theme").json()["outcome"] == "revised"
-    conn = open_db(Path(world["home"]) / "qwenapp.db")
+    conn = open_db(world["db"])
     try:
         count = "SELECT count(*) FROM deck_versions WHERE job_id = ?"
         assert conn.execute(count, (job,)).fetchone()[0] == 2
