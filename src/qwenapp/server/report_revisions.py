@@ -98,7 +98,7 @@ class ReportPreviewOut(BaseModel):
     kind: Literal["report"]
     outcome: Literal["plan", "question"]
     question: str | None = None
-    recognized: bool = Field(True, description=(
+    recognized: bool = Field(default=True, description=(
         "The request asks for a change of this report (false: nothing in it maps to an edit)."))
     steps: list[str] = Field(default_factory=list, description="What the revision will do.")
     sections: list[int] = Field(default_factory=list,

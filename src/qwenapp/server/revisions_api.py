@@ -176,7 +176,7 @@ async def _make_current(state: ServerState, job: JobRow, deck: Deck, theme: str)
 class PreviewOut(BaseModel):
     outcome: Literal["plan", "question"]
     question: str | None = None
-    recognized: bool = Field(True, description=(
+    recognized: bool = Field(default=True, description=(
         "The request asks for a change of this deck (false: nothing in it maps to an edit; "
         "the page then sends a chat message to the chat instead)."))
     steps: list[str] = Field(default_factory=list, description="What the revision will do.")
