@@ -30,9 +30,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .language import is_cjk_text
 from .models.base import Backend
 from .models.events import GenerateOptions, Message, TextDelta
-from .reports.language import resolve_language
 from .reports.plan import first_json_object
 
 __all__ = [
@@ -145,7 +145,7 @@ async def clarifying_questions(backend: Backend, kind: Kind, text: str, *,
         raise ValueError(f"kind must be 'report' or 'deck', not {kind!r}")
     if max_questions < 1:
         raise ValueError("max_questions must be at least 1")
-    lang = resolve_language("auto", text)
+    lang = "zh" if is_cjk_text(text) else "en"  # the two languages it has questions in
     options = GenerateOptions(temperature=0.3, top_p=0.9, max_tokens=MAX_TOKENS, think=False)
     answer = ""
     try:
@@ -189,7 +189,7 @@ def _clean(value: Any) -> str:
 def _in_language(text: str, lang: str) -> bool:
     if lang == "zh":
         return bool(_HAN.search(text))
-    return resolve_language("auto", text) == "en"
+    return not is_cjk_text(text)
 
 
 def _options(raw: Any, question: str) -> tuple[str, ...]:

@@ -1,20 +1,20 @@
 """Which language a deck is written in, and whether a text is in it.
 
 A small model asked in Chinese may answer in English; so the language is
-resolved up front (the ``--language`` option, else the script of the
-request) and every generated string is checked against it by script: Han
-characters for Chinese, kana for Japanese, Latin letters and no CJK for the
-Latin-script languages.
+resolved up front (the ``--language`` option, else the language the request is
+written in, by :func:`qwenapp.language.detect`) and every generated string is
+checked against it by script: Han characters for Chinese, kana for Japanese,
+Latin letters and no CJK for the Latin-script languages.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
 from ..errors import InputError
+from ..language import cjk_ratio, detect, is_cjk
 
 __all__ = ["LANGUAGES", "Language", "cjk_ratio", "is_cjk", "resolve_language"]
 
@@ -58,36 +58,6 @@ _ALIASES = {
 _KANA = re.compile(r"[\u3040-\u30ff]")
 
 
-def is_cjk(ch: str) -> bool:
-    """Han, kana, Hangul, and CJK punctuation or full-width forms."""
-    o = ord(ch)
-    return (
-        0x2E80 <= o <= 0x9FFF
-        or 0xAC00 <= o <= 0xD7AF
-        or 0xF900 <= o <= 0xFAFF
-        or 0xFF00 <= o <= 0xFFEF
-        or 0x20000 <= o <= 0x3FFFF
-    )
-
-
-def _is_han(ch: str) -> bool:
-    o = ord(ch)
-    return 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0x20000 <= o <= 0x3FFFF
-
-
-def cjk_ratio(text: str) -> float:
-    """Han characters over Han characters plus Latin letters (0.0 when neither occurs)."""
-    han = latin = 0
-    for ch in text:
-        if _is_han(ch):
-            han += 1
-        elif ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN"):
-            latin += 1
-    # A Latin word is several letters but reads like one or two characters.
-    total = han + latin / 3
-    return han / total if total else 0.0
-
-
 def resolve_language(option: str | None, sample: str) -> Language:
     """The ``--language`` value, or else the language the request is written in."""
     if option:
@@ -97,11 +67,7 @@ def resolve_language(option: str | None, sample: str) -> Language:
             raise InputError(f"unsupported --language {option!r}",
                              "use one of: " + ", ".join(LANGUAGES))
         return LANGUAGES[key]
-    if _KANA.search(sample):
-        return LANGUAGES["ja"]
-    if cjk_ratio(sample) >= 0.3:
-        return LANGUAGES["zh"]
-    return LANGUAGES["en"]
+    return LANGUAGES[detect(sample)]
 
 
 def in_language(text: str, lang: Language, *, lenient: bool = False) -> bool:
