@@ -30,10 +30,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .jsontext import json_in
 from .language import is_cjk_text
 from .models.base import Backend
 from .models.events import GenerateOptions, Message, TextDelta
-from .reports.plan import first_json_object
 
 __all__ = [
     "MAX_NOTES",
@@ -271,7 +271,7 @@ def parse_questions(text: str, language: str, max_questions: int = 2,
     A question that only repeats ``request`` (small models echo it) is dropped.
     """
     echo = _norm(request)
-    data = first_json_object(text) if "{" in text else None
+    data = json_in(text) if "{" in text else None
     items = data.get("questions") if isinstance(data, dict) else None
     if not isinstance(items, list):
         items = _complete_items(text) or _line_items(text)

@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
+from ..jsontext import json_in
 from .checks import clean_line, copied_instruction, placeholder_reason, truncated
 from .headings import alike, vague
 from .language import Language, in_language
@@ -234,22 +235,12 @@ class _Outline(BaseModel):
     slides: list[_Plan]
 
 
-_FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
-
-
 def parse_json(text: str) -> Any:
-    """The JSON value in a reply (tolerating a code fence or prose around one object)."""
-    body = _FENCE.sub("", text.strip())
-    try:
-        return json.loads(body)
-    except ValueError:
-        start, end = body.find("{"), body.rfind("}")
-        if 0 <= start < end:
-            try:
-                return json.loads(body[start : end + 1])
-            except ValueError:
-                pass
-    raise Invalid("the reply was not valid JSON (it may have been cut off)")
+    """The JSON value in a reply (:func:`qwenapp.jsontext.json_in`), or Invalid."""
+    data = json_in(text)
+    if data is None:
+        raise Invalid("the reply was not valid JSON (it may have been cut off)")
+    return data
 
 
 def parse_model(cls: type[BaseModel], text: str) -> Any:
