@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+from ..models.profile import strip_think
 from .degenerate import restates_question, sentence_problem
 from .model import DraftSentence
 from .sentences import split_sentences, stem_terms, words
@@ -45,7 +46,6 @@ __all__ = [
     "strip_markers",
 ]
 
-_THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL)
 _NUMBERED = re.compile(r"^\s*(?:[-*•]\s*)?(?:\*\*)?\(?(\d{1,2})(?:[.)、:：]|\s*-)"
                        r"\s*(?:\*\*)?\s*(.*)$")
 _MARKERS = re.compile(r"\s*(?:\[\s*(?:\^|#|source\s*|ref\s*)?\d+(?:\s*[,，、;\-–]\s*\d+)*\s*\]|"
@@ -126,7 +126,7 @@ def strip_markers(text: str) -> str:
 
 def parse_answer(text: str) -> list[tuple[int | None, str]]:
     """(number, sentence) pairs of an answer; unnumbered lines continue the last number."""
-    text = _THINK.sub("", text).replace("</think>", "")
+    text = strip_think(text)
     out: list[tuple[int | None, str]] = []
     current: int | None = None
     for line in text.splitlines():

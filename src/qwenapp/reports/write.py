@@ -20,6 +20,7 @@ from collections.abc import Collection, Mapping, Sequence
 
 from ..models.base import Backend, complete
 from ..models.events import GenerateOptions, Message
+from ..models.profile import strip_think
 from .compose import (
     Point,
     Realised,
@@ -56,7 +57,6 @@ _FRAME_POINTS = 8  # findings shown to the summary and conclusion writer
 _FRAME_SENTENCES = {"summary": 3, "conclusion": 2}  # sentences each may write
 _FRAME_EXTRACTS = {"summary": 2, "conclusion": 1}  # findings each falls back to
 
-_THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL)
 
 
 def _options(req: ReportRequest, max_tokens: int, attempt: int) -> GenerateOptions:
@@ -71,7 +71,7 @@ def _options(req: ReportRequest, max_tokens: int, attempt: int) -> GenerateOptio
 def clean_model_text(text: str, heading: str = "", *, truncated: bool = False) -> str:
     """Free model prose made printable (only for uncited sections): no reasoning, no
     heading, no half sentence."""
-    text = _THINK.sub("", text).replace("</think>", "").strip()
+    text = strip_think(text).strip()
     lines = [ln for ln in text.splitlines()]
     while lines and (not lines[0].strip() or lines[0].lstrip().startswith("#")
                      or (heading and lines[0].strip().strip("*:# ").lower()
@@ -119,13 +119,13 @@ async def _attempts(backend: Backend, req: ReportRequest, messages: list[Message
     # two tries each, about a quarter of the tokens it generated)
     for attempt in range(1 if frame else 2):
         result = await complete(backend, messages, _options(req, max_tokens, attempt))
-        bad = output_problems(_THINK.sub("", result.text))
+        bad = output_problems(strip_think(result.text))
         if bad:
             problems.extend(bad)
             continue
         text = result.text.replace("\ufffd", "")
         if result.finish_reason == "length":  # cut at the token limit: drop the half sentence
-            text = drop_cut_sentence(_THINK.sub("", text))
+            text = drop_cut_sentence(strip_think(text))
         realised = realise(text, points, question=question, lang=lang,
                            replace_failed=not frame, combine=frame, asked=req.question)
         problems.extend(f"{n}× {why}" for why, n in realised.problems.items())
