@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["STOPWORDS", "bigrams", "content_terms", "estimate_tokens", "fts_form", "is_cjk_heavy"]
+__all__ = ["STOPWORDS", "bigrams", "content_terms", "estimate_tokens", "fts_form"]
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
@@ -61,9 +61,3 @@ def estimate_tokens(text: str) -> int:
     """Rough Qwen token count: ~1.4 CJK characters or ~4 other characters per token."""
     cjk = sum(len(m) for m in _CJK_RUN.findall(text))
     return int(cjk / 1.4 + (len(text) - cjk) / 4) + 1
-
-
-def is_cjk_heavy(text: str) -> bool:
-    cjk = sum(len(m) for m in _CJK_RUN.findall(text))
-    letters = sum(1 for c in text if c.isalpha())
-    return letters > 0 and cjk / letters > 0.3

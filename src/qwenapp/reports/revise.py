@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from ..library.terms import is_cjk_heavy
+from ..language import is_cjk_text
 from ..models.base import Backend, complete
 from ..models.events import GenerateOptions, Message
 from ..store.connection import Connection
@@ -255,7 +255,7 @@ async def _translated(backend: Backend, req: ReportRequest, lang: str,
     out: dict[str, str] = {}
     for old, new in zip(lines, got, strict=False):
         new = " ".join(str(new).split())
-        if new and len(new) <= 160 and (is_cjk_heavy(new) == (lang in ("zh", "ja"))):
+        if new and len(new) <= 160 and (is_cjk_text(new) == (lang in ("zh", "ja"))):
             out[old] = new
     return out
 

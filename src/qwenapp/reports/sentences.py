@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import re
 
-from ..library.terms import content_terms, is_cjk_heavy
+from ..language import is_cjk_text
+from ..library.terms import content_terms
 
 __all__ = [
     "CJK",
@@ -112,11 +113,11 @@ def _split_cjk(text: str) -> list[str]:
     for m in _CJK_END.finditer(text):
         piece = text[start:m.end()].strip()
         if piece:
-            out.extend(_split_latin(piece) if not is_cjk_heavy(piece) else [piece])
+            out.extend(_split_latin(piece) if not is_cjk_text(piece) else [piece])
         start = m.end()
     rest = text[start:].strip()
     if rest:
-        out.extend(_split_latin(rest) if not is_cjk_heavy(rest) else [rest])
+        out.extend(_split_latin(rest) if not is_cjk_text(rest) else [rest])
     return out
 
 

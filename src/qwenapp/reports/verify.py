@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..library.terms import is_cjk_heavy
+from ..language import is_cjk_text
 from .sentences import names_in, numbers_in, stem_terms
 
 __all__ = ["SUPPORT_THRESHOLD", "Support", "script_of", "support"]
@@ -47,7 +47,7 @@ class Support:
 
 
 def script_of(text: str) -> str:
-    return "cjk" if is_cjk_heavy(text) else "latin"
+    return "cjk" if is_cjk_text(text) else "latin"
 
 
 def support(sentence: str, passages: Sequence[str], question: str = "",
