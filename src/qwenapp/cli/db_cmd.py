@@ -53,7 +53,9 @@ def db() -> None:
 @db.command("migrate")
 @click.pass_obj
 def migrate(state: AppState) -> None:
-    """Apply the migrations the configured database lacks."""
+    """Apply the migrations the configured database lacks (and, on PostgreSQL, install
+    the job queue's tables)."""
+    from ..store.connection import is_database_url
     from ..store.db import applied_versions, open_db
 
     target = state.settings.database
@@ -61,6 +63,11 @@ def migrate(state: AppState) -> None:
     conn = open_db(target)
     try:
         after = applied_versions(conn)
+        queue = False
+        if is_database_url(target):  # the job queue's own tables (procrastinate)
+            from ..server.jobs.queue import ensure_schema
+
+            queue = ensure_schema(conn)
     finally:
         conn.close()
     new = sorted(after - before)
@@ -70,6 +77,8 @@ def migrate(state: AppState) -> None:
                    f"{', '.join(f'{v:04d}' for v in new)}")
     else:
         click.echo(f"{where} is up to date (schema {max(after, default=0):04d})")
+    if queue:
+        click.echo(f"installed the job queue's tables in {where}")
 
 
 @db.command("copy")

@@ -31,6 +31,7 @@ _COMMANDS = [
     "report_cmd:report",
     "slides_cmd:slides",
     "serve_cmd:serve",
+    "worker_cmd:worker",
     "users_cmd:users",
     "db_cmd:db",
     "mcp_cmd:mcp",

@@ -92,6 +92,13 @@ def uvicorn_config(app: Any, log_level: str = "info") -> Any:
               help="Reports and decks one user may have queued or running.")
 @click.option("--max-jobs", default=1, show_default=True, type=click.IntRange(1),
               help="Reports and decks run at once, server-wide (the rest wait, queued).")
+@click.option("--local-jobs/--no-local-jobs", default=True, show_default=True,
+              help="On PostgreSQL: run queued jobs in this process too (--max-jobs at "
+                   "once). --no-local-jobs leaves them to `qwenapp worker` processes. "
+                   "On SQLite jobs always run here.")
+@click.option("--stalled-after", default=30.0, show_default=True,
+              type=click.FloatRange(1, 3600), metavar="SECONDS",
+              help="On PostgreSQL: a worker silent this long has its jobs taken by another.")
 @click.option("--web/--no-web", default=False, show_default=True,
               help="Let reports read web pages and search the web (private addresses only "
                    "with --allow-host).")
@@ -109,7 +116,8 @@ def uvicorn_config(app: Any, log_level: str = "info") -> Any:
 def serve(state: AppState, host: str, port: int, models: tuple[str, ...], embed: str | None,
           secure_cookies: bool | None, trust_proxy: str | None, streams_per_user: int,
           per_minute: int, max_streams: int, jobs_per_user: int, max_jobs: int,
-          web: bool, search: str | None, allow_hosts: tuple[str, ...], upload_mb: int,
+          local_jobs: bool, stalled_after: float, web: bool, search: str | None,
+          allow_hosts: tuple[str, ...], upload_mb: int,
           log_level: str) -> None:
     """Serve the web app, the native API and an OpenAI-compatible API."""
     import uvicorn
@@ -119,8 +127,13 @@ def serve(state: AppState, host: str, port: int, models: tuple[str, ...], embed:
     from ..server.ops import OpsConfig
     from ..server.users import UserStore
     from ..store import open_db
+    from ..store.connection import is_database_url
 
     settings = state.settings
+    if not local_jobs and not is_database_url(settings.database):
+        raise InputError("--no-local-jobs needs PostgreSQL: on SQLite, jobs run in this "
+                         "process", "set QWENAPP_DATABASE_URL=postgresql://… and start "
+                         "`qwenapp worker` processes, or leave the flag out")
     # Opened (and migrated) here, before the server starts: an unreachable PostgreSQL or
     # an unwritable home is the CLI's one-line error, not a traceback from the app's start.
     conn = open_db(settings.database)
@@ -159,7 +172,7 @@ def serve(state: AppState, host: str, port: int, models: tuple[str, ...], embed:
             load()
     sock = _bind(host, port)
     app = create_app(settings, backends, config, embedder=embedder, trusted_proxies=proxies,
-                     ops=ops)
+                     ops=ops, local_jobs=local_jobs, stalled_after=stalled_after)
     bound = sock.getsockname()[1]
     shown = f"[{host.strip('[]')}]" if ":" in host.strip("[]") else host
     state.err.print(f"[bold]qwenapp[/] serving on http://{shown}:{bound} "

@@ -24,11 +24,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from ..errors import QwenappError
-from ..jobs import JobConfig, JobKind, JobServices, default_kinds
+from ..jobs import JobConfig, JobKind, default_kinds
 from ..library import Embedder, Library
 from ..models.base import Backend
 from ..settings import Settings
 from ..store import ConversationStore, open_db
+from ..store.connection import dialect_of
 from . import (
     account_api,
     chat_api,
@@ -47,6 +48,7 @@ from .chat_tools import Approvals, ServerTools
 from .config import MB, ServerConfig
 from .errors import HttpError, error_body, from_core
 from .jobs import JobManager, JobStore
+from .jobs.worker import job_services
 from .limits import Gate, RateLimiter, StreamLimiter
 from .metrics import HttpMetrics, MeteredBackend, Metrics, RouteRecorder, metered_kind
 from .middleware import (
@@ -86,6 +88,8 @@ def create_app(
     hasher: PasswordHasher | None = None,
     trusted_proxies: Sequence[str] | None = None,
     ops: OpsConfig | None = None,
+    local_jobs: bool = True,
+    stalled_after: float = 30.0,
 ) -> FastAPI:
     """A ready-to-serve app. The caller owns ``backends`` (and closes them).
 
@@ -93,6 +97,12 @@ def create_app(
     believed; with ``config.trust_proxy`` and none named, a proxy on this machine
     (loopback). Nobody else's forwarded headers count. ``ops``: log format and metrics
     token (:meth:`OpsConfig.from_env` at the edge; default: text logs, no token).
+
+    On PostgreSQL, jobs go to the durable queue (:mod:`.jobs.queue`) and this process
+    runs up to ``limits.running_jobs`` of them itself unless ``local_jobs`` is false
+    (then only ``qwenapp worker`` processes do); ``stalled_after``: seconds without a
+    worker's heartbeat before its jobs go to another. On SQLite jobs are tasks of
+    this process, as they always were.
     """
     config = config or ServerConfig()
     ops = ops or OpsConfig()
@@ -119,9 +129,20 @@ def create_app(
         library = Library(conn, limits=settings.documents.limits())  # OCR options too
         owners = Ownership(conn)
         store = JobStore(conn)
-        services = JobServices(conn, library, owners, registry, settings, _job_config(config),
-                               store)
-        jobs = JobManager(store, job_kinds, services, data_dir / "jobs", limits, owners)
+        services = job_services(conn, settings, registry, _job_config(config), store,
+                                library=library, owners=owners)
+        queue, listener = None, None
+        if dialect_of(conn) == "postgresql":
+            from .jobs.notify import EventListener
+            from .jobs.queue import JobQueue, ensure_schema
+
+            ensure_schema(conn)
+            queue = JobQueue(str(settings.database), stalled_after=stalled_after)
+        jobs = JobManager(store, job_kinds, services, data_dir / "jobs", limits, owners,
+                          queue=queue)
+        if queue is not None:
+            listener = EventListener(str(settings.database), jobs.wake, jobs.wake_all)
+            listener.start()
         state = ServerState(
             settings=settings, config=config, conn=conn, store=ConversationStore(conn),
             library=library, users=UserStore(conn, hasher), owners=owners, models=registry,
@@ -137,6 +158,11 @@ def create_app(
         state.store.interrupt_streaming()
         remove_orphans(state.uploads_dir, conn)
         jobs.recover()
+        working = None
+        if queue is not None and local_jobs:
+            working = asyncio.ensure_future(queue.work(
+                jobs.runner, concurrency=max(1, limits.running_jobs), name="serve",
+                install_signal_handlers=False))
         starting = asyncio.ensure_future(tools.start())  # MCP servers; turns wait for them
         try:
             yield
@@ -145,6 +171,12 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await starting
             await tools.aclose()
+            if working is not None:  # finishes, or hands back, the jobs it runs
+                working.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await working
+            if listener is not None:
+                await listener.aclose()
             await jobs.shutdown()
             meter.unbind()
             conn.close()

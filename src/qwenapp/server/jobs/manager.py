@@ -6,10 +6,21 @@ share the engine's slots). Every event is stored before it is announced, so
 a follower that connects late (or after a restart) replays from the
 database and then waits for more.
 
-On start, jobs left unfinished by a previous process are recovered: a
-queued job is scheduled again; a running job resumes when its kind can
-(reports keep every finished stage), otherwise it ends as ``failed`` with a
-reason a user can act on. Events are typed until they are stored: each is
+Where a job runs depends on the database. On SQLite (the embedded default)
+it is an asyncio task of this process, and on start the jobs a previous
+process left unfinished are recovered: a queued job is scheduled again; a
+running job resumes when its kind can (reports keep every finished stage),
+otherwise it ends as ``failed`` with a reason a user can act on. With a
+:class:`~.queue.JobQueue` (PostgreSQL) a job is enqueued in the transaction
+that stores it and runs in whichever worker takes it (``qwenapp worker``, or
+this process's own unless ``serve --no-local-jobs``); recovery is the
+queue's. Either way the job itself runs in :class:`~.runner.JobRunner`.
+
+Followers read the stored events and wait for a wake-up: from this process's
+runner, or from the database's ``NOTIFY`` heard by :class:`~.notify.EventListener`
+when the job runs elsewhere (a follower also looks again every few seconds, so
+a notification lost while the listener reconnects costs a delay, never an
+event). Events are typed until they are stored: each is
 kept in its wire form (:func:`qwenapp.wire.event_json`), so the rows read back
 as the same JSON they always had.
 
@@ -28,47 +39,49 @@ import logging
 import shutil
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from ...errors import QwenappError, UnknownModelError
+from ...errors import QwenappError
 from ...jobs import (
     Busy,
     InvalidJob,
-    JobContext,
     JobKind,
-    JobRefused,
     JobRequest,
     JobServices,
     NotFound,
 )
-from ...jobs.events import JobEnded, JobEvent, JobQueued, JobResuming, JobRunning, RunnerEvent
+from ...jobs.events import JobQueued
 from ...store import ConversationStore
 from ...wire import event_json
 from ..config import ServerLimits
-from .store import TERMINAL, JobEventRow, JobRow, JobStore
+from .runner import JobRunner
+from .store import Full, JobEventRow, JobRow, JobStore
 
 if TYPE_CHECKING:  # ownership imports this package (to delete a user's jobs)
     from ..ownership import Ownership
+    from .queue import JobQueue
 
 __all__ = ["JobManager"]
 
 log = logging.getLogger("qwenapp.server.jobs")
 
-RESTART_FAILURE = ("the server stopped while this job was running, and a {kind} cannot "
-                   "resume; start it again")
+RECHECK_SECONDS = 5.0  # a follower looks at the database again after this long unwoken
 
 
 class JobManager:
     def __init__(self, store: JobStore, kinds: Mapping[str, JobKind[Any]], services: JobServices,
-                 root: Path, limits: ServerLimits, owners: Ownership) -> None:
+                 root: Path, limits: ServerLimits, owners: Ownership,
+                 queue: JobQueue | None = None) -> None:
         self.store = store
         self.owners = owners  # who may link a job to which conversation
         self.kinds = dict(kinds)
         self.services = services
         self.root = root
         self.limits = limits
+        self.queue = queue  # None: jobs are tasks of this process
+        self.runner = JobRunner(store, kinds, services, root, wake=self.wake)
         self._sem = asyncio.Semaphore(max(1, limits.running_jobs))
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._signals: dict[str, asyncio.Event] = {}
@@ -77,18 +90,11 @@ class JobManager:
     # -- lifecycle ------------------------------------------------------------------------
 
     def recover(self) -> None:
-        """Pick up jobs a previous server process left unfinished."""
+        """Pick up jobs a previous server process left unfinished (without a queue)."""
+        if self.queue is not None:
+            return  # the queue's workers take them (see queue.JobQueue.sweep)
         for job in self.store.unfinished():
-            kind = self.kinds.get(job.kind)
-            if kind is None:
-                self._fail(job.id, f"this server cannot run {job.kind!r} jobs")
-            elif job.status == "running" and not kind.resumable:
-                self._fail(job.id, RESTART_FAILURE.format(kind=job.kind))
-            else:
-                if job.status == "running":
-                    self.store.set_status(job.id, "queued")
-                    self._emit(job.id, JobResuming("the server restarted; the job continues"))
-                self._schedule(job.id, resumed=job.status == "running")
+            self._schedule(job.id)
 
     async def shutdown(self) -> None:
         """Stop running jobs, leaving their status for :meth:`recover` at the next start."""
@@ -120,24 +126,34 @@ class JobManager:
         return parsed
 
     def create(self, user_id: str, request: JobRequest) -> JobRow:
-        """Check ``request`` (validated already), store it as a queued job, schedule it."""
+        """Check ``request`` (validated already), store it as a queued job, schedule it.
+
+        The limits are counted in the transaction that stores the job, so they hold
+        across app processes on one database; with a queue the job is enqueued there too.
+        """
         kind = self.kind(request.kind)
         if not isinstance(request, kind.request_model):
             raise InvalidJob(f"not a {kind.name} request", param="kind")
         kind.check(request, user_id, self.services)
         conversation_id, after = self._link(request, user_id)
-        if self.store.active_count(user_id) >= self.limits.jobs_per_user:
-            raise Busy(f"too many jobs at once: the limit is {self.limits.jobs_per_user} "
-                       "queued or running per user", "wait for one to finish, or cancel one",
-                       code="too_many_jobs", retry_after=30)
-        if self.store.queued_count() >= self.limits.queued_jobs:
+        title = kind.title(request)
+        try:
+            job = self.store.create(
+                user_id, kind.name, title, request.model_dump(mode="json"),
+                conversation_id=conversation_id, after_message_id=after,
+                per_user=self.limits.jobs_per_user, queued=self.limits.queued_jobs,
+                first_event=event_json(JobQueued(kind.name, title)),
+                then=self.queue.enqueue if self.queue is not None else None)
+        except Full as e:
+            if e.which == "user":
+                raise Busy(f"too many jobs at once: the limit is {self.limits.jobs_per_user} "
+                           "queued or running per user", "wait for one to finish, or cancel "
+                           "one", code="too_many_jobs", retry_after=30) from None
             raise Busy("the server is busy: the job queue is full", "try again later",
-                       code="server_busy", retry_after=30)
-        job = self.store.create(user_id, kind.name, kind.title(request),
-                                request.model_dump(mode="json"), conversation_id=conversation_id,
-                                after_message_id=after)
-        self._emit(job.id, JobQueued(job.kind, job.title))
-        self._schedule(job.id)
+                       code="server_busy", retry_after=30) from None
+        self.wake(job.id)
+        if self.queue is None:
+            self._schedule(job.id)
         return job
 
     def _link(self, request: JobRequest, user_id: str) -> tuple[str | None, str | None]:
@@ -162,13 +178,20 @@ class JobManager:
         raise NotFound("message")
 
     def cancel(self, job: JobRow) -> JobRow:
+        """Cancel a queued or running job, wherever it runs.
+
+        The job's row ends as cancelled (so its runner, in any process, stops at its next
+        event); with a queue the queue's job is cancelled in the same transaction, and a
+        worker running it is asked to abort at once (the queue's own notification).
+        """
         if job.finished:
             return job
         task = self._tasks.get(job.id)
         if task is not None and not task.done():
             self._cancelling.add(job.id)
             task.cancel()  # the pipeline unwinds at its next await
-        self._finish(job.id, "cancelled", None)
+        self.runner.finish(job.id, "cancelled", None,
+                           then=self.queue.abort if self.queue is not None else None)
         found = self.store.get_any(job.id)
         assert found is not None
         return found
@@ -180,9 +203,11 @@ class JobManager:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self.queue is not None and not job.finished:
+            self.runner.finish(job.id, "cancelled", None, then=self.queue.abort)
         self.store.delete(job.id)
         shutil.rmtree(self.root / job.id, ignore_errors=True)
-        self._wake(job.id)
+        self.wake(job.id)
 
     def workdir(self, job_id: str) -> Path:
         return self.root / job_id
@@ -198,73 +223,33 @@ class JobManager:
             job = self.store.get_any(job_id)
             if job is None or (job.finished and not self.store.events(job_id, after)):
                 return
-            await signal.wait()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(signal.wait(), RECHECK_SECONDS)
 
-    # -- internals ------------------------------------------------------------------------
-
-    def _wake(self, job_id: str) -> None:
+    def wake(self, job_id: str) -> None:
+        """Wake this process's followers of ``job_id`` (they read what is new)."""
         signal = self._signals.pop(job_id, None)
         if signal is not None:
             signal.set()
 
-    def _emit(self, job_id: str, event: JobEvent | RunnerEvent) -> None:
-        """Store ``event`` in its wire form (:mod:`qwenapp.wire`), then wake followers."""
-        self.store.append_event(job_id, *event_json(event))
-        self._wake(job_id)
+    def wake_all(self) -> None:
+        for job_id in list(self._signals):
+            self.wake(job_id)
 
-    def _finish(self, job_id: str, status: Literal["done", "failed", "cancelled"],
-                error: str | None) -> None:
-        job = self.store.get_any(job_id)
-        if job is None:
-            return
-        self.store.set_status(job_id, status, error)
-        if not any(e.type in TERMINAL for e in self.store.events(job_id)):
-            self._emit(job_id, JobEnded(status, error))
-        else:
-            self._wake(job_id)
+    # -- internals ------------------------------------------------------------------------
 
-    def _fail(self, job_id: str, reason: str) -> None:
-        self._finish(job_id, "failed", reason)
-
-    def _schedule(self, job_id: str, *, resumed: bool = False) -> None:
-        task = asyncio.get_running_loop().create_task(self._run(job_id, resumed),
-                                                      name=f"job-{job_id}")
+    def _schedule(self, job_id: str) -> None:
+        task = asyncio.get_running_loop().create_task(self._run(job_id), name=f"job-{job_id}")
         self._tasks[job_id] = task
         task.add_done_callback(lambda _t: self._tasks.pop(job_id, None))
 
-    async def _run(self, job_id: str, resumed: bool) -> None:
+    async def _run(self, job_id: str) -> None:
         try:
             async with self._sem:
-                await self._work(job_id, resumed)
+                await self.runner.run(job_id)
         except asyncio.CancelledError:
             if job_id in self._cancelling:
                 self._cancelling.discard(job_id)
-                self._finish(job_id, "cancelled", None)
+                self.runner.finish(job_id, "cancelled", None)
                 return
             raise  # server shutdown: the status stays for recover()
-
-    async def _work(self, job_id: str, resumed: bool) -> None:
-        job = self.store.get_any(job_id)
-        if job is None or job.status != "queued":
-            return
-        kind = self.kinds[job.kind]
-        workdir = self.workdir(job_id)
-        workdir.mkdir(parents=True, exist_ok=True)
-        self.store.set_status(job_id, "running")
-        self._emit(job_id, JobRunning(resumed))
-        ctx = JobContext(job_id, job.user_id, workdir, dict(job.state), self.services, resumed)
-        try:
-            request = kind.request_model.model_validate(job.request)
-            async for event in kind.run(ctx, request):
-                self._emit(job_id, event)
-        except asyncio.CancelledError:
-            raise
-        except (JobRefused, UnknownModelError) as e:  # a request that can no longer run
-            self._fail(job_id, e.message)
-        except QwenappError as e:
-            self._fail(job_id, f"{e.message} ({e.hint})" if e.hint else e.message)
-        except Exception as e:  # a pipeline bug: this job fails with the reason; others go on
-            log.exception("job %s failed", job_id)
-            self._fail(job_id, f"internal error: {type(e).__name__}: {e}")
-        else:
-            self._finish(job_id, "done", None)

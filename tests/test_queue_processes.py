@@ -1,0 +1,261 @@
+"""Jobs on the durable queue with real processes: two ``qwenapp serve`` without local jobs
+and ``qwenapp worker`` processes on one throwaway PostgreSQL, with the scripted model.
+
+A report created through app process A runs in worker W1 and is followed live through
+A; W1 is killed with SIGKILL mid-report; W2 takes the job over and resumes it from its
+saved stages (the plan and the gathered passages are not made again); A's follower sees
+every event once, in order, and a follower that reconnects to app process B with
+``Last-Event-ID`` gets exactly the rest. Another user sees the job from neither process.
+A deck created through A is cancelled through B and stops in the worker; the per-user
+job limit holds across the two app processes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+
+from conftest import qwenapp_cmd
+from qwenapp.server.testing import (
+    ServeProcess,
+    SseEvent,
+    api_client,
+    login,
+    parse_sse,
+    serve_process,
+    write_demo_script,
+)
+from qwenapp.server.users import UserStore
+from qwenapp.store import open_db
+
+if TYPE_CHECKING:
+    from pg_fixture import PgServer
+
+pytest_plugins = ["pg_fixture"]  # a throwaway PostgreSQL (pg_server, pg_url)
+
+CORPUS = Path(__file__).parent / "fixtures" / "corpus"
+STALLED = "3"  # seconds without a heartbeat before a worker's job goes to another
+FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@dataclass
+class World:
+    home: Path
+    url: str
+    env: dict[str, str]
+    script: Path
+    a: ServeProcess
+    b: ServeProcess
+    workers: list[subprocess.Popen[str]] = field(default_factory=list)
+
+    def worker(self) -> subprocess.Popen[str]:
+        """A ``qwenapp worker``, once it says it runs (its stderr to a log file)."""
+        n = len(self.workers) + 1
+        log = (self.home / f"worker{n}.log").open("w")
+        proc = subprocess.Popen([*qwenapp_cmd(), "worker", "-m", f"scripted:{self.script}",
+                                 "--stalled-after", STALLED, "--no-report-pdf",
+                                 "--no-deck-previews", "--log-level", "info"],
+                                env=self.env, stdout=subprocess.DEVNULL, stderr=log, text=True)
+        self.workers.append(proc)
+        deadline = time.monotonic() + 60
+        while "worker on" not in (self.home / f"worker{n}.log").read_text():
+            assert proc.poll() is None, (self.home / f"worker{n}.log").read_text()
+            assert time.monotonic() < deadline, "the worker did not start"
+            time.sleep(0.1)
+        return proc
+
+
+def _env(home: Path, url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QWENAPP_")}
+    env.update(QWENAPP_HOME=str(home), PYTHONUNBUFFERED="1", QWENAPP_PARALLEL="2",
+               QWENAPP_DATABASE_URL=url)
+    return env
+
+
+@pytest.fixture
+def world(tmp_path: Path, pg_server: PgServer) -> Iterator[World]:
+    home = tmp_path / "home"
+    home.mkdir()
+    url = pg_server.new_database()
+    conn = open_db(url)
+    users = UserStore(conn, FAST)
+    users.add("alice", "alice-password")
+    users.add("bob", "bob-password")
+    conn.close()
+    script = write_demo_script(home / "script.json", delay=0.05)
+    env = _env(home, url)
+    args = ["-m", f"scripted:{script}", "--log-level", "warning", "--no-local-jobs",
+            "--jobs-per-user", "1", "--rate", "10000"]
+    a = serve_process(qwenapp_cmd(), env, args=args)
+    try:
+        b = serve_process(qwenapp_cmd(), env, args=args)
+    except BaseException:
+        a.stop()
+        raise
+    w = World(home, url, env, script, a, b)
+    try:
+        yield w
+    finally:
+        for p in w.workers:
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        a.stop()
+        b.stop()
+        pg_server.drop_database(url)
+
+
+class Follower:
+    """An SSE follower of one job in a thread: ``events`` grows as they arrive."""
+
+    def __init__(self, api: httpx.Client, job_id: str, **headers: str) -> None:
+        self.events: list[SseEvent] = []
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._read, args=(api, job_id, headers),
+                                        daemon=True)
+        self._thread.start()
+
+    def _read(self, api: httpx.Client, job_id: str, headers: dict[str, str]) -> None:
+        try:
+            with api.stream("GET", f"/api/jobs/{job_id}/events", headers=headers,
+                            timeout=180) as r:
+                assert r.status_code == 200, r.status_code
+                for ev in parse_sse(r.iter_lines()):
+                    self.events.append(ev)
+        except BaseException as e:  # reported by the test
+            self.error = e
+
+    def wait_for(self, name: str, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(e.event == name for e in self.events):
+            assert self.error is None, self.error
+            assert self._thread.is_alive() or any(e.event == name for e in self.events), \
+                [e.event for e in self.events]
+            assert time.monotonic() < deadline, f"no {name}: {[e.event for e in self.events]}"
+            time.sleep(0.05)
+
+    def join(self, timeout: float = 180) -> list[SseEvent]:
+        self._thread.join(timeout)
+        assert not self._thread.is_alive(), [e.event for e in self.events]
+        assert self.error is None, self.error
+        return self.events
+
+
+def _upload(api: httpx.Client, name: str) -> str:
+    r = api.post("/api/documents", files={"file": (name, (CORPUS / name).read_bytes())})
+    assert r.status_code == 201, r.text
+    doc_id: str = r.json()["id"]
+    return doc_id
+
+
+def _ids(events: list[SseEvent]) -> list[int]:
+    return [int(e.id) for e in events if e.id is not None]
+
+
+def test_a_report_survives_its_worker_killed_mid_job(world: World) -> None:
+    w1 = world.worker()
+    with api_client(world.a.url, timeout=60) as alice_a, \
+            api_client(world.b.url, timeout=60) as alice_b, \
+            api_client(world.a.url, timeout=60) as bob_a, \
+            api_client(world.b.url, timeout=60) as bob_b:
+        login(alice_a, "alice", "alice-password")
+        login(alice_b, "alice", "alice-password")
+        login(bob_a, "bob", "bob-password")
+        login(bob_b, "bob", "bob-password")
+        doc = _upload(alice_a, "qwen_adoption.md")
+        r = alice_a.post("/api/jobs", json={"kind": "report", "question": "Why Qwen?",
+                                            "depth": "quick", "document_ids": [doc]})
+        assert r.status_code == 202, r.text
+        job_id = r.json()["id"]
+        live = Follower(alice_a, job_id)
+        live.wait_for("section_started")  # the plan and the passages are saved stages now
+        w1.kill()  # SIGKILL: no goodbye, no heartbeat, its connections drop
+        w1.wait()
+        before = len(live.events)
+        assert live.events[-1].event != "done"
+        world.worker()  # W2 finds W1's job stalled and takes it over
+        events = live.join()
+        kinds = [e.event for e in events]
+        assert kinds[-1] == "done", kinds
+        assert len(events) > before
+        ids = _ids(events)
+        assert ids == list(range(1, len(ids) + 1))  # every event once, in order, no gap
+        assert kinds.count("resuming") == 1 and kinds.count("running") == 2
+        assert kinds.count("done") == 1, kinds
+        after_kill = kinds[kinds.index("resuming"):]
+        reused = [e.data["stage"] for e in events[kinds.index("resuming"):]
+                  if e.event == "stage_reused"]
+        assert "plan" in reused and "gather" in reused, after_kill  # not made again
+        assert "worker" in events[kinds.index("resuming")].data["reason"]
+        # process C (here B) resumes a follower with Last-Event-ID: exactly the rest
+        mid = ids[len(ids) // 2]
+        rest = Follower(alice_b, job_id, **{"Last-Event-ID": str(mid)}).join()
+        assert _ids(rest) == ids[ids.index(mid) + 1:]
+        assert [e.event for e in rest] == kinds[ids.index(mid) + 1:]
+        job = alice_b.get(f"/api/jobs/{job_id}").json()
+        assert job["status"] == "done"
+        assert {a["name"] for a in job["artifacts"]} >= {"report.md", "report.html"}
+        art = alice_b.get(f"/api/jobs/{job_id}/artifacts/report.md")
+        assert art.status_code == 200 and b"Qwen" in art.content
+        for bob in (bob_a, bob_b):  # another user sees it from neither process
+            assert bob.get(f"/api/jobs/{job_id}").status_code == 404
+            assert bob.get(f"/api/jobs/{job_id}/events").status_code == 404
+            assert job_id not in {j["id"] for j in bob.get("/api/jobs").json()["jobs"]}
+
+
+def test_cancel_through_another_process_and_limits_across_processes(world: World) -> None:
+    world.worker()
+    with api_client(world.a.url, timeout=60) as a, api_client(world.b.url, timeout=60) as b:
+        login(a, "alice", "alice-password")
+        login(b, "alice", "alice-password")
+        r = a.post("/api/jobs", json={"kind": "deck", "topic": "Open models at work",
+                                      "slides": 5})
+        assert r.status_code == 202, r.text
+        job_id = r.json()["id"]
+        # the per-user limit (1 here) is counted in the database: B refuses a second job
+        second = b.post("/api/jobs", json={"kind": "deck", "topic": "x", "slides": 5})
+        assert second.status_code == 429, second.text
+        assert second.json()["error"]["code"] == "too_many_jobs"
+        live = Follower(a, job_id)
+        live.wait_for("outline_started")  # running in the worker
+        r = b.post(f"/api/jobs/{job_id}/cancel")
+        assert r.status_code == 200 and r.json()["status"] == "cancelled"
+        events = live.join()
+        assert events[-1].event == "cancelled", [e.event for e in events]
+        # the worker stopped it: its queue job ends, and no event follows the cancel
+        conn = open_db(world.url)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                row = conn.execute("SELECT status FROM procrastinate_jobs WHERE lock = ?",
+                                   (job_id,)).fetchone()
+                if row is not None and row[0] in ("succeeded", "aborted", "cancelled"):
+                    break
+                assert time.monotonic() < deadline, row
+                time.sleep(0.1)
+            stored = conn.execute("SELECT type FROM server_job_events WHERE job_id = ? "
+                                  "ORDER BY seq", (job_id,)).fetchall()
+        finally:
+            conn.close()
+        assert stored[-1][0] == "cancelled" and [t for (t,) in stored].count("cancelled") == 1
+        assert a.get(f"/api/jobs/{job_id}").json()["status"] == "cancelled"
+        # with the first one ended, a new job is accepted through B and runs to the end
+        r = b.post("/api/jobs", json={"kind": "deck", "topic": "Open models at work",
+                                      "slides": 5})
+        assert r.status_code == 202, r.text
+        done = Follower(a, r.json()["id"]).join()
+        assert done[-1].event == "done", [e.event for e in done]
