@@ -1,13 +1,13 @@
 """Jobs on the durable queue with real processes: two ``qwenapp serve`` without local jobs
 and ``qwenapp worker`` processes on one throwaway PostgreSQL, with the scripted model.
 
-A report created through app process A runs in worker W1 and is followed live through
-A; W1 is killed with SIGKILL mid-report; W2 takes the job over and resumes it from its
-saved stages (the plan and the gathered passages are not made again); A's follower sees
-every event once, in order, and a follower that reconnects to app process B with
-``Last-Event-ID`` gets exactly the rest. Another user sees the job from neither process.
-A deck created through A is cancelled through B and stops in the worker; the per-user
-job limit holds across the two app processes.
+A report created through app process A runs in one of two workers and is followed live
+through A; that worker is killed with SIGKILL mid-report; the other takes the job over
+and resumes it from its saved stages (the plan and the gathered passages are not made
+again); A's follower sees every event once, in order, and a follower that reconnects to
+app process B with ``Last-Event-ID`` gets exactly the rest. Another user sees the job
+from neither process. A deck created through A is cancelled through B and stops in the
+worker; the per-user job limit holds across the two app processes.
 """
 
 from __future__ import annotations
@@ -68,11 +68,15 @@ class World:
                                 env=self.env, stdout=subprocess.DEVNULL, stderr=log, text=True)
         self.workers.append(proc)
         deadline = time.monotonic() + 60
-        while "worker on" not in (self.home / f"worker{n}.log").read_text():
-            assert proc.poll() is None, (self.home / f"worker{n}.log").read_text()
+        while "worker on" not in self.log(n - 1):
+            assert proc.poll() is None, self.log(n - 1)
             assert time.monotonic() < deadline, "the worker did not start"
             time.sleep(0.1)
         return proc
+
+    def log(self, index: int) -> str:
+        """What worker ``index`` (from 0) wrote to stderr so far."""
+        return (self.home / f"worker{index + 1}.log").read_text()
 
 
 def _env(home: Path, url: str) -> dict[str, str]:
@@ -167,7 +171,7 @@ def _ids(events: list[SseEvent]) -> list[int]:
 
 
 def test_a_report_survives_its_worker_killed_mid_job(world: World) -> None:
-    w1 = world.worker()
+    workers = [world.worker(), world.worker()]
     with api_client(world.a.url, timeout=60) as alice_a, \
             api_client(world.b.url, timeout=60) as alice_b, \
             api_client(world.a.url, timeout=60) as bob_a, \
@@ -183,12 +187,16 @@ def test_a_report_survives_its_worker_killed_mid_job(world: World) -> None:
         job_id = r.json()["id"]
         live = Follower(alice_a, job_id)
         live.wait_for("section_started")  # the plan and the passages are saved stages now
-        w1.kill()  # SIGKILL: no goodbye, no heartbeat, its connections drop
-        w1.wait()
+        logs = [world.log(i) for i in range(len(workers))]
+        running = [i for i, text in enumerate(logs) if job_id in text]
+        assert len(running) == 1, logs  # exactly one worker took it
+        victim, other = workers[running[0]], workers[1 - running[0]]
+        victim.kill()  # SIGKILL: no goodbye, no heartbeat, its connections drop
+        victim.wait()
         before = len(live.events)
         assert live.events[-1].event != "done"
-        world.worker()  # W2 finds W1's job stalled and takes it over
-        events = live.join()
+        events = live.join()  # the other worker found the job stalled and took it over
+        assert other.poll() is None and job_id in world.log(1 - running[0])
         kinds = [e.event for e in events]
         assert kinds[-1] == "done", kinds
         assert len(events) > before
