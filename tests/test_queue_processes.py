@@ -58,13 +58,13 @@ class World:
     b: ServeProcess
     workers: list[subprocess.Popen[str]] = field(default_factory=list)
 
-    def worker(self) -> subprocess.Popen[str]:
+    def worker(self, *args: str) -> subprocess.Popen[str]:
         """A ``qwenapp worker``, once it says it runs (its stderr to a log file)."""
         n = len(self.workers) + 1
         log = (self.home / f"worker{n}.log").open("w")
         proc = subprocess.Popen([*qwenapp_cmd(), "worker", "-m", f"scripted:{self.script}",
                                  "--stalled-after", STALLED, "--no-report-pdf",
-                                 "--no-deck-previews", "--log-level", "info"],
+                                 "--no-deck-previews", "--log-level", "info", *args],
                                 env=self.env, stdout=subprocess.DEVNULL, stderr=log, text=True)
         self.workers.append(proc)
         deadline = time.monotonic() + 60
@@ -267,3 +267,35 @@ def test_cancel_through_another_process_and_limits_across_processes(world: World
         assert r.status_code == 202, r.text
         done = Follower(a, r.json()["id"]).join()
         assert done[-1].event == "done", [e.event for e in done]
+
+
+def test_a_worker_stopped_with_sigterm_hands_its_job_back(world: World) -> None:
+    """Graceful shutdown: after ``--grace`` the running job goes back to the queue, and
+    the next worker resumes it from its saved stages."""
+    first = world.worker("--grace", "0")
+    with api_client(world.a.url, timeout=60) as a:
+        login(a, "alice", "alice-password")
+        doc = _upload(a, "qwen_adoption.md")
+        r = a.post("/api/jobs", json={"kind": "report", "question": "Why Qwen?",
+                                      "depth": "quick", "document_ids": [doc]})
+        job_id = r.json()["id"]
+        live = Follower(a, job_id)
+        live.wait_for("section_started")
+        first.terminate()  # SIGTERM
+        assert first.wait(timeout=60) == 0, world.log(0)
+        assert "worker stopped" in world.log(0)
+        conn = open_db(world.url)
+        try:  # handed back: waiting in the queue, the row still says where it got to
+            assert conn.execute("SELECT status FROM procrastinate_jobs WHERE lock = ?",
+                                (job_id,)).fetchone()[0] == "todo"
+        finally:
+            conn.close()
+        assert a.get(f"/api/jobs/{job_id}").json()["status"] == "running"
+        world.worker()
+        events = live.join()
+        kinds = [e.event for e in events]
+        assert kinds[-1] == "done" and kinds.count("resuming") == 1, kinds
+        reused = [e.data["stage"] for e in events[kinds.index("resuming"):]
+                  if e.event == "stage_reused"]
+        assert "plan" in reused and "gather" in reused
+        assert _ids(events) == list(range(1, len(events) + 1))
