@@ -12,7 +12,9 @@ worker; the per-user job limit holds across the two app processes.
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import subprocess
 import threading
 import time
@@ -58,14 +60,15 @@ class World:
     b: ServeProcess
     workers: list[subprocess.Popen[str]] = field(default_factory=list)
 
-    def worker(self, *args: str) -> subprocess.Popen[str]:
+    def worker(self, *args: str, **env: str) -> subprocess.Popen[str]:
         """A ``qwenapp worker``, once it says it runs (its stderr to a log file)."""
         n = len(self.workers) + 1
         log = (self.home / f"worker{n}.log").open("w")
         proc = subprocess.Popen([*qwenapp_cmd(), "worker", "-m", f"scripted:{self.script}",
                                  "--stalled-after", STALLED, "--no-report-pdf",
                                  "--no-deck-previews", "--log-level", "info", *args],
-                                env=self.env, stdout=subprocess.DEVNULL, stderr=log, text=True)
+                                env={**self.env, **env}, stdout=subprocess.DEVNULL, stderr=log,
+                                text=True)
         self.workers.append(proc)
         deadline = time.monotonic() + 60
         while "worker on" not in self.log(n - 1):
@@ -291,7 +294,8 @@ def test_a_worker_stopped_with_sigterm_hands_its_job_back(world: World) -> None:
         finally:
             conn.close()
         assert a.get(f"/api/jobs/{job_id}").json()["status"] == "running"
-        world.worker()
+        port = _free_port()
+        world.worker("--metrics-port", str(port), QWENAPP_LOG_FORMAT="json")
         events = live.join()
         kinds = [e.event for e in events]
         assert kinds[-1] == "done" and kinds.count("resuming") == 1, kinds
@@ -299,3 +303,16 @@ def test_a_worker_stopped_with_sigterm_hands_its_job_back(world: World) -> None:
                   if e.event == "stage_reused"]
         assert "plan" in reused and "gather" in reused
         assert _ids(events) == list(range(1, len(events) + 1))
+        # the worker's own metrics and JSON log lines, with the job's id
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        assert 'qwenapp_jobs_total{kind="report",outcome="done"} 1.0' in text
+        lines = [json.loads(line) for line in world.log(1).splitlines()
+                 if line.startswith("{")]
+        ended = [x for x in lines if x.get("msg") == "job ended"]
+        assert ended and ended[0]["job_id"] == job_id and ended[0]["resumed"] is True
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

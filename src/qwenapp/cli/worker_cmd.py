@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 
 import click
 
@@ -45,17 +46,26 @@ __all__ = ["worker"]
               help="Render each report's PDF too (when LibreOffice is installed).")
 @click.option("--deck-previews/--no-deck-previews", default=True, show_default=True,
               help="Render each deck's PDF and slide pictures (when the tools exist).")
+@click.option("--metrics-port", type=click.IntRange(1, 65535), metavar="PORT",
+              help="Serve this worker's Prometheus metrics (jobs, job durations, tokens) on "
+                   "--metrics-host:PORT/metrics.")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True,
+              help="Address of the metrics port (it has no token: keep it private).")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 @click.pass_obj
 def worker(state: AppState, models: tuple[str, ...], concurrency: int, stalled_after: float,
            grace: float, web: bool, search: str | None, allow_hosts: tuple[str, ...],
-           upload_mb: int, report_pdf: bool, deck_previews: bool, log_level: str) -> None:
+           upload_mb: int, report_pdf: bool, deck_previews: bool, metrics_port: int | None,
+           metrics_host: str, log_level: str) -> None:
     """Run queued reports and decks (PostgreSQL: QWENAPP_DATABASE_URL)."""
     from ..errors import InputError
     from ..jobs import JobConfig
+    from ..server import logs
     from ..server.config import MB
     from ..server.jobs.worker import run_worker
+    from ..server.metrics import Metrics
+    from ..server.ops import OpsConfig
     from ..store import open_db
     from ..store.connection import is_database_url
     from ..store.postgres import redact
@@ -66,8 +76,22 @@ def worker(state: AppState, models: tuple[str, ...], concurrency: int, stalled_a
                          "`qwenapp serve` itself",
                          "set QWENAPP_DATABASE_URL=postgresql://… (docs/postgres.md)")
     open_db(settings.database).close()  # unreachable or refused: the one-line error, now
-    logging.basicConfig(level=log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ops = OpsConfig.from_env(os.environ)  # QWENAPP_LOG_FORMAT=json: lines with job ids
+    level = logging.getLevelName(log_level.upper())
+    if ops.log_format == "json":
+        logs.install("json", level=level)
+    else:
+        logging.basicConfig(level=level,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    meter = Metrics(token=None, open_without_token=True)
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        try:
+            start_http_server(metrics_port, addr=metrics_host, registry=meter.registry)
+        except OSError as e:
+            raise InputError(f"cannot serve metrics on {metrics_host}:{metrics_port}: "
+                             f"{e.strerror or e}", "choose another --metrics-port") from None
     config = JobConfig(web=web, search=search or settings.search,
                        search_env=settings.search_keys,
                        web_allowed_hosts=frozenset(h.lower() for h in allow_hosts),
@@ -86,7 +110,7 @@ def worker(state: AppState, models: tuple[str, ...], concurrency: int, stalled_a
     async def main() -> None:
         try:
             await run_worker(settings, backends, config, concurrency=concurrency,
-                             stalled_after=stalled_after, grace=grace)
+                             stalled_after=stalled_after, grace=grace, metrics=meter)
         finally:
             for b in backends:
                 with contextlib.suppress(Exception):

@@ -22,6 +22,7 @@ from ...models.base import Backend
 from ...settings import Settings
 from ...store import open_db
 from ...store.connection import Connection, is_database_url
+from ..metrics import MeteredBackend, Metrics, metered_kind
 from ..ownership import Ownership
 from ..registry import ModelRegistry
 from .queue import JobQueue, ensure_schema
@@ -43,8 +44,13 @@ def job_services(conn: Connection, settings: Settings, models: ModelRegistry,
 async def run_worker(settings: Settings, backends: Sequence[Backend], config: JobConfig, *,
                      concurrency: int = 1, stalled_after: float = 30.0, grace: float = 10.0,
                      data_dir: Path | None = None,
-                     kinds: Mapping[str, JobKind[Any]] | None = None) -> None:
-    """Run queued jobs until SIGINT or SIGTERM (then finish or hand back the running ones)."""
+                     kinds: Mapping[str, JobKind[Any]] | None = None,
+                     metrics: Metrics | None = None) -> None:
+    """Run queued jobs until SIGINT or SIGTERM (then finish or hand back the running ones).
+
+    ``metrics``: count and time the jobs and their tokens there, and log each job's start
+    and end with its id (as an app process does for the jobs it runs).
+    """
     url = settings.database
     if not is_database_url(url):
         raise InputError("qwenapp worker needs PostgreSQL: on SQLite, jobs run in "
@@ -54,10 +60,15 @@ async def run_worker(settings: Settings, backends: Sequence[Backend], config: Jo
     try:
         ensure_schema(conn)
         store = JobStore(conn)
-        services = job_services(conn, settings, ModelRegistry(backends), config, store)
+        job_kinds = dict(kinds or default_kinds())
+        models: Sequence[Backend] = backends
+        if metrics is not None:
+            job_kinds = {name: metered_kind(k, metrics) for name, k in job_kinds.items()}
+            models = [MeteredBackend(b, metrics) for b in backends]
+        services = job_services(conn, settings, ModelRegistry(models), config, store)
         root = (data_dir or settings.home / "server") / "jobs"
         root.mkdir(parents=True, exist_ok=True)
-        runner = JobRunner(store, kinds or default_kinds(), services, root)
+        runner = JobRunner(store, job_kinds, services, root)
         queue = JobQueue(str(url), stalled_after=stalled_after, grace=grace)
         await queue.work(runner, concurrency=concurrency)
     finally:
