@@ -166,6 +166,7 @@ class Timed:
     def reset(self) -> None:
         self.prompt_s = self.gen_s = 0.0
         self.prompt_tokens = self.cached_tokens = self.completion_tokens = self.calls = 0
+        self.per_call: list[tuple[int, int, float]] = []  # (prompt, generated tokens, seconds)
         if self.engine is not None:
             self.engine.reset()
 
@@ -195,6 +196,7 @@ class Timed:
         t0 = time.perf_counter()
         first: float | None = None
         self.calls += 1
+        used = (0, 0)
         try:
             async for ev in self.inner.stream(messages, options):
                 if first is None and isinstance(ev, TextDelta):
@@ -203,12 +205,14 @@ class Timed:
                     self.prompt_tokens += ev.prompt_tokens
                     self.cached_tokens += ev.cached_tokens
                     self.completion_tokens += ev.completion_tokens
+                    used = (ev.prompt_tokens - ev.cached_tokens, ev.completion_tokens)
                 yield ev
         finally:
             end = time.perf_counter()
             first = first or end
             self.prompt_s += first - t0
             self.gen_s += end - first
+            self.per_call.append((*used, round(end - t0, 1)))
 
     async def aclose(self) -> None:
         await self.inner.aclose()
@@ -289,6 +293,7 @@ async def run_case(case: Case, backend: Timed, conn: Any, tmp: Path, depth: str,
             "engine_timings": backend.engine is not None and backend.engine.seen > 0,
             "calls": backend.calls, "prompt_tokens": backend.prompt_tokens,
             "cached_tokens": backend.cached_tokens, "evaluated_tokens": prompt_n,
+            "per_call": list(backend.per_call),
             "completion_tokens": gen_n}
 
 
@@ -361,7 +366,10 @@ def line(r: dict[str, Any]) -> str:
             f"{r['bound_speeds'][0]:.0f}/{r['bound_speeds'][1]:.1f} tok/s; {r['calls']} calls, "
             f"{r['prompt_tokens']} prompt tokens of which {r['evaluated_tokens']} evaluated, "
             f"{r['completion_tokens']} generated"
-            f"{'' if r['engine_timings'] else '; split at first token'})")
+            f"{'' if r['engine_timings'] else '; split at first token'})"
+            + ("\n    calls (new prompt tokens/generated/s): "
+               + ", ".join(f"{p}/{g}/{t:g}" for p, g, t in r["per_call"])
+               if r.get("per_call") else ""))
 
 
 def totals(run: dict[str, Any]) -> dict[str, Any]:

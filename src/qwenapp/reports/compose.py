@@ -42,7 +42,9 @@ __all__ = [
     "join_rows",
     "parse_answer",
     "quote",
+    "rank_row",
     "realise",
+    "row_dump",
     "strip_markers",
 ]
 
@@ -240,7 +242,10 @@ def realise(answer: str, points: Sequence[Point], *, question: str, lang: str,
             # against the fact it rewords, not the whole passage: a page often holds two
             # stories, and a sentence must not borrow from the other one
             check = support(sentence, [p.text], question, lang)
-            if check.ok and borrows(sentence, p, question):
+            # the report's question too: a section on "个人信息的保护原则" let the 1.5B
+            # write "处理[敏感]个人信息需要遵循合法、正当…" over 第五条, whose passage is about all
+            # personal information, because only the section's words were checked
+            if check.ok and borrows(sentence, p, f"{question} {asked}".strip()):
                 check = Support(score=0.0, cross_language=False)  # not what the source says
             if combine and check.ok and not _restates(check):
                 check = Support(score=0.0, cross_language=False)  # beyond the finding
@@ -416,3 +421,54 @@ def compare_rows(rows: Sequence[DraftSentence], lang: str) -> DraftSentence | No
     ids = list(dict.fromkeys([*rows[0].passage_ids, *rows[-1].passage_ids]))
     return DraftSentence(text=text, passage_ids=ids, support=1.0, origin="extract",
                          fact="\n".join([rows[0].fact, rows[-1].fact]))
+
+
+_NOT_A_PART = re.compile(r"(?i)\b(?:total|sum|all|per\s+capita|per\b|share|percent|rate|"
+                         r"average|mean)\b|%")
+_ASKS_MOST = re.compile(r"(?i)\b(?:most|largest|biggest|greatest|main|top|highest|"
+                        r"leading|which)\b")
+
+
+def row_dump(text: str) -> bool:
+    """True for a sentence that is code's reading of table rows ("The global table gives,
+    for Year 2024: ..."): a report says it once, in its section; a summary restating it
+    only copies its figures."""
+    return bool(_ROW_HEAD.match(text.strip()))
+
+
+def rank_row(rows: Sequence[DraftSentence], question: str, lang: str) -> DraftSentence | None:
+    """One sentence of code that answers "which ... most" from the row of the year the
+    question asks about: its parts largest first, and any column the question names
+    ("... and how much came from cement?": the 1.5B's report gave the 2024 row and never
+    said that solid fuel came first). Totals, per-capita figures and shares are not parts.
+    English only (the row sentences are English)."""
+    if not rows or not lang.startswith("en") or not _ASKS_MOST.search(question):
+        return None
+    asked = set(re.findall(r"\b\d{4}\b", question))
+    for r in rows:
+        for fact in (r.fact or r.text).split("\n"):
+            cells = _cells(fact)
+            if cells is None or (asked and cells[2] not in asked):
+                continue
+            table, column, key, values = cells
+            parts: list[tuple[float, str, str]] = []
+            for name, value in values.items():
+                try:
+                    amount = float(value.replace(",", ""))
+                except ValueError:
+                    continue
+                if not _NOT_A_PART.search(name):
+                    parts.append((amount, name, value))
+            if len(parts) < 3:
+                continue
+            parts.sort(key=lambda x: -x[0])
+            named = [x for x in parts[3:] if stem_terms(x[1]) & stem_terms(question)]
+            first = [f"{n} ({v})" for _, n, v in parts[:3]]
+            top = ", ".join(first[:-1]) + f" and {first[-1]}"
+            text = f"In the {table} table for {column} {key}, the largest parts are {top}"
+            if named:
+                text += "; " + ", ".join(f"{n} is {v}" for _, n, v in named)
+            ids = list(r.passage_ids)
+            return DraftSentence(text=text + ".", passage_ids=ids, support=1.0,
+                                 origin="extract", fact=fact)
+    return None

@@ -29,7 +29,8 @@ from .prompts import is_instruction_like
 from .sentences import CJK, numbers_in, split_sentences, stem_terms, table_facts, words
 
 __all__ = ["ASKING", "PER_PASSAGE", "Fact", "bm25", "candidate_sentences", "headed_sentences",
-           "location_heading", "plan_facts", "same_point", "select_facts", "subject_documents"]
+           "location_heading", "plan_facts", "points_back", "same_point", "select_facts",
+           "subject_documents"]
 
 PER_PASSAGE = 3
 # the words a question asks with, not about ("What did Riis *find*", "what does the manual
@@ -131,8 +132,28 @@ def _usable(sentence: str, table_row: bool) -> bool:
     if not table_row and upper > 0.6 * max(1, letters):
         return False  # a title page or a table of contents ("THE ITALIAN IN NEW YORK, 48")
     # a fact is a whole sentence: a heading, a caption or a sentence cut by the chunk
-    # boundary has no closing stop
-    return sentence.rstrip().endswith(_CLOSERS)
+    # boundary has no closing stop; a question states nothing ("What sort of an answer,
+    # think you, would come from these tenements ...?" was a "finding" of the 1.5B's)
+    end = sentence.rstrip().rstrip("\"”’')")
+    return sentence.rstrip().endswith(_CLOSERS) and not end.endswith(("?", "？"))
+
+
+# a sentence that opens by pointing back ("They cannot be sabotaged easily ...", about
+# machines; "These figures speak for themselves"; "He has never found time ...") reads,
+# out of its paragraph, as about nothing or the wrong thing: the 1.5B's summary said "It
+# cannot be easily sabotaged without risk of injury." Such a sentence weighs half.
+_POINTS_BACK = frozenset((
+    "he", "she", "they", "them", "his", "her", "its", "their", "theirs", "this", "these",
+    "those", "such", "and", "but", "so", "or", "yet", "then", "thus", "hence", "also", "here",
+    "another", "instances"))
+_BACK_WEIGHT = 0.5
+_PASSAGE_WEIGHT = 0.5  # of a fact's score that its passage's relevance scales
+
+
+def points_back(sentence: str) -> bool:
+    """True for a Latin-script sentence whose first word refers to an earlier one."""
+    first = re.match(r"[\"“‘'(]*([A-Za-z]+)", sentence.strip())
+    return first is not None and first.group(1).lower() in _POINTS_BACK
 
 
 def _is_list(text: str) -> bool:
@@ -313,6 +334,19 @@ def select_facts(questions: Sequence[str], context: str, passages: Sequence[Pass
     # a table row names every column: its length says nothing about its relevance
     lengths = [typical if row else n for n, row in zip(lengths, rows, strict=True)]
     scores = bm25(query, docs, lengths, stats)
+    scores = [sc * _BACK_WEIGHT if points_back(c[2]) else sc
+              for sc, c in zip(scores, cands, strict=True)]
+    # a sentence weighs with its passage: one that shares a word of the query in a
+    # passage about something else ("The Italian and the poor Jew rise only by
+    # compulsion", for "the rise of the tenement system") counts less than one of the
+    # passage that tells how the tenements began
+    ptexts = {p.id: stem_terms(p.text) for p in passages}
+    pids = list(ptexts)
+    pscore = dict(zip(pids, bm25(query, [ptexts[i] for i in pids],
+                                 [len(ptexts[i]) for i in pids]), strict=True))
+    top = max(pscore.values(), default=0.0) or 1.0
+    scores = [sc * (1 - _PASSAGE_WEIGHT + _PASSAGE_WEIGHT * pscore[c[0].id] / top)
+              for sc, c in zip(scores, cands, strict=True)]
     strong = (own_terms | (set(specific) & set(query))) or set(query)
     # a sentence must answer the section, not share one word with it ("states" in
     # "What risks does Alibaba face in the United States?" and in an egg recall story):
@@ -326,8 +360,24 @@ def select_facts(questions: Sequence[str], context: str, passages: Sequence[Pass
     # the section's own words (not the report question's): a fact must hit one of them,
     # or every section would collect the same generic "Qwen is popular" sentences
     own = strong - stem_terms(context)
+    head = stem_terms(questions[0]) - ASKING if questions else set()
+    if head and head <= stem_terms(context):
+        # a heading made of the question's own words ("Disrupting Conferences", asked what
+        # the manual advises for disrupting organizations and conferences): those words
+        # are what the section is about, not the ones its questions add ("common ways",
+        # "key techniques"), which no item of the manual's list of conference tactics had
+        own = head & strong
     own_scores = bm25(dict.fromkeys(own, 1.0), docs, lengths, stats) \
         if own else scores
+    # a table row holding a year or an amount the question asks for is the answer itself:
+    # it ranks with the best fact whatever its passage (asked how emissions changed
+    # between 1950 and 2024, the 1.5B's sections got README lines and no 2024 row)
+    asked = {t for t in stem_terms(context) | own_terms if t[:1].isdigit()}
+    top_score = max(scores)
+    exact = {i for i, c in enumerate(cands) if rows[i] and asked & c[3]}
+    scores = [max(sc, top_score) if i in exact else sc for i, sc in enumerate(scores)]
+    own_scores = [max(sc, max(own_scores)) if i in exact else sc
+                  for i, sc in enumerate(own_scores)]
     own_best = max(own_scores)
     best = max(scores)
     if best <= 0:
@@ -344,7 +394,7 @@ def select_facts(questions: Sequence[str], context: str, passages: Sequence[Pass
                 break
             titled = bool((heads[i] - terms) & strong)  # its list's title names the topic
             if i in chosen or len(heads[i] & strong) < (1 if p.id in vouched or titled
-                                                        else need) \
+                                                        or i in exact else need) \
                     or per[p.id] >= (LIST_PER_PASSAGE if p.id in listing else per_passage) \
                     or s in exclude:
                 continue
@@ -398,9 +448,33 @@ def plan_facts(sections: Sequence[tuple[Sequence[str], Sequence[Passage]]], cont
             continue
         stated.append(point)
         chosen[i].add((f.passage_id, f.position))
+    _share_out(ranked, chosen)
     planned = [[f for f in facts if (f.passage_id, f.position) in chosen[i]]
                for i, facts in enumerate(ranked)]
     return _rows_together(planned, {p.id: p.source.locator for p in pool})
+
+
+_THIN = 2  # facts under which a section is thin
+_SPARE = 3  # facts a section keeps when it gives some to a thin one
+
+
+def _share_out(ranked: Sequence[Sequence[Fact]], chosen: list[set[tuple[int, int]]]) -> None:
+    """A thin section takes facts it ranked from a section that has more than it needs:
+    its own best first, the giver's weakest. Facts go where they are relatively best,
+    and a section on the whole question wins every tie on the absolute score (the
+    manual's conference tactics all went to a padded "Background" and "Disrupting
+    Conferences" said the sources do not cover it)."""
+    for i, facts in enumerate(ranked):
+        for f in sorted(facts, key=lambda f: -f.score):
+            if len(chosen[i]) >= _THIN:
+                break
+            key = (f.passage_id, f.position)
+            if key in chosen[i]:
+                continue
+            giver = next((j for j, c in enumerate(chosen) if key in c and j != i), None)
+            if giver is not None and len(chosen[giver]) > _SPARE:
+                chosen[giver].discard(key)
+                chosen[i].add(key)
 
 
 def _rows_together(planned: list[list[Fact]], table_of: Mapping[int, str]) -> list[list[Fact]]:

@@ -26,6 +26,7 @@ from ..library import Embedder, Hit, IngestOutcome, Library
 from ..library.chunking import list_marker, title_of
 from ..web import Fetcher, SearchProvider, WebDocument, WebError
 from .events import ReportEvent, SearchDone, SourceRead, SourceSkipped
+from .facts import headed_sentences
 from .model import Gathered, Passage, Plan, ReportRequest, SourceNote, SourceRef
 from .plan import DEPTHS
 
@@ -159,6 +160,14 @@ def _take(registry: dict[tuple[str, int], Passage], chosen: list[Passage], origi
     return True
 
 
+def _has_facts(h: Hit) -> bool:
+    """Whether a passage holds a sentence that could be a fact (a title page, a table of
+    contents or a heading alone holds none: the writer, who sees only facts, gets nothing
+    from it, and it took the place of a passage that answers)."""
+    ref = SourceRef(title=h.title, locator=h.path, location=h.location, kind=h.kind)
+    return bool(headed_sentences(Passage(id=0, text=h.text, source=ref)))
+
+
 def _key(h: Hit) -> str:
     return hashlib.sha1(re.sub(r"\W+", " ", h.text.lower()).strip().encode()).hexdigest()
 
@@ -222,12 +231,19 @@ async def gather(req: ReportRequest, plan: Plan, tools: SourceTools
         chosen: list[Passage] = []
         per_doc: dict[str, int] = {}
         extra = 0
-        for origin, h in await _rank(qs, tools, doc_ids, web):
+        ranked = [(o, h) for o, h in await _rank(qs, tools, doc_ids, web) if _has_facts(h)]
+        # the cap keeps one file from filling a section while others have passages that
+        # match; what it held back then fills the places left (a 35-page book beside one
+        # short off-topic file gave each section three passages of the book, and no more)
+        first: list[tuple[str, Hit]] = []
+        held: list[tuple[str, Hit]] = []
+        for origin, h in ranked:
+            n = per_doc.get(h.document_id, 0)
+            (first if n < _PER_DOCUMENT else held).append((origin, h))
+            per_doc[h.document_id] = n + 1
+        for origin, h in first + held:
             if len(chosen) >= profile.passages + extra:
                 break
-            if per_doc.get(h.document_id, 0) >= _PER_DOCUMENT:
-                continue
-            per_doc[h.document_id] = per_doc.get(h.document_id, 0) + 1
             _take(registry, chosen, origin, h)
             nxt = _next_part(h, origin, tools) if extra < _CONTINUATIONS else None
             if nxt is not None and _take(registry, chosen, origin, nxt):

@@ -107,7 +107,8 @@ def section_messages(req: ReportRequest, lang: str, section: PlanSection,
     name = language_name(lang)
     system = (
         f"{SECTION_SYSTEM}, in {name}. You get numbered facts quoted from documents. Rewrite "
-        f"each fact as one clear sentence in {name}, with the same number. Keep every "
+        f"each fact as one clear, short sentence in {name} (at most 30 words), with the "
+        "same number. Keep every "
         "number, date and name exactly as in the fact and add nothing the fact does not say. "
         "Do not mention the facts, the documents or the numbering. Output only the numbered "
         "sentences."
@@ -139,14 +140,16 @@ def frame_messages(req: ReportRequest, lang: str, findings: Sequence[str], kind:
     name = language_name(lang)
     what = ("an executive summary that states the main findings" if kind == "summary" else
             "a conclusion that answers the research question")
+    # the same system prompt and findings for both parts, the part named last: the
+    # conclusion's call reuses the summary's prompt from the engine's cache
     system = (
-        f"{FRAME_SYSTEM}, in {name}. Write {what}, in {sentences} short sentences of at "
-        "most 20 words each, from the numbered findings of the report. Each sentence says "
-        "the gist of one finding, or of two together, in your own words: never copy a "
-        "finding. Use only what the findings say and keep every number, date and name "
-        "exactly as written. Output only the sentences, one per line."
+        f"{FRAME_SYSTEM}, in {name}. You write short sentences of at most 20 words each "
+        "from the numbered findings of a report. Each sentence says the gist of one "
+        "finding, or of two together, in your own words: never copy a finding. Use only "
+        "what the findings say and keep every number, date and name exactly as written. "
+        "Output only the sentences, one per line."
     )
     lines = "\n".join(f"{i}. {p.strip()}" for i, p in enumerate(findings, start=1))
     user = (f"Research question: {req.question}{_notes(req)}\n\nFindings:\n{lines}\n\n"
-            f"Write the {kind} in {sentences} sentences, in {name}.")
+            f"Write {what}, in {sentences} sentences, in {name}.")
     return [Message("system", system), Message("user", user)]
