@@ -248,16 +248,9 @@ def test_cancel_through_another_process_and_limits_across_processes(world: World
         events = live.join()
         assert events[-1].event == "cancelled", [e.event for e in events]
         # the worker stopped it: its queue job ends, and no event follows the cancel
+        _wait_queue_job_ended(world.url, job_id)
         conn = open_db(world.url)
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                row = conn.execute("SELECT status FROM procrastinate_jobs WHERE lock = ?",
-                                   (job_id,)).fetchone()
-                if row is not None and row[0] in ("succeeded", "aborted", "cancelled"):
-                    break
-                assert time.monotonic() < deadline, row
-                time.sleep(0.1)
             stored = conn.execute("SELECT type FROM server_job_events WHERE job_id = ? "
                                   "ORDER BY seq", (job_id,)).fetchall()
         finally:
@@ -270,6 +263,43 @@ def test_cancel_through_another_process_and_limits_across_processes(world: World
         assert r.status_code == 202, r.text
         done = Follower(a, r.json()["id"]).join()
         assert done[-1].event == "done", [e.event for e in done]
+        # deleted through B while it runs in the worker: gone everywhere, files too
+        r = a.post("/api/jobs", json={"kind": "deck", "topic": "Open models at work",
+                                      "slides": 5})
+        gone = r.json()["id"]
+        live = Follower(a, gone)
+        live.wait_for("outline_started")
+        assert b.delete(f"/api/jobs/{gone}").status_code == 204
+        live.join()  # the follower on A ends: the job is gone
+        _wait_queue_job_ended(world.url, gone)
+        assert a.get(f"/api/jobs/{gone}").status_code == 404
+        assert not (world.home / "server" / "jobs" / gone).exists()
+
+
+def _wait_queue_job_ended(url: str, job_id: str) -> None:
+    conn = open_db(url)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            row = conn.execute("SELECT status FROM procrastinate_jobs WHERE lock = ?",
+                               (job_id,)).fetchone()
+            if row is not None and row[0] in ("succeeded", "failed", "aborted", "cancelled"):
+                return
+            assert time.monotonic() < deadline, row
+            time.sleep(0.1)
+    finally:
+        conn.close()
+
+
+def test_the_worker_and_no_local_jobs_need_postgres(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QWENAPP_")}
+    env.update(QWENAPP_HOME=str(tmp_path / "home"))
+    for args in (["worker", "-m", "scripted"],
+                 ["serve", "-m", "scripted", "--port", "0", "--no-local-jobs"]):
+        r = subprocess.run([*qwenapp_cmd(), *args], env=env, capture_output=True, text=True,
+                           timeout=60)
+        assert r.returncode != 0 and "Traceback" not in r.stderr, r.stderr
+        assert "needs PostgreSQL" in r.stderr
 
 
 def test_a_worker_stopped_with_sigterm_hands_its_job_back(world: World) -> None:

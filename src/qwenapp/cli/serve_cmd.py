@@ -139,6 +139,10 @@ def serve(state: AppState, host: str, port: int, models: tuple[str, ...], embed:
     conn = open_db(settings.database)
     try:
         has_accounts = UserStore(conn).count() > 0
+        if is_database_url(settings.database):  # the job queue's tables (and its package)
+            from ..server.jobs.queue import ensure_schema
+
+            ensure_schema(conn)
     finally:
         conn.close()
     if not is_loopback(host) and not has_accounts:

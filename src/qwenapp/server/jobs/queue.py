@@ -73,13 +73,23 @@ def _raw(c: Connection) -> Any:
     return c.raw
 
 
+def _procrastinate() -> Any:
+    try:
+        import procrastinate
+    except ImportError:
+        raise StorageError("the job queue for PostgreSQL is not installed",
+                           "pip install 'qwenapp[postgres]' (psycopg 3 and procrastinate)"
+                           ) from None
+    return procrastinate
+
+
 def ensure_schema(conn: Connection) -> bool:
     """Install procrastinate's tables and functions if the database lacks them.
 
     Once per database, under a lock (two processes starting together install it once).
     True when it was installed now.
     """
-    import procrastinate
+    procrastinate = _procrastinate()
 
     pg = conn if isinstance(conn, PgConnection) else None
     if pg is None:
@@ -105,7 +115,7 @@ class JobQueue:
     """
 
     def __init__(self, url: str, *, stalled_after: float = 30.0, grace: float = 10.0) -> None:
-        import procrastinate
+        procrastinate = _procrastinate()
 
         self.url = url
         self.stalled_after = stalled_after
@@ -231,9 +241,11 @@ class JobQueue:
                 await runner.run(job_id, reason="the worker running it stopped; the job "
                                                 "continues in another")
             except asyncio.CancelledError:
-                if context.abort_reason() == AbortReason.SHUTDOWN:
-                    job = runner.store.get_any(job_id)
-                    if job is not None and not job.finished:
-                        raise HandedBack(job_id) from None
-                # cancelled by a user (from any process): the row says so already
-                runner.finish(job_id, "cancelled", None)
+                if context.abort_reason() == AbortReason.USER_REQUEST:
+                    # cancelled from some process: the row says so already (unless the
+                    # queue's job was cancelled directly, say with procrastinate's CLI)
+                    runner.finish(job_id, "cancelled", None)
+                    return
+                job = runner.store.get_any(job_id)  # the worker stopping: hand it back
+                if job is not None and not job.finished:
+                    raise HandedBack(job_id) from None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -95,6 +96,9 @@ class JobRunner:
             await self._work(job_id, kind, claimed.user_id, claimed.request, resumed)
         except Stopped:
             log.info("job %s stopped: it was cancelled or deleted", job_id)
+        finally:
+            if self.store.get_any(job_id) is None:  # deleted (by any process) while it ran
+                shutil.rmtree(self.workdir(job_id), ignore_errors=True)
 
     async def _work(self, job_id: str, kind: JobKind[Any], user_id: str,
                     request_data: dict[str, Any], resumed: bool) -> None:
