@@ -44,7 +44,7 @@ class Parsed:
 
 
 class _Col(BaseModel):
-    head: str
+    head: str = ""  # not asked for when the slide's heading names the two sides
     points: list[str]
 
 
@@ -215,7 +215,7 @@ def parse_slide(
         if quoted is not None:
             sources = [quoted.ref()]
     elif kind in ("process", "timeline"):
-        slide = _steps(raw, heading, rules, kind)
+        slide = _steps(raw, heading, rules, kind, others)
     else:
         slide = Slide(kind="bullets", title=heading,
                       bullets=_lines(raw.points, rules, "point", 2, 5, heading))
@@ -231,13 +231,16 @@ def _compare(raw: _Content, heading: str, rules: Rules, others: Sequence[str]) -
     if raw.left is None or raw.right is None:
         raise Invalid("a comparison needs a left and a right column")
     cols = []
-    for side, col in (("left", raw.left), ("right", raw.right)):
-        head = check_line(col.head, rules, f"the {side} column heading")
+    sides = sides_of(heading)
+    for k, (side, col) in enumerate((("left", raw.left), ("right", raw.right))):
+        if not col.head.strip() and sides is not None:
+            head = sides[k]
+        else:
+            head = check_line(col.head, rules, f"the {side} column heading")
         cols.append(Column(heading=head, bullets=_lines(col.points, rules, f"{side} point", 1,
                                                         4, head)))
     bad = same_heading(cols[0].heading, cols[1].heading) or any(
         same_heading(c.heading, o) for c in cols for o in [*others, heading])
-    sides = sides_of(heading)
     if bad and sides is not None:
         # the heading names the two sides ("Open-Weight vs. Closed-Weight Models"): they
         # head the columns (the 1.5B wrote one name on both, three times, then bullets)
@@ -304,20 +307,45 @@ def _quote(raw: _Content, heading: str, rules: Rules, offered: Sequence[Passage]
     return Slide(kind="quote", title=heading, quote=Quote(text=text, attribution=by))
 
 
-def _steps(raw: _Content, heading: str, rules: Rules, kind: str) -> Slide:
+def _copies(text: str, others: Sequence[str], subject: str = "") -> bool:
+    """Whether ``text`` is one of the other slides' headings (reworded or whole)."""
+    return any(same_heading(text, o, subject) or near_duplicate(text, o, 0.6, subject)
+               for o in others)
+
+
+def _steps(raw: _Content, heading: str, rules: Rules, kind: str,
+           others: Sequence[str] = ()) -> Slide:
+    """Steps or dated events. A process whose step names are the other slides'
+    headings (the 0.5B named its four steps after the deck's other slides, and wrote
+    their points as the steps) is the deck's outline again, not a process: a step whose
+    text is a heading too is left out, and when names alone copy headings, every step
+    is named by its number instead (a copied name beside a numbered one reads as a
+    mistake)."""
     steps: list[Step] = []
+    copied = 0
     for i, s in enumerate(raw.steps, 1):
         label = check_line(s.l, rules, f"the label of step {i}")
         body = check_line(s.t, rules, f"step {i}") if s.t.strip() else ""
         _figures(f"{label} {body}", rules, f"step {i}")
         if kind == "timeline" and not re.search(r"\d|[年月]", label):
             raise Invalid(f"the label of step {i} must be a date or period from the sources")
+        if kind == "process" and _copies(label, others, rules.subject):
+            if not body or _copies(body, [*others, heading], rules.subject):
+                continue
+            copied += 1
         if any(near_duplicate(label, x.label) or (body and near_duplicate(body, x.text))
                for x in steps) or echoes(body or label, heading):
             continue
         steps.append(Step(label=label, text=body))
     if len(steps) < 3:
+        if copied or len(raw.steps) >= 3:
+            raise Invalid(f"a {kind} needs three to five distinct steps of its own; the "
+                          "other slides' headings are not steps")
         raise Invalid(f"a {kind} needs three to five distinct steps")
+    if copied:
+        word = "第 {n} 步" if rules.language.script == "han" else "Step {n}"
+        steps = [Step(label=word.format(n=n), text=st.text or st.label)
+                 for n, st in enumerate(steps, 1)]
     return Slide(kind=kind, title=heading, steps=steps[:5])  # type: ignore[arg-type]
 
 

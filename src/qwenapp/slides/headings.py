@@ -213,4 +213,6 @@ def sides_of(heading: str) -> tuple[str, str] | None:
         return None
     a, b = m.group("a").strip(" :：,，"), m.group("b").strip(" :：,，")
     b = re.sub(r"(?:的)?(?:对比|比较|之争|之别|差异)$", "", b).strip()
-    return (a, b) if a and b and a.lower() != b.lower() else None
+    if not a or not b or a.lower() == b.lower():
+        return None
+    return a[0].upper() + a[1:], b[0].upper() + b[1:]  # column headings: "Closed APIs"

@@ -147,15 +147,31 @@ def _obj(props: dict[str, Any]) -> dict[str, Any]:
             "additionalProperties": False}
 
 
+# kinds every outline is offered; with nothing else offered (no figures, quotes or dates
+# in the material) the heading alone decides the kind (see :func:`_vary`)
+BASE_KINDS: frozenset[str] = frozenset({"bullets", "compare", "process", "table"})
+
+
+def kinds_by_code(kinds: Sequence[ContentKind]) -> bool:
+    """Whether code, not the model, gives the planned slides their kinds: when only the
+    base kinds are offered. The 1.5B labelled every slide "bullets" in such decks, and
+    the label cost it about nine tokens a slide (a second of decoding on two cores)."""
+    return set(kinds) <= BASE_KINDS
+
+
 def outline_schema(count: int, kinds: Sequence[ContentKind], lim: Limits) -> dict[str, Any]:
-    """Deck title, subtitle and exactly ``count`` slide headings with kinds."""
+    """Deck title, subtitle and exactly ``count`` slide headings, with kinds when the
+    material offers more than the base kinds (else headings only: :func:`kinds_by_code`)."""
     del lim
-    slide = _obj({"head": _str(), "kind": {"type": "string", "enum": list(kinds)}})
+    if kinds_by_code(kinds):
+        slide: dict[str, Any] = _str()
+    else:
+        slide = _obj({"head": _str(), "kind": {"type": "string", "enum": list(kinds)}})
     return _obj({"title": _str(), "sub": _str(), "slides": _arr(slide, count, count)})
 
 
 def slide_schema(kind: ContentKind, lim: Limits, source_ids: Sequence[str] = (),
-                 quotes: Sequence[str] = ()) -> dict[str, Any]:
+                 quotes: Sequence[str] = (), sides: bool = False) -> dict[str, Any]:
     """The content of one slide of ``kind``; ``src`` (cited source ids) when there are sources.
 
     A quote slide chooses its quotation from ``quotes`` (sentences of the
@@ -166,7 +182,10 @@ def slide_schema(kind: ContentKind, lim: Limits, source_ids: Sequence[str] = (),
     if source_ids:
         props["src"] = _arr({"type": "string", "enum": list(source_ids)}, 1, 3)
     if kind == "compare":
-        col = _obj({"head": _str(), "points": _arr(_str(), 2, 4)})
+        # sides: the heading names the two sides, which head the columns by code (the
+        # model's own column names copied other slides' headings, a retry each time)
+        col = _obj({"points": _arr(_str(), 2, 4)} if sides else
+                   {"head": _str(), "points": _arr(_str(), 2, 4)})
         props["left"] = col
         props["right"] = col
     elif kind == "table":
@@ -232,7 +251,7 @@ class _Plan(BaseModel):
 class _Outline(BaseModel):
     title: str
     sub: str = ""
-    slides: list[_Plan]
+    slides: list[_Plan | str]
 
 
 def parse_json(text: str) -> Any:
@@ -297,7 +316,7 @@ def same_heading(a: str, b: str, topic: str = "") -> bool:
     return alike(a, b, topic)
 
 
-__all__ += ["PLANNED_KINDS", "generic", "same_heading"]
+__all__ += ["BASE_KINDS", "PLANNED_KINDS", "generic", "kinds_by_code", "same_heading"]
 
 
 def parse_outline(text: str, count: int, kinds: Sequence[ContentKind], rules: Rules,
@@ -320,7 +339,8 @@ def parse_outline(text: str, count: int, kinds: Sequence[ContentKind], rules: Ru
         subtitle = ""  # optional: dropped rather than retried
     slides: list[PlannedSlide] = []
     vaguer: list[str] = []
-    for i, plan in enumerate(raw.slides, 1):
+    for i, item in enumerate(raw.slides, 1):
+        plan = _Plan(head=item) if isinstance(item, str) else item
         try:
             head = check_line(plan.head, rules, f"the heading of slide {i}")
             if generic(head) or vague(head, rules.subject):
@@ -350,12 +370,14 @@ def parse_outline(text: str, count: int, kinds: Sequence[ContentKind], rules: Ru
 # every slide as bullets: a small model does, and a deck of bullets is a wall of text).
 _CUES: tuple[tuple[ContentKind, re.Pattern[str]], ...] = (
     ("compare", re.compile(r"\bvs\.?\b|\bversus\b|\bcompar|\btrade-?offs?\b|pros and cons|"
-                           r"\bor\b.*\?|对比|比较|还是|优劣|利弊|异同", re.IGNORECASE)),
+                           r"\binstead of\b|\bor\b.*\?|对比|比较|还是|优劣|利弊|异同|相比",
+                           re.IGNORECASE)),
     ("timeline", re.compile(r"\bhistory\b|\btimeline\b|\bevolution\b|\bmilestones?\b|"
                             r"\bsince (?:1[5-9]|20)\d{2}\b|历程|发展史|里程碑|时间线",
                             re.IGNORECASE)),
     ("process", re.compile(r"^how\b|\bsteps?\b|\bprocess\b|\bworkflow\b|\bpipeline\b|"
-                           r"getting started|\broad ?map\b|\bdeploy|\bimplement|\bmigrat|"
+                           r"get(?:ting)? started|\bfirst steps\b|\bchecklist\b|\broad ?map\b|"
+                           r"\bdeploy|\bimplement|\bmigrat|"
                            r"\broll(?:ing)? ?out\b|\bset(?:ting)? up\b|如何|怎样|怎么|步骤|流程|"
                            r"路线|部署|落地|实施|迁移|上手", re.IGNORECASE)),
     ("kpi", re.compile(r"\bin numbers\b|\bby the numbers\b|\bkey figures\b|\bstatistics\b|"

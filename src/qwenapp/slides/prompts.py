@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..models.events import Message
+from .headings import sides_of
 from .language import Language
-from .outline import ContentKind, Outline
+from .outline import ContentKind, Outline, kinds_by_code
 from .sources import Passage
 
 __all__ = ["Brief", "alternatives_messages", "data_messages", "instruction_text",
@@ -53,6 +54,14 @@ _EN = {
         'and "kind": {kinds}. No two headings may say the same thing. Never write generic '
         "template wording."
     ),
+    "outline_heads": (
+        'In the JSON, "title" is the deck title, specific to the topic; "sub" is a one-line '
+        'subtitle; "slides" lists exactly {count} slide headings in a logical order, each at '
+        "most eight words on one distinct aspect. Where the topic allows, one heading "
+        'compares two named options (with "vs") and one gives the steps to take (beginning '
+        '"How to"). No two headings may say the same thing. Never write generic template '
+        "wording."
+    ),
     "kind_bullets": '"bullets" for key points',
     "kind_compare": '"compare" for two sides or options side by side',
     "kind_table": '"table" for facts about a few items in rows and columns',
@@ -72,6 +81,8 @@ _EN = {
     "compare": ('"left" and "right" are the two things compared, each with "head" (its short '
                 'name, not a slide heading) and "points" (two to four short points where they '
                 "differ)."),
+    "compare_sides": ('"left": two to four short points on {a}; "right": two to four short '
+                      "points on {b}; each point says where the two differ."),
     "table": ('"cols": two to four column names. "rows": two to four rows, one short cell per '
               "column."),
     "kpi": ('"stats": two to four key figures from the sources, each "v" (the figure as '
@@ -110,6 +121,12 @@ _ZH = {
         "列出正好 {count} 张内容幻灯片，每张有 \"head\"（不超过十五个字的具体标题，各讲主题的"
         "一个不同方面）和 \"kind\"：{kinds}。标题不能重复，也不要写空泛的模板文字。"
     ),
+    "outline_heads": (
+        "JSON 中，\"title\" 是紧扣主题的演示标题；\"sub\" 是一行副标题；\"slides\" 按合理顺序"
+        "列出正好 {count} 个幻灯片标题，每个不超过十五个字，各讲主题的一个不同方面。如主题允许，"
+        "其中一个标题对比两个具体的选项（标题中含“与”和“对比”），一个标题讲要采取的步骤（以“如何”"
+        "开头）。标题不能重复，也不要写空泛的模板文字。"
+    ),
     "kind_bullets": "\"bullets\" 表示要点",
     "kind_compare": "\"compare\" 表示两方面的对比",
     "kind_table": "\"table\" 表示用行列呈现几项事实",
@@ -126,6 +143,8 @@ _ZH = {
                 "补充标题而不是重复标题。"),
     "compare": ("\"left\" 和 \"right\" 是对比的两个对象，各有 \"head\"（对象的简短名称，不是幻灯片"
                 "标题）和 \"points\"（二到四条简短要点，说明两者的不同）。"),
+    "compare_sides": ("\"left\"：关于{a}的二到四条简短要点；\"right\"：关于{b}的二到四条简短要点；"
+                      "每条说明两者的不同。"),
     "table": "\"cols\"：二到四个列名。\"rows\"：二到四行，每行每列一个简短单元格。",
     "kpi": ("\"stats\"：资料中的二到四个关键数字，每个有 \"v\"（原文中的数字，如 45% 或 1.2 亿）"
             "和 \"l\"（它表示什么，几个字）。"),
@@ -181,8 +200,11 @@ def outline_messages(
         lines += [t["sources"], source_digest]
     if taken:
         lines.append(t["taken"].format(heads="; ".join(taken)))
-    kind_text = "; ".join(t[f"kind_{k}"] for k in kinds)
-    lines.append(t["outline"].format(count=count, kinds=kind_text))
+    if kinds_by_code(kinds):  # the headings decide the kinds: no kind asked for
+        lines.append(t["outline_heads"].format(count=count))
+    else:
+        kind_text = "; ".join(t[f"kind_{k}"] for k in kinds)
+        lines.append(t["outline"].format(count=count, kinds=kind_text))
     return [Message("system", t["system"]), Message("user", "\n".join(lines))]
 
 
@@ -209,7 +231,11 @@ def slide_messages(
         lines += [f"[{p.id}] {p.title}, {p.location}: {p.text}" for p in passages]
     if said:
         lines.append(t["said"].format(said=" / ".join(said)))
-    lines.append(t[kind])
+    sides = sides_of(heading) if kind == "compare" else None
+    if sides is not None:  # the columns are the two sides the heading names
+        lines.append(t["compare_sides"].format(a=sides[0], b=sides[1]))
+    else:
+        lines.append(t[kind])
     return [Message("system", t["system"]), Message("user", "\n".join(lines))]
 
 

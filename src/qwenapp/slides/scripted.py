@@ -132,16 +132,23 @@ def _content(props: dict[str, Any], zh: bool, index: int, heading: str,
 def _outline(schema: dict[str, Any], zh: bool, topic: str) -> dict[str, Any]:
     slides = schema["properties"]["slides"]
     count = int(slides["minItems"])
-    kinds = slides["items"]["properties"]["kind"]["enum"]
+    heads = _ZH_HEADS if zh else _EN_HEADS
+    out: dict[str, Any] = {"title": topic[:24] if zh else topic[:60],
+                           "sub": "面向团队的简报" if zh else "A briefing for the team"}
+    # kinds as a model that names them would give (the schema asks for headings only when
+    # the material holds no figures, quotes or dates: then the base kinds in turn)
+    kind = slides["items"].get("properties", {}).get("kind")
+    kinds = kind["enum"] if kind else ["bullets", "compare", "process", "table"]
     order = [k for k in ("bullets", "compare", "process", "table", "kpi", "quote", "timeline")
              if k in kinds]
-    heads = _ZH_HEADS if zh else _EN_HEADS
-    return {
-        "title": topic[:24] if zh else topic[:60],
-        "sub": "面向团队的简报" if zh else "A briefing for the team",
-        "slides": [{"head": heads[i % len(heads)], "kind": order[i % len(order)]}
-                   for i in range(count)],
-    }
+    out["slides"] = [{"head": heads[i % len(heads)], "kind": order[i % len(order)]}
+                     for i in range(count)]
+    return out
+    order = [k for k in ("bullets", "compare", "process", "table", "kpi", "quote", "timeline")
+             if k in kind["enum"]]
+    out["slides"] = [{"head": heads[i % len(heads)], "kind": order[i % len(order)]}
+                     for i in range(count)]
+    return out
 
 
 def _figures(text: str) -> list[str]:

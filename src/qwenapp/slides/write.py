@@ -50,7 +50,7 @@ from .events import (
     SlideWritten,
     StageReused,
 )
-from .headings import candidates, vague
+from .headings import candidates, sides_of, vague
 from .outline import (
     ContentKind,
     Invalid,
@@ -356,7 +356,8 @@ async def _attempts(job: Job, outline: Outline, i: int, heading: str, kind: Cont
         messages = slide_messages(job.brief, outline, i + 1, heading, kind, offered, said)
         if reason:
             messages = retry_note(messages, job.brief.language, reason)
-        text, tokens = await job.call(messages, slide_schema(kind, lim, ids, quotes),
+        sides = kind == "compare" and sides_of(heading) is not None
+        text, tokens = await job.call(messages, slide_schema(kind, lim, ids, quotes, sides),
                                       slide_budget(kind, lim, bool(ids)), attempt)
         job.stats.slide_tokens[i] += tokens
         try:

@@ -1,0 +1,131 @@
+"""Layouts chosen by content in topic decks (issue 15: five kinds in an 8-slide deck).
+
+The 1.5B labelled every slide of a topic deck "bullets" when asked for kinds, so a deck
+with no figures, quotes or dates in its material now asks for headings only, and the
+headings decide: one that sets two options side by side ("… vs …") is a comparison
+whose columns are the two sides it names (code's, not the model's: its own column
+names copied other slides' headings), one that gives steps ("How to …") a process.
+A process whose step names are the other slides' headings (the 0.5B's) is not shown
+with those names.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from qwenapp.models.events import GenerateOptions, Message
+from qwenapp.models.scripted import ScriptedModel
+from qwenapp.slides import DeckRequest, generate_deck
+from qwenapp.slides.content import parse_slide
+from qwenapp.slides.language import resolve_language
+from qwenapp.slides.outline import Invalid, PlannedSlide, Rules, limits_for, parse_outline
+from qwenapp.slides.prompts import instruction_text
+from qwenapp.slides.scripted import deck_responder
+
+TOPIC = "Why open-weight language models are gaining adoption among developers"
+HEADS = ["Lower costs than hosted APIs", "Open-weight models vs closed APIs",
+         "Keeping customer data in house", "Fine-tuning for a company's jargon",
+         "How to get started with open-weight models", "Community tooling and support"]
+
+
+def _rules(topic: str = TOPIC) -> Rules:
+    lang = resolve_language("", topic)
+    return Rules(lang, limits_for(lang), instruction_text(lang), subject=topic)
+
+
+def _heading(messages: Sequence[Message]) -> str:
+    m = re.search(r"content of slide \d+: [\"“](.+?)[\"”]", messages[-1].content)
+    return m.group(1) if m else ""
+
+
+def _deck(respond: Any) -> tuple[Any, list[Any]]:
+    async def go() -> list[Any]:
+        model = ScriptedModel(responder=respond)
+        return [ev async for ev in generate_deck(model, DeckRequest(TOPIC, slides=8,
+                                                                       parallel=1))]
+    events = asyncio.run(go())
+    return events[-1].deck, events
+
+
+def test_a_topic_outline_is_headings_only_and_the_headings_choose_the_kinds() -> None:
+    schemas: list[dict[str, Any]] = []
+    inner = deck_responder()
+
+    def respond(messages: Sequence[Message], options: GenerateOptions) -> Any:
+        schema = options.json_schema or {}
+        props = schema.get("properties", {})
+        schemas.append(schema)
+        if "slides" in props:
+            assert props["slides"]["items"] == {"type": "string"}  # no kind asked for
+            return {"title": "Open weights at work", "sub": "For developers",
+                    "slides": HEADS}
+        if "left" in props:
+            # the heading names the sides: the columns are not asked for their names
+            assert "head" not in props["left"]["properties"]
+            assert "closed APIs" in messages[-1].content
+            return {"left": {"points": ["Weights you can download and inspect",
+                                        "Run on your own hardware"]},
+                    "right": {"points": ["Billed per token by the provider",
+                                         "Changes when the vendor decides"]}}
+        return inner(messages, options)
+
+    deck, _ = _deck(respond)
+    kinds = {s.title: s.kind for s in deck.slides}
+    assert kinds["Open-weight models vs closed APIs"] == "compare"
+    assert kinds["How to get started with open-weight models"] == "process"
+    compare = next(s for s in deck.slides if s.kind == "compare")
+    assert compare.left is not None and compare.right is not None
+    assert (compare.left.heading, compare.right.heading) == ("Open-weight models",
+                                                              "Closed APIs")
+    assert len({s.kind for s in deck.slides}) >= 5  # title, agenda, bullets, compare, process
+
+
+def test_an_outline_with_kinds_is_still_read() -> None:
+    import json
+    text = json.dumps({"title": "Open weights", "sub": "",
+                       "slides": [{"head": HEADS[0], "kind": "compare"}, HEADS[2], HEADS[3]]})
+    o = parse_outline(text, 3, ["bullets", "compare", "process", "table"], _rules())
+    assert [s.heading for s in o.slides] == [HEADS[0], HEADS[2], HEADS[3]]
+    assert o.slides[0].kind == "compare"
+
+
+OTHERS = ["Lower costs than hosted APIs", "Keeping customer data in house",
+          "Fine-tuning for a company's jargon", "Community tooling and support"]
+
+
+def _process(steps: list[dict[str, str]]) -> str:
+    import json
+    return json.dumps({"steps": steps})
+
+
+def test_process_steps_named_after_other_slides_are_numbered() -> None:
+    text = _process([
+        {"l": "Lower costs than hosted APIs", "t": "Pick one internal use case to pilot"},
+        {"l": "Keeping customer data in house", "t": "Run a quantised model on a laptop"},
+        {"l": "Fine-tuning for a company's jargon", "t": "Measure answers against a test set"},
+    ])
+    planned = PlannedSlide("process", "How to get started with open-weight models")
+    s = parse_slide(text, planned, _rules(), others=OTHERS).slide
+    assert [st.label for st in s.steps] == ["Step 1", "Step 2", "Step 3"]
+    assert s.steps[0].text == "Pick one internal use case to pilot"
+
+
+def test_process_that_is_only_the_other_headings_is_refused() -> None:
+    text = _process([{"l": h, "t": h} for h in OTHERS[:3]])
+    planned = PlannedSlide("process", "How to get started with open-weight models")
+    with pytest.raises(Invalid, match="headings are not steps"):
+        parse_slide(text, planned, _rules(), others=OTHERS)
+
+
+def test_process_with_its_own_step_names_keeps_them() -> None:
+    text = _process([{"l": "Pilot", "t": "Pick one internal use case"},
+                     {"l": "Measure", "t": "Score answers against a test set"},
+                     {"l": "Scale", "t": "Serve the model to every team"}])
+    planned = PlannedSlide("process", "How to get started with open-weight models")
+    s = parse_slide(text, planned, _rules(), others=OTHERS).slide
+    assert [st.label for st in s.steps] == ["Pilot", "Measure", "Scale"]
