@@ -125,7 +125,7 @@ def test_a_stalled_job_goes_back_only_when_its_fence_is_free(db: Connection, pg_
                                                              tmp_path: Path) -> None:
     runner = _runner(db, tmp_path)
     queue = JobQueue(pg_url, stalled_after=5)
-    queue._runner = runner  # what work() sets
+    queue.bind(runner)
     job = runner.store.create("u1", "deck", "t", DECK, then=queue.enqueue)
 
     async def scenario() -> dict[str, Any]:
@@ -158,7 +158,7 @@ def test_the_sweep_enqueues_rows_the_queue_lacks(db: Connection, pg_url: str,
     """Jobs copied from SQLite (``db copy``) have a row but no queue job."""
     runner = _runner(db, tmp_path)
     queue = JobQueue(pg_url)
-    queue._runner = runner
+    queue.bind(runner)
     queued = runner.store.create("u1", "deck", "t", DECK)  # no queue job
     done = runner.store.create("u1", "deck", "t", DECK)
     runner.store.finish(done.id, "done", None, ("done", {"status": "done"}))

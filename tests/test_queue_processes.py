@@ -291,6 +291,19 @@ def _wait_queue_job_ended(url: str, job_id: str) -> None:
         conn.close()
 
 
+def test_db_migrate_installs_the_queue_once(tmp_path: Path, pg_server: PgServer) -> None:
+    url = pg_server.new_database(migrated=False)
+    env = _env(tmp_path / "home", url)
+    try:
+        outs = [subprocess.run([*qwenapp_cmd(), "db", "migrate"], env=env, capture_output=True,
+                               text=True, timeout=120) for _ in range(2)]
+    finally:
+        pg_server.drop_database(url)
+    assert all(r.returncode == 0 for r in outs), [r.stderr for r in outs]
+    assert "installed the job queue's tables" in outs[0].stdout
+    assert "is up to date" in outs[1].stdout and "job queue" not in outs[1].stdout
+
+
 def test_the_worker_and_no_local_jobs_need_postgres(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QWENAPP_")}
     env.update(QWENAPP_HOME=str(tmp_path / "home"))

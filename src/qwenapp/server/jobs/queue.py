@@ -154,10 +154,14 @@ class JobQueue:
 
     # -- what a worker does ---------------------------------------------------------------
 
+    def bind(self, runner: JobRunner) -> None:
+        """The runner this process's jobs and sweeps use (:meth:`work` binds it)."""
+        self._runner = runner
+
     async def work(self, runner: JobRunner, *, concurrency: int = 1, name: str = "qwenapp",
                    install_signal_handlers: bool = True) -> None:
         """Run jobs until cancelled (or, with signal handlers, until SIGINT/SIGTERM)."""
-        self._runner = runner
+        self.bind(runner)
         async with self.app.open_async():
             sweeper = asyncio.create_task(self._sweep_forever(), name="qwenapp-queue-sweep")
             try:
@@ -194,7 +198,7 @@ class JobQueue:
                 log.warning("job %s: its worker stopped; it goes back to the queue", job.lock)
                 back += 1
         added = 0
-        assert self._runner is not None
+        assert self._runner is not None, "bind() a runner first"
         store = self._runner.store
         orphans = [r[0] for r in store.conn.execute(
             "SELECT j.id FROM server_jobs j WHERE j.status IN ('queued', 'running') AND NOT "
