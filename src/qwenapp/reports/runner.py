@@ -22,6 +22,7 @@ from ..store.connection import Connection
 from .assemble import assemble, draft_warnings, frame_warning
 from .cite import cited_ids
 from .coverage import cover_sections, specific_terms, subject_words
+from .crosslang import SearchTerms, sources_language, translate_terms
 from .errors import NoSourcesError
 from .events import (
     Finished,
@@ -36,7 +37,7 @@ from .events import (
 )
 from .facts import plan_facts
 from .gather import SourceTools, gather
-from .language import label, resolve_language
+from .language import label, language_name, resolve_language
 from .model import Gathered, Plan, ReportRequest, SectionDraft, Summary
 from .plan import make_plan
 from .store import ReportStore
@@ -127,9 +128,30 @@ async def _stages(store: ReportStore, rid: str, backend: Backend, req: ReportReq
             raise NoSourcesError(f"no sources found: {why}",
                                  "add --docs, --url or --web, or pass --allow-uncited for a "
                                  "report without citations")
+        other = sources_language(gathered.passages, lang)
+        if other is not None:  # search the sources in their own language (.crosslang)
+            terms = await _bounded(translate_terms(backend, req.question, plan, other), t,
+                                   "the search terms")
+            again: Gathered | None = None
+            if terms is not None:
+                async for item in gather(req.model_copy(update={"question": terms.question}),
+                                         Plan(title=plan.title, sections=terms.sections),
+                                         tools):
+                    if isinstance(item, Gathered):
+                        again = item
+                store.save_stage(rid, "search", terms)
+            if terms is not None and again is not None and again.passages:
+                gathered = again
+                warnings.append(f"the sources are in {language_name(other)}: they were "
+                                "searched with the question and outline in that language")
+            else:
+                warnings.append(f"the sources are in {language_name(other)}, and the "
+                                "question could not be put into that language to search them")
+            yield Warned(warnings[-1])
         store.save_stage(rid, "gather", gathered)
     else:
         yield StageReused("gather")
+    terms = store.load_stage(rid, "search", SearchTerms)
     n_sources = len({p.source.locator for p in gathered.passages})
     yield PassagesReady(len(gathered.passages), n_sources)
     if not gathered.passages:
@@ -149,23 +171,27 @@ async def _stages(store: ReportStore, rid: str, backend: Backend, req: ReportReq
         else:
             todo.append(i)
     sem = asyncio.Semaphore(max(1, config.parallel))
+    # facts are chosen by the words of the sources' language when the question is in
+    # another (the search terms of .crosslang); the report keeps its own headings
+    asked = terms.sections if terms is not None else plan.sections
+    question = terms.question if terms is not None else req.question
     sections_in = [([s.heading, *s.questions],
                     [by_id[j] for j in (gathered.by_section[i] if i < len(gathered.by_section)
                                         else [])])
-                   for i, s in enumerate(plan.sections)]
+                   for i, s in enumerate(asked)]
     # every section answers the question it is part of: facts weigh the question's own
     # subject, and a section none of whose facts touches it gets facts that do, from
     # every passage of the report, or is flagged (see .coverage)
-    specific = specific_terms(req.question, gathered.passages)
-    planned = plan_facts(sections_in, req.question, FACTS[req.length], gathered.passages,
+    specific = specific_terms(question, gathered.passages)
+    planned = plan_facts(sections_in, question, FACTS[req.length], gathered.passages,
                          specific)
-    facts, flagged = cover_sections(planned, sections_in, req.question, FACTS[req.length],
+    facts, flagged = cover_sections(planned, sections_in, question, FACTS[req.length],
                                     gathered.passages, specific)
     for i in flagged:
         if i in todo and gathered.passages:
             warnings.append(f"section {plan.sections[i].heading!r}: none of its source "
                             "sentences speaks to the question's own subject ("
-                            + ", ".join(subject_words(req.question, specific)) + ")")
+                            + ", ".join(subject_words(question, specific)) + ")")
             yield Warned(warnings[-1])
 
     async def one(i: int) -> tuple[int, SectionDraft]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..language import is_cjk_text
+from ..language import detect, is_cjk_text
 from .sentences import names_in, numbers_in, stem_terms
 
 __all__ = ["SUPPORT_THRESHOLD", "Support", "script_of", "support"]
@@ -66,7 +66,10 @@ def support(sentence: str, passages: Sequence[str], question: str = "",
     low = (joined + "\n" + question).lower()
     missing_names = sorted(n for n in names_in(sentence, lang) if n not in low
                            and n.replace("-", " ") not in low)
+    # another language than the passage's: by script, or a Latin-script report over
+    # sources in another Latin-script language (a French report over an English manual;
+    # a French report over French sources is held to the word overlap like any other)
     cross = script_of(sentence) != script_of(joined) or (
-        not lang.startswith(("en", "zh")) and score < SUPPORT_THRESHOLD)
+        score < SUPPORT_THRESHOLD and lang.split("-")[0] != detect(joined))
     return Support(score=round(score, 3), missing_numbers=missing_numbers,
                    missing_names=missing_names, cross_language=cross)
