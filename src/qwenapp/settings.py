@@ -89,6 +89,18 @@ class Settings:
     # PostgreSQL for all state (QWENAPP_DATABASE_URL, or database_url = "postgresql://…");
     # None: the SQLite file in home (db_path). See docs/postgres.md.
     database_url: str | None = None
+    # where jobs write their files (decks, PDFs, DOCX, previews, saved stages), one folder
+    # per job: a shared mount when app processes and workers run on several machines
+    # (QWENAPP_ARTIFACTS_DIR, or artifacts_dir = "/mnt/qwenapp"); None: under home
+    artifacts_dir: Path | None = None
+
+    def jobs_dir(self, data_dir: Path | None = None) -> Path:
+        """The folder of the jobs' files: ``artifacts_dir``, else ``<data_dir>/jobs``.
+
+        ``data_dir`` is the server's (``$QWENAPP_HOME/server`` unless ``serve`` was
+        given another); every process that runs or serves jobs must see the same one.
+        """
+        return self.artifacts_dir or (data_dir or self.home / "server") / "jobs"
 
     @property
     def db_path(self) -> Path:
@@ -175,7 +187,23 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         search=str(env.get("QWENAPP_SEARCH") or cfg.get("search") or "duckduckgo"),
         search_keys={k: v for k, v in env.items() if k.endswith("_API_KEY") and v},
         database_url=_database_url(env, cfg, config_path),
+        artifacts_dir=_artifacts_dir(env, cfg, config_path),
     )
+
+
+def _artifacts_dir(env: Mapping[str, str], cfg: Mapping[str, Any],
+                   config_path: Path) -> Path | None:
+    raw = env.get("QWENAPP_ARTIFACTS_DIR") or cfg.get("artifacts_dir") or ""
+    if not isinstance(raw, str):
+        raise InputError(f"artifacts_dir in {config_path} must be a string (a folder)")
+    if not raw.strip():
+        return None
+    path = Path(raw.strip()).expanduser()
+    if not path.is_absolute():
+        raise InputError(f"the artifacts folder must be an absolute path, not {raw!r}",
+                         "name the shared folder every app process and worker mounts, "
+                         "e.g. QWENAPP_ARTIFACTS_DIR=/mnt/qwenapp/jobs")
+    return path
 
 
 def _database_url(env: Mapping[str, str], cfg: Mapping[str, Any],

@@ -87,7 +87,7 @@ def rm(state: AppState, username: str, yes: bool) -> None:
     for name in purged.uploads:
         (data / "uploads" / name).unlink(missing_ok=True)
     for job_id in purged.jobs:
-        shutil.rmtree(data / "jobs" / job_id, ignore_errors=True)
+        shutil.rmtree(state.settings.jobs_dir() / job_id, ignore_errors=True)
     click.echo(f"removed {user.username} ({purged.conversations} conversation(s), "
                f"{len(purged.uploads)} document(s), {len(purged.jobs)} job(s))")
 

@@ -4,7 +4,8 @@ An adapter like ``serve``: options become a :class:`~qwenapp.jobs.JobConfig`,
 the model backends are resolved (``-m scripted:…`` in tests, an endpoint or
 the embedded engine otherwise), and :func:`~qwenapp.server.jobs.worker.run_worker`
 takes jobs until SIGINT/SIGTERM. Start as many as the models can serve, on any
-machine that reaches the database and sees the app processes' job folder.
+machine that reaches the database and sees the app processes' job folder
+(``QWENAPP_ARTIFACTS_DIR``: one shared mount when they are on several machines).
 """
 
 from __future__ import annotations

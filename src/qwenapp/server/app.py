@@ -138,7 +138,7 @@ def create_app(
 
             ensure_schema(conn)
             queue = JobQueue(str(settings.database), stalled_after=stalled_after)
-        jobs = JobManager(store, job_kinds, services, data_dir / "jobs", limits, owners,
+        jobs = JobManager(store, job_kinds, services, settings.jobs_dir(data_dir), limits, owners,
                           queue=queue)
         if queue is not None:
             listener = EventListener(str(settings.database), jobs.wake, jobs.wake_all)

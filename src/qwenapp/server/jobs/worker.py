@@ -5,8 +5,9 @@ the :class:`~qwenapp.jobs.JobServices` a job needs exactly as an app process
 does (:func:`job_services`), and takes jobs from the durable queue
 (:class:`~.queue.JobQueue`) until it is told to stop. It serves no HTTP: its
 followers are in the app processes, which hear its events through the
-database. Job files go to ``$QWENAPP_HOME/server/jobs`` (or ``data_dir``):
-the app processes must see the same folder (one machine, or a shared mount).
+database. Job files go to :meth:`Settings.jobs_dir <qwenapp.settings.Settings.jobs_dir>`
+(``artifacts_dir`` when set, else ``$QWENAPP_HOME/server/jobs``): the app processes
+must see the same folder (one machine, or one shared mount on all of them).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ async def run_worker(settings: Settings, backends: Sequence[Backend], config: Jo
             job_kinds = {name: metered_kind(k, metrics) for name, k in job_kinds.items()}
             models = [MeteredBackend(b, metrics) for b in backends]
         services = job_services(conn, settings, ModelRegistry(models), config, store)
-        root = (data_dir or settings.home / "server") / "jobs"
+        root = settings.jobs_dir(data_dir)
         root.mkdir(parents=True, exist_ok=True)
         runner = JobRunner(store, job_kinds, services, root)
         queue = JobQueue(str(url), stalled_after=stalled_after, grace=grace)
