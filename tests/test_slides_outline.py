@@ -132,7 +132,7 @@ def test_schema_bounds_keep_answers_short() -> None:
     schema = outline_schema(5, ["bullets", "kpi"], lim)
     assert schema["properties"]["slides"]["minItems"] == schema["properties"]["slides"]["maxItems"]
     bullets = slide_schema("bullets", lim, ["S1", "S2"])
-    assert bullets["properties"]["points"]["maxItems"] == 5
+    assert bullets["properties"]["points"]["maxItems"] == 4
     assert bullets["properties"]["src"]["items"]["enum"] == ["S1", "S2"]
     for lang in (EN, ZH):
         for kind in ("bullets", "compare", "table", "kpi", "quote", "process", "timeline"):

@@ -130,11 +130,44 @@ def _frame(heading: str) -> tuple[str, int]:
     return " ".join(out), slot
 
 
+# Han characters that join or qualify and say nothing of a heading's subject
+_HAN_GLUE = re.compile(r"[的之与和及或等其]|以及|主要|关键|核心")
+
+
+def _core(heading: str, topic: str) -> tuple[str, frozenset[str]]:
+    """What a heading says about the topic: its Han text without the topic's characters
+    and joining ones, and its Latin words without the topic's and generic ones."""
+    rest = without_subject(heading, topic) if topic else heading
+    han = _HAN_GLUE.sub("", "".join(_HAN.findall(rest)))
+    words = frozenset(w.lower().rstrip("s") for w in _LATIN.findall(rest)
+                      if w.lower() not in _EN_GENERIC)
+    return han, words
+
+
+def _same_core(a: str, b: str, topic: str) -> bool:
+    """One heading's core within the other's, or the same characters reordered: the
+    1.5B's "开源大模型的透明度" beside "开源大模型的开放性与透明度" (a 的 and a 与 apart,
+    which the character pairs miss), "降低成本" / "成本的降低", "Data privacy" /
+    "Data privacy and security"."""
+    (ha, wa), (hb, wb) = _core(a, topic), _core(b, topic)
+    if ha and hb and not wa and not wb:
+        short, long_ = sorted((ha, hb), key=len)
+        if len(short) >= 2 and short in long_ and len(long_) - len(short) <= 3:
+            return True  # within, and the longer adds a word at most (not a whole subject)
+        common = sum(min(ha.count(c), hb.count(c)) for c in set(ha))
+        return len(short) >= 3 and 2 * common / (len(ha) + len(hb)) >= 0.85
+    if wa and wb and not ha and not hb:
+        short_w, long_w = sorted((wa, wb), key=len)
+        return len(short_w) >= 2 and short_w <= long_w and len(long_w) - len(short_w) <= 1
+    return False
+
+
 def alike(a: str, b: str, topic: str = "") -> bool:
     """Whether two headings name the same slide: near-identical words or character pairs
-    (with and without the topic's words), or the same generic template with a one-word
-    slot ("技术层面" / "经济层面", "Technical aspects" / "Social aspects")."""
-    if likeness(a, b) >= 0.75:
+    (with and without the topic's words), one's words or characters within the other's
+    (:func:`_same_core`), or the same generic template with a one-word slot ("技术层面" /
+    "经济层面", "Technical aspects" / "Social aspects")."""
+    if likeness(a, b) >= 0.75 or _same_core(a, b, topic):
         return True
     if topic:
         sa, sb = without_subject(a, topic), without_subject(b, topic)
@@ -212,7 +245,14 @@ def sides_of(heading: str) -> tuple[str, str] | None:
     if m is None:
         return None
     a, b = m.group("a").strip(" :：,，"), m.group("b").strip(" :：,，")
+    # "Comparing Open-Weight vs. Fine-Tuned Models" (the 1.5B): the side is "Open-Weight"
+    a = re.sub(r"^(?:comparing|compare|comparison of|choosing between|choosing|对比|比较)\s*",
+               "", a, flags=re.IGNORECASE).strip(" :：,，")
     b = re.sub(r"(?:的)?(?:对比|比较|之争|之别|差异)$", "", b).strip()
     if not a or not b or a.lower() == b.lower():
         return None
+    wa, wb = a.split(), b.split()
+    if not _HAN.search(a + b) and len(wa) == 1 and len(wb) >= 2 and \
+            wb[-1].lower() not in a.lower():
+        a = f"{a} {wb[-1]}"  # "Open-Weight vs. Fine-Tuned Models": "Open-Weight Models"
     return a[0].upper() + a[1:], b[0].upper() + b[1:]  # column headings: "Closed APIs"

@@ -22,7 +22,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from ..jsontext import json_in
-from .checks import clean_line, copied_instruction, placeholder_reason, truncated
+from .checks import (
+    clean_line,
+    copied_instruction,
+    placeholder_reason,
+    tokens,
+    truncated,
+    without_subject,
+)
 from .headings import alike, vague
 from .language import Language, in_language
 from .sources import Passage
@@ -199,7 +206,9 @@ def slide_schema(kind: ContentKind, lim: Limits, source_ids: Sequence[str] = (),
     elif kind in ("process", "timeline"):
         props["steps"] = _arr(_obj({"l": _str(), "t": _str()}), 3, 5)
     else:
-        props["points"] = _arr(_str(), 3, 5)
+        # three or four: what a slide shows as cards; a fifth point was 20 tokens (two
+        # seconds of the 1.5B on two cores) and pushed the slide into rows
+        props["points"] = _arr(_str(), 3, 4)
     # no "notes": the speaker notes are the slide's own words and its sources, by code
     # (a one-sentence note was a third of a slide's tokens, and the seconds they cost)
     return _obj(props)
@@ -222,7 +231,7 @@ def shorten_schema(count: int) -> dict[str, Any]:
 def slide_budget(kind: ContentKind, lim: Limits, with_sources: bool) -> int:
     """``max_tokens`` for one slide: the schema's longest sensible answer, no more."""
     chars, items = {
-        "bullets": (5 * lim.point, 6),
+        "bullets": (4 * lim.point, 5),
         "compare": (8 * _short(lim) + 2 * lim.heading // 2, 11),
         "table": (20 * lim.cell, 25),
         "kpi": (4 * (lim.cell + lim.point // 2), 10),
@@ -305,6 +314,28 @@ _GENERIC = re.compile(
     r"应用|特点|未来|未来展望)\W*$", re.IGNORECASE)
 
 
+# "Conclusion: Open-Weight Models: The Future of NLP" (the 1.5B): the label goes
+_LABEL = re.compile(r"^(?:introduction|intro|conclusions?|summary|overview|background|"
+                    r"引言|概述|总结|结论|背景)\s*[:：]\s*(?=\S.{7,})", re.IGNORECASE)
+_FRAMING = re.compile(r"\b(?:introduction|intro|overview|summary|conclusions?|background|"
+                      r"recap|wrap-up)\b|引言|概述|简介|总结|结论|回顾", re.IGNORECASE)
+
+
+def _unlabelled(heading: str) -> str:
+    return _LABEL.sub("", heading, count=1)
+
+
+def framing(heading: str, topic: str) -> bool:
+    """An introduction, overview or conclusion of the topic ("Introduction: Overview of
+    Open-Weight Models"): the deck's own title, agenda and closing slides frame it, and
+    such a slide restated the next one (the 1.5B's en-topic deck, 2026-12-03: its second
+    slide was replaced twice for repeating the first)."""
+    if not _FRAMING.search(heading):
+        return False
+    rest = _FRAMING.sub(" ", without_subject(heading, topic) if topic else heading)
+    return vague(rest) or not tokens(rest)
+
+
 def generic(heading: str) -> bool:
     """A heading that could top a slide of any deck ("Overview", "Conclusion")."""
     return bool(_GENERIC.match(heading.strip()))
@@ -316,7 +347,7 @@ def same_heading(a: str, b: str, topic: str = "") -> bool:
     return alike(a, b, topic)
 
 
-__all__ += ["BASE_KINDS", "PLANNED_KINDS", "generic", "kinds_by_code", "same_heading"]
+__all__ += ["BASE_KINDS", "PLANNED_KINDS", "framing", "generic", "kinds_by_code", "same_heading"]
 
 
 def parse_outline(text: str, count: int, kinds: Sequence[ContentKind], rules: Rules,
@@ -343,7 +374,8 @@ def parse_outline(text: str, count: int, kinds: Sequence[ContentKind], rules: Ru
         plan = _Plan(head=item) if isinstance(item, str) else item
         try:
             head = check_line(plan.head, rules, f"the heading of slide {i}")
-            if generic(head) or vague(head, rules.subject):
+            head = _unlabelled(head)
+            if generic(head) or vague(head, rules.subject) or framing(head, rules.subject):
                 vaguer.append(head)
                 continue
             if truncated(plan.head.strip()) or truncated(head):

@@ -59,8 +59,9 @@ _EN = {
         'subtitle; "slides" lists exactly {count} slide headings in a logical order, each at '
         "most eight words on one distinct aspect. Where the topic allows, one heading "
         'compares two named options (with "vs") and one gives the steps to take (beginning '
-        '"How to"). No two headings may say the same thing. Never write generic template '
-        "wording."
+        '"How to"). No introduction, overview or conclusion slide (the deck has its own '
+        "title, agenda and closing slides). No two headings may say the same thing. Never "
+        "write generic template wording."
     ),
     "kind_bullets": '"bullets" for key points',
     "kind_compare": '"compare" for two sides or options side by side',
@@ -76,7 +77,7 @@ _EN = {
         'Use only facts from these sources, and list the ids of the sources you use in "src":'
     ),
     "said": "Already said on other slides (say something else): {said}",
-    "bullets": ('"points": three to five short, concrete points of at most twelve words each, '
+    "bullets": ('"points": three or four short, concrete points of at most twelve words each, '
                 "each a complete statement that adds to the heading, not a copy of it."),
     "compare": ('"left" and "right" are the two things compared, each with "head" (its short '
                 'name, not a slide heading) and "points" (two to four short points where they '
@@ -125,7 +126,8 @@ _ZH = {
         "JSON 中，\"title\" 是紧扣主题的演示标题；\"sub\" 是一行副标题；\"slides\" 按合理顺序"
         "列出正好 {count} 个幻灯片标题，每个不超过十五个字，各讲主题的一个不同方面。如主题允许，"
         "其中一个标题对比两个具体的选项（标题中含“与”和“对比”），一个标题讲要采取的步骤（以“如何”"
-        "开头）。标题不能重复，也不要写空泛的模板文字。"
+        "开头）。不要引言、概述或总结页（演示文稿另有封面、目录和结束页）。标题不能重复，"
+        "也不要写空泛的模板文字。"
     ),
     "kind_bullets": "\"bullets\" 表示要点",
     "kind_compare": "\"compare\" 表示两方面的对比",
@@ -139,7 +141,7 @@ _ZH = {
     "write": "现在撰写第 {index} 张幻灯片的内容：“{heading}”。",
     "cite": "只使用以下资料中的事实，并在 \"src\" 中列出所用资料的编号：",
     "said": "其他幻灯片已经说过（请说别的）：{said}",
-    "bullets": ("\"points\"：三到五条简短、具体的要点，每条不超过二十五个字，每条都是完整的陈述，"
+    "bullets": ("\"points\"：三到四条简短、具体的要点，每条不超过二十五个字，每条都是完整的陈述，"
                 "补充标题而不是重复标题。"),
     "compare": ("\"left\" 和 \"right\" 是对比的两个对象，各有 \"head\"（对象的简短名称，不是幻灯片"
                 "标题）和 \"points\"（二到四条简短要点，说明两者的不同）。"),

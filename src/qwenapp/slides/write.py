@@ -59,6 +59,7 @@ from .outline import (
     Rules,
     check_line,
     data_schema,
+    framing,
     generic,
     heads_schema,
     outline_from_json,
@@ -286,7 +287,9 @@ async def plan_outline(job: Job, count: int, kinds: Sequence[ContentKind],
     if saved is not None:
         return outline_from_json(json.dumps(saved))
     lim = job.rules.limits
-    asked = count + 1  # a spare: for a heading that repeats the title, or a slide dropped
+    # spares: for a heading that repeats the title or frames the deck, or a slide dropped
+    # (a heading is about 12 tokens; asking for more later is a call of its own)
+    asked = count + (2 if count >= 5 else 1)
     messages = outline_messages(job.brief, asked, kinds, digest(job.passages, 1800), taken)
     schema = outline_schema(asked, kinds, lim)
     budget = int((asked * (lim.heading + 24) + 2 * lim.heading + 60) / lim.chars_per_token) + 40
@@ -493,7 +496,8 @@ def _usable(job: Job, head: str, covered: Sequence[str], title: str) -> str | No
     except Invalid:
         return None
     topic = job.brief.topic
-    if truncated(line) or generic(line) or vague(line, topic) or len(line) > \
+    if truncated(line) or generic(line) or vague(line, topic) or framing(line, topic) or \
+            len(line) > \
             job.rules.limits.heading * 1.5:
         return None
     if any(same_heading(line, c, topic) for c in (*covered, title, topic)):
