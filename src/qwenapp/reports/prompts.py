@@ -151,5 +151,5 @@ def frame_messages(req: ReportRequest, lang: str, findings: Sequence[str], kind:
     )
     lines = "\n".join(f"{i}. {p.strip()}" for i, p in enumerate(findings, start=1))
     user = (f"Research question: {req.question}{_notes(req)}\n\nFindings:\n{lines}\n\n"
-            f"Write {what}, in {sentences} sentences, in {name}.")
+            f"Write the {kind}: {what}, in {sentences} sentences, in {name}.")
     return [Message("system", system), Message("user", user)]
