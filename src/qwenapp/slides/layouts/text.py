@@ -120,7 +120,10 @@ def compare(p: Planner, s: Slide) -> list[SlidePlan]:
     cols = (s.left.bullets, s.right.bullets)
     top = body.y + head_h
     inner = Frame(0, 0, colw - 2 * PAD, body.bottom - top - 2 * PAD)
-    found = [p.fits(c, inner, 24, MIN_BODY, bullets=True) for c in cols]
+    # few short points large (the 1.5B's two-point columns at 24 pt left half of each
+    # column empty), many at the legible size that fits
+    hi = 30 if max(len(c) for c in cols) <= 3 else 24
+    found = [p.fits(c, inner, hi, MIN_BODY, bullets=True) for c in cols]
     if any(sz is None for sz in found) and p.allow_split and max(len(c) for c in cols) > 1:
         return split(p, s)
     size = min(
@@ -130,17 +133,19 @@ def compare(p: Planner, s: Slide) -> list[SlidePlan]:
                                         many=f"{side} bullets")
         for sz, c, side in zip(found, cols, ("left", "right"), strict=True))
     need = max(p.height(c, inner.w + 0, size, bullets=True) for c in cols)
-    h = min(body.h, max(body.h * 0.75, head_h + need + 2 * PAD))
+    h = min(body.h, max(body.h * 0.6, head_h + need + 2 * PAD))
+    y = body.y + (body.h - h) / 2  # centred, as cards are: no empty band below
     items: list[Item] = []
     for k, (head, col) in enumerate(zip(heads, cols, strict=True)):
         x = body.x + k * (colw + GAP)
         fill: Colour = "accent" if k == 0 else "accent2"
-        items.append(Shape(Frame(x, body.y, colw, h), card_kind(p), "surface", behind=True))
-        items.append(TextBox(Frame(x, body.y, colw, head_h), (head,), hsize, "heading",
+        items.append(Shape(Frame(x, y, colw, h), card_kind(p), "surface", behind=True))
+        items.append(TextBox(Frame(x, y, colw, head_h), (head,), hsize, "heading",
                              bold=True, anchor="middle", colour="on_accent", fill=fill,
                              shape="rect"))
-        items.append(TextBox(Frame(x + PAD, top + PAD, colw - 2 * PAD, h - head_h - 2 * PAD),
-                             tuple(col), size, "body", bullets=True))
+        items.append(TextBox(Frame(x + PAD, y + head_h + PAD, colw - 2 * PAD,
+                                   h - head_h - 2 * PAD), tuple(col), size, "body",
+                             bullets=True))
     return [content(p, s, items)]
 
 

@@ -86,20 +86,26 @@ def process(p: Planner, s: Slide) -> list[SlidePlan]:
     lsize = min(p.fit([st.label], label_f, 20, MIN_SMALL, labels=f"the name of step {i}",
                       bold=True) for i, st in enumerate(s.steps, 1))
     texts = [st.text for st in s.steps]
-    top = body.y + ch + 18
-    tf = Frame(0, 0, w - 4, body.bottom - top - PAD)
-    tsize = min((p.fit([t], tf, 24, MIN_BODY if n <= 4 else MIN_SMALL,
+    room = body.h - ch - 18  # below the chevrons
+    tf = Frame(0, 0, w - 4, room - PAD)
+    tsize = min((p.fit([t], tf, 28, MIN_BODY if n <= 4 else MIN_SMALL,
                        labels=f"the text of step {i}")
                  for i, t in enumerate(texts, 1) if t), default=16.0)
+    # panels as tall as the longest text needs (at least 60 % of the room), chevrons and
+    # panels centred in the body: body-high panels left the lower half of the 1.5B's
+    # three-step slides empty below short sentences
+    need = max((p.height([t], w - 4, tsize) for t in texts if t), default=0.0)
+    panel_h = min(room, max(room * 0.6, need + PAD * 1.5))
+    y0 = body.y + (room - panel_h) / 2
+    top = y0 + ch + 18
     items: list[Item] = []
     for i, st in enumerate(s.steps):
         x = body.x + i * (w + gap)
         kind: ShapeKind = "pentagon" if i == 0 else "chevron"
-        items.append(TextBox(Frame(x, body.y, w, ch), (st.label,), lsize, "label", bold=True,
+        items.append(TextBox(Frame(x, y0, w, ch), (st.label,), lsize, "label", bold=True,
                              align="center", anchor="middle", colour="on_accent",
                              fill="accent" if i % 2 == 0 else "accent2", shape=kind))
         if st.text:
-            panel_h = body.bottom - top  # to the foot of the body: no empty band below
             items.append(Shape(Frame(x, top, w, panel_h), card_kind(p), "surface", behind=True))
             items.append(TextBox(Frame(x + 2, top + PAD / 2, w - 4, panel_h - PAD),
                                  (st.text,), tsize, "body"))
