@@ -129,3 +129,42 @@ def test_process_with_its_own_step_names_keeps_them() -> None:
     planned = PlannedSlide("process", "How to get started with open-weight models")
     s = parse_slide(text, planned, _rules(), others=OTHERS).slide
     assert [st.label for st in s.steps] == ["Pilot", "Measure", "Scale"]
+
+
+# The 1.5B's outline for TOPIC (bench/deck_quality.py en-topic, 2026-12-03, before this
+# change): an introduction that the next slide restated (replaced twice), a heading that
+# names only the topic, and a conclusion under a label.
+REAL = ["Introduction: Overview of Open-Weight Models", "Advantages of Open-Weight Models",
+        "Comparing Open-Weight vs. Fine-Tuned Models", "How to Choose Open-Weight Models",
+        "Conclusion: Open-Weight Models: The Future of Natural Language Processing",
+        "Why Open-Weight Models are Not Cost-Effective"]
+
+
+def test_the_real_outline_loses_its_framing_and_its_bare_heading_goes_to_the_spares() -> None:
+    import json
+    text = json.dumps({"title": "Open-Weight Models for Developers", "sub": "", "slides": REAL})
+    o = parse_outline(text, 4, ["bullets", "compare", "process", "table"], _rules())
+    heads = [s.heading for s in o.slides]
+    assert "Introduction: Overview of Open-Weight Models" not in heads  # framing: dropped
+    assert heads == ["Comparing Open-Weight vs. Fine-Tuned Models",
+                     "How to Choose Open-Weight Models",
+                     "Open-Weight Models: The Future of Natural Language Processing",  # unlabelled
+                     "Why Open-Weight Models are Not Cost-Effective"]
+    assert "Advantages of Open-Weight Models" not in heads  # names only the topic: a spare
+    kinds = {s.heading: s.kind for s in o.slides}
+    assert kinds["Comparing Open-Weight vs. Fine-Tuned Models"] == "compare"
+    assert kinds["How to Choose Open-Weight Models"] == "process"
+    from qwenapp.slides.headings import sides_of
+    assert sides_of("Comparing Open-Weight vs. Fine-Tuned Models") == ("Open-Weight Models",
+                                                                       "Fine-Tuned Models")
+
+
+def test_replacement_headings_that_name_only_the_topic_are_not_used() -> None:
+    from qwenapp.slides.headings import bare
+    # the alternatives the 1.5B wrote for its repeated slides (same run)
+    for h in ("What is the significance of open-weight models?",
+              "What are some advantages of using open-weight models?"):
+        assert bare(h, TOPIC)
+    for h in ("Who gains most from open-weight language models", "Lower costs than hosted APIs",
+              "How to Choose Open-Weight Models"):
+        assert not bare(h, TOPIC)

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 from .checks import likeness, tokens, without_subject
 
-__all__ = ["alike", "candidates", "sides_of", "subject_of", "vague"]
+__all__ = ["alike", "bare", "candidates", "sides_of", "subject_of", "vague"]
 
 def _split(words: str) -> list[str]:
     return words.split()
@@ -48,6 +48,7 @@ general basic basics fundamentals concept concepts definition definitions scope 
 current present past next steps step process timeline history comparison data figures
 combination integration relationship relation between together final thoughts takeaways
 takeaway lessons lesson q a questions agenda thank you popular popularity important
+some various several many different other using significant do does
 """))
 
 # Chinese generic words, longest first (removed from a heading before what is left is judged)
@@ -94,6 +95,17 @@ def vague(heading: str, topic: str = "") -> bool:
         lowered = {w.lower() for w in _LATIN.findall(heading)}
         if lowered & tw or {w.rstrip("s") for w in lowered} & tw or _han_pairs(heading) & tp:
             return False
+    return not words and len(han) < 2
+
+
+def bare(heading: str, topic: str) -> bool:
+    """A heading that names the topic and nothing else but generic words ("Advantages of
+    Open-Weight Models", "What is the significance of open-weight models?", "开源大模型的
+    未来发展趋势"). Such slides say what the others say: the 1.5B's en-topic deck
+    (2026-12-03) wrote two of them and replaced each twice, with more of the same."""
+    if not topic:
+        return False
+    words, han = _stem(without_subject(heading, topic))
     return not words and len(han) < 2
 
 

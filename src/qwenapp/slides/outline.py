@@ -30,7 +30,7 @@ from .checks import (
     truncated,
     without_subject,
 )
-from .headings import alike, vague
+from .headings import alike, bare, vague
 from .language import Language, in_language
 from .sources import Passage
 
@@ -394,6 +394,9 @@ def parse_outline(text: str, count: int, kinds: Sequence[ContentKind], rules: Ru
                "topic") if vaguer else ""
         raise Invalid(f"only {len(slides)} distinct, usable slide headings, {count} needed{why}")
     _whole([title, *(s.heading for s in slides)], rules, "the outline")
+    # headings that name only the topic go last, so the spares are those (no call)
+    slides = ([x for x in slides if not bare(x.heading, rules.subject)]
+              + [x for x in slides if bare(x.heading, rules.subject)])
     spares = tuple(s.heading for s in slides[count:])
     return Outline(title, subtitle, tuple(_balance(_vary(slides[:count], kinds))), spares)
 

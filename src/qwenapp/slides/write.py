@@ -50,7 +50,7 @@ from .events import (
     SlideWritten,
     StageReused,
 )
-from .headings import candidates, sides_of, vague
+from .headings import bare, candidates, sides_of, vague
 from .outline import (
     ContentKind,
     Invalid,
@@ -497,6 +497,7 @@ def _usable(job: Job, head: str, covered: Sequence[str], title: str) -> str | No
         return None
     topic = job.brief.topic
     if truncated(line) or generic(line) or vague(line, topic) or framing(line, topic) or \
+            bare(line, topic) or \
             len(line) > \
             job.rules.limits.heading * 1.5:
         return None
