@@ -183,3 +183,14 @@ def test_the_reports_question_is_not_wedged_into_a_fact_under_a_section_of_other
                   asked="处理敏感个人信息需要满足哪些条件？")
     assert [s.origin for s in out.sentences] == ["extract"]  # the fact itself, quoted
     assert "敏感" not in out.sentences[0].text
+
+
+def test_a_tables_legend_and_a_sentence_cut_after_an_abbreviation_are_not_facts() -> None:
+    """Two "findings" of the 1.5B's report on Riis's death rates."""
+    text = ("Key A = Five years old and over. The wretched pile harbored no less than forty "
+            "families, and the annual rate of deaths was officially stated to be 75 in 1,000. "
+            "These figures speak for themselves, when it is shown that in the model tenement "
+            "across the way at Nos.")
+    said = [s for _, s in candidate_sentences(_p(1, text))]
+    assert said == ["The wretched pile harbored no less than forty families, and the annual "
+                    "rate of deaths was officially stated to be 75 in 1,000."]

@@ -85,7 +85,12 @@ _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _EMPHASIS = re.compile(r"(?<!\w)[*_`]{1,3}(?=\S)|(?<=\S)[*_`]{1,3}(?!\w)")
 _NOT_A_FACT = re.compile(r"(?i)^(?:sources?|citation|cite as|see also|license|licence|doi|"
                          r"references?|copyright|isbn|url|e-?mail|tel|fax)\b\s*[:：]|"
-                         r"https?://|www\.|doi\.org|\b[A-Z]\.\s?[A-Z]?\.?,\s.*\(\d{4}\)")
+                         r"https?://|www\.|doi\.org|\b[A-Z]\.\s?[A-Z]?\.?,\s.*\(\d{4}\)"
+                         # a table's legend ("Key A = Five years old and over."), and a
+                         # sentence the splitter cut after an abbreviation ("... in the
+                         # model tenement across the way at Nos.")
+                         r"|\s=\s|(?-i:\b(?:Nos?|Mr|Mrs|Messrs|Dr|St|Mt|Ft|Gen|Col|Capt|"
+                         r"Rev|Hon|vs|cf|pp|Vol|Fig)\.)$")
 
 
 _FOOTNOTE = re.compile(r"\s*(?:\[\d{1,3}\]|\[\^\d{1,3}\]|【\d{1,3}】)")
