@@ -81,7 +81,7 @@ SLOW_MODULES = frozenset({
     "test_pdf_tables", "test_ocr_reread", "test_ocr_notes_web", "test_db_cli",
     "test_server_jobs_pg", "test_server_pg", "test_report_revisions_api",
     "test_web_report_revise", "test_server_ops_pg", "test_server_ops_cli",
-    "test_queue_processes",
+    "test_queue_processes", "test_artifacts_shared", "test_stream_owner_processes",
 })
 
 

@@ -98,7 +98,9 @@ def uvicorn_config(app: Any, log_level: str = "info") -> Any:
                    "On SQLite jobs always run here.")
 @click.option("--stalled-after", default=30.0, show_default=True,
               type=click.FloatRange(1, 3600), metavar="SECONDS",
-              help="On PostgreSQL: a worker silent this long has its jobs taken by another.")
+              help="On PostgreSQL: a worker silent this long has its jobs taken by another. "
+                   "An app process silent this long has its streaming chat answers marked "
+                   "interrupted by the others (it beats every third of it).")
 @click.option("--web/--no-web", default=False, show_default=True,
               help="Let reports read web pages and search the web (private addresses only "
                    "with --allow-host).")

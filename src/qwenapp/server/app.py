@@ -23,13 +23,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from ..errors import QwenappError
+from ..errors import QwenappError, StorageError
 from ..jobs import JobConfig, JobKind, default_kinds
 from ..library import Embedder, Library
 from ..models.base import Backend
 from ..settings import Settings
 from ..store import ConversationStore, open_db
 from ..store.connection import dialect_of
+from ..store.stream_owners import StreamOwners
 from . import (
     account_api,
     chat_api,
@@ -63,6 +64,7 @@ from .ops import OpsConfig
 from .ownership import Ownership
 from .registry import ModelRegistry
 from .state import ServerState
+from .stream_owner import keep_owning
 from .uploads import remove_orphans
 from .users import UserStore
 
@@ -102,7 +104,9 @@ def create_app(
     runs up to ``limits.running_jobs`` of them itself unless ``local_jobs`` is false
     (then only ``qwenapp worker`` processes do); ``stalled_after``: seconds without a
     worker's heartbeat before its jobs go to another. On SQLite jobs are tasks of
-    this process, as they always were.
+    this process, as they always were. ``stalled_after`` is also how long an app
+    process may go silent before the chat answers it streams are marked interrupted
+    by the others (:mod:`qwenapp.store.stream_owners`).
     """
     config = config or ServerConfig()
     ops = ops or OpsConfig()
@@ -128,6 +132,8 @@ def create_app(
         limits = config.limits
         library = Library(conn, limits=settings.documents.limits())  # OCR options too
         owners = Ownership(conn)
+        streamers = StreamOwners(conn, stale_after=stalled_after)
+        owner = streamers.register()  # the answers this process streams carry it
         store = JobStore(conn)
         services = job_services(conn, settings, registry, _job_config(config), store,
                                 library=library, owners=owners)
@@ -144,7 +150,8 @@ def create_app(
             listener = EventListener(str(settings.database), jobs.wake, jobs.wake_all)
             listener.start()
         state = ServerState(
-            settings=settings, config=config, conn=conn, store=ConversationStore(conn),
+            settings=settings, config=config, conn=conn,
+            store=ConversationStore(conn, owner=owner),
             library=library, users=UserStore(conn, hasher), owners=owners, models=registry,
             streams=StreamLimiter(limits.streams_per_user,
                                   Gate(limits.active_streams, limits.queued_streams)),
@@ -154,8 +161,10 @@ def create_app(
             jobs=jobs, data_dir=data_dir, tools=tools, approvals=Approvals())
         app.state.server = state
         meter.bind(conn)
-        # leftovers of a hard kill: answers left "streaming", half-done uploads
-        state.store.interrupt_streaming()
+        # leftovers of a hard kill: answers left "streaming" by a process that is gone
+        # (not those another live app process streams), half-done uploads
+        streamers.interrupt_orphans(unowned=True)
+        beating = asyncio.ensure_future(keep_owning(streamers, owner))
         remove_orphans(state.uploads_dir, conn)
         jobs.recover()
         working = None
@@ -167,6 +176,9 @@ def create_app(
         try:
             yield
         finally:
+            beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beating
             starting.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await starting
@@ -179,6 +191,8 @@ def create_app(
                 await listener.aclose()
             await jobs.shutdown()
             meter.unbind()
+            with contextlib.suppress(StorageError):  # else: swept as silent by the others
+                streamers.release(owner)
             conn.close()
             logs.uninstall()
 

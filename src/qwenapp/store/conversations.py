@@ -162,6 +162,10 @@ def _message(row: Row) -> StoredMessage:
     )
 
 
+# what marks a streamed answer as cut off (the text saved so far is kept)
+INTERRUPTED: Final = ("status = 'interrupted', "
+                      "finish_reason = coalesce(finish_reason, 'interrupted')")
+
 _CONVERSATION_COLUMNS = (
     "c.id, c.title, c.model, c.system_prompt, c.created_at, c.updated_at, "
     "(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count"
@@ -176,8 +180,12 @@ _MESSAGE_COLUMNS = (
 class ConversationStore:
     """Conversations in an open database (see :func:`~qwenapp.store.db.open_db`)."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, owner: str | None = None) -> None:
+        """``owner``: the :class:`~.stream_owners.StreamOwners` id of this process, put
+        on the answers it streams (an app process; ``None``: unowned, as ``qwenapp chat``).
+        """
         self._conn = conn
+        self.owner = owner
         if isinstance(conn, sqlite3.Connection):  # PostgreSQL rows are named already
             conn.row_factory = sqlite3.Row
         self._path = db_path_of(conn)
@@ -336,9 +344,10 @@ class ConversationStore:
             c.execute(
                 "INSERT INTO messages (id, conversation_id, parent_id, role, content, reasoning,"
                 " model, prompt_tokens, completion_tokens, finish_reason, status, created_at,"
-                " cached_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " cached_tokens, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (msg.id, cid, parent_id, role, content, reasoning, model, msg.prompt_tokens,
-                 msg.completion_tokens, finish_reason, status, _ts(now), msg.cached_tokens),
+                 msg.completion_tokens, finish_reason, status, _ts(now), msg.cached_tokens,
+                 self.owner if status == "streaming" else None),
             )
             self._touch(cid, now)
             title = title_from(content) if role == "user" else ""
@@ -389,17 +398,14 @@ class ConversationStore:
     def interrupt_streaming(self) -> int:
         """Mark every answer still ``streaming`` as ``interrupted``; returns how many.
 
-        Called when a server starts: no answer of this process is in flight yet, so
-        a ``streaming`` row is one a hard kill (``kill -9``, a power cut) left
-        behind, and it would otherwise say "still being written" forever. What was
-        saved (at most a second behind, see :mod:`qwenapp.chat.assistant`) is kept,
-        as Ctrl-C keeps it. (A ``qwenapp chat`` streaming at that very moment sets
-        its own final status when it finishes.)
+        For one process alone on its database (a test, a tool): an app process sharing
+        the database with others interrupts only the answers of processes that are gone
+        (:meth:`StreamOwners.interrupt_orphans <.stream_owners.StreamOwners.interrupt_orphans>`).
+        What was saved (at most a second behind, see :mod:`qwenapp.chat.assistant`) is
+        kept, as Ctrl-C keeps it.
         """
         with self._write() as c:
-            cur = c.execute("UPDATE messages SET status = 'interrupted', "
-                            "finish_reason = coalesce(finish_reason, 'interrupted') "
-                            "WHERE status = 'streaming'")
+            cur = c.execute(f"UPDATE messages SET {INTERRUPTED} WHERE status = 'streaming'")
             return int(cur.rowcount)
 
     def message(self, message_id: str) -> StoredMessage:
