@@ -168,3 +168,31 @@ def test_replacement_headings_that_name_only_the_topic_are_not_used() -> None:
     for h in ("Who gains most from open-weight language models", "Lower costs than hosted APIs",
               "How to Choose Open-Weight Models"):
         assert not bare(h, TOPIC)
+
+
+def test_a_process_step_that_repeats_an_earlier_point_is_left_out() -> None:
+    """The 1.5B's en-topic deck (2026-12-03): its process's first step was slide 3's last
+    bullet with "They" made "Open-Weight models"."""
+    inner = deck_responder()
+    said = "They are also more robust and can handle more complex tasks than smaller models."
+
+    def respond(messages: Sequence[Message], options: GenerateOptions) -> Any:
+        props = (options.json_schema or {}).get("properties", {})
+        if "slides" in props:
+            return {"title": "Open weights at work", "sub": "", "slides": HEADS}
+        head = _heading(messages)
+        if head == HEADS[0]:
+            return {"points": ["Open-Weight models are trained on a vast amount of text.",
+                               "They cost nothing per token once they run in house.", said]}
+        if "steps" in props:
+            return {"steps": [
+                {"l": "Understand the trade-offs", "t": "Open-Weight models are more robust "
+                 "and can handle more complex tasks than smaller models."},
+                {"l": "Pick a size", "t": "Match the model to the hardware you have."},
+                {"l": "Quantise", "t": "Shrink it to four bits with little loss."},
+                {"l": "Ship", "t": "Serve it behind an OpenAI-compatible API."}]}
+        return inner(messages, options)
+
+    deck, _ = _deck(respond)
+    process = next(s for s in deck.slides if s.kind == "process")
+    assert [st.label for st in process.steps] == ["Pick a size", "Quantise", "Ship"]

@@ -471,6 +471,14 @@ def _without_repeats(s: Slide, earlier: Sequence[Slide], subject: str) -> Slide 
         if len(kept) < (2 if s.kind == "bullets" else 0):
             return None
         s = s.model_copy(update={"bullets": kept})
+    if s.steps and s.kind == "process":
+        # a step that says an earlier slide's point (the 1.5B's "Open-Weight models are
+        # more robust…" step after the same bullet) goes when three steps remain
+        steps = [st for st in s.steps if not st.text or not any(
+            near_duplicate(st.text, x, subject=subject) for x in said)]
+        if len(steps) < 3:
+            return None
+        s = s.model_copy(update={"steps": steps})
     for side in ("left", "right"):
         col = getattr(s, side)
         if col is not None:
