@@ -196,3 +196,12 @@ def test_a_process_step_that_repeats_an_earlier_point_is_left_out() -> None:
     deck, _ = _deck(respond)
     process = next(s for s in deck.slides if s.kind == "process")
     assert [st.label for st in process.steps] == ["Pick a size", "Quantise", "Ship"]
+
+
+def test_a_replacement_heading_that_names_steps_or_sides_gets_that_kind() -> None:
+    from qwenapp.slides.outline import heading_kind
+    assert heading_kind("First steps with open-weight language models") == "process"
+    assert heading_kind("开源大模型的入门步骤") == "process"
+    assert heading_kind("Open-weight models vs closed APIs") == "compare"
+    assert heading_kind("Open-weight models vs closed APIs", ["compare"]) == "bullets"
+    assert heading_kind("Who gains most from open-weight language models") == "bullets"

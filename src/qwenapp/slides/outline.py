@@ -347,7 +347,8 @@ def same_heading(a: str, b: str, topic: str = "") -> bool:
     return alike(a, b, topic)
 
 
-__all__ += ["BASE_KINDS", "PLANNED_KINDS", "framing", "generic", "kinds_by_code", "same_heading"]
+__all__ += ["BASE_KINDS", "PLANNED_KINDS", "framing", "generic", "heading_kind", "kinds_by_code",
+            "same_heading"]
 
 
 def parse_outline(text: str, count: int, kinds: Sequence[ContentKind], rules: Rules,
@@ -418,6 +419,15 @@ _CUES: tuple[tuple[ContentKind, re.Pattern[str]], ...] = (
     ("kpi", re.compile(r"\bin numbers\b|\bby the numbers\b|\bkey figures\b|\bstatistics\b|"
                        r"数据一览|关键数字|数字", re.IGNORECASE)),
 )
+
+
+def heading_kind(heading: str, taken: Sequence[str] = ()) -> ContentKind:
+    """The kind a heading names ("How to …" a process, "… vs …" a comparison) among those
+    a topic deck may have by its heading alone, unless ``taken`` has it; else bullets. A
+    slide written to replace a repeat gets it: steps or two sides are other content than
+    the bullets the small models kept restating."""
+    return next((k for k, cue in _CUES if k in ("compare", "process") and k not in taken
+                 and cue.search(heading)), "bullets")
 
 
 def _vary(slides: list[PlannedSlide], kinds: Sequence[ContentKind]) -> list[PlannedSlide]:

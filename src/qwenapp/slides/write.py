@@ -61,6 +61,7 @@ from .outline import (
     data_schema,
     framing,
     generic,
+    heading_kind,
     heads_schema,
     outline_from_json,
     outline_json,
@@ -596,7 +597,8 @@ async def _final(job: Job, outline: Outline, i: int, draft: Slide | None, why: s
         if head is None:
             break
         covered.append(head)
-        new = await _write(job, outline, i, head, "bullets", _said(kept))
+        kind = heading_kind(head, [x.kind for x in kept])
+        new = await _write(job, outline, i, head, kind, _said(kept))
         if new is None:
             continue
         tried.append(new)
@@ -643,7 +645,8 @@ async def _top_up(job: Job, outline: Outline, kept: list[Slide], spares: list[st
             break
         covered.append(head)
         job.stats.slide_tokens.append(0)
-        new = await _write(job, outline, len(job.stats.slide_tokens) - 1, head, "bullets",
+        kind = heading_kind(head, [x.kind for x in [*kept, *out]])
+        new = await _write(job, outline, len(job.stats.slide_tokens) - 1, head, kind,
                            _said([*kept, *out]))
         if new is None:
             why = f"the slide on {head!r} stayed invalid"
