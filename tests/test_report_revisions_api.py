@@ -178,8 +178,8 @@ def test_a_section_that_does_not_exist_gets_a_question(world: dict[str, Any]) ->
                        json={"request": "expand section 9"}).json()
     assert preview["outcome"] == "question" and "no section 9" in preview["question"]
     assert preview["recognized"] is True  # the chat composer routes it to the report
-    for chat in ("make it sparkle", "Who wrote the first source?"):
-        read = api.post(f"/api/jobs/{job}/revisions/preview", json={"request": chat}).json()
+    for said in ("make it sparkle", "Who wrote the first source?"):
+        read = api.post(f"/api/jobs/{job}/revisions/preview", json={"request": said}).json()
         assert read["outcome"] == "question" and read["recognized"] is False, read
 
 
