@@ -205,3 +205,19 @@ def test_a_replacement_heading_that_names_steps_or_sides_gets_that_kind() -> Non
     assert heading_kind("Open-weight models vs closed APIs") == "compare"
     assert heading_kind("Open-weight models vs closed APIs", ["compare"]) == "bullets"
     assert heading_kind("Who gains most from open-weight language models") == "bullets"
+
+
+def test_a_short_topic_is_the_title_and_no_title_is_asked_for() -> None:
+    asked: list[dict[str, Any]] = []
+    inner = deck_responder()
+
+    def respond(messages: Sequence[Message], options: GenerateOptions) -> Any:
+        props = (options.json_schema or {}).get("properties", {})
+        if "slides" in props:
+            asked.append(props)
+            return {"sub": "For developers", "slides": HEADS}
+        return inner(messages, options)
+
+    deck, _ = _deck(respond)
+    assert "title" not in asked[0]
+    assert deck.title == TOPIC and deck.slides[0].title == TOPIC

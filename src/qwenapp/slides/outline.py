@@ -166,15 +166,18 @@ def kinds_by_code(kinds: Sequence[ContentKind]) -> bool:
     return set(kinds) <= BASE_KINDS
 
 
-def outline_schema(count: int, kinds: Sequence[ContentKind], lim: Limits) -> dict[str, Any]:
-    """Deck title, subtitle and exactly ``count`` slide headings, with kinds when the
-    material offers more than the base kinds (else headings only: :func:`kinds_by_code`)."""
+def outline_schema(count: int, kinds: Sequence[ContentKind], lim: Limits,
+                   title: bool = True) -> dict[str, Any]:
+    """Deck title (unless ``title`` is False: the topic is the title), subtitle and exactly
+    ``count`` slide headings, with kinds when the material offers more than the base kinds
+    (else headings only: :func:`kinds_by_code`)."""
     del lim
     if kinds_by_code(kinds):
         slide: dict[str, Any] = _str()
     else:
         slide = _obj({"head": _str(), "kind": {"type": "string", "enum": list(kinds)}})
-    return _obj({"title": _str(), "sub": _str(), "slides": _arr(slide, count, count)})
+    props: dict[str, Any] = {"title": _str()} if title else {}
+    return _obj({**props, "sub": _str(), "slides": _arr(slide, count, count)})
 
 
 def slide_schema(kind: ContentKind, lim: Limits, source_ids: Sequence[str] = (),
@@ -258,7 +261,7 @@ class _Plan(BaseModel):
 
 
 class _Outline(BaseModel):
-    title: str
+    title: str = ""  # not asked for when the topic is short enough to be the title
     sub: str = ""
     slides: list[_Plan | str]
 
@@ -364,7 +367,8 @@ def parse_outline(text: str, count: int, kinds: Sequence[ContentKind], rules: Ru
     reply with no heading but template text is Invalid all the same).
     """
     raw: _Outline = parse_model(_Outline, text)
-    title = check_line(raw.title, rules, "the deck title")
+    title = check_line(raw.title if raw.title.strip() else rules.subject, rules,
+                       "the deck title")  # no title asked for: the topic is the title
     try:
         subtitle = check_line(raw.sub, rules, "the subtitle")
     except Invalid:

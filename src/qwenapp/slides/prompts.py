@@ -47,15 +47,16 @@ _EN = {
     "lang": "Write every text in {language}.",
     "sources": "Base the deck on these source excerpts:",
     "taken": "These slides are already planned (do not repeat them): {heads}",
+    "title": '"title" is the deck title, specific to the topic; ',
     "outline": (
-        'In the JSON, "title" is the deck title, specific to the topic; "sub" is a one-line '
+        'In the JSON, {title}"sub" is a one-line '
         'subtitle; "slides" lists exactly {count} content slides in a logical order, each '
         'with "head", a specific heading of at most eight words about one distinct aspect, '
         'and "kind": {kinds}. No two headings may say the same thing. Never write generic '
         "template wording."
     ),
     "outline_heads": (
-        'In the JSON, "title" is the deck title, specific to the topic; "sub" is a one-line '
+        'In the JSON, {title}"sub" is a one-line '
         'subtitle; "slides" lists exactly {count} slide headings in a logical order, each at '
         "most eight words on one distinct aspect. Where the topic allows, one heading "
         'compares two named options (with "vs") and one gives the steps to take (beginning '
@@ -117,13 +118,14 @@ _ZH = {
     "lang": "所有文字都必须用{language}书写。",
     "sources": "根据以下资料摘录来制作：",
     "taken": "以下幻灯片已经规划（不要重复）：{heads}",
+    "title": "\"title\" 是紧扣主题的演示标题；",
     "outline": (
-        "JSON 中，\"title\" 是紧扣主题的演示标题；\"sub\" 是一行副标题；\"slides\" 按合理顺序"
+        "JSON 中，{title}\"sub\" 是一行副标题；\"slides\" 按合理顺序"
         "列出正好 {count} 张内容幻灯片，每张有 \"head\"（不超过十五个字的具体标题，各讲主题的"
         "一个不同方面）和 \"kind\"：{kinds}。标题不能重复，也不要写空泛的模板文字。"
     ),
     "outline_heads": (
-        "JSON 中，\"title\" 是紧扣主题的演示标题；\"sub\" 是一行副标题；\"slides\" 按合理顺序"
+        "JSON 中，{title}\"sub\" 是一行副标题；\"slides\" 按合理顺序"
         "列出正好 {count} 个幻灯片标题，每个不超过十五个字，各讲主题的一个不同方面。如主题允许，"
         "其中一个标题对比两个具体的选项（标题中含“与”和“对比”），一个标题讲要采取的步骤（以“如何”"
         "开头）。不要引言、概述或总结页（演示文稿另有封面、目录和结束页）。标题不能重复，"
@@ -194,19 +196,21 @@ def _head(brief: Brief) -> list[str]:
 
 def outline_messages(
     brief: Brief, count: int, kinds: Sequence[ContentKind], source_digest: str,
-    taken: Sequence[str] = (),
+    taken: Sequence[str] = (), title: bool = True,
 ) -> list[Message]:
+    """The outline request; ``title``: ask for a deck title (else the topic is one)."""
     t = _t(brief.language)
     lines = _head(brief)
     if source_digest:
         lines += [t["sources"], source_digest]
     if taken:
         lines.append(t["taken"].format(heads="; ".join(taken)))
+    head = t["title"] if title else ""
     if kinds_by_code(kinds):  # the headings decide the kinds: no kind asked for
-        lines.append(t["outline_heads"].format(count=count))
+        lines.append(t["outline_heads"].format(count=count, title=head))
     else:
         kind_text = "; ".join(t[f"kind_{k}"] for k in kinds)
-        lines.append(t["outline"].format(count=count, kinds=kind_text))
+        lines.append(t["outline"].format(count=count, kinds=kind_text, title=head))
     return [Message("system", t["system"]), Message("user", "\n".join(lines))]
 
 

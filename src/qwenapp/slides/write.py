@@ -291,8 +291,13 @@ async def plan_outline(job: Job, count: int, kinds: Sequence[ContentKind],
     # spares: for a heading that repeats the title or frames the deck, or a slide dropped
     # (a heading is about 12 tokens; asking for more later is a call of its own)
     asked = count + (2 if count >= 5 else 1)
-    messages = outline_messages(job.brief, asked, kinds, digest(job.passages, 1800), taken)
-    schema = outline_schema(asked, kinds, lim)
+    # a topic short enough is the deck's title as the user wrote it: the 1.5B's title was
+    # the topic in title case, about 20 tokens (two seconds on two cores) to say it again
+    topic = " ".join(job.req.topic.split())  # not the sources' titles, when none is given
+    title = not topic or len(topic) > lim.heading + 16
+    messages = outline_messages(job.brief, asked, kinds, digest(job.passages, 1800), taken,
+                                title)
+    schema = outline_schema(asked, kinds, lim, title)
     budget = int((asked * (lim.heading + 24) + 2 * lim.heading + 60) / lim.chars_per_token) + 40
     reason = ""
     for attempt in range(job.req.attempts):
