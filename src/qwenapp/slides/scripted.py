@@ -79,6 +79,10 @@ _ZH_CLOSE = ["在首个试点之前", "贯穿每条产品线", "在受监管行�
              "在规划阶段", "在用量增长之后", "在公开招标中"]
 
 
+_EN_STEP = ["Take stock of current", "Try a small pilot on", "Roll out and review"]
+_ZH_STEP = ["盘点现有的", "先小范围试点", "全面推广并复盘"]
+
+
 def _phrase(zh: bool, index: int, n: int) -> str:
     words = _ZH_WORDS if zh else _EN_WORDS
     k = index * 3 + n
@@ -99,7 +103,10 @@ def _notes(zh: bool, heading: str) -> str:
 
 
 def _content(props: dict[str, Any], zh: bool, index: int, heading: str,
-             numbers: list[str]) -> dict[str, Any]:
+             numbers: list[str], verb_steps: bool = False) -> dict[str, Any]:
+    """One slide's reply. ``verb_steps``: steps open with verbs of their own (the CLI
+    script's fixed replies: there a step opening as another slide's point, "Customer
+    interviews keep returning to…", would be a repeat, and left out)."""
     out: dict[str, Any] = {}
     if "src" in props:
         out["src"] = props["src"]["items"]["enum"][:1]
@@ -121,8 +128,13 @@ def _content(props: dict[str, Any], zh: bool, index: int, heading: str,
         out["q"] = options[0]
         out["by"] = ""
     elif "steps" in props:
+        verbs = _ZH_STEP if zh else _EN_STEP
+        words = _ZH_WORDS if zh else _EN_WORDS
         out["steps"] = [{"l": (f"第{n + 1}步" if zh else ["Assess", "Pilot", "Scale", "Review"][n]),
-                         "t": _phrase(zh, index + 5, n)} for n in range(3)]
+                         "t": ((f"{verbs[n]}{words[(index * 5 + n) % len(words)]}" if zh else
+                                f"{verbs[n]} {words[(index * 5 + n) % len(words)]}")
+                               if verb_steps else _phrase(zh, index + 5, n))}
+                        for n in range(3)]
     else:
         out["points"] = _points(zh, index, 3)
     out["notes"] = _notes(zh, heading)
@@ -221,7 +233,7 @@ def cli_script(path: Path, topic: str, slides: int, *, zh: bool = False,
         props: dict[str, Any] = {{"compare": "left", "table": "cols", "bullets": "points",
                                   "process": "steps", "kpi": "stats", "timeline": "steps",
                                   "quote": "q"}[plan["kind"]]: {}}
-        reply = _content(props, zh, i, plan["head"], _figures(topic))
+        reply = _content(props, zh, i, plan["head"], _figures(topic), verb_steps=True)
         needle = f"第 {i} 张幻灯片的内容" if zh else f"content of slide {i}:"
         rules.append({"contains": needle, "reply": reply})
     rules.append({"contains": "展示下面的数据" if zh else "This slide shows the data",
