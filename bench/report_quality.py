@@ -167,6 +167,7 @@ class Timed:
         self.prompt_s = self.gen_s = 0.0
         self.prompt_tokens = self.cached_tokens = self.completion_tokens = self.calls = 0
         self.per_call: list[tuple[int, int, float]] = []  # (prompt, generated tokens, seconds)
+        self.answers: list[dict[str, str]] = []  # each call's last prompt line and answer
         if self.engine is not None:
             self.engine.reset()
 
@@ -197,8 +198,11 @@ class Timed:
         first: float | None = None
         self.calls += 1
         used = (0, 0)
+        said: list[str] = []
         try:
             async for ev in self.inner.stream(messages, options):
+                if isinstance(ev, TextDelta):
+                    said.append(ev.text)
                 if first is None and isinstance(ev, TextDelta):
                     first = time.perf_counter()
                 if isinstance(ev, Usage):
@@ -213,6 +217,8 @@ class Timed:
             self.prompt_s += first - t0
             self.gen_s += end - first
             self.per_call.append((*used, round(end - t0, 1)))
+            self.answers.append({"asked": messages[-1].content[-2000:],
+                                 "answer": "".join(said)})
 
     async def aclose(self) -> None:
         await self.inner.aclose()
@@ -293,7 +299,7 @@ async def run_case(case: Case, backend: Timed, conn: Any, tmp: Path, depth: str,
             "engine_timings": backend.engine is not None and backend.engine.seen > 0,
             "calls": backend.calls, "prompt_tokens": backend.prompt_tokens,
             "cached_tokens": backend.cached_tokens, "evaluated_tokens": prompt_n,
-            "per_call": list(backend.per_call),
+            "per_call": list(backend.per_call), "answers": list(backend.answers),
             "completion_tokens": gen_n}
 
 
@@ -413,6 +419,9 @@ def save(run: dict[str, Any]) -> None:
         (folder / f"{r['case']}.md").write_text(r["markdown"], encoding="utf-8")
         (folder / f"{r['case']}.json").write_text(json.dumps(r["report"], ensure_ascii=False,
                                                              indent=1), encoding="utf-8")
+        if r.get("answers"):  # what the model was asked and answered, call by call
+            (folder / f"{r['case']}.calls.json").write_text(
+                json.dumps(r["answers"], ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 def main() -> None:

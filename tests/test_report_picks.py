@@ -194,3 +194,36 @@ def test_a_tables_legend_and_a_sentence_cut_after_an_abbreviation_are_not_facts(
     said = [s for _, s in candidate_sentences(_p(1, text))]
     assert said == ["The wretched pile harbored no less than forty families, and the annual "
                     "rate of deaths was officially stated to be 75 in 1,000."]
+
+
+def test_a_tables_change_stays_beside_its_rows_and_a_summary_may_not_pair_their_numbers(
+        ) -> None:
+    """The 1.5B's CO2 report: the change sentence was dropped as a repeat of the rows
+    beside it (every word of it is theirs), and the summary then joined the dataset's
+    "since 1750 through 2024" and the 1950 row into "emissions increased ... from 1750 to
+    2024, with total emissions increasing from 1617 to 10527"."""
+    from qwenapp.reports.assemble import _unrepeated
+    from qwenapp.reports.compose import compare_rows, join_rows, realise
+    from qwenapp.reports.model import SectionDraft
+
+    late = "The global table gives, for Year 2024: Total 10527 and Gas Fuel 2184."
+    early = "The global table gives, for Year 1950: Total 1617 and Gas Fuel 96."
+    head = "Year | Total | Gas Fuel\n"
+    rows = extract_sentences([Point(late, (5,), (head + "2024 | 10527 | 2184",), table=True),
+                              Point(early, (4,), (head + "1950 | 1617 | 96",), table=True)],
+                             "en")
+    change = compare_rows(rows, "en")
+    assert change is not None
+    sentences = [*join_rows(rows), change]
+    [kept] = _unrepeated([SectionDraft(heading="Background", text="", passage_ids=[4, 5],
+                                       sentences=sentences)], "en", [])
+    assert [s.text for s in kept.sentences] == [s.text for s in sentences]
+    dataset = "Global CO2 emissions from fossil fuels annually since 1750 through 2024."
+    points = [Point(early, (4,), (head + "1950 | 1617 | 96",), table=True),
+              Point(dataset, (3,), (dataset,))]
+    q = "How did global CO2 emissions from fossil fuels change between 1950 and 2024?"
+    stitched = ("Global CO2 emissions from fossil fuels grew from 1750 to 2024, with Total "
+                "1617 and Gas Fuel 96.")
+    out = realise(stitched, points, question=q, lang="en", replace_failed=False,
+                  combine=True, asked=q)
+    assert all(len(s.passage_ids) < 2 for s in out.sentences), out.sentences

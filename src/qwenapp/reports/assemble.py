@@ -54,9 +54,13 @@ def _unrepeated(drafts: Sequence[SectionDraft], language: str, stated: list[set[
     out = []
     for d in drafts:
         kept: list[DraftSentence] = []
+        # against earlier sections only: within a section the writer's own checks keep
+        # points apart, and code's sentence on a table's change ("Total went from 1617 to
+        # 10527") uses the words of the rows beside it (it was dropped as a repeat of them)
+        before = list(stated)
         for s in d.sentences:
             terms = stem_terms(s.text.strip("“”"))
-            if any(len(terms & t) >= 0.8 * max(1, len(terms)) for t in stated):
+            if any(len(terms & t) >= 0.8 * max(1, len(terms)) for t in before):
                 continue
             kept.append(s)
             stated.append(terms)
