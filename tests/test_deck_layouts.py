@@ -221,3 +221,18 @@ def test_a_short_topic_is_the_title_and_no_title_is_asked_for() -> None:
     deck, _ = _deck(respond)
     assert "title" not in asked[0]
     assert deck.title == TOPIC and deck.slides[0].title == TOPIC
+
+
+def test_headings_whose_words_lie_within_another_are_one_slide() -> None:
+    """Constructed on the pattern of the 1.5B's Chinese headings (开源大模型的透明度 /
+    开源大模型的创新性 …), not replayed: "…的透明度" beside "…的开放性与透明度" measured
+    0.7 by character pairs, under the 0.75 bar, though the second slide covers the first."""
+    from qwenapp.slides.headings import alike
+    zh = "开源大模型为何受到开发者欢迎"
+    assert alike("开源大模型的透明度", "开源大模型的开放性与透明度", zh)
+    assert alike("社区支持", "社区的支持", zh) and alike("降低成本", "成本的降低", zh)
+    assert not alike("开源大模型的创新性", "开源大模型的开放性", zh)
+    assert not alike("开源大模型的成本优势", "开源大模型的性能优势", zh)
+    assert not alike("在本地部署开源模型", "开源模型")  # a heading holding the deck's title
+    assert alike("Cost savings", "Cost savings for startups", TOPIC)
+    assert not alike("Why teams pick open weights", "Open weights", TOPIC)
