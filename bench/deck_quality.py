@@ -241,6 +241,16 @@ async def report_passages(case: Case, backend: Any, folder: Path
             case.topic or report.title)
 
 
+def _what(options: Any) -> str:
+    """Which stage a call belongs to, read from its schema's keys."""
+    props = (options.json_schema or {}).get("properties", {})
+    for key, name in (("slides", "outline"), ("lines", "shorten"), ("heads", "headings"),
+                      ("take", "data")):
+        if key in props:
+            return name
+    return "slide"
+
+
 class Recorder:
     """The backend, with every call recorded: prompt tokens (and how many the engine's
     prompt cache served), generated tokens, time to the first token (mostly prompt
@@ -248,7 +258,7 @@ class Recorder:
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
-        self.calls: list[dict[str, float]] = []
+        self.calls: list[dict[str, Any]] = []
         self.serial_jobs = getattr(inner, "serial_jobs", False)
 
     @property
@@ -268,8 +278,9 @@ class Recorder:
 
         t0 = time.perf_counter()
         first = None
-        rec = {"prompt": 0.0, "cached": 0.0, "generated": 0.0, "ttft_s": 0.0, "s": 0.0,
-               "max_tokens": float(options.max_tokens or 0)}
+        rec: dict[str, Any] = {"what": _what(options), "prompt": 0.0, "cached": 0.0,
+                               "generated": 0.0, "ttft_s": 0.0, "s": 0.0,
+                               "max_tokens": float(options.max_tokens or 0)}
         async for ev in self.inner.stream(messages, options):
             if first is None and isinstance(ev, TextDelta):
                 first = time.perf_counter() - t0
@@ -284,9 +295,15 @@ class Recorder:
     async def aclose(self) -> None:
         await self.inner.aclose()
 
-    def summary(self, since: int = 0) -> dict[str, float]:
+    def summary(self, since: int = 0) -> dict[str, Any]:
         cs = self.calls[since:]
+        kinds = sorted({c["what"] for c in cs})
         return {"calls": len(cs),
+                # where the seconds go, by kind of call: calls, generated tokens, seconds
+                "by_call": {k: [sum(1 for c in cs if c["what"] == k),
+                                int(sum(c["generated"] for c in cs if c["what"] == k)),
+                                round(sum(c["s"] for c in cs if c["what"] == k), 1)]
+                            for k in kinds},
                 "prompt_tokens": sum(c["prompt"] for c in cs),
                 "cached_tokens": sum(c["cached"] for c in cs),
                 "generated_tokens": sum(c["generated"] for c in cs),
@@ -378,7 +395,8 @@ def _split(sp: dict[str, float]) -> str:
     return (f"\n          model time: prompt {sp['prompt_s']:.0f} s ({sp['prompt_tokens']:.0f} "
             f"prompt tokens, {sp['cached_tokens']:.0f} from the cache) + generation "
             f"{sp['generate_s']:.0f} s ({sp['generated_tokens']:.0f} tokens; "
-            f"{sp['capped']:.0f} calls hit max_tokens)")
+            f"{sp['capped']:.0f} calls hit max_tokens)"
+            + "\n          by call (calls, tokens, s): " + json.dumps(sp.get("by_call", {})))
 
 
 def details(r: dict[str, Any]) -> list[str]:
