@@ -77,7 +77,8 @@ def test_deleted_job_and_user_leave_no_trace(tmp_path: Path, cli_env: dict[str, 
         login(bob, "bob", "bob-password")
         conv = alice.post("/api/conversations", json={"title": f"{MARK} plans"}).json()
         doc = alice.post("/api/documents", files={"file": (
-            f"{MARK}.md", f"# Notes\n\nThe {MARK} launch is in March.\n".encode())}).json()
+            f"{MARK}.md", f"# Notes\n\nThe {MARK} launch is planned for March in Lisbon, "
+                          "with Dana Ruiz in charge.\n".encode())}).json()
         chat(alice, conv["id"], f"what about {MARK}?", document_ids=[doc["id"]])
         kept = _report_job(alice, doc["id"], f"When is the {MARK} launch?")
         gone = _report_job(alice, doc["id"], f"Who runs {MARK}?")

@@ -238,8 +238,10 @@ def write_demo_script(path: Path, *, deck_topic: str = "Open models at work",
 
     cli_script(path, deck_topic, deck_slides)
     deck_rules = json.loads(path.read_text(encoding="utf-8"))["rules"]
-    rules = [
+    rules = [  # first match wins: the deck's rules go before the report's, whose
+        # "conclusion" the deck outline's prompt also says ("no conclusion slide")
         *extra_rules,
+        *deck_rules,
         {"contains": "Ask your clarifying question", "reply": CLARIFY},
         {"contains": "You plan research reports", "reply": REPORT_PLAN},
         {"contains": "You write one section",
@@ -248,7 +250,6 @@ def write_demo_script(path: Path, *, deck_topic: str = "Open models at work",
         {"contains": "executive summary",
          "reply": "Developers adopt Qwen for its license and local use [1]."},
         {"contains": "conclusion", "reply": "In conclusion, the sources answer the question."},
-        *deck_rules,
     ]
     path.write_text(json.dumps({"rules": rules, "chunk_size": 4, "delay": delay},
                                ensure_ascii=False), encoding="utf-8")
