@@ -236,3 +236,28 @@ def test_headings_whose_words_lie_within_another_are_one_slide() -> None:
     assert not alike("在本地部署开源模型", "开源模型")  # a heading holding the deck's title
     assert alike("Cost savings", "Cost savings for startups", TOPIC)
     assert not alike("Why teams pick open weights", "Open weights", TOPIC)
+
+
+def test_the_same_failure_twice_is_not_tried_a_third_time() -> None:
+    """Issue 15's 对比分析 slide: its columns copied other slides' headings on every try
+    (144 s, then no deck). Now a second identical failure ends the tries and the slide
+    is written as bullets: the third try never paid."""
+    inner = deck_responder()
+    tries: list[str] = []
+
+    def respond(messages: Sequence[Message], options: GenerateOptions) -> Any:
+        props = (options.json_schema or {}).get("properties", {})
+        if "slides" in props:
+            return {"sub": "", "slides": [HEADS[0], HEADS[2], HEADS[3], HEADS[5],
+                                          "Cost and control compared"]}
+        if "left" in props:
+            tries.append(_heading(messages))
+            return {"left": {"head": HEADS[0], "points": ["Weights you can inspect"]},
+                    "right": {"head": HEADS[2], "points": ["Billed per token"]}}
+        return inner(messages, options)
+
+    _, events = _deck(respond)
+    assert tries == ["Cost and control compared"] * 2
+    from qwenapp.slides import SlideChanged
+    assert any(isinstance(e, SlideChanged) and e.action == "simplified"
+               and e.heading == "Cost and control compared" for e in events)

@@ -361,6 +361,7 @@ async def _attempts(job: Job, outline: Outline, i: int, heading: str, kind: Cont
     others = [s.heading for s in outline.slides if s.heading != heading]
     lim = job.rules.limits
     reason = avoid
+    seen: set[str] = set()
     for attempt in range(tries):
         messages = slide_messages(job.brief, outline, i + 1, heading, kind, offered, said)
         if reason:
@@ -377,6 +378,9 @@ async def _attempts(job: Job, outline: Outline, i: int, heading: str, kind: Cont
             job.emit(SlideRetry(i + 1, heading, attempt + 1, reason))
             if e.numbers:
                 break  # asking again for figures invites made-up ones: simplify instead
+            if reason in seen:
+                break  # the same failure twice: a third try would not pay (simplify)
+            seen.add(reason)
             continue
         return _Try(await _fitted(job, parsed.slide))
     return _Try(None, reason)
