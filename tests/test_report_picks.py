@@ -227,3 +227,22 @@ def test_a_tables_change_stays_beside_its_rows_and_a_summary_may_not_pair_their_
     out = realise(stitched, points, question=q, lang="en", replace_failed=False,
                   combine=True, asked=q)
     assert all(len(s.passage_ids) < 2 for s in out.sentences), out.sentences
+
+
+def test_an_english_word_in_a_chinese_sentence_is_not_the_source() -> None:
+    """The 1.5B: "个人信息处理者处理不满 fourteen周岁未成年人个人信息的，应当制定专门的个人信息
+    处理规则。" over "不满十四周岁"; the fact is quoted instead."""
+    from qwenapp.reports.compose import foreign_words, realise
+
+    fact = "个人信息处理者处理不满十四周岁未成年人个人信息的，应当制定专门的个人信息处理规则。"
+    p = Point(fact, (2,), (fact,))
+    said = "个人信息处理者处理不满 fourteen周岁未成年人个人信息的，应当制定专门的个人信息处理规则。"
+    assert foreign_words(said, p, "处理敏感个人信息需要满足哪些条件？", "zh") == ["fourteen"]
+    out = realise(f"1. {said}", [p], question="未成年人", lang="zh",
+                  asked="处理敏感个人信息需要满足哪些条件？")
+    assert [s.origin for s in out.sentences] == ["extract"] and "fourteen" not in \
+        out.sentences[0].text
+    line = "GGUF 是 llama.cpp 使用的模型文件格式。"
+    gguf = Point(line, (1,), (line,))
+    assert foreign_words("llama.cpp 读取 GGUF 格式的模型文件。", gguf, "", "zh") == []
+    assert foreign_words("It says fourteen.", p, "", "en") == []

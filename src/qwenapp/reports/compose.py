@@ -39,6 +39,7 @@ __all__ = [
     "compare_rows",
     "copies",
     "extract_sentences",
+    "foreign_words",
     "join_rows",
     "parse_answer",
     "quote",
@@ -107,6 +108,20 @@ def borrows(sentence: str, p: Point, question: str) -> list[str]:
         run = run + 1 if a + b in added else 0
         best = max(best, run)
     return sorted(added) if best >= 3 else []
+
+
+_LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def foreign_words(sentence: str, p: Point, question: str, lang: str) -> list[str]:
+    """Latin words in a Chinese or Japanese sentence that neither its source nor the
+    question has: the 1.5B wrote "个人信息处理者处理不满 fourteen周岁未成年人个人信息的" over
+    "不满十四周岁", which every other check passed (a name or term the source spells in
+    Latin letters is its own, and kept)."""
+    if not lang.startswith(("zh", "ja")):
+        return []
+    known = "\n".join((p.text, *p.passages, question)).lower()
+    return [w for w in _LATIN_WORD.findall(sentence) if w.lower() not in known]
 
 
 @dataclass
@@ -256,6 +271,8 @@ def realise(answer: str, points: Sequence[Point], *, question: str, lang: str,
             # personal information, because only the section's words were checked
             if check.ok and borrows(sentence, p, f"{question} {asked}".strip()):
                 check = Support(score=0.0, cross_language=False)  # not what the source says
+            if check.ok and foreign_words(sentence, p, f"{question} {asked}", lang):
+                check = Support(score=0.0, cross_language=False)  # another language in it
             if combine and check.ok and not _restates(check):
                 check = Support(score=0.0, cross_language=False)  # beyond the finding
             first = first if first is not None else (i, check)
