@@ -246,3 +246,14 @@ def test_an_english_word_in_a_chinese_sentence_is_not_the_source() -> None:
     gguf = Point(line, (1,), (line,))
     assert foreign_words("llama.cpp 读取 GGUF 格式的模型文件。", gguf, "", "zh") == []
     assert foreign_words("It says fourteen.", p, "", "en") == []
+
+
+def test_the_plan_grammar_holds_the_depths_counts() -> None:
+    """The 0.5B wrote three questions a section when asked for two, and the 1.5B a plan
+    of two sections for a standard report (code then padded it with "Background")."""
+    from qwenapp.reports.plan import DEPTHS, _schema
+
+    schema = _schema(DEPTHS["standard"])
+    assert schema["properties"]["sections"]["minItems"] == 3
+    assert schema["properties"]["sections"]["maxItems"] == 4
+    assert schema["$defs"]["PlanSection"]["properties"]["questions"]["maxItems"] == 2

@@ -55,6 +55,10 @@ def _schema(profile: DepthProfile) -> dict[str, Any]:
     # sections (the manual's conference tactics went to "Background" and "Disrupting
     # Conferences" said the sources do not cover it)
     schema["properties"]["sections"]["minItems"] = max(1, profile.sections - 1)
+    # as many questions as the depth asks for, in the grammar: the 0.5B wrote three a
+    # section when asked for two (every token of the plan is decoded on the CPU; the
+    # plan was a third of the tokens a report generated)
+    schema["$defs"]["PlanSection"]["properties"]["questions"]["maxItems"] = profile.questions
     return schema
 
 
