@@ -26,7 +26,10 @@ def bullets(p: Planner, s: Slide) -> list[SlidePlan]:
     labels = [f"bullet {i}" for i in range(1, n + 1)]
     if n == 1:
         return [content(p, s, _statement(p, s.bullets[0], body))]
-    if 2 <= n <= 4:
+    # four cards only for short points: four longer ones in quarter-wide cards wrapped to
+    # seven lines at 14 pt (the 1.5B's en-topic deck, 2026-12-03), full-width rows read
+    wide = any(len(b) > (26 if _cjk(b) else 60) for b in s.bullets)
+    if 2 <= n <= 3 or (n == 4 and not wide):
         cards = _cards(p, s.bullets, body)
         if cards is not None:
             return [content(p, s, cards)]
@@ -35,6 +38,10 @@ def bullets(p: Planner, s: Slide) -> list[SlidePlan]:
     if rows is None:
         return split(p, s)
     return [content(p, s, rows)]
+
+
+def _cjk(text: str) -> bool:
+    return sum("\u4e00" <= c <= "\u9fff" for c in text) > len(text) / 3
 
 
 def _statement(p: Planner, text: str, body: Frame) -> list[Item]:
