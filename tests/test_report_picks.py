@@ -257,3 +257,32 @@ def test_the_plan_grammar_holds_the_depths_counts() -> None:
     assert schema["properties"]["sections"]["minItems"] == 3
     assert schema["properties"]["sections"]["maxItems"] == 4
     assert schema["$defs"]["PlanSection"]["properties"]["questions"]["maxItems"] == 2
+
+
+def test_a_clean_answer_that_fails_the_checks_is_not_asked_for_again() -> None:
+    """The 0.5B joined a section's two facts into one sentence that borrowed the question's
+    words, twice: the second, hotter try cost a call and said the same."""
+    from qwenapp.models.events import GenerateOptions, Message
+    from qwenapp.models.scripted import ScriptedModel
+    from qwenapp.reports.write import write_section
+
+    said = ("The Simple Sabotage Field Manual advises organizations and conferences to follow "
+            "specific acts classified according to their types of target.")
+
+    def respond(messages: list[Message], options: GenerateOptions) -> str:
+        return said
+
+    model = ScriptedModel(responder=respond)
+    facts = _p(1, "A listing of specific acts follows, classified according to types of "
+               "target. As new techniques are developed, or new fields explored, it will be "
+               "elaborated and expanded.", "simple_sabotage_field_manual")
+    req = ReportRequest(question=SABOTAGE, docs=[])
+    chosen = [Fact("A listing of specific acts follows, classified according to types of "
+                   "target.", 1, 1.0, 0),
+              Fact("As new techniques are developed, or new fields explored, it will be "
+                   "elaborated and expanded.", 1, 1.0, 1)]
+    draft = asyncio.run(write_section(model, req, "en", PlanSection(
+        heading="Disrupting organizations", questions=["How are organizations disrupted?"]),
+        [facts], facts=chosen))
+    assert len(model.calls) == 1 and draft.fallback
+    assert all(s.origin == "extract" for s in draft.sentences)

@@ -135,6 +135,9 @@ async def _attempts(backend: Backend, req: ReportRequest, messages: list[Message
             return realised
         problems.append(f"only {realised.model_sentences} of {len(points)} sentences passed "
                         "the checks")
+        # a clean answer none of whose sentences passes is not asked for again: the next,
+        # hotter, says the same (three such retries over two bench reports, none paid)
+        break
     return None
 
 
