@@ -39,7 +39,11 @@ reported over the report's own calls when that was faster (see :func:`lower_boun
 the report would cost if the engine never waited and nothing else ran. Over an
 OpenAI-compatible endpoint there are no engine timings: prompt time is then the time to a
 call's first token, and the speeds come from the same calibration calls timed that way.
-Each report is saved under ``bench/out/`` (git-ignored) as Markdown and JSON, to be read.
+Each report is saved under ``bench/out/`` (git-ignored) as Markdown and JSON, to be read,
+with ``<case>.calls.json`` beside it: every model call's prompt (its last message) and answer,
+so a sentence that went wrong can be traced to what the model wrote. Per report the bench also
+prints each call's new prompt tokens, generated tokens and seconds (the plan, each section,
+a retry, the summary, the conclusion), which is where the time goes.
 """
 
 from __future__ import annotations
