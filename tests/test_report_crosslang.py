@@ -20,6 +20,7 @@ from qwenapp.library import Library
 from qwenapp.models.events import Message
 from qwenapp.models.scripted import ScriptedModel
 from qwenapp.reports import Finished, ReportRequest, RunConfig, Warned, run_report
+from qwenapp.reports.compose import Point, realise
 from qwenapp.reports.gather import SourceTools
 from qwenapp.reports.render import to_markdown
 
@@ -116,3 +117,21 @@ def test_sources_in_the_question_language_are_searched_once(
     events = asyncio.run(main())
     assert isinstance(events[-1], Finished)
     assert not any(c.messages[0].content.startswith("You translate") for c in model.calls)
+
+
+def test_a_french_sentence_over_an_english_fact_is_kept() -> None:
+    """The 1.5B's French sentences over the manual's English list were all dropped: they
+    share the French question's words ("réunions", "conférences") and none of the fact's,
+    which the check for question words wedged into a fact took as borrowing."""
+    fact = ("When possible, refer all matters to committees, for \"further study and "
+            "consideration.\" Attempt to make the committees as large as possible.")
+    points = [Point(fact, (3,), (fact,))]
+    answer = ("1. Lors des réunions et des conférences, renvoyez toutes les questions à des "
+              "comités aussi grands que possible.")
+    got = realise(answer, points, lang="fr", asked=QUESTION,
+                  question="Que conseille le manuel lors des réunions et des conférences ?")
+    assert [s.passage_ids for s in got.sentences] == [[3]] and got.model_sentences == 1
+    # a figure or a name the fact does not have still fails, in any language
+    wrong = realise("1. Renvoyez tout à des comités de 12 personnes à Berlin.", points,
+                    lang="fr", question="Que conseille le manuel ?")
+    assert got.model_sentences == 1 and wrong.model_sentences == 0

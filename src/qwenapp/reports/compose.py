@@ -269,7 +269,10 @@ def realise(answer: str, points: Sequence[Point], *, question: str, lang: str,
             # the report's question too: a section on "个人信息的保护原则" let the 1.5B
             # write "处理[敏感]个人信息需要遵循合法、正当…" over 第五条, whose passage is about all
             # personal information, because only the section's words were checked
-            if check.ok and borrows(sentence, p, f"{question} {asked}".strip()):
+            # (not across languages: a French sentence over an English fact shares the
+            # French question's words and none of the fact's, whatever it says)
+            if check.ok and not check.cross_language and borrows(
+                    sentence, p, f"{question} {asked}".strip()):
                 check = Support(score=0.0, cross_language=False)  # not what the source says
             if check.ok and foreign_words(sentence, p, f"{question} {asked}", lang):
                 check = Support(score=0.0, cross_language=False)  # another language in it
