@@ -337,3 +337,20 @@ def test_headings_that_could_top_any_deck_are_generic() -> None:
     for h in ("Advantages of running models locally", "开源许可降低门槛",
               "Challenges in evaluating small models"):
         assert not generic(h), h
+
+
+def test_a_point_that_only_says_another_slides_heading_is_no_point() -> None:
+    """The 1.5B's Chinese deck (bench, 2026-12-03): its '开源大模型的隐私保护' slide listed
+    two other slides' headings as its points, and the deck shipped it."""
+    zh = LANGUAGES["zh"]
+    others = ["开源大模型的应用场景", "开源大模型的定义与特点", "开源大模型的优势"]
+    reply = json.dumps({"points": ["开源大模型的定义与特点", "开源大模型的优势"]},
+                       ensure_ascii=False)
+    with pytest.raises(Invalid, match="distinct points"):
+        parse_slide(reply, PlannedSlide("bullets", "开源大模型的隐私保护"), rules(zh),
+                    others=others)
+    kept = json.dumps({"points": ["模型可以部署在本地，数据不离开企业网络", "开源大模型的优势",
+                                  "代码公开，便于审查数据流向"]}, ensure_ascii=False)
+    slide = parse_slide(kept, PlannedSlide("bullets", "开源大模型的隐私保护"), rules(zh),
+                        others=others).slide
+    assert slide.bullets == ["模型可以部署在本地，数据不离开企业网络", "代码公开，便于审查数据流向"]

@@ -90,8 +90,11 @@ def _figures(line: str, rules: Rules, what: str) -> None:
 
 
 def _lines(items: Sequence[str], rules: Rules, what: str, lo: int, hi: int,
-           heading: str) -> list[str]:
-    """Checked points: echoes of the heading, repeats and unsupported figures dropped."""
+           heading: str, others: Sequence[str] = ()) -> list[str]:
+    """Checked points: echoes of the heading, repeats and unsupported figures dropped; a
+    point that only says another slide's heading (``others``) is no point either: the
+    1.5B's '开源大模型的隐私保护' slide listed '开源大模型的定义与特点' and '开源大模型的优势',
+    two other slides of its deck."""
     out: list[str] = []
     last: Invalid | None = None
     opening = ""  # why a point was dropped for opening as an earlier one does
@@ -105,8 +108,9 @@ def _lines(items: Sequence[str], rules: Rules, what: str, lo: int, hi: int,
             last = e
             continue
         if echoes(line, heading) or any(near_duplicate(line, p, subject=rules.subject)
-                                        or contained(line, p) for p in out):
-            continue  # restates the heading, or another point
+                                        or contained(line, p) for p in out) or any(
+                echoes(line, h) for h in others if h != heading):
+            continue  # restates the heading, another point, or another slide's heading
         same = next((x for p in out if (x := opening_repeat(line, p, rules.subject))), None)
         if same is not None:
             # a rewrite, not a cut: taking the phrase off would leave a fragment, so the
@@ -218,7 +222,7 @@ def parse_slide(
         slide = _steps(raw, heading, rules, kind, others)
     else:
         slide = Slide(kind="bullets", title=heading,
-                      bullets=_lines(raw.points, rules, "point", 2, 5, heading))
+                      bullets=_lines(raw.points, rules, "point", 2, 5, heading, others))
     texts = slide_texts(slide)
     if texts and not in_language(" ".join(texts), rules.language):
         raise Invalid(f"slide {heading!r} is not written in {rules.language.name}")
