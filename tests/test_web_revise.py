@@ -44,7 +44,8 @@ def page(server: str) -> Iterator[Any]:
         yield pg
 
 
-def test_ask_for_a_change_see_the_new_version_and_go_back(page: Any, server: str) -> None:
+def make_deck(page: Any) -> Any:
+    """A 5-slide deck made in Slides mode, questions skipped; its finished card."""
     page.click("[data-mode=slides]")
     page.fill("#composer input[name=slides]", "5")
     page.fill("#prompt", TOPIC)
@@ -53,6 +54,11 @@ def test_ask_for_a_change_see_the_new_version_and_go_back(page: Any, server: str
     page.locator(".job.clarify button.action", has_text="Skip questions").click()
     card = page.locator(".job").last
     card.locator(".status.done").wait_for(timeout=300_000)
+    return card
+
+
+def test_ask_for_a_change_see_the_new_version_and_go_back(page: Any, server: str) -> None:
+    card = make_deck(page)
     box = card.locator(".revise")
     versions = box.locator("select[name=version] option")
     versions.first.wait_for(state="attached")
@@ -105,14 +111,7 @@ def test_ask_for_a_change_see_the_new_version_and_go_back(page: Any, server: str
 
 def test_a_chat_message_asking_for_a_change_revises_the_deck_and_others_go_to_chat(
         page: Any) -> None:
-    page.click("[data-mode=slides]")
-    page.fill("#composer input[name=slides]", "5")
-    page.fill("#prompt", TOPIC)
-    page.press("#prompt", "Enter")
-    page.locator(".job.clarify legend").first.wait_for()
-    page.locator(".job.clarify button.action", has_text="Skip questions").click()
-    card = page.locator(".job").last
-    card.locator(".status.done").wait_for(timeout=300_000)
+    card = make_deck(page)
     reply = card.locator(".revise-reply")
 
     page.click("[data-mode=chat]")  # typed into the chat's own composer, as a chat message
