@@ -29,7 +29,7 @@ class Home:
 
     def prefix(self, conv_id: str) -> str:
         """The shortest prefix (at least 12 characters) naming only ``conv_id``: ids made in
-        the same millisecond share their first 12 or more characters (sometimes all but the last)."""
+        the same millisecond share 12 or more characters, sometimes all but the last."""
         other = self.beijing if conv_id == self.sky else self.sky
         n = next(n for n in range(12, len(conv_id) + 1) if not other.startswith(conv_id[:n]))
         return conv_id[:n]
