@@ -74,10 +74,13 @@ def _unrepeated(drafts: Sequence[SectionDraft], language: str, stated: list[set[
     return out
 
 
-def frame_warning(kind: str, problems: Sequence[str] = ()) -> str:
+def frame_warning(kind: str, problems: Sequence[str] = (), left_out: bool = False) -> str:
     """What the run and the report say when the summary or conclusion falls back to the
-    sections' own sentences."""
+    sections' own sentences, or (``left_out``) is left out rather than say them again."""
     why = "; ".join(dict.fromkeys(problems)) or "unsupported, or the sections' own words again"
+    if left_out:
+        return (f"the {kind} is left out: the model's sentences did not pass the checks "
+                f"({why}), and quoting the sections' findings would say them twice")
     return (f"the {kind} quotes the sections' findings: the model's sentences did not pass "
             f"the checks ({why})")
 
@@ -161,7 +164,9 @@ def assemble(*, report_id: str, question: str, language: str, plan: Plan, gather
                                       attributed_citations=d.attributed_citations,
                                       sentences=sents, fallback=d.fallback, thin=thin,
                                       dropped=d.dropped))
-    warn.extend(frame_warning(kind, (frame_problems or {}).get(kind, ()))
+    shown = {"summary": bool(summary_sentences), "conclusion": bool(conclusion_sentences)}
+    warn.extend(frame_warning(kind, (frame_problems or {}).get(kind, ()),
+                              left_out=not shown.get(kind, True))
                 for kind in frame_fallback)
     summary_s = _sentences(summary_sentences, numbers)
     conclusion_s = _sentences(conclusion_sentences, numbers)

@@ -239,7 +239,10 @@ async def _stages(store: ReportStore, rid: str, backend: Backend, req: ReportReq
                                  2 * t, "the summary and conclusion")
         store.save_stage(rid, "summary", summary)
         for kind in summary.fallback:
-            yield Warned(frame_warning(kind, summary.problems.get(kind, ())))
+            shown = summary.summary_sentences if kind == "summary" else \
+                summary.conclusion_sentences
+            yield Warned(frame_warning(kind, summary.problems.get(kind, ()),
+                                       left_out=not shown))
     else:
         yield StageReused("summary")
 

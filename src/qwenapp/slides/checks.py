@@ -270,6 +270,18 @@ def echoes(line: str, heading: str) -> bool:
     return likeness(line, heading) >= 0.75 or (covered >= 0.8 and extra <= max(2, len(th) // 2))
 
 
+# Content words a bullet must hold to say something: the 1.5B's topic-only card slide "Why
+# Open-Weight Models are More Efficient" read "They are more flexible." / "They are less
+# flexible." (one and two content words), which no other check caught.
+THIN_POINT = 3.0
+
+
+def thin(line: str) -> bool:
+    """Whether a point says too little to stand on a slide: fewer than :data:`THIN_POINT`
+    content words (a Han character counts half, so "医疗健康" alone is thin too)."""
+    return _weight(line, content=True) < THIN_POINT
+
+
 _DANGLING = re.compile(r"(?:\b(?:the|a|an|of|and|or|with|its|their|than|due to|such as)|"
                        r"[,;:，、；：的和与及])\s*$",
                        re.IGNORECASE)

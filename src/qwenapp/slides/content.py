@@ -25,6 +25,7 @@ from .checks import (
     near_duplicate,
     opening_repeat,
     placeholder_reason,
+    thin,
     truncated,
     unsupported_numbers,
 )
@@ -90,14 +91,16 @@ def _figures(line: str, rules: Rules, what: str) -> None:
 
 
 def _lines(items: Sequence[str], rules: Rules, what: str, lo: int, hi: int,
-           heading: str, others: Sequence[str] = ()) -> list[str]:
+           heading: str, others: Sequence[str] = (), full: bool = False) -> list[str]:
     """Checked points: echoes of the heading, repeats and unsupported figures dropped; a
     point that only says another slide's heading (``others``) is no point either: the
     1.5B's '开源大模型的隐私保护' slide listed '开源大模型的定义与特点' and '开源大模型的优势',
-    two other slides of its deck."""
+    two other slides of its deck. ``full`` (a bullets slide, whose points stand alone, not
+    under a column's heading): a point that says too little (:func:`~.checks.thin`) goes."""
     out: list[str] = []
     last: Invalid | None = None
     opening = ""  # why a point was dropped for opening as an earlier one does
+    short = ""  # a point dropped for saying too little
     for i, item in enumerate(items, 1):
         try:
             line = check_line(item, rules, f"{what} {i}")
@@ -111,6 +114,9 @@ def _lines(items: Sequence[str], rules: Rules, what: str, lo: int, hi: int,
                                         or contained(line, p) for p in out) or any(
                 echoes(line, h) for h in others if h != heading):
             continue  # restates the heading, another point, or another slide's heading
+        if full and thin(line):
+            short = short or line
+            continue
         same = next((x for p in out if (x := opening_repeat(line, p, rules.subject))), None)
         if same is not None:
             # a rewrite, not a cut: taking the phrase off would leave a fragment, so the
@@ -122,6 +128,9 @@ def _lines(items: Sequence[str], rules: Rules, what: str, lo: int, hi: int,
     if len(out) < lo:
         if opening:
             raise Invalid(opening)
+        if short:
+            raise Invalid(f"{what}s such as {short!r} say too little; write each {what} as "
+                          "a specific sentence of six to twelve words")
         if last is not None:
             raise last
         raise Invalid(f"{what}s: {len(out)} distinct points that do not restate the heading, "
@@ -222,7 +231,8 @@ def parse_slide(
         slide = _steps(raw, heading, rules, kind, others)
     else:
         slide = Slide(kind="bullets", title=heading,
-                      bullets=_lines(raw.points, rules, "point", 2, 5, heading, others))
+                      bullets=_lines(raw.points, rules, "point", 2, 5, heading, others,
+                                     full=True))
     texts = slide_texts(slide)
     if texts and not in_language(" ".join(texts), rules.language):
         raise Invalid(f"slide {heading!r} is not written in {rules.language.name}")

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from ..jsontext import json_in
 from .checks import (
     clean_line,
+    contained,
     copied_instruction,
     placeholder_reason,
     tokens,
@@ -339,6 +340,15 @@ def framing(heading: str, topic: str) -> bool:
     return vague(rest) or not tokens(rest)
 
 
+def echo_subtitle(subtitle: str, title: str, topic: str = "") -> bool:
+    """Whether a subtitle only says the title (or the topic) again: the 1.5B's topic decks
+    were titled "Why open-weight language models are gaining adoption among developers" and
+    subtitled "Why Open-Weight Models Are Gaining Adoption Among Developers", and
+    "开源大模型为何受到开发者欢迎" twice."""
+    return any(t and (same_heading(subtitle, t) or contained(subtitle, t, 0.8))
+               for t in (title, topic))
+
+
 def generic(heading: str) -> bool:
     """A heading that could top a slide of any deck ("Overview", "Conclusion")."""
     return bool(_GENERIC.match(heading.strip()))
@@ -373,6 +383,8 @@ def parse_outline(text: str, count: int, kinds: Sequence[ContentKind], rules: Ru
         subtitle = check_line(raw.sub, rules, "the subtitle")
     except Invalid:
         subtitle = ""  # optional: dropped rather than retried
+    if subtitle and echo_subtitle(subtitle, title, rules.subject):
+        subtitle = ""  # a title slide that says its title twice: better none
     slides: list[PlannedSlide] = []
     vaguer: list[str] = []
     for i, item in enumerate(raw.slides, 1):
