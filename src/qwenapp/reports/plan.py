@@ -46,6 +46,24 @@ _FRAME = re.compile(r"(?i)^\s*(?:\d+[.)]\s*)?(introduction|intro|overview of the
                     r"executive summary|conclusions?|references|bibliography|sources|引言|摘要|"
                     r"总结|结论|参考文献|参考资料)\s*$")
 
+# a paper's parts, not parts of an answer: the 1.5B planned "How did global CO2 emissions
+# change between 1950 and 2024?" as Methodology ("What statistical methods were used?"),
+# Results and Discussion ("What are the future projections?"); the answer went into
+# "Methodology", Results said the sources do not cover it, Discussion quoted a citation line
+_TEMPLATE_WORDS = frozenset(
+    ["methodology", "methodologies", "method", "methods", "results", "result", "discussion", "discussions", "analysis", "findings", "finding", "implications", "implication", "limitations", "approach", "data", "background", "context", "overview", "literature", "review", "future", "work", "outlook", "recommendations", "and", "of", "the", "方法", "方法论", "结果", "讨论", "分析", "发现", "背景", "概述", "展望", "数据"])
+_HEAD_WORD = re.compile(r"[A-Za-z]+|[\u4e00-\u9fff]{2}")
+
+
+def template_heading(heading: str, question: str) -> bool:
+    """A heading made only of a paper's section names ("Methodology", "Results and
+    Discussion", "结果分析") that names nothing of the question."""
+    words = [w.lower() for w in _HEAD_WORD.findall(heading)]
+    if not words or not all(w in _TEMPLATE_WORDS for w in words):
+        return False
+    return not (set(words) - {"and", "of", "the"}) & {
+        w.lower() for w in _HEAD_WORD.findall(question)}
+
 
 def _schema(profile: DepthProfile) -> dict[str, Any]:
     schema = Plan.model_json_schema()
@@ -62,8 +80,10 @@ def _schema(profile: DepthProfile) -> dict[str, Any]:
     return schema
 
 
-def parse_plan(text: str, profile: DepthProfile) -> Plan | None:
-    """A usable plan from a model answer, or None."""
+def parse_plan(text: str, profile: DepthProfile, question: str = "") -> Plan | None:
+    """A usable plan from a model answer, or None. Sections that are a paper's parts
+    rather than parts of an answer (:func:`template_heading`) are dropped like the frame's;
+    a plan left with fewer than ``sections - 1`` of its own is None (asked again)."""
     data = json_in(text)
     if not isinstance(data, dict):
         return None
@@ -95,6 +115,11 @@ def parse_plan(text: str, profile: DepthProfile) -> Plan | None:
             continue
         seen.add(key)
         kept.append(s)
+    if question:
+        own = [s for s in kept if not template_heading(s.heading, question)]
+        if len(own) < max(1, profile.sections - 1):
+            return None
+        kept = own
     if not kept:
         return None
     return Plan(title=plan.title, sections=kept[: profile.sections])
@@ -121,7 +146,9 @@ async def make_plan(backend: Backend, req: ReportRequest, lang: str
                                   seed=None if req.seed is None else req.seed + attempt,
                                   json_schema=_schema(profile), think=False)
         result = await complete(backend, messages, options)
-        plan = parse_plan(result.text, profile)
+        # the first answer must be a plan of the answer's parts; a second that is still a
+        # paper's outline is taken as it is (better its questions than a generic plan's)
+        plan = parse_plan(result.text, profile, req.question if attempt == 0 else "")
         if plan is not None:
             return _padded(plan, req, lang, profile), False
     return fallback_plan(req, lang, profile), True

@@ -84,7 +84,9 @@ def plan_messages(req: ReportRequest, lang: str, sections: int, questions: int) 
     system = (
         "You plan research reports. Answer with JSON only, matching the schema: a short report "
         f"title and exactly {sections} sections. Each section has a heading and 1 to {questions} "
-        "specific questions that searching documents could answer. Do not add introduction, "
+        "specific questions that searching documents could answer. Each heading names a part "
+        "of the answer, not a part of a paper (never Methodology, Results or Discussion). "
+        "Do not add introduction, "
         f"conclusion, summary or references sections. Write the title, headings and questions "
         f"in {name}."
     )
