@@ -50,8 +50,12 @@ _FRAME = re.compile(r"(?i)^\s*(?:\d+[.)]\s*)?(introduction|intro|overview of the
 # change between 1950 and 2024?" as Methodology ("What statistical methods were used?"),
 # Results and Discussion ("What are the future projections?"); the answer went into
 # "Methodology", Results said the sources do not cover it, Discussion quoted a citation line
-_TEMPLATE_WORDS = frozenset(
-    ["methodology", "methodologies", "method", "methods", "results", "result", "discussion", "discussions", "analysis", "findings", "finding", "implications", "implication", "limitations", "approach", "data", "background", "context", "overview", "literature", "review", "future", "work", "outlook", "recommendations", "and", "of", "the", "方法", "方法论", "结果", "讨论", "分析", "发现", "背景", "概述", "展望", "数据"])
+_TEMPLATE_WORDS = frozenset([
+    "methodology", "methodologies", "method", "methods", "results", "result", "discussion",
+    "discussions", "analysis", "findings", "finding", "implications", "implication",
+    "limitations", "approach", "data", "background", "context", "overview", "literature",
+    "review", "future", "work", "outlook", "recommendations", "and", "of", "the", "方法", "方法论",
+    "结果", "讨论", "分析", "发现", "背景", "概述", "展望", "数据"])
 _HEAD_WORD = re.compile(r"[A-Za-z]+|[\u4e00-\u9fff]{2}")
 
 
