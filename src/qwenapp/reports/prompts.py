@@ -78,15 +78,27 @@ def _guidance(req: ReportRequest) -> str:
     return (f"\nAudience: {req.audience}" if req.audience else "") + _notes(req)
 
 
+# An example plan, not a rule: told "never Methodology, Results or Discussion", the 1.5B
+# wrote exactly those for five of six bench questions (a name in the prompt is a cue to a
+# small model); shown a plan whose headings are parts of an answer, it writes such plans
+_PLAN_EXAMPLE = (
+    'For example, for "How did Japan\'s population change after 1950?": {"title": '
+    '"Japan\'s population since 1950", "sections": [{"heading": "Growth until the 2008 peak", '
+    '"questions": ["How fast did the population grow from 1950 to 2008?"]}, {"heading": '
+    '"Decline since 2008", "questions": ["How much has the population fallen since 2008?"]}, '
+    '{"heading": "Births, deaths and ageing", "questions": ["How did birth and death rates '
+    'change?"]}]}.'
+)
+
+
 def plan_messages(req: ReportRequest, lang: str, sections: int, questions: int) -> list[Message]:
     name = language_name(lang)
     guidance = _guidance(req)
     system = (
         "You plan research reports. Answer with JSON only, matching the schema: a short report "
-        f"title and exactly {sections} sections. Each section has a heading and 1 to {questions} "
-        "specific questions that searching documents could answer. Each heading names a part "
-        "of the answer, not a part of a paper (never Methodology, Results or Discussion). "
-        "Do not add introduction, "
+        f"title and exactly {sections} sections. Each section has a heading that names one part "
+        f"of the answer, and 1 to {questions} specific questions that searching documents could "
+        f"answer. {_PLAN_EXAMPLE} Do not add introduction, "
         f"conclusion, summary or references sections. Write the title, headings and questions "
         f"in {name}."
     )

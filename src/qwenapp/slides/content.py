@@ -241,6 +241,17 @@ def parse_slide(
     return Parsed(slide.model_copy(update={"notes": notes, "sources": sources}))
 
 
+def _unlabel(point: str, head: str) -> str:
+    """A column's point without its column's name in front: the 1.5B's comparison read
+    "Open-Weight Models: No Training Data" under the column "Open-Weight Models"."""
+    text, name = point.strip(), head.strip()
+    if name and text.lower().startswith(name.lower()):
+        rest = text[len(name):]
+        if rest[:1] in (":", "：", "-", "–", "—") and rest[1:].strip():
+            return rest[1:].strip()
+    return point
+
+
 def _compare(raw: _Content, heading: str, rules: Rules, others: Sequence[str]) -> Slide:
     if raw.left is None or raw.right is None:
         raise Invalid("a comparison needs a left and a right column")
@@ -251,7 +262,8 @@ def _compare(raw: _Content, heading: str, rules: Rules, others: Sequence[str]) -
             head = sides[k]
         else:
             head = check_line(col.head, rules, f"the {side} column heading")
-        cols.append(Column(heading=head, bullets=_lines(col.points, rules, f"{side} point", 1,
+        points = [_unlabel(x, head) for x in col.points]
+        cols.append(Column(heading=head, bullets=_lines(points, rules, f"{side} point", 1,
                                                         4, head)))
     bad = same_heading(cols[0].heading, cols[1].heading) or any(
         same_heading(c.heading, o) for c in cols for o in [*others, heading])

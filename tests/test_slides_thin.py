@@ -1,0 +1,96 @@
+"""What the 1.5B's topic deck of 2026-12-04 showed a presenter, replayed.
+
+"Why open-weight language models are gaining adoption among developers", 8 slides, no
+sources: the title slide said its title twice (subtitle "Why Open-Weight Models Are
+Gaining Adoption Among Developers"), a card slide read "They are more flexible." / "They
+are less flexible.", and the comparison's points began with their column's name
+("Open-Weight Models: No Training Data"). The Chinese deck's subtitle was its title.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qwenapp.slides.checks import thin
+from qwenapp.slides.content import parse_slide
+from qwenapp.slides.language import LANGUAGES
+from qwenapp.slides.outline import (
+    Invalid,
+    PlannedSlide,
+    Rules,
+    echo_subtitle,
+    limits_for,
+    parse_outline,
+)
+from qwenapp.slides.prompts import instruction_text
+
+EN, ZH = LANGUAGES["en"], LANGUAGES["zh"]
+TOPIC = "Why open-weight language models are gaining adoption among developers"
+ZH_TOPIC = "开源大模型为何受到开发者欢迎"
+
+
+def rules(lang: object = EN, subject: str = TOPIC) -> Rules:
+    return Rules(lang, limits_for(lang), instruction_text(lang), frozenset(),  # type: ignore[arg-type]
+                 subject=subject)
+
+
+def test_points_that_say_too_little_are_thin() -> None:
+    for line in ("They are more flexible.", "They are less flexible.", "医疗健康"):
+        assert thin(line), line
+    for line in ("Developers gain more flexibility in their models.",
+                 "Case studies demonstrate the flexibility of open-weight models.",
+                 "Lower costs for startups",
+                 "开源大模型的优势包括较低的训练成本和模型性能快速提升。"):
+        assert not thin(line), line
+
+
+def test_a_slide_of_thin_points_is_asked_again_and_told_why() -> None:
+    reply = json.dumps({"points": ["They are more flexible.", "They are less flexible."]})
+    planned = PlannedSlide("bullets", "Why Open-Weight Models are More Efficient")
+    with pytest.raises(Invalid, match="say too little"):
+        parse_slide(reply, planned, rules())
+    # one thin point among enough good ones just goes
+    reply = json.dumps({"points": ["They are more flexible.",
+                                   "Teams run the weights on their own servers.",
+                                   "Fine-tuning adapts a model to a company's own data."]})
+    slide = parse_slide(reply, planned, rules()).slide
+    assert slide.bullets == ["Teams run the weights on their own servers.",
+                             "Fine-tuning adapts a model to a company's own data."]
+
+
+def test_comparison_points_lose_their_column_s_name() -> None:
+    reply = json.dumps({
+        "left": {"head": "Open-Weight Models",
+                 "points": ["Open-Weight Models: No licence fees per call", "Run on own servers"]},
+        "right": {"head": "Closed-Weight Models",
+                  "points": ["Closed-Weight Models: Billed per token", "Hosted by the vendor"]}})
+    slide = parse_slide(reply, PlannedSlide("compare", "Open-Weight vs. Closed-Weight Models"),
+                        rules()).slide
+    assert slide.left is not None and slide.right is not None
+    assert slide.left.bullets[0] == "No licence fees per call"
+    assert slide.right.bullets[0] == "Billed per token"
+
+
+@pytest.mark.parametrize(("sub", "title", "topic", "echo"), [
+    ("Why Open-Weight Models Are Gaining Adoption Among Developers", TOPIC, TOPIC, True),
+    (ZH_TOPIC, ZH_TOPIC, ZH_TOPIC, True),
+    ("Lower costs, open licences and local control", TOPIC, TOPIC, False),
+    ("成本、许可与本地部署", ZH_TOPIC, ZH_TOPIC, False),
+])
+def test_a_subtitle_that_says_the_title_again_is_an_echo(sub: str, title: str, topic: str,
+                                                         echo: bool) -> None:
+    assert echo_subtitle(sub, title, topic) is echo
+
+
+def test_the_outline_leaves_an_echoed_subtitle_out() -> None:
+    heads = ["Lower cost of deployment", "Control over private data", "Fine-tuning for a domain"]
+    text = json.dumps({"sub": "Why Open-Weight Models Are Gaining Adoption Among Developers",
+                       "slides": [{"head": h, "kind": "bullets"} for h in heads]})
+    out = parse_outline(text, 3, ["bullets"], rules())
+    assert out.title == TOPIC and out.subtitle == ""
+    text = json.dumps({"sub": "What teams gain, and what it costs them",
+                       "slides": [{"head": h, "kind": "bullets"} for h in heads]})
+    assert parse_outline(text, 3, ["bullets"], rules()).subtitle == \
+        "What teams gain, and what it costs them"
