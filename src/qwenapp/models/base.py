@@ -35,6 +35,12 @@ class Backend(Protocol):
         """Whether ``GenerateOptions.think`` changes anything."""
         ...
 
+    @property
+    def serial_jobs(self) -> bool:
+        """Whether a report or deck should make one model call at a time
+        (:func:`job_parallel`): an engine that does not batch, such as a CPU one."""
+        ...
+
     def stream(
         self, messages: Sequence[Message], options: GenerateOptions
     ) -> AsyncIterator[Event]:
@@ -64,7 +70,7 @@ def job_parallel(backend: Backend, configured: int, slots: int) -> int:
     """How many model calls one report or deck should run at once.
 
     ``configured`` (``QWENAPP_JOB_PARALLEL``; 0 = choose) wins. Otherwise a
-    backend that sets ``serial_jobs = True`` gets 1: the embedded CPU engine,
+    backend whose :attr:`Backend.serial_jobs` is true gets 1: the embedded CPU engine,
     where concurrent sequences measured slower than one at a time on 2 cores
     (a standard report 260 s in 3 slots against 168 s in one; a deck's slide
     stage 0.72x as fast), because decoding is already compute bound and each
@@ -73,6 +79,6 @@ def job_parallel(backend: Backend, configured: int, slots: int) -> int:
     """
     if configured > 0:
         return configured
-    if getattr(backend, "serial_jobs", False):
+    if backend.serial_jobs:
         return 1
     return max(1, min(slots, 4))

@@ -305,6 +305,10 @@ class MeteredBackend:
     def supports_thinking(self) -> bool:
         return self._inner.supports_thinking
 
+    @property
+    def serial_jobs(self) -> bool:
+        return self._inner.serial_jobs
+
     async def stream(self, messages: Sequence[ChatMessage],
                      options: GenerateOptions) -> AsyncIterator[Event]:
         # closed at once when our caller closes us: the engine slot is freed now, not at GC
