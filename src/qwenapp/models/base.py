@@ -2,18 +2,18 @@
 
 A backend has exactly one generation method, :meth:`Backend.stream`, an
 async iterator of :data:`~qwenapp.models.events.Event`. Non-streaming use is
-:func:`complete`, which collects that stream: one code path (simonw/llm's
+:func:`complete`, which collects that stream (:func:`collect`): one code path (simonw/llm's
 ``execute``). Backends must allow concurrent ``stream`` calls.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from typing import Protocol, runtime_checkable
 
 from .events import Completion, Event, GenerateOptions, Message
 
-__all__ = ["Backend", "complete", "job_parallel"]
+__all__ = ["Backend", "collect", "complete", "job_parallel"]
 
 
 @runtime_checkable
@@ -56,14 +56,20 @@ class Backend(Protocol):
         ...
 
 
+async def collect(events: AsyncIterable[Event]) -> Completion:
+    """Collect a stream of model events into a :class:`Completion` (by its one reducer,
+    :meth:`Completion.add`)."""
+    result = Completion()
+    async for event in events:
+        result.add(event)
+    return result
+
+
 async def complete(
     backend: Backend, messages: Sequence[Message], options: GenerateOptions | None = None
 ) -> Completion:
     """Collect a whole stream into a :class:`Completion`."""
-    result = Completion()
-    async for event in backend.stream(messages, options or GenerateOptions()):
-        result.add(event)
-    return result
+    return await collect(backend.stream(messages, options or GenerateOptions()))
 
 
 def job_parallel(backend: Backend, configured: int, slots: int) -> int:
