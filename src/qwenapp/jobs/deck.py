@@ -25,6 +25,7 @@ from pydantic import Field
 from ..documents import Document, DocumentError
 from ..errors import QwenappError
 from ..models.base import job_parallel
+from ..output import find_soffice
 from ..reports import Report, load_report
 from ..slides import (
     THEMES,
@@ -39,7 +40,7 @@ from ..slides import (
     passages_from_documents,
     passages_from_report,
 )
-from ..slides.export import find_pdftoppm, find_soffice
+from ..slides.export import find_pdftoppm
 from ..slides.tables import cite_tables
 from .documents import owned_documents
 from .errors import Gone, InvalidJob, NotFound

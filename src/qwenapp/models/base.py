@@ -2,18 +2,18 @@
 
 A backend has exactly one generation method, :meth:`Backend.stream`, an
 async iterator of :data:`~qwenapp.models.events.Event`. Non-streaming use is
-:func:`complete`, which collects that stream: one code path (simonw/llm's
+:func:`complete`, which collects that stream (:func:`collect`): one code path (simonw/llm's
 ``execute``). Backends must allow concurrent ``stream`` calls.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from typing import Protocol, runtime_checkable
 
 from .events import Completion, Event, GenerateOptions, Message
 
-__all__ = ["Backend", "complete", "job_parallel"]
+__all__ = ["Backend", "collect", "complete", "job_parallel"]
 
 
 @runtime_checkable
@@ -35,6 +35,12 @@ class Backend(Protocol):
         """Whether ``GenerateOptions.think`` changes anything."""
         ...
 
+    @property
+    def serial_jobs(self) -> bool:
+        """Whether a report or deck should make one model call at a time
+        (:func:`job_parallel`): an engine that does not batch, such as a CPU one."""
+        ...
+
     def stream(
         self, messages: Sequence[Message], options: GenerateOptions
     ) -> AsyncIterator[Event]:
@@ -50,21 +56,27 @@ class Backend(Protocol):
         ...
 
 
+async def collect(events: AsyncIterable[Event]) -> Completion:
+    """Collect a stream of model events into a :class:`Completion` (by its one reducer,
+    :meth:`Completion.add`)."""
+    result = Completion()
+    async for event in events:
+        result.add(event)
+    return result
+
+
 async def complete(
     backend: Backend, messages: Sequence[Message], options: GenerateOptions | None = None
 ) -> Completion:
     """Collect a whole stream into a :class:`Completion`."""
-    result = Completion()
-    async for event in backend.stream(messages, options or GenerateOptions()):
-        result.add(event)
-    return result
+    return await collect(backend.stream(messages, options or GenerateOptions()))
 
 
 def job_parallel(backend: Backend, configured: int, slots: int) -> int:
     """How many model calls one report or deck should run at once.
 
     ``configured`` (``QWENAPP_JOB_PARALLEL``; 0 = choose) wins. Otherwise a
-    backend that sets ``serial_jobs = True`` gets 1: the embedded CPU engine,
+    backend whose :attr:`Backend.serial_jobs` is true gets 1: the embedded CPU engine,
     where concurrent sequences measured slower than one at a time on 2 cores
     (a standard report 260 s in 3 slots against 168 s in one; a deck's slide
     stage 0.72x as fast), because decoding is already compute bound and each
@@ -73,6 +85,6 @@ def job_parallel(backend: Backend, configured: int, slots: int) -> int:
     """
     if configured > 0:
         return configured
-    if getattr(backend, "serial_jobs", False):
+    if backend.serial_jobs:
         return 1
     return max(1, min(slots, 4))

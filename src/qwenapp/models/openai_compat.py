@@ -150,6 +150,8 @@ class OpenAICompatBackend:
     is recognised from ``base_url``.
     """
 
+    serial_jobs = False  # see models.base.job_parallel: servers batch concurrent calls
+
     def __init__(
         self,
         base_url: str,

@@ -60,6 +60,8 @@ class ScriptedCall:
 class ScriptedModel:
     """Scripted replies, streamed ``chunk_size`` characters at a time."""
 
+    serial_jobs = False  # calls may run concurrently, as on a server that batches
+
     def __init__(
         self,
         replies: Sequence[Reply] = (),

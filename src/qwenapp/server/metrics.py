@@ -34,7 +34,7 @@ import hmac
 import logging
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from fastapi import APIRouter
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -45,6 +45,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..jobs import JobContext, JobEvent, JobKind
+from ..jobs.kinds import R
 from ..models.base import Backend
 from ..models.events import Event, GenerateOptions, Usage
 from ..models.events import Message as ChatMessage
@@ -236,21 +237,21 @@ async def _closing(it: AsyncIterator[T]) -> AsyncIterator[AsyncIterator[T]]:
             await close()
 
 
-class MeteredKind:
+class MeteredKind(Generic[R]):
     """A job kind that counts and times its runs, with the job id in its log lines.
 
     Everything but :meth:`run` is the wrapped kind's (``name``, ``resumable``,
     ``request_model``, ``title``, ``check``).
     """
 
-    def __init__(self, inner: JobKind[Any], metrics: Metrics) -> None:
+    def __init__(self, inner: JobKind[R], metrics: Metrics) -> None:
         self._inner = inner
         self._metrics = metrics
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    async def run(self, ctx: JobContext, request: Any) -> AsyncIterator[JobEvent]:
+    async def run(self, ctx: JobContext, request: R) -> AsyncIterator[JobEvent]:
         outcome = "failed"
         start = time.perf_counter()
         with job_scope(ctx.job_id):
@@ -277,10 +278,10 @@ class MeteredKind:
                                                  "resumed": ctx.resumed})
 
 
-def metered_kind(inner: JobKind[Any], metrics: Metrics) -> JobKind[Any]:
+def metered_kind(inner: JobKind[R], metrics: Metrics) -> JobKind[R]:
     """``inner`` with its runs metered. (A cast: the protocol's ``name`` and ``resumable``
     are class variables, which a wrapper of any kind can only hold per instance.)"""
-    return cast("JobKind[Any]", MeteredKind(inner, metrics))
+    return cast("JobKind[R]", MeteredKind(inner, metrics))
 
 
 class MeteredBackend:
@@ -304,6 +305,10 @@ class MeteredBackend:
     @property
     def supports_thinking(self) -> bool:
         return self._inner.supports_thinking
+
+    @property
+    def serial_jobs(self) -> bool:
+        return self._inner.serial_jobs
 
     async def stream(self, messages: Sequence[ChatMessage],
                      options: GenerateOptions) -> AsyncIterator[Event]:

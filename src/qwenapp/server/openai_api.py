@@ -39,7 +39,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..errors import QwenappError
-from ..models.base import Backend
+from ..models.base import Backend, collect
 from ..models.events import (
     Completion,
     Event,
@@ -435,7 +435,7 @@ async def chat_completions(state: State, who: Caller, body: ChatCompletionReques
     created = int(time.time())
     if not body.stream:
         try:
-            result = await until_disconnect(request, _collect(_events(
+            result = await until_disconnect(request, collect(_events(
                 state, backend, messages, options, box)))
         except QwenappError as e:
             raise from_core(e) from None
@@ -502,13 +502,6 @@ async def _events(state: ServerState, backend: Backend, messages: list[Message],
             await closer()
         if box is not None:
             await box.aclose()
-
-
-async def _collect(events: AsyncIterator[Event]) -> Completion:
-    result = Completion()
-    async for ev in events:
-        result.add(ev)
-    return result
 
 
 async def _chunks(events: AsyncIterator[Event], first: Event | None, cid: str, created: int,

@@ -1,35 +1,18 @@
 """Reports and decks as persisted background jobs of the server (see :mod:`.manager`).
 
-The kinds themselves are core (:mod:`qwenapp.jobs`); this package stores jobs
-and their events (:mod:`.store`) and runs them in the server process.
+The kinds themselves are core (:mod:`qwenapp.jobs`, imported from there, not
+from here); this package stores jobs and their events (:mod:`.store`) and runs
+them in the server process or a worker (:mod:`.runner`).
 """
 
-from ...jobs import (
-    DeckJob,
-    DeckJobRequest,
-    JobContext,
-    JobEvent,
-    JobKind,
-    JobServices,
-    ReportJob,
-    ReportJobRequest,
-)
 from .manager import JobManager
 from .store import TERMINAL, Artifact, JobEventRow, JobRow, JobStore
 
 __all__ = [
     "TERMINAL",
     "Artifact",
-    "DeckJob",
-    "DeckJobRequest",
-    "JobContext",
-    "JobEvent",
     "JobEventRow",
-    "JobKind",
     "JobManager",
     "JobRow",
-    "JobServices",
     "JobStore",
-    "ReportJob",
-    "ReportJobRequest",
 ]
