@@ -66,3 +66,25 @@ def test_make_plan_asks_again_and_keeps_the_answer_s_parts() -> None:
     # the 1.5B took as names to use)
     system = model.calls[0].messages[0].content
     assert "Growth until the 2008 peak" in system and "Methodology" not in system
+
+
+def test_the_summary_s_findings_are_ranked_by_what_is_asked() -> None:
+    """Replayed from the 1.5B's sabotage report of 2026-12-04: the summary quoted "Simple
+    sabotage does not require specially prepared tools …", which shares only the manual's
+    name with the question, over the section's tactics."""
+    from qwenapp.reports.model import DraftSentence, Passage, SectionDraft, SourceRef
+    from qwenapp.reports.write import _frame_points, asked_terms
+
+    q = ("What does the Simple Sabotage Field Manual advise for disrupting organizations "
+         "and conferences?")
+    src = SourceRef(title="simple_sabotage_field_manual", locator="/m.txt", location="l. 1")
+    passages = {1: Passage(id=1, text="x", source=src)}
+    intro = DraftSentence(text="Simple sabotage does not require specially prepared tools or "
+                               "equipment.", passage_ids=[1])
+    tactic = DraftSentence(text="Insist on doing everything through channels, which disrupts "
+                                "the organization's conferences.", passage_ids=[1])
+    draft = SectionDraft(heading="Disrupting Organizations", text="", passage_ids=[1],
+                         sentences=[intro, tactic])
+    terms = asked_terms(q, passages)
+    assert "sabotag" not in " ".join(terms) and terms
+    assert _frame_points([draft], terms)[0] is tactic

@@ -199,20 +199,28 @@ async def write_section(backend: Backend, req: ReportRequest, lang: str, section
                         dropped=realised.dropped, problems=problems)
 
 
-def _rank(sentences: Sequence[DraftSentence], question: str) -> list[DraftSentence]:
+def asked_terms(question: str, passages: Mapping[int, Passage]) -> set[str]:
+    """The question's terms less its sources' names: asked "What does the Simple Sabotage
+    Field Manual advise for disrupting organizations and conferences?", the 1.5B's summary
+    put first "Simple sabotage does not require specially prepared tools …", which shares
+    only the manual's name with the question; what is asked is advice on disrupting."""
+    names = " ".join({re.sub(r"[_\-.]+", " ", p.source.title) for p in passages.values()})
     q = stem_terms(question)
+    return (q - stem_terms(names)) or q
+
+
+def _rank(sentences: Sequence[DraftSentence], q: set[str]) -> list[DraftSentence]:
     return sorted(sentences, key=lambda s: (-len(stem_terms(s.fact or s.text) & q),
                                             s.origin != "model"))
 
 
-def _frame_points(drafts: Sequence[SectionDraft], question: str) -> list[DraftSentence]:
-    """The findings a summary and a conclusion restate: each section's two best sentences,
-    the sections' first sentences first."""
+def _frame_points(drafts: Sequence[SectionDraft], q: set[str]) -> list[DraftSentence]:
+    """The findings a summary and a conclusion restate: each section's two best sentences
+    (by the asked terms ``q``: :func:`asked_terms`), the sections' first sentences first."""
     # a table's rows are said once, in their section: the summary restates the sentences
     # code wrote from them (a change, the largest parts), never the figures row by row
     # (the 1.5B's CO2 summaries copied a three-row sentence: a repeated share of 0.46)
-    ranked = [_rank([s for s in d.sentences if not row_dump(s.text)], question)
-              for d in drafts]
+    ranked = [_rank([s for s in d.sentences if not row_dump(s.text)], q) for d in drafts]
     ranked = [r for r in ranked if r]
     firsts = [r[0] for r in ranked]
     seconds = [r[1] for r in ranked if len(r) > 1]
@@ -274,7 +282,7 @@ async def _frame_part(backend: Backend, req: ReportRequest, lang: str, kind: str
 async def write_frame(backend: Backend, req: ReportRequest, lang: str,
                       drafts: Sequence[SectionDraft], passages: dict[int, Passage]) -> Summary:
     """The executive summary and the conclusion, from the sections' verified sentences."""
-    findings = _frame_points(drafts, req.question)
+    findings = _frame_points(drafts, asked_terms(req.question, passages))
     problems: dict[str, list[str]] = {"summary": [], "conclusion": []}
     summary, s_fb, s_drop, used = await _frame_part(backend, req, lang, "summary", findings,
                                                     passages, problems=problems["summary"])
