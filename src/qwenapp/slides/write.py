@@ -110,6 +110,9 @@ class Job:
     asked_heads: int = 0  # calls made for alternative headings (bounded per deck)
     heads_limit: int = 3  # the bound; one more when slides left out are made up for
     proposed: list[str] | None = None  # headings code proposed, not yet used
+    # slides written again for a draft that repeated an earlier one, or to make up for one
+    # left out (set by write_slides: :func:`repair_budget`)
+    repairs_left: int = 0
 
     async def call(self, messages: list[Message], schema: dict[str, Any], max_tokens: int,
                    attempt: int) -> tuple[str, int]:
@@ -350,7 +353,8 @@ class _Try:
 
 
 async def _attempts(job: Job, outline: Outline, i: int, heading: str, kind: ContentKind,
-                    said: Sequence[str], tries: int, avoid: str = "") -> _Try:
+                    said: Sequence[str], tries: int, avoid: str = "", fit: bool = True
+                    ) -> _Try:
     """Up to ``tries`` calls for one slide of ``kind``; the slide, or the last reason."""
     planned = PlannedSlide(kind, heading)
     offered = select(job.passages, f"{heading} {outline.title}", 1200) if job.passages else []
@@ -382,7 +386,7 @@ async def _attempts(job: Job, outline: Outline, i: int, heading: str, kind: Cont
                 break  # the same failure twice: a third try would not pay (simplify)
             seen.add(reason)
             continue
-        return _Try(await _fitted(job, parsed.slide))
+        return _Try(await _fitted(job, parsed.slide) if fit else parsed.slide)
     return _Try(None, reason)
 
 
@@ -442,12 +446,15 @@ async def _fitted(job: Job, s: Slide) -> Slide:
 
 
 async def _write(job: Job, outline: Outline, i: int, heading: str, kind: ContentKind,
-                 said: Sequence[str], avoid: str = "") -> Slide | None:
-    """One slide of ``kind``, or as bullets when it will not validate; None if neither."""
+                 said: Sequence[str], avoid: str = "", fit: bool = True) -> Slide | None:
+    """One slide of ``kind``, or as bullets when it will not validate; None if neither.
+    ``fit``: over-long lines rewritten shorter now (:func:`_fitted`); a replacement is
+    fitted only once it is known to be kept (the 1.5B's en-topic deck of 2026-12-04 spent
+    52 s of its 184 s shortening lines of slides then left out as repeats)."""
     job.emit(SlideStarted(i + 1, len(outline.slides), heading, kind))
-    got = await _attempts(job, outline, i, heading, kind, said, job.req.attempts, avoid)
+    got = await _attempts(job, outline, i, heading, kind, said, job.req.attempts, avoid, fit)
     if got.slide is None and kind != "bullets":
-        got2 = await _attempts(job, outline, i, heading, "bullets", said, 2, avoid)
+        got2 = await _attempts(job, outline, i, heading, "bullets", said, 2, avoid, fit)
         if got2.slide is not None:
             job.stats.degraded += 1
             job.emit(SlideChanged(i + 1, heading, "simplified", got.reason, "bullets"))
@@ -601,13 +608,19 @@ async def _final(job: Job, outline: Outline, i: int, draft: Slide | None, why: s
         return s
     covered = [k.title for k in kept] + [p.heading for p in outline.slides[i:]]
     tried = [draft] if draft is not None else []
-    for k in range(3):  # a replacement may repeat too: then another heading
+    # a replacement may repeat too: then another heading, up to three, as long as the
+    # deck's budget leaves one try for every slide still to come
+    tries = min(3, max(1, job.repairs_left // max(1, len(outline.slides) - i)))
+    for k in range(tries):
+        if job.repairs_left <= 0:
+            break
         head = await _new_heading(job, outline.title, covered, spares, ask=k == 0)
         if head is None:
             break
         covered.append(head)
         kind = heading_kind(head, [x.kind for x in kept])
-        new = await _write(job, outline, i, head, kind, _said(kept))
+        job.repairs_left -= 1
+        new = await _write(job, outline, i, head, kind, _said(kept), fit=False)
         if new is None:
             continue
         tried.append(new)
@@ -616,7 +629,7 @@ async def _final(job: Job, outline: Outline, i: int, draft: Slide | None, why: s
         if fresh is not None:
             job.stats.replaced += 1
             job.emit(SlideChanged(i + 1, planned.heading, "replaced", why))
-            return fresh
+            return await _fitted(job, fresh)
     # the last resort before a gap: the version with the most points said nowhere else,
     # even one (a single point is drawn as a statement). The 1.5B's en-topic deck
     # (2026-12-02) lost four of five slides here at a bar of two: its short points
@@ -625,7 +638,8 @@ async def _final(job: Job, outline: Outline, i: int, draft: Slide | None, why: s
     if best is not None:
         job.stats.overlapping += 1
         job.emit(SlideChanged(i + 1, planned.heading, "kept", why, best.kind))
-        return best
+        return await _fitted(job, best) if best.title != (draft.title if draft else "") \
+            else best
     job.stats.dropped += 1
     job.emit(SlideChanged(i + 1, planned.heading, "dropped", why))
     return None
@@ -646,7 +660,7 @@ async def _top_up(job: Job, outline: Outline, kept: list[Slide], spares: list[st
     out: list[Slide] = []
     why = ""
     for _ in range(2 * missing):
-        if len(out) >= missing:
+        if len(out) >= missing or job.repairs_left <= 0:
             break
         head = await _new_heading(job, outline.title, covered, spares, want=missing - len(out))
         if head is None:
@@ -655,8 +669,9 @@ async def _top_up(job: Job, outline: Outline, kept: list[Slide], spares: list[st
         covered.append(head)
         job.stats.slide_tokens.append(0)
         kind = heading_kind(head, [x.kind for x in [*kept, *out]])
+        job.repairs_left -= 1
         new = await _write(job, outline, len(job.stats.slide_tokens) - 1, head, kind,
-                           _said([*kept, *out]))
+                           _said([*kept, *out]), fit=False)
         if new is None:
             why = f"the slide on {head!r} stayed invalid"
             continue
@@ -666,13 +681,16 @@ async def _top_up(job: Job, outline: Outline, kept: list[Slide], spares: list[st
         if fresh is None:
             why = f"the slide on {head!r} only repeated earlier points"
             continue
-        out.append(fresh)
+        out.append(await _fitted(job, fresh))
         job.stats.added += 1
         job.emit(Note(f"slide {len(kept) + len(out)} ({fresh.title}) was added on a heading "
                       "the deck did not cover, for a slide left out"))
     if len(out) < missing:
+        why = why if job.repairs_left > 0 else (
+            f"{why}; the deck's tries for slides written again ran out" if why
+            else "the deck's tries for slides written again ran out")
         job.emit(Note(f"the deck has {len(kept) + len(out)} of the {len(outline.slides)} "
-                      f"content slides asked for: {why or 'the tries ran out'}"))
+                      f"content slides asked for: {why}"))
     job.save("extra", [s.model_dump(mode="json") for s in out])
     return out
 
@@ -695,6 +713,16 @@ def _least_repeated(tried: Sequence[Slide], kept: Sequence[Slide], subject: str,
     return best
 
 
+def repair_budget(content_slides: int) -> int:
+    """Slides a deck may write again, in all, beyond its first drafts: for a draft that
+    repeated an earlier slide (each up to three headings) and for slides left out. Without
+    a bound the 1.5B's 8-slide topic deck of 2026-12-04 wrote 18 slides for 5 (184 s, and
+    still 2 left out): its topic-only points all resemble each other. As many as the deck
+    has content slides: a deck costs at most about twice its first pass, and one of every
+    slide's replacements is tried."""
+    return content_slides
+
+
 async def write_slides(job: Job, outline: Outline, data: Sequence[Slide]) -> list[Slide]:
     """Stage: every content slide, validated, simplified or replaced; in outline order.
 
@@ -704,6 +732,7 @@ async def write_slides(job: Job, outline: Outline, data: Sequence[Slide]) -> lis
     """
     n = len(outline.slides)
     job.stats.slide_tokens = [0] * n
+    job.repairs_left = repair_budget(n)
     finished: list[Slide] = []  # drafts as they finish, for "already said"
     reasons: dict[int, str] = {}
 
