@@ -94,3 +94,24 @@ def test_the_outline_leaves_an_echoed_subtitle_out() -> None:
                        "slides": [{"head": h, "kind": "bullets"} for h in heads]})
     assert parse_outline(text, 3, ["bullets"], rules()).subtitle == \
         "What teams gain, and what it costs them"
+
+
+def test_a_point_that_says_the_deck_s_topic_again_goes() -> None:
+    """The 1.5B's card slide read "Open-weight models are gaining popularity among
+    developers" / "They are gaining adoption among developers" in a deck on this topic."""
+    reply = json.dumps({"points": ["They are gaining adoption among developers",
+                                   "Open-weight models are gaining popularity among developers",
+                                   "Teams run the weights on their own servers.",
+                                   "Fine-tuning adapts a model to a company's own data."]})
+    slide = parse_slide(reply, PlannedSlide("bullets", "Where the savings come from"),
+                        rules()).slide
+    assert slide.bullets == ["Teams run the weights on their own servers.",
+                             "Fine-tuning adapts a model to a company's own data."]
+
+
+def test_a_short_topic_named_in_a_point_is_no_restatement() -> None:
+    from qwenapp.slides.checks import restates_topic
+
+    assert restates_topic("They are gaining adoption among developers", TOPIC)
+    assert not restates_topic("Qwen ships models from 0.5B to 72B parameters", "Qwen")
+    assert not restates_topic("Teams run the weights on their own servers", TOPIC)

@@ -282,6 +282,15 @@ def thin(line: str) -> bool:
     return _weight(line, content=True) < THIN_POINT
 
 
+def restates_topic(line: str, topic: str, share: float = 0.8) -> bool:
+    """Whether a point only says the deck's topic again: most of its words are the topic's
+    ("They are gaining adoption among developers", in a deck on "Why open-weight language
+    models are gaining adoption among developers"). A point that names a short topic
+    ("Qwen") and says more is not."""
+    tl, tt = tokens(line), tokens(topic)
+    return len(tl) >= 3 and bool(tt) and len(tl & tt) >= share * len(tl)
+
+
 _DANGLING = re.compile(r"(?:\b(?:the|a|an|of|and|or|with|its|their|than|due to|such as)|"
                        r"[,;:，、；：的和与及])\s*$",
                        re.IGNORECASE)

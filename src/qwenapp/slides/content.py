@@ -25,6 +25,7 @@ from .checks import (
     near_duplicate,
     opening_repeat,
     placeholder_reason,
+    restates_topic,
     thin,
     truncated,
     unsupported_numbers,
@@ -117,6 +118,8 @@ def _lines(items: Sequence[str], rules: Rules, what: str, lo: int, hi: int,
         if full and thin(line):
             short = short or line
             continue
+        if restates_topic(line, rules.subject):
+            continue  # says the deck's topic again ("They are gaining adoption among developers")
         same = next((x for p in out if (x := opening_repeat(line, p, rules.subject))), None)
         if same is not None:
             # a rewrite, not a cut: taking the phrase off would leave a fragment, so the
