@@ -39,10 +39,10 @@ def test_real_model_writes_a_cited_report(cli_env: dict[str, str], tmp_path: Pat
     assert p.returncode == 0, p.stderr[-3000:]
     md = out.read_text(encoding="utf-8")
     assert md.startswith("# ")
-    # a summary the model could not restate in its own words quotes the sections' best
-    # finding instead; such a conclusion is left out; and the run says which
-    assert "## Executive summary" in md, p.stderr[-3000:]
-    assert "## Conclusion" in md or "the conclusion is left out" in p.stderr, p.stderr[-3000:]
+    # a summary or conclusion the model could not restate in its own words is left out
+    # rather than quote the sections' findings again, and the run says so
+    for part, heading in (("summary", "## Executive summary"), ("conclusion", "## Conclusion")):
+        assert heading in md or f"the {part} is left out" in p.stderr, p.stderr[-3000:]
     assert "<think>" not in md and "</think>" not in md
     assert "PWNED" not in md.upper()  # the injection document was read but not obeyed
     assert "section 1/" in p.stderr and "plan:" in p.stderr

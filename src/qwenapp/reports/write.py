@@ -57,12 +57,15 @@ FACTS = {k: v[0] for k, v in LENGTHS.items()}
 _TOKENS_PER_SENTENCE = 60  # a reworded fact; the cap is this times the facts, plus a margin
 _FRAME_POINTS = 8  # findings shown to the summary and conclusion writer
 _FRAME_SENTENCES = {"summary": 3, "conclusion": 2}  # sentences each may write
-# findings each falls back to. A conclusion that can only quote a finding is left out (the
-# run says so): the 1.5B's sabotage report ended on "Refer back to matters decided upon at
-# the last meeting …", its own section's sentence again, which told the reader nothing and
-# was 0.07 of the report's repeated 4-gram share of 0.145. The summary, read first, quotes
-# the one best finding the sections hold (two were as much repetition again)
-_FRAME_EXTRACTS = {"summary": 1, "conclusion": 0}
+# findings each falls back to: none. A summary or conclusion that could only quote a
+# finding is left out (the run and the report say so). Issue 16: no summary or conclusion
+# "is made of repeated sentences". The 1.5B's sabotage report ended on "Refer back to
+# matters decided upon at the last meeting …", its own section's sentence again, which
+# told the reader nothing and was 0.07 of the report's repeated 4-gram share of 0.145; the
+# 0.5B's quoted summaries were a section's sentence again in nine of ten bench reports
+# (its worst share 0.21). (Until 2026-12-04 they quoted findings, since a report without
+# its summary looked unfinished; what it showed was a sentence the reader reads twice.)
+_FRAME_EXTRACTS = {"summary": 0, "conclusion": 0}
 
 
 
@@ -245,12 +248,9 @@ async def _frame_part(backend: Backend, req: ReportRequest, lang: str, kind: str
     ``said``: sentences the summary already has (the conclusion does not repeat them),
     ``restated``: the findings they restate (shown last, so the conclusion draws first on
     what the summary did not say).
-    If nothing usable comes back, the part *falls back* (:data:`_FRAME_EXTRACTS`): the
-    summary to the sections' best finding as it stands, with its citation; the conclusion
-    is left out, since a finding quoted again at the end only makes the reader read it
-    twice (the repetition figure counts it); and the run says which. A report without its
-    summary is worse (the 0.5B had most of its summaries left out, nearly all for copying a
-    finding word for word or for words of its own), so the summary keeps its one quote.
+    If nothing usable comes back, the part *falls back* (:data:`_FRAME_EXTRACTS`): it is
+    left out, since a finding quoted again only makes the reader read it twice (the
+    repetition figure counts it), and the run says why.
     """
     if not findings:
         return [], False, 0, set()
