@@ -115,3 +115,40 @@ def test_a_short_topic_named_in_a_point_is_no_restatement() -> None:
     assert restates_topic("They are gaining adoption among developers", TOPIC)
     assert not restates_topic("Qwen ships models from 0.5B to 72B parameters", "Qwen")
     assert not restates_topic("Teams run the weights on their own servers", TOPIC)
+
+
+def test_headings_that_share_a_long_opening_keep_what_follows() -> None:
+    """The 0.5B's 12-slide street-safety outline: six headings "How to make streets safer
+    by …", the same points under each, five of six slides left out as repeats."""
+    from qwenapp.slides.outline import without_shared_opening
+
+    heads = ["How to make streets safer by improving traffic lights",
+             "How to make streets safer by installing pedestrian crossings",
+             "How to make streets safer by promoting cycling infrastructure",
+             "How to make streets safer by reducing traffic congestion",
+             "How to make streets safer for cyclists"]
+    assert without_shared_opening(heads) == [
+        "Improving traffic lights", "Installing pedestrian crossings",
+        "Promoting cycling infrastructure", "Reducing traffic congestion",
+        "How to make streets safer for cyclists"]
+    distinct = ["Open-Weight Models vs. Closed-Weight Models", "Steps to Adopt Open-Weight Models",
+                "Why Open-Weight Models are Popular", "Benefits of Open-Weight Models"]
+    assert without_shared_opening(distinct) == distinct
+    zh = ["开源大模型的应用场景", "开源大模型的优势", "开源大模型的定义与特点"]
+    assert without_shared_opening(zh) == zh
+    text = json.dumps({"sub": "", "slides": [{"head": h, "kind": "bullets"} for h in heads]})
+    out = parse_outline(text, 5, ["bullets"], rules(subject="How cities can make streets "
+                                                            "safer for cyclists and pedestrians"))
+    assert "Improving traffic lights" in [s.heading for s in out.slides]
+
+
+def test_a_heading_with_a_figure_of_its_own_is_left_out() -> None:
+    """The 1.5B's deck on "Qwen model downloads by quarter: Q1 10 million, Q2 14 million,
+    Q3 18 million, Q4 25 million" headed three slides "Q1 2023", "Q2 2023", "Q3 2023"."""
+    numbers = frozenset({1.0, 2.0, 3.0, 4.0, 10.0, 14.0, 18.0, 25.0})
+    r = Rules(EN, limits_for(EN), instruction_text(EN), numbers, subject="Qwen downloads")
+    heads = ["Q1 2023", "Q2 2023", "What drove the growth from 10 to 25 million",
+             "New features in each release", "Adoption by businesses and researchers"]
+    text = json.dumps({"sub": "", "slides": [{"head": h, "kind": "bullets"} for h in heads]})
+    out = parse_outline(text, 3, ["bullets"], r)
+    assert [s.heading for s in out.slides] == heads[2:]

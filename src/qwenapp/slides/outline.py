@@ -29,6 +29,7 @@ from .checks import (
     placeholder_reason,
     tokens,
     truncated,
+    unsupported_numbers,
     without_subject,
 )
 from .headings import alike, bare, vague
@@ -340,6 +341,37 @@ def framing(heading: str, topic: str) -> bool:
     return vague(rest) or not tokens(rest)
 
 
+_CONNECTOR = re.compile(r"^(?:by|for|with|through|via|and|to|in|on|[:\-–—,])\s+", re.IGNORECASE)
+
+
+def without_shared_opening(headings: Sequence[str], least: int = 3) -> list[str]:
+    """``headings`` without an opening of three words or more that at least ``least`` of
+    them (and half) repeat: the 0.5B planned a 12-slide deck on street safety as "How to
+    make streets safer by improving traffic lights", "… by installing pedestrian
+    crossings", "… by reducing traffic congestion" and three more, wrote the same points
+    under each, and five of six slides were left out as repeats. What follows the shared
+    words is what each slide is about ("Improving traffic lights"). Latin script only: a
+    Chinese deck's headings open with its subject (开源大模型的…) on purpose."""
+    split = [h.split() for h in headings]
+    if len(split) < least or any(re.search(r"[\u4e00-\u9fff]", h) for h in headings):
+        return list(headings)
+    for k in range(max(len(w) for w in split) - 1, 2, -1):
+        openings = [" ".join(w[:k]).lower() for w in split if len(w) > k]
+        if not openings:
+            continue
+        top = max(set(openings), key=openings.count)
+        if openings.count(top) >= max(least, (len(headings) + 1) // 2):
+            out = []
+            for h, w in zip(headings, split, strict=True):
+                rest = _CONNECTOR.sub("", " ".join(w[k:])) if len(w) > k else ""
+                if " ".join(w[:k]).lower() == top and len(rest.split()) >= 2:
+                    out.append(rest[:1].upper() + rest[1:])
+                else:
+                    out.append(h)
+            return out
+    return list(headings)
+
+
 def echo_subtitle(subtitle: str, title: str, topic: str = "") -> bool:
     """Whether a subtitle only says the title (or the topic) again: the 1.5B's topic decks
     were titled "Why open-weight language models are gaining adoption among developers" and
@@ -397,6 +429,9 @@ def parse_outline(text: str, count: int, kinds: Sequence[ContentKind], rules: Ru
                 continue
             if truncated(plan.head.strip()) or truncated(head):
                 continue
+            if unsupported_numbers(head, set(rules.numbers)):
+                continue  # a figure of its own: the 1.5B headed three slides "Q1 2023" …
+                # "Q3 2023" over a request that names no year
         except Invalid:
             continue  # one bad heading: the spares make up for it
         topic = rules.subject
@@ -410,6 +445,8 @@ def parse_outline(text: str, count: int, kinds: Sequence[ContentKind], rules: Ru
         why = (f"; headings such as {vaguer[0]!r} could top any deck: say what about the "
                "topic") if vaguer else ""
         raise Invalid(f"only {len(slides)} distinct, usable slide headings, {count} needed{why}")
+    heads = without_shared_opening([x.heading for x in slides])
+    slides = [PlannedSlide(x.kind, h, x.data) for x, h in zip(slides, heads, strict=True)]
     _whole([title, *(s.heading for s in slides)], rules, "the outline")
     # headings that name only the topic go last, so the spares are those (no call)
     slides = ([x for x in slides if not bare(x.heading, rules.subject)]

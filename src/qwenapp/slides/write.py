@@ -522,7 +522,7 @@ def _usable(job: Job, head: str, covered: Sequence[str], title: str) -> str | No
         return None
     topic = job.brief.topic
     if truncated(line) or generic(line) or vague(line, topic) or framing(line, topic) or \
-            bare(line, topic) or \
+            bare(line, topic) or unsupported_numbers(line, set(job.rules.numbers)) or \
             len(line) > \
             job.rules.limits.heading * 1.5:
         return None
