@@ -152,3 +152,17 @@ def test_a_heading_with_a_figure_of_its_own_is_left_out() -> None:
     text = json.dumps({"sub": "", "slides": [{"head": h, "kind": "bullets"} for h in heads]})
     out = parse_outline(text, 3, ["bullets"], r)
     assert [s.heading for s in out.slides] == heads[2:]
+
+
+def test_a_source_s_location_is_no_heading() -> None:
+    """The 0.5B's deck from a report on the sabotage manual headed a slide "lines 61-120 >
+    INTRODUCTION", the location of a passage it was shown."""
+    from qwenapp.slides.checks import locator
+
+    assert locator("lines 61-120 > INTRODUCTION") and locator("Page 7")
+    assert not locator("Ten lines of defence") and not locator("Meetings that never end")
+    heads = ["lines 61-120 > INTRODUCTION", "Meetings that never end",
+             "Committees for every decision", "Haggling over wording"]
+    text = json.dumps({"sub": "", "slides": [{"head": h, "kind": "bullets"} for h in heads]})
+    out = parse_outline(text, 3, ["bullets"], rules(subject="Simple sabotage of meetings"))
+    assert [s.heading for s in out.slides] == heads[1:]

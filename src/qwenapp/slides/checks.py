@@ -291,6 +291,17 @@ def restates_topic(line: str, topic: str, share: float = 0.8) -> bool:
     return len(tl) >= 3 and bool(tt) and len(tl & tt) >= share * len(tl)
 
 
+_LOCATOR = re.compile(r"\b(?:lines?|pages?|pp?\.)\s*\d+(?:\s*[-–]\s*\d+)?\b|\s>\s",
+                      re.IGNORECASE)
+
+
+def locator(text: str) -> bool:
+    """Whether a line is (or holds) a source's location rather than words about the topic:
+    the 0.5B headed a slide of its deck from a report "lines 61-120 > INTRODUCTION", the
+    location of the passage it was shown."""
+    return bool(_LOCATOR.search(text))
+
+
 _DANGLING = re.compile(r"(?:\b(?:the|a|an|of|and|or|with|its|their|than|due to|such as)|"
                        r"[,;:，、；：的和与及])\s*$",
                        re.IGNORECASE)

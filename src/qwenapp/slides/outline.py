@@ -26,6 +26,7 @@ from .checks import (
     clean_line,
     contained,
     copied_instruction,
+    locator,
     placeholder_reason,
     tokens,
     truncated,
@@ -429,6 +430,8 @@ def parse_outline(text: str, count: int, kinds: Sequence[ContentKind], rules: Ru
                 continue
             if truncated(plan.head.strip()) or truncated(head):
                 continue
+            if locator(head):
+                continue  # a source's location ("lines 61-120 > INTRODUCTION")
             if unsupported_numbers(head, set(rules.numbers)):
                 continue  # a figure of its own: the 1.5B headed three slides "Q1 2023" …
                 # "Q3 2023" over a request that names no year

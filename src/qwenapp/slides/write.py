@@ -30,6 +30,7 @@ from ..models.base import Backend, complete
 from ..models.events import GenerateOptions, Message
 from .checks import (
     echoes,
+    locator,
     near_duplicate,
     similar,
     truncated,
@@ -523,6 +524,7 @@ def _usable(job: Job, head: str, covered: Sequence[str], title: str) -> str | No
     topic = job.brief.topic
     if truncated(line) or generic(line) or vague(line, topic) or framing(line, topic) or \
             bare(line, topic) or unsupported_numbers(line, set(job.rules.numbers)) or \
+            locator(line) or \
             len(line) > \
             job.rules.limits.heading * 1.5:
         return None
