@@ -57,15 +57,6 @@ FACTS = {k: v[0] for k, v in LENGTHS.items()}
 _TOKENS_PER_SENTENCE = 60  # a reworded fact; the cap is this times the facts, plus a margin
 _FRAME_POINTS = 8  # findings shown to the summary and conclusion writer
 _FRAME_SENTENCES = {"summary": 3, "conclusion": 2}  # sentences each may write
-# findings each falls back to: none. A summary or conclusion that could only quote a
-# finding is left out (the run and the report say so). Issue 16: no summary or conclusion
-# "is made of repeated sentences". The 1.5B's sabotage report ended on "Refer back to
-# matters decided upon at the last meeting …", its own section's sentence again, which
-# told the reader nothing and was 0.07 of the report's repeated 4-gram share of 0.145; the
-# 0.5B's quoted summaries were a section's sentence again in nine of ten bench reports
-# (its worst share 0.21). (Until 2026-12-04 they quoted findings, since a report without
-# its summary looked unfinished; what it showed was a sentence the reader reads twice.)
-_FRAME_EXTRACTS = {"summary": 0, "conclusion": 0}
 
 
 
@@ -248,9 +239,9 @@ async def _frame_part(backend: Backend, req: ReportRequest, lang: str, kind: str
     ``said``: sentences the summary already has (the conclusion does not repeat them),
     ``restated``: the findings they restate (shown last, so the conclusion draws first on
     what the summary did not say).
-    If nothing usable comes back, the part *falls back* (:data:`_FRAME_EXTRACTS`): it is
-    left out, since a finding quoted again only makes the reader read it twice (the
-    repetition figure counts it), and the run says why.
+    If nothing usable comes back, the part *falls back*: it is left out, since a finding
+    quoted again only makes the reader read it twice (the repetition figure counts it),
+    and the run says why.
     """
     if not findings:
         return [], False, 0, set()
@@ -272,11 +263,14 @@ async def _frame_part(backend: Backend, req: ReportRequest, lang: str, kind: str
                     {order[i] for i in realised.used})
         if problems is not None and realised.sentences:
             problems.append(f"{len(realised.sentences)}× says the summary again")
-    fresh = [j for j in range(len(findings))
-             if order[j] not in restated and not _repeats(findings[j], said)]
-    picked = fresh[:_FRAME_EXTRACTS[kind]]
-    return extract_sentences([points[j] for j in picked], lang), True, 0, \
-        {order[j] for j in picked}
+    # Left out rather than quote findings: issue 16, no summary or conclusion "is made of
+    # repeated sentences". The 1.5B's sabotage report ended on "Refer back to matters
+    # decided upon at the last meeting …", its own section's sentence again (0.07 of the
+    # report's repeated 4-gram share of 0.145); the 0.5B's quoted summaries were a
+    # section's sentence again in nine of ten bench reports (its worst share 0.21). (Until
+    # 2026-12-04 they quoted findings, since a report without its summary looked
+    # unfinished; what it showed was a sentence the reader reads twice.)
+    return [], True, 0, set()
 
 
 async def write_frame(backend: Backend, req: ReportRequest, lang: str,

@@ -640,8 +640,7 @@ async def _final(job: Job, outline: Outline, i: int, draft: Slide | None, why: s
     if best is not None:
         job.stats.overlapping += 1
         job.emit(SlideChanged(i + 1, planned.heading, "kept", why, best.kind))
-        return await _fitted(job, best) if best.title != (draft.title if draft else "") \
-            else best
+        return await _fitted(job, best)  # a fitted draft's subset fits: no call
     job.stats.dropped += 1
     job.emit(SlideChanged(i + 1, planned.heading, "dropped", why))
     return None
